@@ -1,0 +1,49 @@
+# Two commands matter: `make run` and `make test`. Everything they need is installed here.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+STAMP := $(VENV)/.installed-$(shell cksum pyproject.toml | cut -d' ' -f1)
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: install run test test-fast browser db lint bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[test]'
+	rm -f $(VENV)/.installed-*
+	touch $@
+
+install: $(STAMP)
+
+db: install
+	$(FLASK) db upgrade
+
+# The site and the outbox worker side by side; Ctrl-C stops both.
+run: db
+	$(FLASK) seed-demo
+	@echo "Site: http://$(HOST):$(PORT)/  Admin: http://$(HOST):$(PORT)/admin/ (make an account with: $(FLASK) create-admin you@example.org)"
+	@trap 'kill 0' INT TERM EXIT; \
+	$(FLASK) outbox work & \
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+# Debian's Chromium, for the browser tests; Playwright drives it, never a browser it downloads.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+
+test: install browser
+	$(BIN)/pytest
+
+test-fast: install
+	$(BIN)/pytest -m "not browser"
+
+lint: install
+	$(BIN)/ruff check app tests
+
+clean:
+	rm -rf $(VENV) .pytest_cache .hypothesis

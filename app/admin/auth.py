@@ -1,0 +1,64 @@
+"""Signing in and out of the admin area; every other admin URL needs a signed-in user."""
+
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import func, select
+
+from app.admin import bp
+from app.admin.forms import LoginForm
+from app.extensions import db, limiter, login_manager
+from app.models import AdminUser
+
+OPEN_ENDPOINTS = {"admin.login"}
+
+
+@bp.before_request
+def require_login():
+    """Send anyone not signed in to the sign-in page."""
+    if request.endpoint not in OPEN_ENDPOINTS and not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def _login_limit() -> str:
+    return current_app.config["RATELIMIT_LOGIN"]
+
+
+def _safe_next(target: str | None) -> str:
+    """Only follow a `next` that stays on this site's admin area."""
+    if target and target.startswith("/admin") and not urlsplit(target).netloc:
+        return target
+    return url_for("admin.dashboard")
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_login_limit, methods=["POST"])
+def login():
+    """Sign in with email and password."""
+    if current_user.is_authenticated:
+        return redirect(url_for("admin.dashboard"))
+    form = LoginForm()
+    if form.validate_on_submit():
+        user = db.session.scalar(
+            select(AdminUser).where(func.lower(AdminUser.email) == form.email.data.strip().lower())
+        )
+        if user and user.check_password(form.password.data):
+            session.clear()  # a fresh session on sign-in, so an old one cannot be reused
+            login_user(user)
+            return redirect(_safe_next(request.args.get("next")), code=303)
+        form.password.errors.append("Enter a correct email address and password")
+    status = 422 if form.errors else 200
+    return render_template("admin/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    """Sign out and end the session (CSRFProtect has checked the form's token)."""
+    logout_user()
+    session.clear()
+    flash("You have signed out.", "success")
+    return redirect(url_for("admin.login"), code=303)

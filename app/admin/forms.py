@@ -1,0 +1,67 @@
+"""Forms for the admin area."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from wtforms import DateTimeLocalField, EmailField, PasswordField, RadioField
+from wtforms.validators import DataRequired, InputRequired, ValidationError
+
+from app.lifecycle import Override
+
+OVERRIDE_LABELS = {
+    Override.AUTO.value: "Follow dates",
+    Override.OPEN.value: "Open",
+    Override.CLOSED.value: "Closed",
+}
+
+
+class LoginForm(FlaskForm):
+    """Email and password."""
+
+    email = EmailField("Email address", validators=[DataRequired("Enter your email address")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password")])
+
+
+class ActionForm(FlaskForm):
+    """A form with no fields: carries the CSRF token for one-button actions."""
+
+
+class OverrideForm(FlaskForm):
+    """Follow the dates, or force the consultation open or closed."""
+
+    override = RadioField(
+        "State",
+        choices=list(OVERRIDE_LABELS.items()),
+        validators=[InputRequired("Select one option")],
+    )
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    """A date and time typed in the site's zone, with a plain-English error."""
+
+    def __init__(self, label: str, **kwargs) -> None:
+        super().__init__(label, format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"], **kwargs)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Enter a real date and time, like 2027-03-01 17:00") from error
+
+
+class DatesForm(FlaskForm):
+    """When the consultation opens and closes, in the site's time zone."""
+
+    opens_at = LocalDateTimeField(
+        "Opens",
+        validators=[InputRequired("Enter the opening date and time")],
+    )
+    closes_at = LocalDateTimeField(
+        "Deadline",
+        validators=[InputRequired("Enter the deadline date and time")],
+    )
+
+    def validate_closes_at(self, field: DateTimeLocalField) -> None:
+        """The deadline must come after the opening time."""
+        if self.opens_at.data and field.data and field.data <= self.opens_at.data:
+            raise ValidationError("The deadline must be after the opening time")

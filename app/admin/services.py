@@ -1,0 +1,47 @@
+"""What admins change, each change written to the audit log in the same transaction."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from app import timefmt
+from app.admin.forms import OVERRIDE_LABELS
+from app.extensions import db
+from app.lifecycle import Override
+from app.models import Consultation, record_audit
+
+
+def set_override(consultation: Consultation, override: Override, actor: str) -> bool:
+    """Follow the dates, or force open or closed. Returns whether anything changed."""
+    previous = consultation.override
+    if previous == override.value:
+        return False
+    consultation.override = override.value
+    record_audit(
+        actor,
+        "set_state",
+        consultation,
+        f"{OVERRIDE_LABELS[override.value]} (was {OVERRIDE_LABELS[previous].lower()})",
+    )
+    db.session.commit()
+    return True
+
+
+def change_dates(
+    consultation: Consultation, opens_at: datetime, closes_at: datetime, actor: str, zone: ZoneInfo
+) -> bool:
+    """Move the opening time and the deadline. Returns whether anything changed."""
+    changes = []
+    for label, name, new in (("Opens", "opens_at", opens_at), ("Deadline", "closes_at", closes_at)):
+        old = getattr(consultation, name)
+        if old != new:
+            changes.append(
+                f"{label}: {timefmt.local_time(old, zone)} → {timefmt.local_time(new, zone)}"
+            )
+            setattr(consultation, name, new)
+    if not changes:
+        return False
+    record_audit(actor, "change_dates", consultation, "; ".join(changes))
+    db.session.commit()
+    return True

@@ -1,0 +1,87 @@
+"""The flask commands: accounts, content and demo data."""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from app import clock
+from app.consultation_files import ConsultationFileError, load_consultation_file, save_consultation
+from app.extensions import db
+from app.models import AdminUser
+
+DEMO_DIR = Path(__file__).resolve().parent / "demo"
+# Days from today when each demo opens and closes, so the demo always shows every state.
+DEMO_WINDOWS = {
+    "local-services-local-providers": (-14, 28),
+    "community-transport": (21, 70),
+    "library-opening-hours": (-90, -30),
+}
+DEMO_CLOSING_HOUR = 17
+
+consultations_cli = AppGroup("consultations", help="Manage consultations.")
+
+
+@consultations_cli.command("import")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+def import_command(path: Path) -> None:
+    """Create or update a consultation from a YAML file."""
+    try:
+        spec = load_consultation_file(path, current_app.config["SITE_ZONE"])
+    except ConsultationFileError as error:
+        click.echo(f"{path} was not imported: {len(error.problems)} problem(s).", err=True)
+        for problem in error.problems:
+            click.echo(f"  {problem}", err=True)
+        raise SystemExit(1) from error
+    consultation, created = save_consultation(spec)
+    verb = "Created" if created else "Updated"
+    click.echo(f"{verb} consultation '{consultation.slug}': {consultation.title}")
+
+
+@click.command("create-admin")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "officer"]), default="admin", show_default=True)
+def create_admin_command(email: str, role: str) -> None:
+    """Create an admin account, or reset its password. Password from ADMIN_PASSWORD or a prompt."""
+    password = os.environ.get("ADMIN_PASSWORD") or click.prompt(
+        "Password", hide_input=True, confirmation_prompt=True
+    )
+    if len(password) < 12:
+        raise click.BadParameter("use at least 12 characters", param_hint="password")
+    email = email.strip()
+    user = db.session.scalar(select(AdminUser).where(func.lower(AdminUser.email) == email.lower()))
+    created = user is None
+    if created:
+        user = AdminUser(email=email, role=role)
+        db.session.add(user)
+    user.role = role
+    user.set_password(password)
+    db.session.commit()
+    click.echo(f"{'Created' if created else 'Updated'} {role} account {email}")
+
+
+@click.command("seed-demo")
+def seed_demo_command() -> None:
+    """Load the demo consultations, dated around today. Existing ones are left as they are."""
+    zone = current_app.config["SITE_ZONE"]
+    today = clock.now().astimezone(zone).replace(hour=DEMO_CLOSING_HOUR, minute=0, second=0, microsecond=0)
+    for path in sorted(DEMO_DIR.glob("*.yaml")):
+        spec = load_consultation_file(path, zone)
+        opens_in, closes_in = DEMO_WINDOWS.get(spec.slug, (-7, 28))
+        spec.opens_at = (today + timedelta(days=opens_in)).replace(hour=9)
+        spec.closes_at = today + timedelta(days=closes_in)
+        consultation, created = save_consultation(spec, update=False)
+        click.echo(f"{'Loaded' if created else 'Kept'} demo consultation '{consultation.slug}'")
+
+
+def init_app(app: Flask) -> None:
+    """Register the commands."""
+    app.cli.add_command(consultations_cli)
+    app.cli.add_command(create_admin_command)
+    app.cli.add_command(seed_demo_command)

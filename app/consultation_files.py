@@ -1,0 +1,376 @@
+"""Reading consultation files (YAML): every problem reported at once, nothing half-imported."""
+
+from __future__ import annotations
+
+import re
+from datetime import date, datetime
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo
+
+import yaml
+from email_validator import EmailNotValidError, validate_email
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import CHANNELS, Consultation, Question, record_audit
+
+QUESTION_TYPES = ("single", "multi", "text", "longtext", "yesno", "scale", "email", "number")
+CHOICE_TYPES = ("single", "multi")
+YES_NO = ("yes", "no")
+DEFAULT_RESPONDENT_TYPES = [
+    "Community organisation",
+    "Elected councillor",
+    "Council officer",
+    "Think tank",
+    "Academic",
+    "Other",
+]
+ATTACHMENT_TYPES = ("pdf", "docx", "odt", "txt")
+
+
+class ConsultationFileError(Exception):
+    """A consultation file that cannot be imported, with every problem found."""
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__("\n".join(problems))
+        self.problems = problems
+
+
+def _as_text(value: Any) -> Any:
+    """YAML reads Yes, No, 3 and 1.5 as bool and numbers; options are words, so take them as such."""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, int | float):
+        return str(value)
+    return value
+
+
+def _as_answer(value: Any) -> Any:
+    """show_if values compare with stored answers, which for yes/no are 'yes' and 'no'."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return _as_text(value)
+
+
+Text = Annotated[str, Field(min_length=1)]
+OptionText = Annotated[str, BeforeValidator(_as_text), Field(min_length=1, max_length=200)]
+AnswerText = Annotated[str, BeforeValidator(_as_answer), Field(min_length=1)]
+
+
+class Strict(BaseModel):
+    """Unknown keys are refused, so a typo is reported instead of silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Officer(Strict):
+    name: Text
+    email: Text
+    phone: str = ""
+
+    @field_validator("email")
+    @classmethod
+    def _valid_email(cls, value: str) -> str:
+        try:
+            return validate_email(value, check_deliverability=False).normalized
+        except EmailNotValidError as error:
+            raise ValueError(f"not a valid email address ({error})") from error
+
+
+class ScaleLabels(Strict):
+    min: Text = "Strongly disagree"
+    max: Text = "Strongly agree"
+
+
+class QuestionSpec(Strict):
+    key: Annotated[str, Field(max_length=80)]
+    type: Literal[QUESTION_TYPES]  # type: ignore[valid-type]
+    prompt: Text
+    hint: str = ""
+    required: bool = False
+    options: list[OptionText] = []
+    allow_other: bool = False
+    max_length: Annotated[int, Field(gt=0, le=50_000)] | None = None
+    min: float | None = None
+    max: float | None = None
+    scale: ScaleLabels | None = None
+    show_if: dict[str, list[AnswerText]] = {}
+
+    @field_validator("key")
+    @classmethod
+    def _key_shape(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z][a-z0-9_]*", value):
+            raise ValueError("use lower-case letters, digits and underscores, starting with a letter")
+        return value
+
+    @model_validator(mode="after")
+    def _fits_type(self) -> QuestionSpec:
+        if self.type in CHOICE_TYPES:
+            if len(self.options) < 2:
+                raise ValueError("a choice question needs at least 2 options")
+            if len(set(self.options)) != len(self.options):
+                raise ValueError("options must not repeat")
+        elif self.options:
+            raise ValueError(f"a {self.type} question takes no options")
+        if self.allow_other and self.type != "multi":
+            raise ValueError("allow_other is only for multi questions")
+        if self.max_length is not None and self.type not in ("text", "longtext"):
+            raise ValueError("max_length is only for text and longtext questions")
+        if (self.min is not None or self.max is not None) and self.type != "number":
+            raise ValueError("min and max are only for number questions")
+        if self.min is not None and self.max is not None and self.min >= self.max:
+            raise ValueError("min must be less than max")
+        if self.scale is not None and self.type != "scale":
+            raise ValueError("scale labels are only for scale questions")
+        return self
+
+    def answer_values(self) -> list[str] | None:
+        """The answers a show_if may name, or None when any text is possible."""
+        if self.type in CHOICE_TYPES:
+            return self.options
+        if self.type == "yesno":
+            return list(YES_NO)
+        if self.type == "scale":
+            return [str(n) for n in range(1, 6)]
+        return None
+
+
+class PageSpec(Strict):
+    title: Text
+    questions: Annotated[list[QuestionSpec], Field(min_length=1)]
+
+
+class SurveySpec(Strict):
+    pages: Annotated[list[PageSpec], Field(min_length=1)]
+
+
+class AttachmentRules(Strict):
+    max_files: Annotated[int, Field(ge=0, le=10)] = 3
+    max_mb: Annotated[int, Field(gt=0, le=25)] = 10
+    types: list[Literal[ATTACHMENT_TYPES]] = list(ATTACHMENT_TYPES)  # type: ignore[valid-type]
+
+
+class EvidenceSpec(Strict):
+    respondent_types: Annotated[list[OptionText], Field(min_length=1)] = DEFAULT_RESPONDENT_TYPES
+    topics: Annotated[list[OptionText], Field(min_length=1)]
+    max_length: Annotated[int, Field(gt=0, le=100_000)] = 20_000
+    attachments: AttachmentRules = AttachmentRules()
+
+
+class ConsultationSpec(Strict):
+    slug: Annotated[str, Field(max_length=80)]
+    title: Annotated[str, Field(min_length=1, max_length=200)]
+    summary: Text
+    body: str = ""
+    opens_at: datetime
+    closes_at: datetime
+    grace_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 30
+    officer: Officer
+    channels: Annotated[list[Literal[CHANNELS]], Field(min_length=1)]  # type: ignore[valid-type]
+    survey: SurveySpec | None = None
+    evidence: EvidenceSpec | None = None
+
+    @field_validator("slug")
+    @classmethod
+    def _slug_shape(cls, value: str) -> str:
+        if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", value):
+            raise ValueError("use lower-case letters, digits and single hyphens, like local-services-2027")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> ConsultationSpec:
+        problems = []
+        if self.closes_at <= self.opens_at:
+            problems.append("closes_at: must be after opens_at")
+        if len(set(self.channels)) != len(self.channels):
+            problems.append("channels: must not repeat")
+        if "survey" in self.channels and self.survey is None:
+            problems.append("survey: required because channels includes survey")
+        if "evidence" in self.channels and self.evidence is None:
+            problems.append("evidence: required because channels includes evidence")
+        if self.survey:
+            problems.extend(_routing_problems(self.survey))
+        if problems:
+            raise ValueError(_Problems(problems))
+        return self
+
+
+class _Problems(list):
+    """Several problems found together by a model check, each with its own key path."""
+
+    def __str__(self) -> str:
+        return "; ".join(self)
+
+
+def _routing_problems(survey: SurveySpec) -> list[str]:
+    """Keys must be unique and show_if may only name an earlier question and its answers."""
+    problems: list[str] = []
+    earlier: dict[str, QuestionSpec] = {}
+    for p, page in enumerate(survey.pages):
+        for q, question in enumerate(page.questions):
+            where = f"survey.pages.{p}.questions.{q}"
+            if question.key in earlier:
+                problems.append(f"{where}.key: '{question.key}' is used by an earlier question")
+            for key, values in question.show_if.items():
+                source = earlier.get(key)
+                if source is None:
+                    problems.append(f"{where}.show_if.{key}: no earlier question has this key")
+                    continue
+                allowed = source.answer_values()
+                if allowed is None:
+                    problems.append(f"{where}.show_if.{key}: '{key}' has free text answers")
+                    continue
+                for value in values:
+                    if value not in allowed:
+                        problems.append(
+                            f"{where}.show_if.{key}: '{value}' is not an answer to '{key}'"
+                            f" (choose from {', '.join(allowed)})"
+                        )
+            earlier.setdefault(question.key, question)
+    return problems
+
+
+def _localise(value: Any, zone: ZoneInfo) -> Any:
+    """A time without an offset is read in the site's zone; a bare date is left to fail."""
+    if isinstance(value, datetime) and value.tzinfo is None:
+        return value.replace(tzinfo=zone)
+    return value
+
+
+def _format_error(source: str, error: dict[str, Any]) -> list[str]:
+    path = ".".join(str(part) for part in error["loc"]) or "(top level)"
+    context = error.get("ctx", {}).get("error")
+    if isinstance(context, _Problems):
+        return [f"{source}: {problem}" for problem in context]
+    message = error["msg"].removeprefix("Value error, ")
+    if error["type"] == "missing":
+        message = "required"
+    elif error["type"] == "extra_forbidden":
+        message = "unknown key"
+    return [f"{source}: {path}: {message}"]
+
+
+def parse_consultation(data: Any, source: str, zone: ZoneInfo) -> ConsultationSpec:
+    """Check already-loaded YAML data; raise ConsultationFileError listing every problem."""
+    if not isinstance(data, dict):
+        raise ConsultationFileError([f"{source}: (top level): expected a mapping of keys"])
+    problems = []
+    date_only = set()
+    for key in ("opens_at", "closes_at"):
+        if isinstance(data.get(key), date) and not isinstance(data.get(key), datetime):
+            problems.append(f"{source}: {key}: give a time as well as a date, like 2027-03-01T17:00")
+            date_only.add(key)
+        elif key in data:
+            data[key] = _localise(data[key], zone)
+    try:
+        spec = ConsultationSpec.model_validate(data)
+    except ValidationError as error:
+        for detail in error.errors():
+            if detail["loc"] and detail["loc"][0] in date_only:
+                continue
+            problems.extend(_format_error(source, detail))
+        problems.extend(_survey_routing_problems(data.get("survey"), source))
+        raise ConsultationFileError(problems) from error
+    if problems:
+        raise ConsultationFileError(problems)
+    return spec
+
+
+def _survey_routing_problems(survey: Any, source: str) -> list[str]:
+    """Routing problems in a survey whose own shape is fine, when elsewhere the file is not.
+
+    The whole-file check only reaches routing once every field is valid; this way one
+    run lists those problems too.
+    """
+    try:
+        spec = SurveySpec.model_validate(survey)
+    except ValidationError:
+        return []
+    return [f"{source}: {problem}" for problem in _routing_problems(spec)]
+
+
+def load_consultation_file(path: Path, zone: ZoneInfo) -> ConsultationSpec:
+    """Read and check one consultation file."""
+    source = str(path)
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError) as error:
+        raise ConsultationFileError([f"{source}: cannot be read ({error})"]) from error
+    except yaml.YAMLError as error:
+        mark = getattr(error, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(error, "problem", None) or str(error)
+        raise ConsultationFileError([f"{source}: {where}not valid YAML ({problem})"]) from error
+    return parse_consultation(data, source, zone)
+
+
+def _questions(spec: ConsultationSpec) -> list[Question]:
+    if spec.survey is None:
+        return []
+    rows = []
+    for page_number, page in enumerate(spec.survey.pages, start=1):
+        for position, q in enumerate(page.questions, start=1):
+            settings = q.model_dump(
+                include={"allow_other", "max_length", "min", "max", "scale"}, exclude_none=True
+            )
+            rows.append(
+                Question(
+                    key=q.key,
+                    page=page_number,
+                    page_title=page.title,
+                    position=position,
+                    type=q.type,
+                    prompt=q.prompt,
+                    hint=q.hint,
+                    required=q.required,
+                    options=list(q.options),
+                    settings=settings,
+                    show_if=q.show_if,
+                )
+            )
+    return rows
+
+
+def save_consultation(
+    spec: ConsultationSpec, update: bool = True, actor: str = "command line"
+) -> tuple[Consultation, bool]:
+    """Create the consultation, or replace the content of the one with its slug, in one commit.
+
+    An admin's open/closed override is kept: a file describes content and dates, not state.
+    With update=False an existing consultation is left as it is.
+    """
+    consultation = db.session.scalar(select(Consultation).filter_by(slug=spec.slug))
+    created = consultation is None
+    if not created and not update:
+        return consultation, False
+    if created:
+        consultation = Consultation(slug=spec.slug)
+        db.session.add(consultation)
+    else:
+        consultation.questions.clear()
+        db.session.flush()  # delete the old questions before their keys are reused
+    consultation.title = spec.title
+    consultation.summary = spec.summary
+    consultation.body = spec.body
+    consultation.opens_at = spec.opens_at
+    consultation.closes_at = spec.closes_at
+    consultation.grace_minutes = spec.grace_minutes
+    consultation.channels = list(spec.channels)
+    consultation.officer_name = spec.officer.name
+    consultation.officer_email = spec.officer.email
+    consultation.officer_phone = spec.officer.phone
+    consultation.evidence_settings = spec.evidence.model_dump() if spec.evidence else {}
+    consultation.questions.extend(_questions(spec))
+    record_audit(actor, "import", consultation, "Created from file" if created else "Updated from file")
+    db.session.commit()
+    return consultation, created

@@ -1,0 +1,64 @@
+"""Finding consultations and deciding whether a way to take part is available."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import Response, abort, make_response, render_template
+from sqlalchemy import select
+
+from app.extensions import db
+from app.lifecycle import State
+from app.models import Consultation
+
+
+@dataclass
+class Grouped:
+    """Consultations sorted into what a respondent can do with them now."""
+
+    open: list[Consultation] = field(default_factory=list)
+    forthcoming: list[Consultation] = field(default_factory=list)
+    closed: list[Consultation] = field(default_factory=list)
+
+
+def grouped_by_state(now: datetime) -> Grouped:
+    """Every consultation, grouped: open ones closing soonest first, closed ones newest first."""
+    groups = Grouped()
+    for consultation in db.session.scalars(select(Consultation).order_by(Consultation.closes_at)):
+        getattr(groups, consultation.state(now).value).append(consultation)
+    groups.forthcoming.sort(key=lambda c: c.opens_at)
+    groups.closed.reverse()
+    return groups
+
+
+def get_by_slug_or_404(slug: str) -> Consultation:
+    """The consultation with this slug, or a 404 page."""
+    consultation = db.session.scalar(select(Consultation).filter_by(slug=slug))
+    if consultation is None:
+        abort(404)
+    return consultation
+
+
+def open_channel_or_abort(consultation: Consultation, channel: str, now: datetime) -> None:
+    """Stop the request unless `channel` is offered and the consultation is open.
+
+    Not offered: 404. Not open yet: 404 with the opening time. Closed: 410 with the
+    deadline-passed page, never a form.
+    """
+    if not consultation.offers(channel):
+        abort(404)
+    state = consultation.state(now)
+    if state is State.FORTHCOMING:
+        abort(make_response(render_template("public/not_open.html", consultation=consultation), 404))
+    if state is State.CLOSED:
+        abort(closed_response(consultation, now))
+
+
+def closed_response(consultation: Consultation, now: datetime, status: int = 410) -> Response:
+    """The page that says responses are no longer taken, with the reason."""
+    deadline_passed = now >= consultation.closes_at
+    page = render_template(
+        "public/closed.html", consultation=consultation, deadline_passed=deadline_passed
+    )
+    return make_response(page, status)

@@ -1,0 +1,64 @@
+"""Friendly error pages; a failed request rolls the session back."""
+
+from __future__ import annotations
+
+from flask import Flask, render_template
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+from app.extensions import db
+
+MESSAGES = {
+    400: ("There is a problem with your request", "Go back, reload the page and try again."),
+    403: ("You cannot see this page", "Your account does not give you access to this page."),
+    404: ("Page not found", "If you typed the web address, check it is correct."),
+    405: ("Page not found", "If you typed the web address, check it is correct."),
+    410: ("This page has gone", "The page you are looking for is no longer available."),
+    413: ("The files you sent are too large", "Send smaller files and try again."),
+    429: (
+        "Too many attempts",
+        "You have tried too many times in a short time. Wait a few minutes, then try again.",
+    ),
+    500: ("Sorry, there is a problem with the service", "Try again later. What you sent was not saved."),
+}
+
+
+def render_error(status: int, title: str | None = None, message: str | None = None):
+    """The error page for `status`, with an optional more specific message."""
+    default_title, default_message = MESSAGES.get(status, MESSAGES[500])
+    return (
+        render_template(
+            "errors/error.html",
+            status=status,
+            title=title or default_title,
+            message=message or default_message,
+        ),
+        status,
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Register the handlers."""
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error: CSRFError):
+        """The form's security token was missing or stale."""
+        return render_error(
+            400,
+            "Your session has expired",
+            "For your security the page timed out. Go back, reload the page and send it again.",
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        """Any 4xx with our own page."""
+        status = error.code or 500
+        if status >= 500:
+            return server_error(error)
+        return render_error(status)
+
+    @app.errorhandler(InternalServerError)
+    def server_error(error: Exception):
+        """Roll back whatever the failed request had started, then apologise."""
+        db.session.rollback()
+        return render_error(500)

@@ -1,0 +1,111 @@
+"""Pure rules for a consultation's state at a given instant.
+
+Nothing here reads the clock, the request or the database: callers pass `now`,
+so the rules can be checked at exact instants, including the clock changes.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+
+class State(StrEnum):
+    """Where a consultation stands for respondents."""
+
+    FORTHCOMING = "forthcoming"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Override(StrEnum):
+    """An admin's choice: follow the dates, or force open or closed."""
+
+    AUTO = "auto"
+    OPEN = "open"
+    CLOSED = "closed"
+
+
+class Acceptance(StrEnum):
+    """Whether a submission arriving now is taken."""
+
+    ON_TIME = "on_time"
+    LATE = "late"  # inside the grace period after the deadline
+    REFUSED = "refused"
+
+
+def _require_aware(*moments: datetime | None) -> None:
+    for moment in moments:
+        if moment is not None and moment.tzinfo is None:
+            raise ValueError("times must carry a time zone")
+
+
+def state_at(opens_at: datetime, closes_at: datetime, override: Override, now: datetime) -> State:
+    """The state at `now`: open from opens_at (inclusive) until closes_at (exclusive)."""
+    _require_aware(opens_at, closes_at, now)
+    if override is Override.OPEN:
+        return State.OPEN
+    if override is Override.CLOSED:
+        return State.CLOSED
+    if now < opens_at:
+        return State.FORTHCOMING
+    if now < closes_at:
+        return State.OPEN
+    return State.CLOSED
+
+
+def accept_submission(
+    opens_at: datetime,
+    closes_at: datetime,
+    override: Override,
+    now: datetime,
+    form_loaded_at: datetime | None,
+    grace: timedelta,
+) -> Acceptance:
+    """Decide whether a submission arriving at `now` is taken.
+
+    A form loaded while the consultation was open may still be sent for `grace`
+    after the deadline; such a response is marked late. An admin's forced close
+    takes effect at once, with no grace.
+    """
+    _require_aware(form_loaded_at)
+    state = state_at(opens_at, closes_at, override, now)
+    if state is State.OPEN:
+        return Acceptance.ON_TIME
+    if override is not Override.AUTO or state is State.FORTHCOMING or form_loaded_at is None:
+        return Acceptance.REFUSED
+    loaded_while_open = opens_at <= form_loaded_at < closes_at
+    if loaded_while_open and now < closes_at + grace:
+        return Acceptance.LATE
+    return Acceptance.REFUSED
+
+
+@dataclass(frozen=True)
+class TimeLeft:
+    """How long remains before the deadline, for saying so when it is close."""
+
+    days: int
+    hours: int
+    minutes: int
+
+    def __str__(self) -> str:
+        if self.days:
+            return _plural(self.days, "day")
+        if self.hours:
+            return _plural(self.hours, "hour")
+        return _plural(max(self.minutes, 1), "minute")
+
+
+def _plural(count: int, unit: str) -> str:
+    return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
+
+
+def time_left(closes_at: datetime, now: datetime, within: timedelta = timedelta(days=7)) -> TimeLeft | None:
+    """Time until the deadline when it is under `within` away, otherwise None."""
+    _require_aware(closes_at, now)
+    remaining = closes_at - now
+    if remaining <= timedelta(0) or remaining >= within:
+        return None
+    minutes = int(remaining.total_seconds() // 60)
+    return TimeLeft(days=minutes // (24 * 60), hours=minutes // 60 % 24, minutes=minutes % 60)

@@ -1,0 +1,153 @@
+"""The database tables, typed with SQLAlchemy 2."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from flask_login import UserMixin
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from app.extensions import db
+from app.lifecycle import Acceptance, Override, State, accept_submission, state_at
+
+CHANNELS = ("survey", "evidence", "contact")
+
+
+class UTCDateTime(TypeDecorator):
+    """Stores aware datetimes as naive UTC and gives them back aware.
+
+    SQLite keeps no zone, so without this a time read back would lose it.
+    """
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("refusing to store a time without a zone")
+        return value.astimezone(UTC).replace(tzinfo=None)
+
+    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
+        return None if value is None else value.replace(tzinfo=UTC)
+
+
+def utcnow() -> datetime:
+    """The current instant, aware, in UTC."""
+    return datetime.now(UTC)
+
+
+class Consultation(db.Model):
+    """One time-boxed consultation and the ways it offers to take part."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(200))
+    summary: Mapped[str] = mapped_column(Text)
+    body: Mapped[str] = mapped_column(Text, default="")
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    override: Mapped[str] = mapped_column(String(10), default=Override.AUTO.value)
+    grace_minutes: Mapped[int] = mapped_column(Integer, default=30)
+    channels: Mapped[list[str]] = mapped_column(JSON, default=list)
+    officer_name: Mapped[str] = mapped_column(String(200))
+    officer_email: Mapped[str] = mapped_column(String(254))
+    officer_phone: Mapped[str] = mapped_column(String(40), default="")
+    # The evidence section of the consultation file, kept as given.
+    evidence_settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    questions: Mapped[list[Question]] = relationship(
+        back_populates="consultation",
+        cascade="all, delete-orphan",
+        order_by="(Question.page, Question.position)",
+    )
+
+    def state(self, now: datetime) -> State:
+        """Forthcoming, open or closed at `now`."""
+        return state_at(self.opens_at, self.closes_at, Override(self.override), now)
+
+    def acceptance(self, now: datetime, form_loaded_at: datetime | None) -> Acceptance:
+        """Whether a submission from a form loaded at `form_loaded_at` is taken at `now`."""
+        return accept_submission(
+            self.opens_at,
+            self.closes_at,
+            Override(self.override),
+            now,
+            form_loaded_at,
+            timedelta(minutes=self.grace_minutes),
+        )
+
+    def offers(self, channel: str) -> bool:
+        """Whether this consultation offers that way to take part."""
+        return channel in (self.channels or [])
+
+
+class Question(db.Model):
+    """One survey question, placed on a page, shown only when its show_if matches."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    key: Mapped[str] = mapped_column(String(80))
+    page: Mapped[int] = mapped_column(Integer)
+    page_title: Mapped[str] = mapped_column(String(200), default="")
+    position: Mapped[int] = mapped_column(Integer)
+    type: Mapped[str] = mapped_column(String(20))
+    prompt: Mapped[str] = mapped_column(Text)
+    hint: Mapped[str] = mapped_column(Text, default="")
+    required: Mapped[bool] = mapped_column(default=False)
+    options: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # Type-specific settings (max_length, scale labels, allow_other...).
+    settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    show_if: Mapped[dict] = mapped_column(JSON, default=dict)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="questions")
+
+    __table_args__ = (db.UniqueConstraint("consultation_id", "key"),)
+
+
+class AdminUser(UserMixin, db.Model):
+    """Someone who may sign in to the admin area."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(256))
+    role: Mapped[str] = mapped_column(String(20), default="admin")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    def set_password(self, password: str) -> None:
+        """Store a salted hash of the password, never the password."""
+        self.password_hash = generate_password_hash(password)
+
+    def check_password(self, password: str) -> bool:
+        """Whether `password` matches the stored hash."""
+        return check_password_hash(self.password_hash, password)
+
+
+class AuditEvent(db.Model):
+    """Who did what to which consultation, and when."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(254))
+    action: Mapped[str] = mapped_column(String(60))
+    consultation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultation.id", ondelete="SET NULL"), index=True
+    )
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    consultation: Mapped[Consultation | None] = relationship()
+
+
+def record_audit(actor: str, action: str, consultation: Consultation | None, detail: str) -> None:
+    """Add an audit event to the current transaction."""
+    db.session.add(
+        AuditEvent(actor=actor, action=action, consultation=consultation, detail=detail)
+    )

@@ -1,0 +1,72 @@
+"""Views for the public pages."""
+
+from __future__ import annotations
+
+from flask import abort, render_template
+from sqlalchemy import text
+
+from app import clock
+from app.consultations import get_by_slug_or_404, grouped_by_state, open_channel_or_abort
+from app.extensions import db
+from app.lifecycle import time_left
+from app.public import bp
+
+
+@bp.get("/")
+def index():
+    """Consultations grouped as open, forthcoming and closed."""
+    return render_template("public/index.html", groups=grouped_by_state(clock.now()))
+
+
+@bp.get("/consultations/<slug>")
+def consultation(slug: str):
+    """One consultation: what it is about, who runs it, its deadline and how to take part."""
+    item = get_by_slug_or_404(slug)
+    now = clock.now()
+    return render_template(
+        "public/consultation.html",
+        consultation=item,
+        state=item.state(now).value,
+        time_left=time_left(item.closes_at, now),
+    )
+
+
+@bp.get("/privacy")
+def privacy():
+    """The privacy notice."""
+    return render_template("public/privacy.html")
+
+
+@bp.get("/accessibility")
+def accessibility():
+    """The accessibility statement."""
+    return render_template("public/accessibility.html")
+
+
+@bp.get("/cookies")
+def cookies():
+    """What cookies the site sets, and why no banner is needed."""
+    return render_template("public/cookies.html")
+
+
+@bp.get("/healthz")
+def healthz():
+    """200 when the database answers, 503 when it does not."""
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:  # noqa: BLE001 - any failure to reach the database means unhealthy
+        db.session.rollback()
+        return {"status": "unavailable", "database": "unreachable"}, 503
+    return {"status": "ok", "database": "ok"}
+
+
+
+@bp.get("/consultations/<slug>/<any(survey, evidence, contact):channel>")
+def channel(slug: str, channel: str):
+    """A way to take part: refused with the right page unless the consultation is open.
+
+    Each channel's own blueprint registers a more specific rule for its URL, which
+    Flask prefers to this one; until then an open consultation answers 404 here.
+    """
+    open_channel_or_abort(get_by_slug_or_404(slug), channel, clock.now())
+    abort(404)

@@ -1,0 +1,61 @@
+"""Jinja filters and globals shared by every template."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Flask, current_app, url_for
+from markupsafe import Markup
+from markdown_it import MarkdownIt
+
+from app import clock, timefmt
+
+# Raw HTML in Markdown is escaped, and markdown-it refuses javascript: and data: links.
+_markdown = MarkdownIt("commonmark", {"html": False})
+
+
+def render_markdown(text: str) -> Markup:
+    """Markdown written by admins, rendered with any HTML in it escaped."""
+    return Markup(_markdown.render(text or ""))  # noqa: S704 - html is off, so output is safe
+
+
+def local_time(moment: datetime) -> str:
+    """'5pm UK time on 1 March 2027' in the site's zone."""
+    return timefmt.local_time(moment, current_app.config["SITE_ZONE"])
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and globals."""
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.globals["now"] = clock.now
+    app.jinja_env.globals["form_errors"] = form_errors
+    app.jinja_env.globals["channel_links"] = channel_links
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+
+CHOICE_FIELDS = {"RadioField", "MultiCheckboxField", "SelectMultipleField"}
+
+
+def form_errors(form) -> list[tuple[str, str]]:
+    """(id to link to, message) for the error summary, in the order fields appear."""
+    errors = []
+    for field in form:
+        if field.errors:
+            target = f"{field.id}-1" if field.type in CHOICE_FIELDS else field.id
+            errors.append((target, field.errors[0]))
+    return errors
+
+
+def channel_links(consultation) -> list[tuple[str, str, str]]:
+    """(url, title, description) for each way to take part that is offered and built.
+
+    Each channel's blueprint adds itself to app.extensions["channels"] when registered.
+    """
+    registry = current_app.extensions.get("channels", {})
+    return [
+        (url_for(endpoint, slug=consultation.slug), title, description)
+        for channel, (endpoint, title, description) in registry.items()
+        if consultation.offers(channel)
+    ]

@@ -1,0 +1,46 @@
+"""Show instants in the site's time zone, with the zone named, in GOV.UK style."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
+
+def zone_label(zone: ZoneInfo) -> str:
+    """What to call the zone in a sentence: 'UK time' for Europe/London."""
+    return "UK time" if zone.key == "Europe/London" else f"{zone.key.replace('_', ' ')} time"
+
+
+def clock_time(moment: datetime) -> str:
+    """'5pm', '9:30am', 'midday', 'midnight'."""
+    if moment.minute == 0 and moment.hour in (0, 12):
+        return "midnight" if moment.hour == 0 else "midday"
+    hour = moment.hour % 12 or 12
+    suffix = "am" if moment.hour < 12 else "pm"
+    minutes = f":{moment.minute:02d}" if moment.minute else ""
+    return f"{hour}{minutes}{suffix}"
+
+
+def long_date(moment: datetime) -> str:
+    """'1 March 2027'."""
+    return f"{moment.day} {moment:%B %Y}"
+
+
+def local_time(moment: datetime, zone: ZoneInfo) -> str:
+    """'5pm UK time on 1 March 2027'."""
+    local = moment.astimezone(zone)
+    return f"{clock_time(local)} {zone_label(zone)} on {long_date(local)}"
+
+
+def to_local_input(moment: datetime, zone: ZoneInfo) -> str:
+    """The value for an <input type=datetime-local> in the site's zone."""
+    return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+
+
+def from_local(naive: datetime, zone: ZoneInfo) -> datetime:
+    """Read a wall-clock time in the site's zone as an aware UTC instant.
+
+    In the autumn hour that happens twice, the earlier one is taken (fold=0);
+    in the spring hour that never happens, zoneinfo moves it forward.
+    """
+    return naive.replace(tzinfo=zone).astimezone(UTC)

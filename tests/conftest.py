@@ -1,0 +1,103 @@
+"""Fixtures: an app on a real SQLite file made by the migrations, a client, a CLI runner."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+
+from app import create_app
+from app.extensions import db
+from tests.html_checks import check_page
+
+pytest_plugins = ["tests.factories"]
+
+START = datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
+
+
+class Clock:
+    """A clock the tests move by hand; the app reads it through config["CLOCK"]."""
+
+    def __init__(self, start: datetime = START) -> None:
+        self.now = start
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def set(self, moment: datetime) -> None:
+        self.now = moment
+
+    def advance(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+
+@pytest.fixture(scope="session")
+def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A database file made once by `db upgrade`, copied for each test."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+    from flask_migrate import upgrade
+
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return path
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def app_config(tmp_path: Path, migrated_db: Path, clock: Clock) -> dict:
+    """Settings for a test app; tests may change them before the app is made."""
+    db_path = tmp_path / "test.db"
+    shutil.copy(migrated_db, db_path)
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+        "CLOCK": clock,
+        "WTF_CSRF_ENABLED": True,
+        "RATELIMIT_STORAGE_URI": "memory://",
+        "MAIL_SERVER": "127.0.0.1",
+        "MAIL_PORT": 1,  # nothing listens there unless a test starts an SMTP server
+        "SERVER_NAME": None,
+    }
+
+
+@pytest.fixture
+def app(app_config: dict, tmp_path: Path) -> Iterator[Flask]:
+    app = create_app(app_config)
+    with app.app_context():
+        yield app
+        db.session.remove()
+        db.engine.dispose()
+
+
+class CheckedClient(FlaskClient):
+    """A test client that checks the structure of every HTML page it receives."""
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
+        if response.mimetype == "text/html" and response.status_code != 304:
+            fragment = bool(response.request.headers.get("HX-Request"))
+            check_page(response.get_data(as_text=True), fragment=fragment)
+        return response
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    app.test_client_class = CheckedClient
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()
