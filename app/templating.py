@@ -15,8 +15,16 @@ _markdown = MarkdownIt("commonmark", {"html": False})
 
 
 def render_markdown(text: str) -> Markup:
-    """Markdown written by admins, rendered with any HTML in it escaped."""
-    return Markup(_markdown.render(text or ""))  # noqa: S704 - html is off, so output is safe
+    """Markdown written by admins, rendered with any HTML in it escaped.
+
+    Headings move down a level below h1, since the page's title is its only h1.
+    """
+    tokens = _markdown.parse(text or "")
+    for token in tokens:
+        if token.type in ("heading_open", "heading_close") and token.tag == "h1":
+            token.tag = "h2"
+    # html is off, so the output holds no markup the author typed.
+    return Markup(_markdown.renderer.render(tokens, _markdown.options, {}))  # noqa: S704
 
 
 def local_time(moment: datetime) -> str:
