@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
+import threading
 from datetime import timedelta
 from pathlib import Path
 
@@ -10,8 +13,9 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
+from sqlalchemy.exc import SQLAlchemyError
 
-from app import clock
+from app import clock, notifications, outbox
 from app.consultation_files import ConsultationFileError, load_consultation_file, save_consultation
 from app.extensions import db
 from app.models import AdminUser
@@ -26,6 +30,8 @@ DEMO_WINDOWS = {
 DEMO_CLOSING_HOUR = 17
 
 consultations_cli = AppGroup("consultations", help="Manage consultations.")
+outbox_cli = AppGroup("outbox", help="Deliver queued email.")
+log = logging.getLogger(__name__)
 
 
 @consultations_cli.command("import")
@@ -80,8 +86,52 @@ def seed_demo_command() -> None:
         click.echo(f"{'Loaded' if created else 'Kept'} demo consultation '{consultation.slug}'")
 
 
+def _deliver_once() -> tuple[int, int, int]:
+    now = clock.now()
+    queued = notifications.queue_scheduled(now)
+    sent, failed = outbox.deliver_due(now)
+    return queued, sent, failed
+
+
+@outbox_cli.command("send")
+def outbox_send_command() -> None:
+    """Queue what the clock makes due, deliver every due email once, then stop."""
+    queued, sent, failed = _deliver_once()
+    click.echo(f"Queued {queued}, sent {sent}, failed {failed}.")
+
+
+@outbox_cli.command("work")
+@click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
+@click.option("--rounds", type=int, default=None, help="Stop after this many rounds.")
+def outbox_work_command(interval: float, rounds: int | None) -> None:
+    """Keep delivering: a round every few seconds until stopped (SIGTERM or Ctrl-C)."""
+    stopping = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    click.echo(f"Outbox worker started; a round every {interval:g} s.")
+    done = 0
+    try:
+        while not stopping.is_set() and (rounds is None or done < rounds):
+            try:
+                queued, sent, failed = _deliver_once()
+            except SQLAlchemyError:
+                # A locked or unreachable database is worth retrying; log it and go on.
+                log.exception("outbox round failed")
+                db.session.rollback()
+            else:
+                if queued or sent or failed:
+                    click.echo(f"Queued {queued}, sent {sent}, failed {failed}.")
+            finally:
+                db.session.remove()
+            done += 1
+            stopping.wait(interval if rounds is None or done < rounds else 0)
+    except KeyboardInterrupt:
+        pass
+    click.echo("Outbox worker stopped.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
+    app.cli.add_command(outbox_cli)
     app.cli.add_command(consultations_cli)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_demo_command)

@@ -57,6 +57,8 @@ class Consultation(db.Model):
     officer_name: Mapped[str] = mapped_column(String(200))
     officer_email: Mapped[str] = mapped_column(String(254))
     officer_phone: Mapped[str] = mapped_column(String(40), default="")
+    # "instant": an email per submission; "daily": one digest a day.
+    alert_mode: Mapped[str] = mapped_column(String(10), default="instant", server_default="instant")
     # The evidence section of the consultation file, kept as given.
     evidence_settings: Mapped[dict] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -144,6 +146,45 @@ class AuditEvent(db.Model):
     detail: Mapped[str] = mapped_column(Text, default="")
 
     consultation: Mapped[Consultation | None] = relationship()
+
+
+class OutboxEmail(db.Model):
+    """An email to send, written in the same transaction as the event that caused it.
+
+    `event_key` names that event ("receipt:evidence:EV-7K2Q"): being unique, one
+    event can never queue two emails. Workers claim a row by moving it from
+    pending to sending with a lease, so two workers never send one email.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    event_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(40), index=True)
+    consultation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultation.id", ondelete="SET NULL"), index=True
+    )
+    to_addr: Mapped[str] = mapped_column(String(254))
+    cc_addr: Mapped[str] = mapped_column(String(254), default="")
+    reply_to: Mapped[str] = mapped_column(String(254), default="")
+    subject: Mapped[str] = mapped_column(String(300))
+    body_text: Mapped[str] = mapped_column(Text)
+    body_html: Mapped[str] = mapped_column(Text)
+    # [{"filename", "content_type", "data" (base64)}]
+    attachments: Mapped[list[dict]] = mapped_column(JSON, default=list)
+    # Structured facts about the event, kept for the daily digest.
+    payload: Mapped[dict] = mapped_column(JSON, default=dict)
+    message_id: Mapped[str] = mapped_column(String(200), unique=True)
+    status: Mapped[str] = mapped_column(String(12), default="pending")
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    claimed_by: Mapped[str] = mapped_column(String(80), default="")
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    consultation: Mapped[Consultation | None] = relationship()
+
+    __table_args__ = (db.Index("ix_outbox_email_due", "status", "next_attempt_at"),)
 
 
 def record_audit(actor: str, action: str, consultation: Consultation | None, detail: str) -> None:

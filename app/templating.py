@@ -8,7 +8,7 @@ from flask import Flask, current_app, url_for
 from markupsafe import Markup
 from markdown_it import MarkdownIt
 
-from app import clock, timefmt
+from app import channels, clock, timefmt
 
 # Raw HTML in Markdown is escaped, and markdown-it refuses javascript: and data: links.
 _markdown = MarkdownIt("commonmark", {"html": False})
@@ -57,13 +57,8 @@ def form_errors(form) -> list[tuple[str, str]]:
 
 
 def channel_links(consultation) -> list[tuple[str, str, str]]:
-    """(url, title, description) for each way to take part that is offered and built.
-
-    Each channel's blueprint adds itself to app.extensions["channels"] when registered.
-    """
-    registry = current_app.extensions.get("channels", {})
+    """(url, title, description) for each way to take part that is offered and built."""
     return [
-        (url_for(endpoint, slug=consultation.slug), title, description)
-        for channel, (endpoint, title, description) in registry.items()
-        if consultation.offers(channel)
+        (url_for(channel.endpoint, slug=consultation.slug), channel.title, channel.description)
+        for channel in channels.offered(consultation)
     ]

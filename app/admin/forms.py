@@ -65,3 +65,16 @@ class DatesForm(FlaskForm):
         """The deadline must come after the opening time."""
         if self.opens_at.data and field.data and field.data <= self.opens_at.data:
             raise ValidationError("The deadline must be after the opening time")
+
+
+class AlertModeForm(FlaskForm):
+    """How the policy officer hears about submissions."""
+
+    alert_mode = RadioField(
+        "How should the policy officer hear about new submissions?",
+        choices=[
+            ("instant", "An email for each submission"),
+            ("daily", "One email a day, at 8am, listing the day's submissions with a CSV file"),
+        ],
+        validators=[InputRequired("Select how the policy officer hears about submissions")],
+    )

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from app import clock, timefmt
 from app.admin import bp, services
-from app.admin.forms import OVERRIDE_LABELS, DatesForm, OverrideForm
+from app.admin.forms import OVERRIDE_LABELS, AlertModeForm, DatesForm, OverrideForm
 from app.consultations import get_by_slug_or_404
 from app.extensions import db, htmx
 from app.lifecycle import Override
@@ -72,6 +72,19 @@ def edit_dates(slug: str):
     return render_template(
         "admin/dates.html", form=form, consultation=consultation, zone=timefmt.zone_label(zone)
     ), status
+
+
+@bp.route("/consultations/<slug>/alerts", methods=["GET", "POST"])
+def edit_alerts(slug: str):
+    """Choose instant alerts or a daily digest for the policy officer."""
+    consultation = get_by_slug_or_404(slug)
+    form = AlertModeForm(alert_mode=consultation.alert_mode)
+    if form.validate_on_submit():
+        changed = services.set_alert_mode(consultation, form.alert_mode.data, current_user.email)
+        flash("Email alerts saved." if changed else "Nothing changed.", "success")
+        return redirect(url_for("admin.dashboard"), code=303)
+    status = 422 if form.errors else 200
+    return render_template("admin/alerts.html", form=form, consultation=consultation), status
 
 
 @bp.get("/audit")

@@ -45,3 +45,22 @@ def change_dates(
     record_audit(actor, "change_dates", consultation, "; ".join(changes))
     db.session.commit()
     return True
+
+
+ALERT_MODE_LABELS = {"instant": "an email for each submission", "daily": "a daily digest"}
+
+
+def set_alert_mode(consultation: Consultation, mode: str, actor: str) -> bool:
+    """Instant alerts or a daily digest. Returns whether anything changed."""
+    if consultation.alert_mode == mode:
+        return False
+    previous = consultation.alert_mode
+    consultation.alert_mode = mode
+    record_audit(
+        actor,
+        "set_alerts",
+        consultation,
+        f"{ALERT_MODE_LABELS[mode].capitalize()} (was {ALERT_MODE_LABELS[previous]})",
+    )
+    db.session.commit()
+    return True

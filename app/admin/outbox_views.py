@@ -1,0 +1,49 @@
+"""The outbox as admins see it: what is waiting, sent or failed, and retrying a failure."""
+
+from __future__ import annotations
+
+from flask import flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from sqlalchemy import func, select
+
+from app import clock, outbox
+from app.admin import bp
+from app.extensions import db
+from app.models import OutboxEmail, record_audit
+
+PAGE_SIZE = 50
+STATUSES = [outbox.FAILED, outbox.PENDING, outbox.SENDING, outbox.HELD, outbox.SENT]
+
+
+@bp.get("/outbox")
+def outbox_list():
+    """Emails by status, failures first, with their last error."""
+    status = request.args.get("status", outbox.FAILED)
+    if status not in STATUSES:
+        status = outbox.FAILED
+    counts = dict(
+        db.session.execute(select(OutboxEmail.status, func.count()).group_by(OutboxEmail.status)).all()
+    )
+    emails = db.session.scalars(
+        select(OutboxEmail)
+        .where(OutboxEmail.status == status)
+        .order_by(OutboxEmail.id.desc())
+        .limit(PAGE_SIZE)
+    ).all()
+    return render_template(
+        "admin/outbox.html", emails=emails, counts=counts, status=status, statuses=STATUSES
+    )
+
+
+@bp.post("/outbox/<int:email_id>/retry")
+def outbox_retry(email_id: int):
+    """Queue a failed email to be sent again now."""
+    email = db.session.get(OutboxEmail, email_id)
+    if email is None or email.status != outbox.FAILED:
+        flash("That email is not waiting for a retry.", "error")
+        return redirect(url_for("admin.outbox_list"), code=303)
+    outbox.retry(email, clock.now())
+    record_audit(current_user.email, "retry_email", email.consultation, f"{email.kind} to {email.to_addr}")
+    db.session.commit()
+    flash(f"The email to {email.to_addr} will be sent again.", "success")
+    return redirect(url_for("admin.outbox_list"), code=303)

@@ -1,0 +1,237 @@
+"""The emails the site sends about events: alerts and receipts, reminders, summaries, digests.
+
+Everything here only queues rows through app.outbox inside the caller's transaction;
+the worker delivers them.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask import current_app, has_request_context, url_for
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+
+from app import channels
+from app.csv_safety import safe_cell
+from app.extensions import db
+from app.lifecycle import State
+from app.models import Consultation, OutboxEmail
+from app.outbox import DIGESTED, HELD, EmailAttachment, address, queue_email
+
+REMINDER_BEFORE = timedelta(hours=24)
+# A summary is only worth sending soon after the close; older closes are history.
+SUMMARY_WITHIN = timedelta(days=7)
+DIGEST_HOUR = 8  # site time
+DIGEST_COLUMNS = [
+    "reference", "kind", "submitted_at", "name", "organisation", "respondent_type", "email", "late",
+]
+
+
+@dataclass(frozen=True)
+class Submission:
+    """What came in, as the officer's alert and the respondent's receipt describe it."""
+
+    kind: str  # "survey", "evidence", "message", "booking"
+    kind_label: str  # "Survey response"
+    reference: str
+    consultation: Consultation
+    submitted_at: datetime
+    admin_url: str
+    name: str = ""
+    email: str = ""
+    organisation: str = ""
+    respondent_type: str = ""
+    late: bool = False
+    # The copy of what was submitted: (question or field, answer).
+    details: list[tuple[str, str]] = field(default_factory=list)
+    attachment_names: list[str] = field(default_factory=list)
+    # Files for both emails, such as a calendar invite.
+    attachments: list[EmailAttachment] = field(default_factory=list)
+
+    def digest_row(self) -> dict[str, str]:
+        """The facts the daily digest lists and puts in its CSV."""
+        return {
+            "reference": self.reference,
+            "kind": self.kind_label,
+            "submitted_at": self.submitted_at.isoformat(),
+            "name": self.name,
+            "organisation": self.organisation,
+            "respondent_type": self.respondent_type,
+            "email": self.email,
+            "late": "yes" if self.late else "no",
+        }
+
+
+def site_url(endpoint: str, **values: object) -> str:
+    """An absolute link built on SITE_URL, never on the Host header a request claims."""
+    if has_request_context():
+        path = url_for(endpoint, **values)
+    else:
+        with current_app.test_request_context():
+            path = url_for(endpoint, **values)
+    return current_app.config["SITE_URL"].rstrip("/") + path
+
+
+def _officer(consultation: Consultation) -> tuple[str, str]:
+    """The officer's address, and the team inbox to copy (POLICY_OFFICER_EMAIL) if set."""
+    copy = current_app.config.get("POLICY_OFFICER_EMAIL") or ""
+    to = address(consultation.officer_name, consultation.officer_email)
+    return to, copy if copy.lower() != consultation.officer_email.lower() else ""
+
+
+def notify_submission(submission: Submission, now: datetime) -> None:
+    """Queue the officer's alert (or hold it for the digest) and the respondent's receipt."""
+    consultation = submission.consultation
+    to, cc = _officer(consultation)
+    context = {"submission": submission, "consultation": consultation}
+    queue_email(
+        event_key=f"alert:{submission.kind}:{submission.reference}",
+        kind="alert",
+        to=to,
+        cc=cc,
+        reply_to=address(submission.name, submission.email) if submission.email else "",
+        template="officer_alert",
+        context=context,
+        consultation=consultation,
+        attachments=submission.attachments,
+        payload=submission.digest_row(),
+        held=consultation.alert_mode == "daily",
+        now=now,
+    )
+    if submission.email:
+        queue_email(
+            event_key=f"receipt:{submission.kind}:{submission.reference}",
+            kind="receipt",
+            to=address(submission.name, submission.email),
+            reply_to=to,
+            template="receipt",
+            context=context,
+            consultation=consultation,
+            attachments=submission.attachments,
+            now=now,
+        )
+
+
+def _queue_once(event_key: str, **kwargs) -> bool:
+    """Queue an email unless its event already has one; two workers racing get one row."""
+    if db.session.scalar(select(exists().where(OutboxEmail.event_key == event_key))):
+        return False
+    try:
+        with db.session.begin_nested():
+            queue_email(event_key=event_key, **kwargs)
+    except IntegrityError:
+        return False  # another worker queued it between our check and our insert
+    return True
+
+
+def _stamp(moment: datetime) -> str:
+    return moment.strftime("%Y%m%dT%H%MZ")
+
+
+def queue_reminders(now: datetime) -> int:
+    """A reminder to the officer 24 hours before each deadline, once per deadline."""
+    queued = 0
+    closing_soon = select(Consultation).where(
+        Consultation.closes_at > now, Consultation.closes_at <= now + REMINDER_BEFORE
+    )
+    for consultation in db.session.scalars(closing_soon):
+        if consultation.state(now) is not State.OPEN or consultation.override != "auto":
+            continue
+        to, cc = _officer(consultation)
+        queued += _queue_once(
+            f"reminder:{consultation.id}:{_stamp(consultation.closes_at)}",
+            kind="reminder",
+            to=to,
+            cc=cc,
+            template="reminder",
+            context={"consultation": consultation, "counts": channels.submission_counts(consultation),
+                     "admin_url": site_url("admin.dashboard")},
+            consultation=consultation,
+            now=now,
+        )
+    return queued
+
+
+def queue_closing_summaries(now: datetime) -> int:
+    """A summary to the officer once a consultation has closed, once per deadline."""
+    queued = 0
+    recently_closed = select(Consultation).where(
+        Consultation.closes_at <= now, Consultation.closes_at > now - SUMMARY_WITHIN
+    )
+    for consultation in db.session.scalars(recently_closed):
+        if consultation.state(now) is not State.CLOSED:
+            continue  # kept open by an admin: summarise when it really closes
+        to, cc = _officer(consultation)
+        queued += _queue_once(
+            f"closing-summary:{consultation.id}:{_stamp(consultation.closes_at)}",
+            kind="closing_summary",
+            to=to,
+            cc=cc,
+            template="closing_summary",
+            context={"consultation": consultation, "counts": channels.submission_counts(consultation),
+                     "admin_url": site_url("admin.dashboard")},
+            consultation=consultation,
+            now=now,
+        )
+    return queued
+
+
+def digest_csv(rows: list[dict[str, str]]) -> bytes:
+    """The digest's rows as CSV, with cells a spreadsheet would run as formulas neutralised."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=DIGEST_COLUMNS, extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: safe_cell(row.get(key, "")) for key in DIGEST_COLUMNS})
+    return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
+
+
+def queue_digests(now: datetime) -> int:
+    """Each morning, one email per consultation listing the alerts held for the digest."""
+    zone = current_app.config["SITE_ZONE"]
+    local = now.astimezone(zone)
+    if local.hour < DIGEST_HOUR:
+        return 0
+    held = db.session.scalars(
+        select(OutboxEmail).where(OutboxEmail.status == HELD).order_by(OutboxEmail.id)
+    ).all()
+    by_consultation: dict[int | None, list[OutboxEmail]] = {}
+    for email in held:
+        by_consultation.setdefault(email.consultation_id, []).append(email)
+    queued = 0
+    for consultation_id, emails in by_consultation.items():
+        consultation = db.session.get(Consultation, consultation_id) if consultation_id else None
+        if consultation is None:
+            continue
+        rows = [email.payload for email in emails]
+        to, cc = _officer(consultation)
+        if _queue_once(
+            f"digest:{consultation.id}:{local.date().isoformat()}",
+            kind="digest",
+            to=to,
+            cc=cc,
+            template="digest",
+            context={"consultation": consultation, "rows": rows, "day": local,
+                     "admin_url": site_url("admin.dashboard")},
+            consultation=consultation,
+            attachments=[EmailAttachment(
+                f"{consultation.slug}-{local.date().isoformat()}.csv", "text/csv", digest_csv(rows)
+            )],
+            now=now,
+        ):
+            for email in emails:
+                email.status = DIGESTED
+            queued += 1
+    return queued
+
+
+def queue_scheduled(now: datetime) -> int:
+    """Everything the clock makes due: reminders, closing summaries, digests. Commits."""
+    queued = queue_reminders(now) + queue_closing_summaries(now) + queue_digests(now)
+    db.session.commit()
+    return queued
+

@@ -1,0 +1,261 @@
+"""Queueing and delivering email. The only module that talks SMTP.
+
+A request only ever adds an OutboxEmail row to its own transaction; a worker
+process delivers due rows later, so a slow or dead mail server never holds up
+a respondent, and a crash between commit and delivery loses nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+import random
+import re
+import smtplib
+import socket
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.utils import formataddr, parseaddr
+
+from flask import current_app, render_template
+from flask_mail import Attachment, Message
+from sqlalchemy import or_, select, update
+
+from app.extensions import db
+from app.models import Consultation, OutboxEmail
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+FIRST_RETRY = timedelta(seconds=30)
+LONGEST_RETRY = timedelta(hours=1)
+LEASE = timedelta(minutes=5)
+BATCH_SIZE = 50
+
+PENDING, SENDING, SENT, FAILED, HELD, DIGESTED = (
+    "pending", "sending", "sent", "failed", "held", "digested",
+)
+
+
+@dataclass(frozen=True)
+class EmailAttachment:
+    """A file to attach: its name, its MIME type and its bytes."""
+
+    filename: str
+    content_type: str
+    data: bytes
+
+
+def header_safe(text: str, limit: int = 200) -> str:
+    """Collapse every run of white space, line breaks included, so text can sit in a header."""
+    return re.sub(r"\s+", " ", text or "").strip()[:limit]
+
+
+def address(name: str | None, email: str) -> str:
+    """A display name and address, made safe for a header."""
+    return formataddr((header_safe(name or ""), header_safe(email, 254)))
+
+
+def retry_delay(attempts: int, rand: random.Random | None = None) -> timedelta:
+    """How long to wait after `attempts` failures: doubling from 30 s to 1 hour, with jitter.
+
+    Jitter (50% to 150%) stops a crowd of emails that failed together retrying together.
+    """
+    base = min(FIRST_RETRY * 2 ** max(attempts - 1, 0), LONGEST_RETRY)
+    return base * (rand or random).uniform(0.5, 1.5)
+
+
+def _message_id() -> str:
+    sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+    domain = sender.rpartition("@")[2] or "localhost"
+    return f"<{uuid.uuid4().hex}@{domain}>"
+
+
+def queue_email(
+    *,
+    event_key: str,
+    kind: str,
+    to: str,
+    template: str,
+    context: dict,
+    consultation: Consultation | None = None,
+    reply_to: str = "",
+    cc: str = "",
+    attachments: list[EmailAttachment] | None = None,
+    payload: dict | None = None,
+    held: bool = False,
+    now: datetime,
+) -> OutboxEmail:
+    """Render templates/email/<template>.{txt,html} and add the email to the current transaction.
+
+    The caller commits it together with the event. The subject is the template's
+    `subject` block. `held` keeps it back for the daily digest instead of sending it.
+    """
+    email = OutboxEmail(
+        event_key=event_key,
+        kind=kind,
+        consultation=consultation,
+        to_addr=to,
+        cc_addr=cc,
+        reply_to=reply_to,
+        subject=header_safe(render_template(f"email/{template}.subject.txt", **context), 250),
+        body_text=render_template(f"email/{template}.txt", **context),
+        body_html=render_template(f"email/{template}.html", **context),
+        attachments=[
+            {
+                "filename": header_safe(a.filename, 150),
+                "content_type": a.content_type,
+                "data": base64.b64encode(a.data).decode("ascii"),
+            }
+            for a in attachments or []
+        ],
+        payload=payload or {},
+        message_id=_message_id(),
+        status=HELD if held else PENDING,
+        next_attempt_at=now,
+        created_at=now,
+    )
+    db.session.add(email)
+    return email
+
+
+def claim_due(now: datetime, worker: str, limit: int = BATCH_SIZE) -> list[OutboxEmail]:
+    """Take up to `limit` due emails for this worker, so that no other worker sends them.
+
+    Each row moves to "sending" with a conditional UPDATE that only one worker can win;
+    on PostgreSQL, FOR UPDATE SKIP LOCKED also keeps workers from queueing on one row.
+    A row whose worker died mid-send comes back when its lease runs out.
+    """
+    due = or_(
+        (OutboxEmail.status == PENDING) & (OutboxEmail.next_attempt_at <= now),
+        (OutboxEmail.status == SENDING) & (OutboxEmail.lease_until < now),
+    )
+    candidates = db.session.scalars(
+        select(OutboxEmail.id)
+        .where(due)
+        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    ).all()
+    claimed = []
+    for email_id in candidates:
+        won = db.session.execute(
+            update(OutboxEmail)
+            .where(OutboxEmail.id == email_id, due)
+            .values(status=SENDING, lease_until=now + LEASE, claimed_by=worker)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        if won:
+            claimed.append(email_id)
+    db.session.commit()
+    if not claimed:
+        return []
+    return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.id.in_(claimed))))
+
+
+def build_message(email: OutboxEmail) -> Message:
+    """The MIME message for an outbox row: text and HTML parts, attachments, stable Message-ID."""
+    message = Message(
+        subject=email.subject,
+        recipients=[email.to_addr],
+        cc=[email.cc_addr] if email.cc_addr else None,
+        body=email.body_text,
+        html=email.body_html,
+        sender=current_app.config["MAIL_DEFAULT_SENDER"],
+        reply_to=email.reply_to or None,
+        attachments=[
+            Attachment(
+                filename=a["filename"],
+                content_type=a["content_type"],
+                data=base64.b64decode(a["data"]),
+            )
+            for a in email.attachments
+        ],
+    )
+    message.msgId = email.message_id
+    message.extra_headers = {"Auto-Submitted": "auto-generated"}
+    return message
+
+
+def _connect() -> smtplib.SMTP:
+    """Open a connection to the configured SMTP server, with a timeout on every step."""
+    config = current_app.config
+    timeout = config["MAIL_TIMEOUT"]
+    if config["MAIL_USE_SSL"]:
+        server = smtplib.SMTP_SSL(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout)
+    else:
+        server = smtplib.SMTP(config["MAIL_SERVER"], config["MAIL_PORT"], timeout=timeout)
+    if config["MAIL_USE_TLS"]:
+        server.starttls()
+    if config["MAIL_USERNAME"] and config["MAIL_PASSWORD"]:
+        server.login(config["MAIL_USERNAME"], config["MAIL_PASSWORD"])
+    return server
+
+
+def _record_failure(email: OutboxEmail, error: Exception, now: datetime) -> None:
+    email.attempts += 1
+    email.last_error = header_safe(f"{type(error).__name__}: {error}", 1000)
+    email.lease_until = None
+    if email.attempts >= MAX_ATTEMPTS:
+        email.status = FAILED
+        log.error("email %s failed for good: %s", email.id, email.last_error)
+    else:
+        email.status = PENDING
+        email.next_attempt_at = now + retry_delay(email.attempts)
+        log.warning("email %s will be retried: %s", email.id, email.last_error)
+
+
+def _send_one(server: smtplib.SMTP, email: OutboxEmail, now: datetime) -> bool:
+    """Hand one email to the server and record the outcome on its row."""
+    try:
+        message = build_message(email)
+        if message.has_bad_headers():
+            raise ValueError("a header contains a line break")
+        server.sendmail(message.sender, message.send_to, message.as_bytes())
+    except (OSError, smtplib.SMTPException, ValueError) as error:
+        _record_failure(email, error, now)
+        return False
+    email.status = SENT
+    email.sent_at = now
+    email.attempts += 1
+    email.lease_until = None
+    return True
+
+
+def deliver_due(now: datetime, worker: str | None = None) -> tuple[int, int]:
+    """Send every due email once. Returns (sent, failed attempts)."""
+    worker = worker or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+    emails = claim_due(now, worker)
+    if not emails:
+        return 0, 0
+    sent = failed = 0
+    try:
+        server = _connect()
+    except (OSError, smtplib.SMTPException) as error:
+        for email in emails:
+            _record_failure(email, error, now)
+        db.session.commit()
+        return 0, len(emails)
+    try:
+        for email in emails:
+            if _send_one(server, email, now):
+                sent += 1
+            else:
+                failed += 1
+            # Each outcome is committed at once: a crash later cannot make a sent email unsent.
+            db.session.commit()
+    finally:
+        try:
+            server.quit()
+        except (OSError, smtplib.SMTPException):
+            server.close()
+    return sent, failed
+
+
+def retry(email: OutboxEmail, now: datetime) -> None:
+    """Put a failed email back in the queue, to be tried again at once."""
+    email.status = PENDING
+    email.attempts = 0
+    email.next_attempt_at = now
+    email.lease_until = None
