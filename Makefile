@@ -26,8 +26,8 @@ db: install
 run: db
 	$(FLASK) seed-demo
 	@echo "Site: http://$(HOST):$(PORT)/  Admin: http://$(HOST):$(PORT)/admin/ (make an account with: $(FLASK) create-admin you@example.org)"
-	@trap 'kill 0' INT TERM EXIT; \
-	$(FLASK) outbox work & \
+	@$(FLASK) outbox work & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 # Debian's Chromium, for the browser tests; Playwright drives it, never a browser it downloads.
