@@ -76,7 +76,11 @@ def create_admin_command(email: str, role: str) -> None:
 def seed_demo_command() -> None:
     """Load the demo consultations, dated around today. Existing ones are left as they are."""
     zone = current_app.config["SITE_ZONE"]
-    today = clock.now().astimezone(zone).replace(hour=DEMO_CLOSING_HOUR, minute=0, second=0, microsecond=0)
+    today = (
+        clock.now()
+        .astimezone(zone)
+        .replace(hour=DEMO_CLOSING_HOUR, minute=0, second=0, microsecond=0)
+    )
     for path in sorted(DEMO_DIR.glob("*.yaml")):
         spec = load_consultation_file(path, zone)
         opens_in, closes_in = DEMO_WINDOWS.get(spec.slug, (-7, 28))

@@ -47,7 +47,7 @@ class ConsultationFileError(Exception):
 
 
 def _as_text(value: Any) -> Any:
-    """YAML reads Yes, No, 3 and 1.5 as bool and numbers; options are words, so take them as such."""
+    """YAML reads Yes, No, 3 and 1.5 as bools and numbers; options are words, so keep them so."""
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, int | float):
@@ -110,7 +110,9 @@ class QuestionSpec(Strict):
     @classmethod
     def _key_shape(cls, value: str) -> str:
         if not re.fullmatch(r"[a-z][a-z0-9_]*", value):
-            raise ValueError("use lower-case letters, digits and underscores, starting with a letter")
+            raise ValueError(
+                "use lower-case letters, digits and underscores, starting with a letter"
+            )
         return value
 
     @model_validator(mode="after")
@@ -184,7 +186,9 @@ class ConsultationSpec(Strict):
     @classmethod
     def _slug_shape(cls, value: str) -> str:
         if not re.fullmatch(r"[a-z0-9]+(-[a-z0-9]+)*", value):
-            raise ValueError("use lower-case letters, digits and single hyphens, like local-services-2027")
+            raise ValueError(
+                "use lower-case letters, digits and single hyphens, like local-services-2027"
+            )
         return value
 
     @model_validator(mode="after")
@@ -268,7 +272,9 @@ def parse_consultation(data: Any, source: str, zone: ZoneInfo) -> ConsultationSp
     date_only = set()
     for key in ("opens_at", "closes_at"):
         if isinstance(data.get(key), date) and not isinstance(data.get(key), datetime):
-            problems.append(f"{source}: {key}: give a time as well as a date, like 2027-03-01T17:00")
+            problems.append(
+                f"{source}: {key}: give a time as well as a date, like 2027-03-01T17:00"
+            )
             date_only.add(key)
         elif key in data:
             data[key] = _localise(data[key], zone)
@@ -371,6 +377,8 @@ def save_consultation(
     consultation.officer_phone = spec.officer.phone
     consultation.evidence_settings = spec.evidence.model_dump() if spec.evidence else {}
     consultation.questions.extend(_questions(spec))
-    record_audit(actor, "import", consultation, "Created from file" if created else "Updated from file")
+    record_audit(
+        actor, "import", consultation, "Created from file" if created else "Updated from file"
+    )
     db.session.commit()
     return consultation, created

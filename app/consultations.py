@@ -50,7 +50,9 @@ def open_channel_or_abort(consultation: Consultation, channel: str, now: datetim
         abort(404)
     state = consultation.state(now)
     if state is State.FORTHCOMING:
-        abort(make_response(render_template("public/not_open.html", consultation=consultation), 404))
+        abort(
+            make_response(render_template("public/not_open.html", consultation=consultation), 404)
+        )
     if state is State.CLOSED:
         abort(closed_response(consultation, now))
 

@@ -19,7 +19,10 @@ MESSAGES = {
         "Too many attempts",
         "You have tried too many times in a short time. Wait a few minutes, then try again.",
     ),
-    500: ("Sorry, there is a problem with the service", "Try again later. What you sent was not saved."),
+    500: (
+        "Sorry, there is a problem with the service",
+        "Try again later. What you sent was not saved.",
+    ),
 }
 
 

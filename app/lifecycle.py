@@ -101,7 +101,9 @@ def _plural(count: int, unit: str) -> str:
     return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
 
 
-def time_left(closes_at: datetime, now: datetime, within: timedelta = timedelta(days=7)) -> TimeLeft | None:
+def time_left(
+    closes_at: datetime, now: datetime, within: timedelta = timedelta(days=7)
+) -> TimeLeft | None:
     """Time until the deadline when it is under `within` away, otherwise None."""
     _require_aware(closes_at, now)
     remaining = closes_at - now

@@ -189,6 +189,4 @@ class OutboxEmail(db.Model):
 
 def record_audit(actor: str, action: str, consultation: Consultation | None, detail: str) -> None:
     """Add an audit event to the current transaction."""
-    db.session.add(
-        AuditEvent(actor=actor, action=action, consultation=consultation, detail=detail)
-    )
+    db.session.add(AuditEvent(actor=actor, action=action, consultation=consultation, detail=detail))

@@ -27,7 +27,14 @@ REMINDER_BEFORE = timedelta(hours=24)
 SUMMARY_WITHIN = timedelta(days=7)
 DIGEST_HOUR = 8  # site time
 DIGEST_COLUMNS = [
-    "reference", "kind", "submitted_at", "name", "organisation", "respondent_type", "email", "late",
+    "reference",
+    "kind",
+    "submitted_at",
+    "name",
+    "organisation",
+    "respondent_type",
+    "email",
+    "late",
 ]
 
 
@@ -148,8 +155,11 @@ def queue_reminders(now: datetime) -> int:
             to=to,
             cc=cc,
             template="reminder",
-            context={"consultation": consultation, "counts": channels.submission_counts(consultation),
-                     "admin_url": site_url("admin.dashboard")},
+            context={
+                "consultation": consultation,
+                "counts": channels.submission_counts(consultation),
+                "admin_url": site_url("admin.dashboard"),
+            },
             consultation=consultation,
             now=now,
         )
@@ -172,8 +182,11 @@ def queue_closing_summaries(now: datetime) -> int:
             to=to,
             cc=cc,
             template="closing_summary",
-            context={"consultation": consultation, "counts": channels.submission_counts(consultation),
-                     "admin_url": site_url("admin.dashboard")},
+            context={
+                "consultation": consultation,
+                "counts": channels.submission_counts(consultation),
+                "admin_url": site_url("admin.dashboard"),
+            },
             consultation=consultation,
             now=now,
         )
@@ -215,12 +228,20 @@ def queue_digests(now: datetime) -> int:
             to=to,
             cc=cc,
             template="digest",
-            context={"consultation": consultation, "rows": rows, "day": local,
-                     "admin_url": site_url("admin.dashboard")},
+            context={
+                "consultation": consultation,
+                "rows": rows,
+                "day": local,
+                "admin_url": site_url("admin.dashboard"),
+            },
             consultation=consultation,
-            attachments=[EmailAttachment(
-                f"{consultation.slug}-{local.date().isoformat()}.csv", "text/csv", digest_csv(rows)
-            )],
+            attachments=[
+                EmailAttachment(
+                    f"{consultation.slug}-{local.date().isoformat()}.csv",
+                    "text/csv",
+                    digest_csv(rows),
+                )
+            ],
             now=now,
         ):
             for email in emails:
@@ -234,4 +255,3 @@ def queue_scheduled(now: datetime) -> int:
     queued = queue_reminders(now) + queue_closing_summaries(now) + queue_digests(now)
     db.session.commit()
     return queued
-

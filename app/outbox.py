@@ -34,7 +34,12 @@ LEASE = timedelta(minutes=5)
 BATCH_SIZE = 50
 
 PENDING, SENDING, SENT, FAILED, HELD, DIGESTED = (
-    "pending", "sending", "sent", "failed", "held", "digested",
+    "pending",
+    "sending",
+    "sent",
+    "failed",
+    "held",
+    "digested",
 )
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Flask, current_app, url_for
-from markupsafe import Markup
 from markdown_it import MarkdownIt
+from markupsafe import Markup
 
 from app import channels, clock, timefmt
 

@@ -22,7 +22,9 @@ def outbox_list():
     if status not in STATUSES:
         status = outbox.FAILED
     counts = dict(
-        db.session.execute(select(OutboxEmail.status, func.count()).group_by(OutboxEmail.status)).all()
+        db.session.execute(
+            select(OutboxEmail.status, func.count()).group_by(OutboxEmail.status)
+        ).all()
     )
     emails = db.session.scalars(
         select(OutboxEmail)
@@ -43,7 +45,9 @@ def outbox_retry(email_id: int):
         flash("That email is not waiting for a retry.", "error")
         return redirect(url_for("admin.outbox_list"), code=303)
     outbox.retry(email, clock.now())
-    record_audit(current_user.email, "retry_email", email.consultation, f"{email.kind} to {email.to_addr}")
+    record_audit(
+        current_user.email, "retry_email", email.consultation, f"{email.kind} to {email.to_addr}"
+    )
     db.session.commit()
     flash(f"The email to {email.to_addr} will be sent again.", "success")
     return redirect(url_for("admin.outbox_list"), code=303)

@@ -21,7 +21,9 @@ AUDIT_PAGE_SIZE = 50
 @bp.get("/")
 def dashboard():
     """Every consultation with its state and the control to change it."""
-    return render_template("admin/dashboard.html", consultations=_all_consultations(), now=clock.now())
+    return render_template(
+        "admin/dashboard.html", consultations=_all_consultations(), now=clock.now()
+    )
 
 
 @bp.post("/consultations/<slug>/state")
@@ -33,10 +35,14 @@ def set_state(slug: str):
     consultation = get_by_slug_or_404(slug)
     form = OverrideForm()
     if form.validate_on_submit():
-        changed = services.set_override(consultation, Override(form.override.data), current_user.email)
+        changed = services.set_override(
+            consultation, Override(form.override.data), current_user.email
+        )
         if not htmx:
             if changed:
-                flash(f"{consultation.title} now: {OVERRIDE_LABELS[form.override.data]}.", "success")
+                flash(
+                    f"{consultation.title} now: {OVERRIDE_LABELS[form.override.data]}.", "success"
+                )
             return redirect(url_for("admin.dashboard"), code=303)
     return render_page(
         "admin/dashboard.html",
@@ -91,10 +97,11 @@ def edit_alerts(slug: str):
 def audit_log():
     """Who changed what, newest first."""
     events = db.session.scalars(
-        select(AuditEvent).order_by(AuditEvent.at.desc(), AuditEvent.id.desc()).limit(AUDIT_PAGE_SIZE)
+        select(AuditEvent)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(AUDIT_PAGE_SIZE)
     )
     return render_template("admin/audit.html", events=list(events))
-
 
 
 def _all_consultations() -> list[Consultation]:
