@@ -136,16 +136,6 @@ class QuestionSpec(Strict):
             raise ValueError("scale labels are only for scale questions")
         return self
 
-    def answer_values(self) -> list[str] | None:
-        """The answers a show_if may name, or None when any text is possible."""
-        if self.type in CHOICE_TYPES:
-            return self.options
-        if self.type == "yesno":
-            return list(YES_NO)
-        if self.type == "scale":
-            return [str(n) for n in range(1, 6)]
-        return None
-
 
 class PageSpec(Strict):
     title: Text
@@ -191,118 +181,134 @@ class ConsultationSpec(Strict):
             )
         return value
 
-    @model_validator(mode="after")
-    def _consistent(self) -> ConsultationSpec:
-        problems = []
-        if self.closes_at <= self.opens_at:
-            problems.append("closes_at: must be after opens_at")
-        if len(set(self.channels)) != len(self.channels):
-            problems.append("channels: must not repeat")
-        if "survey" in self.channels and self.survey is None:
-            problems.append("survey: required because channels includes survey")
-        if "evidence" in self.channels and self.evidence is None:
-            problems.append("evidence: required because channels includes evidence")
-        if self.survey:
-            problems.extend(_routing_problems(self.survey))
-        if problems:
-            raise ValueError(_Problems(problems))
-        return self
+
+def _answer_values(question: dict[str, Any]) -> list[str] | None:
+    """The answers a show_if may name for this (raw) question, or None for free text."""
+    kind = question.get("type")
+    if kind in CHOICE_TYPES:
+        options = question.get("options")
+        return [_as_text(o) for o in options] if isinstance(options, list) else []
+    if kind == "yesno":
+        return list(YES_NO)
+    if kind == "scale":
+        return [str(n) for n in range(1, 6)]
+    return None
 
 
-class _Problems(list):
-    """Several problems found together by a model check, each with its own key path."""
+def _raw_questions(data: dict[str, Any]):
+    """(key path, question) for every question-shaped mapping in the survey, however broken."""
+    survey = data.get("survey")
+    pages = survey.get("pages") if isinstance(survey, dict) else None
+    for p, page in enumerate(pages if isinstance(pages, list) else []):
+        questions = page.get("questions") if isinstance(page, dict) else None
+        for q, question in enumerate(questions if isinstance(questions, list) else []):
+            if isinstance(question, dict):
+                yield f"survey.pages.{p}.questions.{q}", question
 
-    def __str__(self) -> str:
-        return "; ".join(self)
 
+def _routing_problems(data: dict[str, Any]) -> list[str]:
+    """Keys must be unique and show_if may only name an earlier question and its answers.
 
-def _routing_problems(survey: SurveySpec) -> list[str]:
-    """Keys must be unique and show_if may only name an earlier question and its answers."""
+    Worked on the raw data, so that these are listed even when other parts are wrong.
+    """
     problems: list[str] = []
-    earlier: dict[str, QuestionSpec] = {}
-    for p, page in enumerate(survey.pages):
-        for q, question in enumerate(page.questions):
-            where = f"survey.pages.{p}.questions.{q}"
-            if question.key in earlier:
-                problems.append(f"{where}.key: '{question.key}' is used by an earlier question")
-            for key, values in question.show_if.items():
-                source = earlier.get(key)
-                if source is None:
-                    problems.append(f"{where}.show_if.{key}: no earlier question has this key")
-                    continue
-                allowed = source.answer_values()
-                if allowed is None:
-                    problems.append(f"{where}.show_if.{key}: '{key}' has free text answers")
-                    continue
-                for value in values:
-                    if value not in allowed:
-                        problems.append(
-                            f"{where}.show_if.{key}: '{value}' is not an answer to '{key}'"
-                            f" (choose from {', '.join(allowed)})"
-                        )
-            earlier.setdefault(question.key, question)
+    earlier: dict[str, list[str] | None] = {}
+    for where, question in _raw_questions(data):
+        key = question.get("key")
+        if isinstance(key, str) and key in earlier:
+            problems.append(f"{where}.key: '{key}' is used by an earlier question")
+        show_if = question.get("show_if")
+        for name, values in show_if.items() if isinstance(show_if, dict) else []:
+            if name not in earlier:
+                problems.append(f"{where}.show_if.{name}: no earlier question has this key")
+                continue
+            allowed = earlier[name]
+            if allowed is None:
+                problems.append(f"{where}.show_if.{name}: '{name}' has free text answers")
+                continue
+            for value in values if isinstance(values, list) else []:
+                if _as_answer(value) not in allowed:
+                    problems.append(
+                        f"{where}.show_if.{name}: '{_as_answer(value)}' is not an answer to"
+                        f" '{name}' (choose from {', '.join(allowed)})"
+                    )
+        if isinstance(key, str):
+            earlier.setdefault(key, _answer_values(question))
     return problems
 
 
+def _whole_file_problems(data: dict[str, Any]) -> list[str]:
+    """Checks that span several keys, on the raw data, so field errors do not hide them."""
+    problems = []
+    opens_at, closes_at = data.get("opens_at"), data.get("closes_at")
+    if isinstance(opens_at, datetime) and isinstance(closes_at, datetime):
+        if closes_at <= opens_at:
+            problems.append("closes_at: must be after opens_at")
+    channels = data.get("channels")
+    if isinstance(channels, list):
+        names = [c for c in channels if isinstance(c, str)]
+        if len(set(names)) != len(names):
+            problems.append("channels: must not repeat")
+        for section in ("survey", "evidence"):
+            if section in names and data.get(section) is None:
+                problems.append(f"{section}: required because channels includes {section}")
+    return problems + _routing_problems(data)
+
+
 def _localise(value: Any, zone: ZoneInfo) -> Any:
-    """A time without an offset is read in the site's zone; a bare date is left to fail."""
+    """Read a time without an offset in the site's zone.
+
+    YAML only makes a datetime of times with seconds; "2027-03-01T17:00" stays text.
+    """
+    if isinstance(value, str):
+        try:
+            value = datetime.fromisoformat(value)
+        except ValueError:
+            return value  # left for the schema to report
     if isinstance(value, datetime) and value.tzinfo is None:
         return value.replace(tzinfo=zone)
     return value
 
 
-def _format_error(source: str, error: dict[str, Any]) -> list[str]:
+def _format_error(source: str, error: dict[str, Any]) -> str:
     path = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    context = error.get("ctx", {}).get("error")
-    if isinstance(context, _Problems):
-        return [f"{source}: {problem}" for problem in context]
     message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "missing":
         message = "required"
     elif error["type"] == "extra_forbidden":
         message = "unknown key"
-    return [f"{source}: {path}: {message}"]
+    return f"{source}: {path}: {message}"
 
 
 def parse_consultation(data: Any, source: str, zone: ZoneInfo) -> ConsultationSpec:
     """Check already-loaded YAML data; raise ConsultationFileError listing every problem."""
     if not isinstance(data, dict):
         raise ConsultationFileError([f"{source}: (top level): expected a mapping of keys"])
+    data = dict(data)
     problems = []
     date_only = set()
     for key in ("opens_at", "closes_at"):
-        if isinstance(data.get(key), date) and not isinstance(data.get(key), datetime):
+        value = data.get(key)
+        if isinstance(value, date) and not isinstance(value, datetime):
             problems.append(
                 f"{source}: {key}: give a time as well as a date, like 2027-03-01T17:00"
             )
             date_only.add(key)
+            del data[key]
         elif key in data:
-            data[key] = _localise(data[key], zone)
+            data[key] = _localise(value, zone)
+    problems.extend(f"{source}: {problem}" for problem in _whole_file_problems(data))
     try:
         spec = ConsultationSpec.model_validate(data)
     except ValidationError as error:
-        for detail in error.errors():
-            if detail["loc"] and detail["loc"][0] in date_only:
-                continue
-            problems.extend(_format_error(source, detail))
-        problems.extend(_survey_routing_problems(data.get("survey"), source))
-        raise ConsultationFileError(problems) from error
+        problems.extend(
+            _format_error(source, detail)
+            for detail in error.errors()
+            if not (detail["loc"] and detail["loc"][0] in date_only)
+        )
     if problems:
         raise ConsultationFileError(problems)
     return spec
-
-
-def _survey_routing_problems(survey: Any, source: str) -> list[str]:
-    """Routing problems in a survey whose own shape is fine, when elsewhere the file is not.
-
-    The whole-file check only reaches routing once every field is valid; this way one
-    run lists those problems too.
-    """
-    try:
-        spec = SurveySpec.model_validate(survey)
-    except ValidationError:
-        return []
-    return [f"{source}: {problem}" for problem in _routing_problems(spec)]
 
 
 def load_consultation_file(path: Path, zone: ZoneInfo) -> ConsultationSpec:

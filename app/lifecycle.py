@@ -7,7 +7,7 @@ so the rules can be checked at exact instants, including the clock changes.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from enum import StrEnum
 
 
@@ -35,15 +35,20 @@ class Acceptance(StrEnum):
     REFUSED = "refused"
 
 
-def _require_aware(*moments: datetime | None) -> None:
-    for moment in moments:
-        if moment is not None and moment.tzinfo is None:
-            raise ValueError("times must carry a time zone")
+def _utc(moment: datetime) -> datetime:
+    """The same instant in UTC.
+
+    Python compares and subtracts two datetimes of one zone by wall clock, which is
+    an hour out across a clock change; in UTC the arithmetic is in real time.
+    """
+    if moment.tzinfo is None:
+        raise ValueError("times must carry a time zone")
+    return moment.astimezone(UTC)
 
 
 def state_at(opens_at: datetime, closes_at: datetime, override: Override, now: datetime) -> State:
     """The state at `now`: open from opens_at (inclusive) until closes_at (exclusive)."""
-    _require_aware(opens_at, closes_at, now)
+    opens_at, closes_at, now = _utc(opens_at), _utc(closes_at), _utc(now)
     if override is Override.OPEN:
         return State.OPEN
     if override is Override.CLOSED:
@@ -69,7 +74,8 @@ def accept_submission(
     after the deadline; such a response is marked late. An admin's forced close
     takes effect at once, with no grace.
     """
-    _require_aware(form_loaded_at)
+    opens_at, closes_at, now = _utc(opens_at), _utc(closes_at), _utc(now)
+    form_loaded_at = _utc(form_loaded_at) if form_loaded_at is not None else None
     state = state_at(opens_at, closes_at, override, now)
     if state is State.OPEN:
         return Acceptance.ON_TIME
@@ -105,8 +111,7 @@ def time_left(
     closes_at: datetime, now: datetime, within: timedelta = timedelta(days=7)
 ) -> TimeLeft | None:
     """Time until the deadline when it is under `within` away, otherwise None."""
-    _require_aware(closes_at, now)
-    remaining = closes_at - now
+    remaining = _utc(closes_at) - _utc(now)
     if remaining <= timedelta(0) or remaining >= within:
         return None
     minutes = int(remaining.total_seconds() // 60)

@@ -21,18 +21,6 @@ OPENS = datetime(2027, 1, 11, 9, 0, tzinfo=UTC)
 CLOSES = datetime(2027, 3, 1, 17, 0, tzinfo=UTC)
 BEFORE_DEADLINE = CLOSES - timedelta(hours=2)
 
-# The time zone bug in lifecycle.py (see the reason): arithmetic and comparison between two
-# datetimes that share a ZoneInfo are done on the wall clock, not on real elapsed time.
-WALL_CLOCK_BUG = pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "app/lifecycle.py works on wall-clock time when its inputs share a ZoneInfo "
-        "(Python ignores the offset for same-tzinfo arithmetic and comparison): "
-        "closes_at + grace, closes_at - now and now < closes_at are off by the hour "
-        "that the clock change adds or removes"
-    ),
-)
-
 
 # --- state_at -------------------------------------------------------------------------------
 
@@ -99,23 +87,43 @@ def accept(now, form_loaded_at, override=Override.AUTO, grace=GRACE) -> Acceptan
     [
         pytest.param(BEFORE_DEADLINE, CLOSES - TICK, Acceptance.ON_TIME, id="sent just before"),
         pytest.param(BEFORE_DEADLINE, CLOSES, Acceptance.LATE, id="sent at the deadline"),
-        pytest.param(CLOSES - TICK, CLOSES + timedelta(minutes=10), Acceptance.LATE,
-                     id="loaded a microsecond before, sent in grace"),
-        pytest.param(BEFORE_DEADLINE, CLOSES + GRACE - TICK, Acceptance.LATE,
-                     id="last microsecond of grace"),
+        pytest.param(
+            CLOSES - TICK,
+            CLOSES + timedelta(minutes=10),
+            Acceptance.LATE,
+            id="loaded a microsecond before, sent in grace",
+        ),
+        pytest.param(
+            BEFORE_DEADLINE, CLOSES + GRACE - TICK, Acceptance.LATE, id="last microsecond of grace"
+        ),
         pytest.param(BEFORE_DEADLINE, CLOSES + GRACE, Acceptance.REFUSED, id="grace has ended"),
-        pytest.param(BEFORE_DEADLINE, CLOSES + timedelta(days=2), Acceptance.REFUSED,
-                     id="days later"),
-        pytest.param(CLOSES, CLOSES + timedelta(minutes=1), Acceptance.REFUSED,
-                     id="loaded at the deadline"),
-        pytest.param(CLOSES + timedelta(minutes=1), CLOSES + timedelta(minutes=2),
-                     Acceptance.REFUSED, id="loaded after the deadline"),
-        pytest.param(None, CLOSES + timedelta(minutes=1), Acceptance.REFUSED,
-                     id="no load time, after the deadline"),
-        pytest.param(None, BEFORE_DEADLINE, Acceptance.ON_TIME,
-                     id="no load time, before the deadline"),
-        pytest.param(OPENS - timedelta(hours=1), CLOSES + timedelta(minutes=1), Acceptance.REFUSED,
-                     id="loaded before opening gets no grace"),
+        pytest.param(
+            BEFORE_DEADLINE, CLOSES + timedelta(days=2), Acceptance.REFUSED, id="days later"
+        ),
+        pytest.param(
+            CLOSES, CLOSES + timedelta(minutes=1), Acceptance.REFUSED, id="loaded at the deadline"
+        ),
+        pytest.param(
+            CLOSES + timedelta(minutes=1),
+            CLOSES + timedelta(minutes=2),
+            Acceptance.REFUSED,
+            id="loaded after the deadline",
+        ),
+        pytest.param(
+            None,
+            CLOSES + timedelta(minutes=1),
+            Acceptance.REFUSED,
+            id="no load time, after the deadline",
+        ),
+        pytest.param(
+            None, BEFORE_DEADLINE, Acceptance.ON_TIME, id="no load time, before the deadline"
+        ),
+        pytest.param(
+            OPENS - timedelta(hours=1),
+            CLOSES + timedelta(minutes=1),
+            Acceptance.REFUSED,
+            id="loaded before opening gets no grace",
+        ),
     ],
 )
 def test_grace_period(loaded, now, expected) -> None:
@@ -210,7 +218,9 @@ def test_time_left_wording(remaining, wording) -> None:
 
 def test_time_left_within_a_shorter_window() -> None:
     assert time_left(CLOSES, CLOSES - timedelta(days=2), within=timedelta(days=1)) is None
-    assert str(time_left(CLOSES, CLOSES - timedelta(hours=5), within=timedelta(days=1))) == "5 hours"
+    assert (
+        str(time_left(CLOSES, CLOSES - timedelta(hours=5), within=timedelta(days=1))) == "5 hours"
+    )
 
 
 def test_time_left_refuses_naive_times() -> None:
@@ -274,12 +284,9 @@ GRACE_CASES = [
 
 @pytest.mark.parametrize(
     "season, deadline, grace_ends, zone",
-    [
-        pytest.param(*case, UTC, id=f"{case[0]}, deadline stored in UTC")
-        for case in GRACE_CASES
-    ]
+    [pytest.param(*case, UTC, id=f"{case[0]}, deadline stored in UTC") for case in GRACE_CASES]
     + [
-        pytest.param(*case, LONDON, id=f"{case[0]}, deadline in London time", marks=WALL_CLOCK_BUG)
+        pytest.param(*case, LONDON, id=f"{case[0]}, deadline in London time")
         for case in GRACE_CASES
     ],
 )
@@ -312,7 +319,7 @@ TIME_LEFT_CASES = [
     "season, now, deadline, wording, zone",
     [pytest.param(*case, UTC, id=f"{case[0]}, stored in UTC") for case in TIME_LEFT_CASES]
     + [
-        pytest.param(*case, LONDON, id=f"{case[0]}, both in London time", marks=WALL_CLOCK_BUG)
+        pytest.param(*case, LONDON, id=f"{case[0]}, both in London time")
         for case in TIME_LEFT_CASES
     ],
 )
@@ -330,7 +337,7 @@ def test_time_left_across_spring_change_in_days_and_hours() -> None:
 # The autumn hour from 01:00 to 02:00 happens twice. A deadline at 01:30 in its first pass
 # (BST, 00:30 UTC) has passed by 01:15 in the second pass (GMT, 01:15 UTC).
 @pytest.mark.parametrize(
-    "zone", [UTC, pytest.param(LONDON, marks=WALL_CLOCK_BUG)], ids=["in UTC", "in London time"]
+    "zone", [UTC, pytest.param(LONDON)], ids=["in UTC", "in London time"]
 )
 def test_deadline_in_the_repeated_autumn_hour(zone) -> None:
     closes_at = london(2027, 10, 31, 1, 30, fold=0).astimezone(zone)

@@ -62,10 +62,13 @@ def test_midday_and_midnight_in_sentences(moment: datetime, shown: str) -> None:
     [
         pytest.param(utc(2027, 3, 1, 16), "4pm UK time on 1 March 2027", id="GMT"),
         pytest.param(utc(2027, 7, 1, 16), "5pm UK time on 1 July 2027", id="BST"),
-        pytest.param(utc(2027, 10, 29, 16), "5pm UK time on 29 October 2027", id="BST, last Friday"),
+        pytest.param(
+            utc(2027, 10, 29, 16), "5pm UK time on 29 October 2027", id="BST, last Friday"
+        ),
         pytest.param(utc(2027, 11, 1, 16), "4pm UK time on 1 November 2027", id="GMT again"),
-        pytest.param(utc(2027, 6, 30, 23, 30), "12:30am UK time on 1 July 2027",
-                     id="BST moves the date"),
+        pytest.param(
+            utc(2027, 6, 30, 23, 30), "12:30am UK time on 1 July 2027", id="BST moves the date"
+        ),
     ],
 )
 def test_same_utc_hour_in_summer_and_winter(moment: datetime, shown: str) -> None:
@@ -93,9 +96,12 @@ def test_the_morning_clocks_go_back() -> None:
         pytest.param(datetime(2027, 7, 1, 17), utc(2027, 7, 1, 16), id="summer"),
         pytest.param(datetime(2027, 3, 28, 0, 59), utc(2027, 3, 28, 0, 59), id="before spring gap"),
         pytest.param(datetime(2027, 3, 28, 2, 0), utc(2027, 3, 28, 1, 0), id="after spring gap"),
-        pytest.param(datetime(2027, 10, 31, 0, 59), utc(2027, 10, 30, 23, 59),
-                     id="before autumn repeat"),
-        pytest.param(datetime(2027, 10, 31, 2, 0), utc(2027, 10, 31, 2, 0), id="after autumn repeat"),
+        pytest.param(
+            datetime(2027, 10, 31, 0, 59), utc(2027, 10, 30, 23, 59), id="before autumn repeat"
+        ),
+        pytest.param(
+            datetime(2027, 10, 31, 2, 0), utc(2027, 10, 31, 2, 0), id="after autumn repeat"
+        ),
     ],
 )
 def test_from_local_reads_wall_clock_in_site_zone(wall: datetime, instant: datetime) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask_wtf import FlaskForm
 from wtforms import DateTimeLocalField, EmailField, PasswordField, RadioField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
 from app.lifecycle import Override
@@ -31,7 +32,7 @@ class OverrideForm(FlaskForm):
 
     override = RadioField(
         "State",
-        choices=list(OVERRIDE_LABELS.items()),
+        choices=[SelectChoice(value, label) for value, label in OVERRIDE_LABELS.items()],
         validators=[InputRequired("Select one option")],
     )
 
@@ -73,8 +74,10 @@ class AlertModeForm(FlaskForm):
     alert_mode = RadioField(
         "How should the policy officer hear about new submissions?",
         choices=[
-            ("instant", "An email for each submission"),
-            ("daily", "One email a day, at 8am, listing the day's submissions with a CSV file"),
+            SelectChoice("instant", "An email for each submission"),
+            SelectChoice(
+                "daily", "One email a day, at 8am, listing the day's submissions with a CSV file"
+            ),
         ],
         validators=[InputRequired("Select how the policy officer hears about submissions")],
     )
