@@ -110,7 +110,7 @@ def outbox_send_command() -> None:
 def outbox_work_command(interval: float, rounds: int | None) -> None:
     """Keep delivering: a round every few seconds until stopped (SIGTERM or Ctrl-C)."""
     stopping = threading.Event()
-    signal.signal(signal.SIGTERM, lambda *_: stopping.set())
+    previous_handler = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     click.echo(f"Outbox worker started; a round every {interval:g} s.")
     done = 0
     try:
@@ -130,6 +130,8 @@ def outbox_work_command(interval: float, rounds: int | None) -> None:
             stopping.wait(interval if rounds is None or done < rounds else 0)
     except KeyboardInterrupt:
         pass
+    finally:
+        signal.signal(signal.SIGTERM, previous_handler)
     click.echo("Outbox worker stopped.")
 
 

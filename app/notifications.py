@@ -10,6 +10,7 @@ import csv
 import io
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, url_for
 from sqlalchemy import exists, select
@@ -193,37 +194,48 @@ def queue_closing_summaries(now: datetime) -> int:
     return queued
 
 
-def digest_csv(rows: list[dict[str, str]]) -> bytes:
-    """The digest's rows as CSV, with cells a spreadsheet would run as formulas neutralised."""
+def digest_csv(rows: list[dict[str, str]], zone: ZoneInfo) -> bytes:
+    """The digest's rows as CSV, in site time, with would-be formulas neutralised."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=DIGEST_COLUMNS, extrasaction="ignore")
     writer.writeheader()
     for row in rows:
-        writer.writerow({key: safe_cell(row.get(key, "")) for key in DIGEST_COLUMNS})
+        local = dict(row)
+        if row.get("submitted_at"):
+            submitted = datetime.fromisoformat(row["submitted_at"]).astimezone(zone)
+            local["submitted_at"] = submitted.strftime("%Y-%m-%d %H:%M:%S %Z")
+        writer.writerow({key: safe_cell(local.get(key, "")) for key in DIGEST_COLUMNS})
     return buffer.getvalue().encode("utf-8-sig")  # the BOM makes Excel read UTF-8
 
 
 def queue_digests(now: datetime) -> int:
-    """Each morning, one email per consultation listing the alerts held for the digest."""
+    """Each morning at 8, one email per consultation listing what was held until then.
+
+    Only what arrived before this morning's 8am is listed; anything later waits for
+    tomorrow's digest, so every day's digest covers the same 24 hours.
+    """
     zone = current_app.config["SITE_ZONE"]
     local = now.astimezone(zone)
-    if local.hour < DIGEST_HOUR:
+    cutoff = local.replace(hour=DIGEST_HOUR, minute=0, second=0, microsecond=0)
+    if local < cutoff:
         return 0
     held = db.session.scalars(
-        select(OutboxEmail).where(OutboxEmail.status == HELD).order_by(OutboxEmail.id)
+        select(OutboxEmail)
+        .where(OutboxEmail.status == HELD, OutboxEmail.created_at < cutoff)
+        .order_by(OutboxEmail.id)
     ).all()
-    by_consultation: dict[int | None, list[OutboxEmail]] = {}
+    by_consultation: dict[int, list[OutboxEmail]] = {}
     for email in held:
-        by_consultation.setdefault(email.consultation_id, []).append(email)
+        if email.consultation_id is not None:
+            by_consultation.setdefault(email.consultation_id, []).append(email)
     queued = 0
     for consultation_id, emails in by_consultation.items():
-        consultation = db.session.get(Consultation, consultation_id) if consultation_id else None
-        if consultation is None:
-            continue
+        consultation = db.session.get(Consultation, consultation_id)
         rows = [email.payload for email in emails]
         to, cc = _officer(consultation)
+        day = local.date().isoformat()
         if _queue_once(
-            f"digest:{consultation.id}:{local.date().isoformat()}",
+            f"digest:{consultation.id}:{day}",
             kind="digest",
             to=to,
             cc=cc,
@@ -231,15 +243,12 @@ def queue_digests(now: datetime) -> int:
             context={
                 "consultation": consultation,
                 "rows": rows,
-                "day": local,
                 "admin_url": site_url("admin.dashboard"),
             },
             consultation=consultation,
             attachments=[
                 EmailAttachment(
-                    f"{consultation.slug}-{local.date().isoformat()}.csv",
-                    "text/csv",
-                    digest_csv(rows),
+                    f"{consultation.slug}-{day}.csv", "text/csv", digest_csv(rows, zone)
                 )
             ],
             now=now,

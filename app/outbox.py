@@ -16,7 +16,7 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import formataddr, parseaddr
+from email.utils import parseaddr
 
 from flask import current_app, render_template
 from flask_mail import Attachment, Message
@@ -57,9 +57,19 @@ def header_safe(text: str, limit: int = 200) -> str:
     return re.sub(r"\s+", " ", text or "").strip()[:limit]
 
 
+# Characters with a meaning in an address header; in a display name they could turn
+# "Mallory: evil@example.org" into a group that mail clients would reply to.
+ADDRESS_SPECIALS = re.compile(r'[<>@:;,"()\[\]\\]')
+
+
 def address(name: str | None, email: str) -> str:
-    """A display name and address, made safe for a header."""
-    return formataddr((header_safe(name or ""), header_safe(email, 254)))
+    """A display name and address for a header, the name stripped of address syntax.
+
+    The name is left unencoded: Flask-Mail encodes it once when the message is built.
+    """
+    clean_name = header_safe(ADDRESS_SPECIALS.sub(" ", name or ""))
+    clean_email = header_safe(email, 254)
+    return f"{clean_name} <{clean_email}>" if clean_name else clean_email
 
 
 def retry_delay(attempts: int, rand: random.Random | None = None) -> timedelta:
@@ -211,10 +221,27 @@ def _record_failure(email: OutboxEmail, error: Exception, now: datetime) -> None
         log.warning("email %s will be retried: %s", email.id, email.last_error)
 
 
+def _still_ours(email: OutboxEmail, worker: str, now: datetime) -> bool:
+    """Renew our lease on the row, unless another worker took it over when the lease ran out."""
+    renewed = db.session.execute(
+        update(OutboxEmail)
+        .where(
+            OutboxEmail.id == email.id,
+            OutboxEmail.status == SENDING,
+            OutboxEmail.claimed_by == worker,
+        )
+        .values(lease_until=now + LEASE)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return bool(renewed)
+
+
 def _send_one(server: smtplib.SMTP, email: OutboxEmail, now: datetime) -> bool:
     """Hand one email to the server and record the outcome on its row."""
     try:
         message = build_message(email)
+        message.date = now.timestamp()
         if message.has_bad_headers():
             raise ValueError("a header contains a line break")
         server.sendmail(message.sender, message.send_to, message.as_bytes())
@@ -244,6 +271,9 @@ def deliver_due(now: datetime, worker: str | None = None) -> tuple[int, int]:
         return 0, len(emails)
     try:
         for email in emails:
+            db.session.refresh(email)
+            if not _still_ours(email, worker, now):
+                continue
             if _send_one(server, email, now):
                 sent += 1
             else:

@@ -15,7 +15,7 @@ from app import create_app
 from app.extensions import db
 from tests.html_checks import check_page
 
-pytest_plugins = ["tests.factories"]
+pytest_plugins = ["tests.factories", "tests.smtp_server"]
 
 START = datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
 

@@ -1,0 +1,807 @@
+"""Email through the outbox, read back from a real SMTP server.
+
+Submissions come in through a test-only route that does what a real channel does: it
+queues the emails with notify_submission() in the request's transaction and commits.
+Delivery happens in `flask outbox send` / `outbox work` (or deliver_due for the workers
+racing each other), against aiosmtpd, a server that never answers, or no server at all.
+Time moves only through the `clock` fixture.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import io
+import random
+import signal
+import sqlite3
+import threading
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from bs4 import BeautifulSoup
+from flask import Flask, request
+from flask.testing import FlaskClient
+from sqlalchemy import event, func, select
+from sqlalchemy.exc import IntegrityError
+
+from app import clock as app_clock
+from app import outbox
+from app.extensions import csrf, db
+from app.models import AuditEvent, Consultation, OutboxEmail
+from app.notifications import Submission, notify_submission, site_url
+from app.outbox import retry_delay
+from tests.factories import ADMIN_EMAIL
+from tests.html_checks import check_page
+
+
+SITE_URL = "https://consult.example.gov.uk"
+OFFICER = "officer@example.org"
+TITLE = "Community services review"
+SUBMIT_URL = "/_test/submissions"
+# In British Summer Time, so that a time shown in UTC would be an hour out.
+SUMMER = datetime(2027, 7, 1, 10, 30, tzinfo=UTC)  # 11:30am UK time
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+class OwnContextClient(FlaskClient):
+    """conftest's CheckedClient, but each request runs in its own app context, as in production.
+
+    conftest's `app` fixture keeps one app context pushed, so requests made through its client
+    share `g` (Flask-WTF caches the CSRF token there: after sign-in clears the session, forms
+    carry a stale token) and share the test's database session (a request's commit could not
+    be told apart from the test's). Redirect bodies are Werkzeug's placeholder, not a page.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if response.mimetype == "text/html" and not 300 <= response.status_code < 400:
+            check_page(response.get_data(as_text=True),
+                       fragment=bool(response.request.headers.get("HX-Request")))
+        return response
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    app.test_client_class = OwnContextClient
+    return app.test_client()
+
+
+def _submit_view():
+    """What a channel does with a submission: queue its emails, commit, then answer."""
+    form = request.form
+    consultation = db.session.scalar(
+        select(Consultation).where(Consultation.slug == form.get("slug", "test-consultation"))
+    )
+    now = app_clock.now()
+    submission = Submission(
+        kind=form.get("kind", "evidence"),
+        kind_label=form.get("kind_label", "Written evidence"),
+        reference=form["reference"],
+        consultation=consultation,
+        submitted_at=now,
+        admin_url=site_url("admin.dashboard"),
+        name=form.get("name", ""),
+        email=form.get("email", ""),
+        organisation=form.get("organisation", ""),
+        respondent_type=form.get("respondent_type", ""),
+        details=[("Your evidence", form.get("answer", ""))],
+    )
+    notify_submission(submission, now)
+    db.session.commit()
+    return {"reference": submission.reference}, 200
+
+
+@pytest.fixture
+def submit(app: Flask, client):
+    """POST a submission to the test-only channel route; returns the response."""
+    app.config["SITE_URL"] = SITE_URL
+    app.add_url_rule(SUBMIT_URL, "test_submit", _submit_view, methods=["POST"])
+    csrf.exempt(_submit_view)
+
+    def post(**fields: str):
+        # A Host the request claims must never end up in a link: links use SITE_URL.
+        response = client.post(SUBMIT_URL, data=fields, base_url="http://attacker.example")
+        assert response.status_code == 200, response.get_data(as_text=True)
+        return response
+
+    return post
+
+
+def emails(**where) -> list[OutboxEmail]:
+    """Outbox rows as the database has them now."""
+    db.session.expire_all()
+    query = select(OutboxEmail).order_by(OutboxEmail.id)
+    for key, value in where.items():
+        query = query.where(getattr(OutboxEmail, key) == value)
+    return list(db.session.scalars(query))
+
+
+def committed(app: Flask) -> list[tuple[str, str]]:
+    """(event_key, status) of every outbox row, read over a separate connection.
+
+    Only committed rows are visible there, so this tells what a request really committed.
+    """
+    path = app.config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///")
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        return list(connection.execute("SELECT event_key, status FROM outbox_email ORDER BY id"))
+
+
+def send(runner) -> str:
+    """Run `flask outbox send` once; it must succeed."""
+    result = runner.invoke(args=["outbox", "send"])
+    assert result.exit_code == 0, (result.output, result.exception)
+    return result.output
+
+
+def work(runner, rounds: int = 3) -> str:
+    """Run `flask outbox work` for a few rounds without waiting between them."""
+    previous = signal.getsignal(signal.SIGTERM)  # the command installs its own handler
+    try:
+        result = runner.invoke(args=["outbox", "work", "--rounds", str(rounds), "--interval", "0"])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "Outbox worker stopped." in result.output
+    return result.output
+
+
+def addresses(message, header: str) -> list[tuple[str, str]]:
+    value = message[header]
+    assert value is not None, f"no {header} header"
+    return [(a.display_name, a.addr_spec) for a in value.addresses]
+
+
+def header_lines(raw: bytes) -> list[bytes]:
+    """The top-level header lines of a raw message, folded lines kept apart."""
+    head = raw.split(b"\r\n\r\n", 1)[0] if b"\r\n\r\n" in raw else raw.split(b"\n\n", 1)[0]
+    return head.splitlines()
+
+
+def make_submission(
+    consultation: Consultation, reference: str, now: datetime, **fields
+) -> Submission:
+    return Submission(
+        kind="evidence",
+        kind_label="Written evidence",
+        reference=reference,
+        consultation=consultation,
+        submitted_at=now,
+        admin_url=site_url("admin.dashboard"),
+        **fields,
+    )
+
+
+# --- what the emails say ---------------------------------------------------------------------
+
+
+def test_alert_and_receipt_say_what_came_in_from_whom_with_times_in_uk_time(
+    app, clock, make_consultation, submit, smtp_server, runner
+):
+    clock.set(SUMMER)
+    make_consultation(closes_at=datetime(2027, 7, 20, 16, 0, tzinfo=UTC))  # 5pm UK time
+    submit(
+        reference="EV-7K2Q",
+        name="Priya Shah",
+        email="priya@example.org",
+        organisation="Riverside Tenants & Residents",
+        respondent_type="Community group",
+        answer="Buses <b>stop</b> at 6pm.",
+    )
+    assert smtp_server.received == []  # the request queued them; only the worker sends
+
+    assert "sent 2, failed 0" in send(runner)
+
+    rows = {row.kind: row for row in emails()}
+    [alert] = smtp_server.to(OFFICER)
+    [receipt] = smtp_server.to("priya@example.org")
+    assert alert.rcpt_tos == [OFFICER]
+    assert receipt.rcpt_tos == ["priya@example.org"]
+
+    # Headers.
+    message = alert.message
+    assert addresses(message, "To") == [("Sam Okafor", OFFICER)]
+    assert addresses(message, "Reply-To") == [("Priya Shah", "priya@example.org")]
+    assert message["Subject"] == f"Written evidence EV-7K2Q from Priya Shah: {TITLE}"
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["From"] is not None
+    receipt_message = receipt.message
+    assert addresses(receipt_message, "To") == [("Priya Shah", "priya@example.org")]
+    assert addresses(receipt_message, "Reply-To") == [("Sam Okafor", OFFICER)]
+    assert "EV-7K2Q" in receipt_message["Subject"]
+    # A stable Message-ID: the one the row was given when it was queued, and unique.
+    assert alert.message_id == rows["alert"].message_id
+    assert receipt.message_id == rows["receipt"].message_id
+    assert alert.message_id.startswith("<") and alert.message_id.endswith(">")
+    assert alert.message_id != receipt.message_id
+
+    # The alert, as text and as HTML.
+    text = alert.text
+    for fact in ("EV-7K2Q", TITLE, "Priya Shah", "Riverside Tenants & Residents",
+                 "Community group", "priya@example.org", "Buses <b>stop</b> at 6pm."):
+        assert fact in text
+    assert "11:30am UK time on 1 July 2027" in text
+    assert f"{SITE_URL}/admin/" in text
+    assert "attacker.example" not in text
+    html = alert.html
+    assert "Riverside Tenants &amp; Residents" in html
+    assert "Buses &lt;b&gt;stop&lt;/b&gt; at 6pm." in html  # the respondent's text is escaped
+    soup = BeautifulSoup(html, "html.parser")
+    page_text = " ".join(soup.get_text().split())
+    for fact in ("EV-7K2Q", TITLE, "Priya Shah", "Community group",
+                 "11:30am UK time on 1 July 2027"):
+        assert fact in page_text
+    links = [a["href"] for a in soup.find_all("a")]
+    assert f"{SITE_URL}/admin/" in links
+    assert all(link.startswith((SITE_URL, "mailto:")) for link in links)
+
+    # The receipt: reference, consultation, what happens next, the deadline, a copy.
+    text = receipt.text
+    for fact in ("Dear Priya Shah", "EV-7K2Q", TITLE, "What happens next",
+                 "closes 5pm UK time on 20 July 2027", "11:30am UK time on 1 July 2027",
+                 "A copy of what you sent", "Buses <b>stop</b> at 6pm.", OFFICER):
+        assert fact in text
+    page_text = " ".join(BeautifulSoup(receipt.html, "html.parser").get_text().split())
+    for fact in ("EV-7K2Q", TITLE, "What happens next", "5pm UK time on 20 July 2027",
+                 "A copy of what you sent", "Buses <b>stop</b> at 6pm."):
+        assert fact in page_text
+
+
+def test_no_email_given_means_no_receipt_and_no_reply_to(
+    app, make_consultation, submit, smtp_server, runner
+):
+    make_consultation()
+    submit(reference="EV-NOEM", name="Anonymous Resident", respondent_type="Individual")
+
+    assert [row.kind for row in emails()] == ["alert"]
+    assert "sent 1, failed 0" in send(runner)
+    [alert] = smtp_server.received
+    assert alert.rcpt_tos == [OFFICER]
+    assert alert.message["Reply-To"] is None
+    assert "Email: Not given" in alert.text
+    assert "Reply to this email" not in alert.text
+
+
+def test_a_line_break_in_a_name_cannot_add_a_header_or_a_recipient(
+    app, make_consultation, submit, smtp_server, runner
+):
+    make_consultation()
+    submit(
+        reference="EV-INJ1",
+        name="Mallory\r\nBcc: evil@example.org",
+        email="mallory@example.org",
+        organisation="Acme\nX-Injected: yes",
+    )
+
+    assert "sent 2, failed 0" in send(runner)
+    received = smtp_server.received
+    assert len(received) == 2
+    for message in received:
+        recipients = [r.lower() for r in message.rcpt_tos]
+        assert len(recipients) == 1 and recipients[0] in {OFFICER, "mallory@example.org"}
+        assert "evil@example.org" not in recipients
+        assert message.message["Bcc"] is None
+        assert message.message["X-Injected"] is None
+        starts = [line.split(b":", 1)[0].lower() for line in header_lines(message.raw)
+                  if not line[:1].isspace()]
+        assert b"bcc" not in starts and b"x-injected" not in starts
+        assert "\n" not in str(message.message["Subject"])
+    [receipt] = smtp_server.to("mallory@example.org")
+    [(name, address)] = addresses(receipt.message, "To")
+    assert address == "mallory@example.org" and name.startswith("Mallory")
+
+
+def test_a_name_cannot_send_the_officers_reply_elsewhere(
+    app, make_consultation, submit, smtp_server, runner
+):
+    make_consultation()
+    submit(
+        reference="EV-INJ2", name="Mallory\r\nBcc: evil@example.org", email="mallory@example.org"
+    )
+
+    send(runner)
+    [alert] = smtp_server.to(OFFICER)
+    assert [address for _, address in addresses(alert.message, "Reply-To")] == [
+        "mallory@example.org"
+    ]
+
+
+def test_a_name_with_accents_reaches_the_respondent_readable(
+    app, make_consultation, submit, smtp_server, runner
+):
+    make_consultation()
+    submit(reference="EV-ZOE1", name="Zoë Ó Briain", email="zoe@example.org")
+
+    send(runner)
+    [receipt] = smtp_server.to("zoe@example.org")
+    assert addresses(receipt.message, "To") == [("Zoë Ó Briain", "zoe@example.org")]
+
+
+# --- the request never waits on SMTP ---------------------------------------------------------
+
+
+def test_with_smtp_down_the_request_succeeds_and_each_email_arrives_once_when_it_is_back(
+    app, clock, make_consultation, submit, smtp_server, runner
+):
+    make_consultation()
+    smtp_server.stop()  # down: nothing listens on its port now
+    submit(reference="EV-DOWN", name="Jo Bloggs", email="jo@example.org")
+    assert committed(app) == [
+        ("alert:evidence:EV-DOWN", "pending"),
+        ("receipt:evidence:EV-DOWN", "pending"),
+    ]
+
+    assert "sent 0, failed 2" in send(runner)
+    rows = emails()
+    queued_ids = {row.message_id for row in rows}
+    for row in rows:
+        assert row.status == outbox.PENDING
+        assert row.attempts == 1
+        assert "refused" in row.last_error.lower()
+        assert row.next_attempt_at > clock.now
+    retry_at = max(row.next_attempt_at for row in rows)
+
+    smtp_server.start()
+    assert "sent 0" in send(runner)  # back, but the backoff has not run out yet
+    assert smtp_server.received == []
+
+    clock.set(retry_at + timedelta(seconds=1))
+    assert "sent 2, failed 0" in send(runner)
+    send(runner)
+    clock.advance(hours=2)
+    send(runner)
+
+    assert sorted(smtp_server.message_ids()) == sorted(queued_ids)
+    assert {row.status for row in emails()} == {outbox.SENT}
+    assert [row.attempts for row in emails()] == [2, 2]
+
+
+def test_a_hanging_mail_server_does_not_hold_up_the_request(
+    app, make_consultation, submit, hanging_smtp_server, runner
+):
+    make_consultation()
+    submit(reference="EV-HANG", name="Jo Bloggs", email="jo@example.org")
+
+    # The response is back and the rows are committed, and the server has not even been
+    # connected to: the request never talked SMTP.
+    assert hanging_smtp_server.connections == 0
+    assert [status for _, status in committed(app)] == ["pending", "pending"]
+
+    assert "failed 2" in send(runner)
+    assert hanging_smtp_server.connected.is_set()  # the worker did try
+    for row in emails():
+        assert row.status == outbox.PENDING
+        assert row.attempts == 1
+        assert "timed out" in row.last_error
+
+
+# --- retries ---------------------------------------------------------------------------------
+
+
+class Midpoint(random.Random):
+    """No jitter: always the middle of the range."""
+
+    def uniform(self, a: float, b: float) -> float:
+        return (a + b) / 2
+
+
+def test_retry_delay_doubles_from_30_seconds_up_to_an_hour():
+    delays = [retry_delay(attempts, Midpoint()) for attempts in range(1, 11)]
+    assert [d.total_seconds() for d in delays] == [
+        30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600,
+    ]
+
+
+@pytest.mark.parametrize("attempts", [1, 3, 8, 20])
+def test_retry_delay_has_jitter_between_half_and_one_and_a_half_times(attempts):
+    base = min(30 * 2 ** (attempts - 1), 3600)
+    rand = random.Random(20270201)  # noqa: S311 (jitter, not secrets)
+    delays = [retry_delay(attempts, rand).total_seconds() for _ in range(300)]
+    assert all(0.5 * base <= d <= 1.5 * base for d in delays)
+    # Spread across the range, so emails that failed together do not retry together.
+    assert min(delays) < 0.6 * base and max(delays) > 1.4 * base
+    assert len(set(delays)) > 250
+
+
+def test_an_email_that_keeps_failing_is_failed_shown_to_admins_and_can_be_retried(
+    app, clock, make_consultation, submit, smtp_server, runner, auth, client
+):
+    make_consultation()
+    smtp_server.stop()
+    submit(reference="EV-FAIL", name="Jo Bloggs")
+    [row] = emails()
+    email_id = row.id
+
+    for attempt in range(1, outbox.MAX_ATTEMPTS + 1):
+        assert "failed 1" in send(runner)
+        [row] = emails()
+        assert row.attempts == attempt
+        expected = outbox.FAILED if attempt == outbox.MAX_ATTEMPTS else outbox.PENDING
+        assert row.status == expected
+        if row.status == outbox.PENDING:
+            wait = row.next_attempt_at - clock.now
+            assert timedelta(0) < wait <= timedelta(hours=1.5)
+        clock.advance(hours=2)
+    send(runner)  # a failed email is not tried again by itself
+    [row] = emails()
+    assert (row.status, row.attempts) == (outbox.FAILED, outbox.MAX_ATTEMPTS)
+    last_error = row.last_error
+    assert "refused" in last_error.lower()
+
+    signed_in = auth.login()
+    assert signed_in.status_code == 303 and signed_in.headers["Location"] == "/admin/"
+    page = client.get("/admin/outbox")
+    assert page.status_code == 200
+    soup = BeautifulSoup(page.get_data(as_text=True), "html.parser")
+    text = " ".join(soup.get_text().split())
+    assert "Written evidence EV-FAIL from Jo Bloggs" in text
+    assert last_error in text
+    assert "Failed (1)" in text
+    action = f"/admin/outbox/{email_id}/retry"
+    form = soup.find("form", attrs={"action": action})
+    assert form is not None, "no Retry button"
+    token = form.find("input", attrs={"name": "csrf_token"})["value"]
+
+    # Without the CSRF token nothing happens.
+    assert client.post(action).status_code == 400
+    assert emails()[0].status == outbox.FAILED
+
+    done = client.post(action, data={"csrf_token": token}, follow_redirects=True)
+    assert done.status_code == 200
+    assert "will be sent again" in done.get_data(as_text=True)
+    [row] = emails()
+    assert (row.status, row.attempts) == (outbox.PENDING, 0)
+    audit = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "retry_email")).all()
+    assert [(event.actor, event.consultation.title) for event in audit] == [(ADMIN_EMAIL, TITLE)]
+    assert "Retry email" in client.get("/admin/audit").get_data(as_text=True)
+
+    smtp_server.start()
+    assert "sent 1, failed 0" in send(runner)
+    send(runner)
+    assert smtp_server.message_ids() == [row.message_id]
+    assert emails()[0].status == outbox.SENT
+
+
+# --- several workers -------------------------------------------------------------------------
+
+
+def test_two_workers_on_one_database_send_each_email_exactly_once(
+    app, clock, make_consultation, smtp_server
+):
+    consultation = make_consultation()
+    now = clock.now
+    for number in range(30):
+        notify_submission(
+            make_submission(consultation, f"EV-{number:04d}", now, name=f"Person {number}",
+                            email=f"person{number}@example.org"),
+            now,
+        )
+    db.session.commit()
+    queued = {row.message_id for row in emails()}
+    assert len(queued) == 60
+
+    start = threading.Barrier(2, timeout=10)
+    results: dict[str, list[tuple[int, int]]] = {"A": [], "B": []}
+    errors: list[BaseException] = []
+
+    def worker(name: str) -> None:
+        try:
+            with app.app_context():
+                start.wait()
+                for _ in range(10):  # rounds, like `outbox work`, until nothing is left
+                    results[name].append(outbox.deliver_due(now, worker=name))
+                    left = db.session.scalar(
+                        select(func.count()).select_from(OutboxEmail)
+                        .where(OutboxEmail.status != outbox.SENT)
+                    )
+                    if not left:
+                        break
+        except BaseException as error:  # noqa: BLE001 (reported by the test below)
+            errors.append(error)
+
+    threads = [threading.Thread(target=worker, args=(name,)) for name in results]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert not any(thread.is_alive() for thread in threads)
+    assert errors == []
+
+    ids = smtp_server.message_ids()
+    assert len(ids) == len(set(ids)) == 60
+    assert set(ids) == queued
+    assert sum(sent for rounds in results.values() for sent, _ in rounds) == 60
+    assert all(failed == 0 for rounds in results.values() for _, failed in rounds)
+    assert {row.status for row in emails()} == {outbox.SENT}
+
+
+def test_claiming_twice_at_the_same_moment_gives_disjoint_sets(app, clock, make_consultation):
+    consultation = make_consultation()
+    now = clock.now
+    for number in range(3):
+        notify_submission(
+            make_submission(consultation, f"EV-C{number}", now, email=f"c{number}@example.org"), now
+        )
+    db.session.commit()
+
+    first = {email.id for email in outbox.claim_due(now, "A", limit=4)}
+    second = {email.id for email in outbox.claim_due(now, "B", limit=4)}
+    third = outbox.claim_due(now, "C")
+
+    assert len(first) == 4 and len(second) == 2
+    assert first.isdisjoint(second)
+    assert first | second == {row.id for row in emails()}
+    assert third == []
+    assert {row.claimed_by for row in emails() if row.id in first} == {"A"}
+
+
+def test_a_worker_that_saw_the_same_due_emails_as_another_claims_none_of_them(
+    app, clock, make_consultation
+):
+    """Both read the same candidates; the one that updates second must win nothing."""
+    consultation = make_consultation()
+    now = clock.now
+    notify_submission(make_submission(consultation, "EV-RACE", now, email="r@example.org"), now)
+    db.session.commit()
+
+    paused, go_on = threading.Event(), threading.Event()
+    claimed: dict[str, list[int]] = {}
+    errors: list[BaseException] = []
+
+    def worker_a() -> None:
+        try:
+            with app.app_context():
+                claimed["A"] = [email.id for email in outbox.claim_due(now, "A")]
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    thread = threading.Thread(target=worker_a)
+
+    def pause_a_before_it_claims(conn, cursor, statement, parameters, context, executemany):
+        if (
+            threading.current_thread() is thread
+            and statement.lstrip().upper().startswith("UPDATE OUTBOX_EMAIL")
+            and not paused.is_set()
+        ):
+            paused.set()
+            go_on.wait(timeout=10)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", pause_a_before_it_claims)
+    try:
+        thread.start()
+        assert paused.wait(timeout=10), "worker A never tried to claim"
+        claimed["B"] = [email.id for email in outbox.claim_due(now, "B")]
+        go_on.set()
+        thread.join(timeout=10)
+    finally:
+        go_on.set()
+        event.remove(engine, "before_cursor_execute", pause_a_before_it_claims)
+    assert not thread.is_alive()
+    assert errors == []
+
+    assert sorted(claimed["B"]) == [row.id for row in emails()]
+    assert claimed["A"] == []
+    assert {row.claimed_by for row in emails()} == {"B"}
+
+
+def test_a_worker_whose_lease_ran_out_does_not_send_what_another_worker_took_over(
+    app, clock, make_consultation, smtp_server
+):
+    consultation = make_consultation()
+    start = clock.now
+    notify_submission(make_submission(consultation, "EV-SLOW", start, email="s@example.org"), start)
+    db.session.commit()
+    alert, receipt = emails()
+
+    release = smtp_server.hold_next(1)  # worker A gets stuck on its first email (the alert)
+    errors: list[BaseException] = []
+
+    def worker_a() -> None:
+        try:
+            with app.app_context():
+                outbox.deliver_due(start, worker="A")
+        except BaseException as error:  # noqa: BLE001
+            errors.append(error)
+
+    thread = threading.Thread(target=worker_a)
+    thread.start()
+    try:
+        assert smtp_server.handler.holding.wait(timeout=10), "worker A never sent"
+        # A's batch has now taken longer than its lease; worker B takes over what is left.
+        clock.advance(minutes=6)
+        assert outbox.deliver_due(clock.now, worker="B") == (2, 0)
+    finally:
+        release.set()
+        thread.join(timeout=10)
+    assert not thread.is_alive()
+    assert errors == []
+
+    # The alert was in flight when A's lease ran out, so B sending it again is the price of
+    # leases. The receipt had not been started by A: it must arrive once.
+    assert smtp_server.message_ids().count(receipt.message_id) == 1
+
+
+# --- one event, one email --------------------------------------------------------------------
+
+
+def test_one_event_can_never_queue_two_emails(app, clock, make_consultation, submit):
+    consultation = make_consultation()
+    submit(reference="EV-ONCE", name="Jo", email="jo@example.org")
+    assert len(emails()) == 2
+
+    notify_submission(make_submission(consultation, "EV-ONCE", clock.now, email="jo@example.org"),
+                      clock.now)
+    with pytest.raises(IntegrityError):
+        db.session.commit()
+    db.session.rollback()
+    assert [key for key, _ in committed(app)] == [
+        "alert:evidence:EV-ONCE", "receipt:evidence:EV-ONCE",
+    ]
+
+
+# --- reminders and closing summaries ---------------------------------------------------------
+
+CLOSES = datetime(2027, 6, 30, 16, 0, tzinfo=UTC)  # 5pm UK time (BST)
+
+
+def kinds(server) -> list[str]:
+    return [str(m.message["Subject"]).split(":")[0] for m in server.received]
+
+
+def test_one_reminder_a_day_before_the_deadline_and_one_summary_after_it(
+    app, clock, make_consultation, smtp_server, runner
+):
+    app.config["SITE_URL"] = SITE_URL
+    make_consultation(closes_at=CLOSES)
+
+    clock.set(CLOSES - timedelta(hours=25))
+    send(runner)
+    send(runner)
+    assert smtp_server.received == []
+
+    clock.set(CLOSES - timedelta(hours=23))
+    send(runner)
+    clock.advance(minutes=10)
+    send(runner)
+    work(runner, rounds=3)
+    clock.advance(hours=12)
+    send(runner)
+    [reminder] = smtp_server.received
+    assert reminder.rcpt_tos == [OFFICER]
+    assert reminder.message["Subject"] == f"Closes in 24 hours: {TITLE}"
+    assert "5pm UK time on 30 June 2027" in reminder.text
+    assert f"{SITE_URL}/admin/" in reminder.text
+    assert "5pm UK time on 30 June 2027" in " ".join(
+        BeautifulSoup(reminder.html, "html.parser").get_text().split()
+    )
+
+    clock.set(CLOSES - timedelta(seconds=1))
+    send(runner)
+    assert len(smtp_server.received) == 1  # no summary while it is still open
+
+    clock.set(CLOSES + timedelta(minutes=1))
+    send(runner)
+    send(runner)
+    clock.advance(days=1)
+    work(runner, rounds=3)
+    assert kinds(smtp_server) == ["Closes in 24 hours", "Closed"]
+    summary = smtp_server.received[1]
+    assert summary.message["Subject"] == f"Closed: {TITLE}"
+    assert "closed 5pm UK time on 30 June 2027" in summary.text
+    assert summary.message_id != reminder.message_id
+    assert sorted(row.kind for row in emails()) == ["closing_summary", "reminder"]
+
+
+def test_a_consultation_closed_early_by_an_admin_gets_no_reminder(
+    app, clock, make_consultation, smtp_server, runner
+):
+    make_consultation(closes_at=CLOSES, override="closed")
+    clock.set(CLOSES - timedelta(hours=23))
+    send(runner)
+    clock.advance(hours=1)
+    send(runner)
+    assert smtp_server.received == []
+    assert emails() == []
+
+
+def test_moving_the_deadline_later_gives_a_reminder_for_the_new_deadline(
+    app, clock, make_consultation, smtp_server, runner
+):
+    consultation = make_consultation(closes_at=CLOSES)
+    clock.set(CLOSES - timedelta(hours=23))
+    send(runner)
+    assert kinds(smtp_server) == ["Closes in 24 hours"]
+
+    consultation = db.session.get(Consultation, consultation.id)
+    consultation.closes_at = CLOSES + timedelta(days=3)
+    db.session.commit()
+
+    clock.set(CLOSES + timedelta(minutes=1))  # the old deadline: still open now
+    send(runner)
+    assert kinds(smtp_server) == ["Closes in 24 hours"]
+
+    clock.set(CLOSES + timedelta(days=3) - timedelta(hours=20))
+    send(runner)
+    send(runner)
+    assert kinds(smtp_server) == ["Closes in 24 hours", "Closes in 24 hours"]
+    assert "5pm UK time on 3 July 2027" in smtp_server.received[1].text
+
+
+# --- the daily digest ------------------------------------------------------------------------
+
+
+def test_daily_digest_lists_the_submissions_in_one_email_with_a_safe_csv(
+    app, clock, make_consultation, submit, smtp_server, runner
+):
+    clock.set(datetime(2027, 7, 6, 0, 0, tzinfo=UTC))  # 1am UK time (BST)
+    slug = make_consultation(alert_mode="daily").slug
+    submit(reference="EV-DAY1", name="Ann Example", email="ann@example.org",
+           organisation="Parish Council")
+    send(runner)
+    clock.advance(hours=4)  # 5am UK time
+    submit(reference="EV-DAY2", name='=HYPERLINK("http://evil.example","x")',
+           email="bob@example.org", organisation="=1+2", respondent_type="@SUM(A1)")
+    send(runner)
+
+    # Receipts go at once; the officer's alerts wait for the digest.
+    assert sorted(r for m in smtp_server.received for r in m.rcpt_tos) == [
+        "ann@example.org", "bob@example.org",
+    ]
+    assert [row.status for row in emails(kind="alert")] == [outbox.HELD, outbox.HELD]
+
+    clock.set(datetime(2027, 7, 6, 6, 59, tzinfo=UTC))  # 7:59am UK time: not yet
+    send(runner)
+    assert smtp_server.to(OFFICER) == []
+
+    clock.set(datetime(2027, 7, 6, 7, 30, tzinfo=UTC))  # 8:30am UK time
+    send(runner)
+    clock.advance(hours=1)
+    send(runner)
+    clock.advance(hours=10)
+    work(runner, rounds=2)
+
+    [digest] = smtp_server.to(OFFICER)
+    assert digest.message["Subject"] == f"2 new submissions: {TITLE}"
+    for part in (digest.text, digest.html):
+        assert "EV-DAY1" in part and "EV-DAY2" in part
+    [attachment] = list(digest.message.iter_attachments())
+    assert attachment.get_content_type() == "text/csv"
+    assert attachment.get_filename() == f"{slug}-2027-07-06.csv"
+    data = attachment.get_payload(decode=True)
+    assert data.startswith("\ufeff".encode())  # the BOM that makes Excel read UTF-8
+    text = data.decode("utf-8-sig")
+    table = list(csv.DictReader(io.StringIO(text)))
+    assert [row["reference"] for row in table] == ["EV-DAY1", "EV-DAY2"]
+    assert table[0]["name"] == "Ann Example"
+    assert table[0]["organisation"] == "Parish Council"
+    assert table[1]["name"] == '\'=HYPERLINK("http://evil.example","x")'
+    assert table[1]["organisation"] == "'=1+2"
+    assert table[1]["respondent_type"] == "'@SUM(A1)"
+    assert [row.status for row in emails(kind="alert")] == [outbox.DIGESTED, outbox.DIGESTED]
+
+    # The next morning, with nothing new, there is no digest at all.
+    clock.set(datetime(2027, 7, 7, 7, 30, tzinfo=UTC))
+    send(runner)
+    assert len(smtp_server.to(OFFICER)) == 1
+
+
+def test_daily_digest_holds_submissions_made_during_the_day_until_the_next_morning(
+    app, clock, make_consultation, submit, smtp_server, runner
+):
+    clock.set(datetime(2027, 7, 5, 13, 0, tzinfo=UTC))  # 2pm UK time
+    make_consultation(alert_mode="daily")
+    submit(reference="EV-PM01", name="Ann Example", email="ann@example.org")
+    send(runner)
+    clock.advance(hours=3)
+    submit(reference="EV-PM02", name="Bob Example", email="bob@example.org")
+    send(runner)
+    assert smtp_server.to(OFFICER) == []  # not before the morning
+
+    clock.set(datetime(2027, 7, 6, 7, 30, tzinfo=UTC))  # 8:30am UK time the next day
+    send(runner)
+    [digest] = smtp_server.to(OFFICER)
+    assert "EV-PM01" in digest.text and "EV-PM02" in digest.text
