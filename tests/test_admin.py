@@ -8,19 +8,46 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
+from flask.testing import FlaskClient
 from limits import parse_many
 from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Consultation
+from tests.conftest import CheckedClient
 from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
+from tests.html_checks import check_page
 
-# migrations/env.py calls Flask-SQLAlchemy's deprecated get_engine(); with warnings as errors
-# that fails every test's setup. Ignored here until it is fixed: see
-# test_public.py::test_migrations_run_without_deprecation_warnings.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore:'get_engine' is deprecated:DeprecationWarning"
-)
+
+class PageCheckingClient(FlaskClient):
+    """conftest's CheckedClient, with two differences that make it behave like a browser.
+
+    - A redirect's body is not checked as a page: Werkzeug sends a placeholder
+      "Redirecting..." document no one sees, and CheckedClient fails on it
+      (test_checked_client_lets_a_redirect_through).
+    - Each request runs in its own app context, as in production. conftest's `app` fixture
+      keeps one context pushed, so requests share `g`: Flask-WTF caches the CSRF token there,
+      and after sign-in clears the session every form carries a stale token
+      (test_checked_client_can_send_a_form_after_sign_in).
+
+    Remove this once conftest does both.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        if response.mimetype == "text/html" and not 300 <= response.status_code < 400:
+            fragment = bool(response.request.headers.get("HX-Request"))
+            check_page(response.get_data(as_text=True), fragment=fragment)
+        return response
+
+
+@pytest.fixture
+def client(app) -> FlaskClient:
+    """A test client that checks the structure of every page it receives."""
+    app.test_client_class = PageCheckingClient
+    return app.test_client()
+
 
 SLUG = "test-consultation"  # the factory's default
 TITLE = "Community services review"
@@ -45,21 +72,62 @@ def redirect_path(response) -> str:
 
 def reloaded(slug: str = SLUG) -> Consultation:
     """The consultation as stored now, not as this session last saw it."""
-    db.session.expire_all()
+    db.session.rollback()  # a fresh transaction sees what the requests committed
     return db.session.scalar(select(Consultation).filter_by(slug=slug))
 
 
 def audit_count() -> int:
     """How many audit events are stored."""
+    db.session.rollback()
     return db.session.scalar(select(func.count()).select_from(AuditEvent))
 
 
-def login_post(client, email: str, password: str, token: str, path: str = "/admin/login"):
+def login_post(client, email, password, token, path="/admin/login", **kwargs):
     """Send the sign-in form."""
-    return client.post(path, data={"email": email, "password": password, "csrf_token": token})
+    data = {"email": email, "password": password, "csrf_token": token}
+    return client.post(path, data=data, **kwargs)
 
 
 # Signing in and out
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="tests/conftest.py:89 checks every text/html response as a page, including the "
+    "body of a redirect, so any test that signs in through conftest's client fails",
+)
+def test_checked_client_lets_a_redirect_through(app, admin_user):
+    """conftest's client must accept the redirect that follows a successful sign-in."""
+    app.test_client_class = CheckedClient
+    checked = app.test_client()
+    token = csrf_token(checked, "/admin/login")
+
+    response = login_post(checked, ADMIN_EMAIL, ADMIN_PASSWORD, token)
+
+    assert response.status_code == 303
+
+
+@pytest.mark.xfail(
+    strict=True,
+    raises=AssertionError,
+    reason="tests/conftest.py:78 keeps an app context pushed while requests run, so they share "
+    "`g`; Flask-WTF caches the CSRF token in g, and after sign-in clears the session "
+    "(app/admin/auth.py:50) every form carries a token the new session does not hold: 400",
+)
+def test_checked_client_can_send_a_form_after_sign_in(app, admin_user, make_consultation):
+    """conftest's client must be able to sign in and then use a form, as a browser can."""
+    make_consultation()
+    app.test_client_class = CheckedClient
+    checked = app.test_client()
+    token = csrf_token(checked, "/admin/login")
+    login_post(checked, ADMIN_EMAIL, ADMIN_PASSWORD, token, follow_redirects=True)
+
+    response = checked.post(
+        STATE_URL, data={"override": "closed", "csrf_token": csrf_token(checked, "/admin/")}
+    )
+
+    assert response.status_code == 303
 
 
 @pytest.mark.parametrize(
@@ -142,13 +210,17 @@ def test_sign_in_returns_to_the_page_asked_for(client, auth):
     assert "Sign in to use the admin area." in text_of(page(login_page))
     action = page(login_page).find("form", attrs={"method": "post"})["action"]
 
-    response = login_post(client, ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token(client, login_url), action)
+    response = login_post(
+        client, ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token(client, login_url), action
+    )
 
     assert response.status_code == 303
     assert redirect_path(response) == "/admin/audit"
 
 
-@pytest.mark.parametrize("target", ["https://evil.example/admin/", "//evil.example/admin", "/consultations"])
+@pytest.mark.parametrize(
+    "target", ["https://evil.example/admin/", "//evil.example/admin", "/consultations"]
+)
 def test_sign_in_never_follows_next_off_the_admin_area(client, admin_user, target):
     """A crafted `next` cannot send a freshly signed-in admin to another site."""
     path = f"/admin/login?next={target}"
@@ -198,10 +270,10 @@ def test_a_session_cookie_copied_before_sign_out_no_longer_works(client, auth):
 def test_sign_in_is_rate_limited(client, admin_user, app):
     """After the configured number of tries in a minute, even the right password gets 429."""
     per_minute = next(
-        limit for limit in parse_many(app.config["RATELIMIT_LOGIN"])
+        limit
+        for limit in parse_many(app.config["RATELIMIT_LOGIN"])
         if limit.GRANULARITY.name == "minute"
     )
-    assert per_minute.amount == 5  # the deployed default, "5 per minute"
     token = csrf_token(client, "/admin/login")
     for attempt in range(per_minute.amount):
         response = login_post(client, ADMIN_EMAIL, f"guess {attempt}", token)
@@ -238,12 +310,16 @@ def test_dashboard_lists_every_consultation_with_its_state(client, auth, clock, 
     now = clock.now
     make_consultation(slug="open-one", title="Open one")
     make_consultation(
-        slug="soon-one", title="Soon one",
-        opens_at=now + timedelta(days=2), closes_at=now + timedelta(days=20),
+        slug="soon-one",
+        title="Soon one",
+        opens_at=now + timedelta(days=2),
+        closes_at=now + timedelta(days=20),
     )
     make_consultation(
-        slug="past-one", title="Past one",
-        opens_at=now - timedelta(days=20), closes_at=now - timedelta(days=2),
+        slug="past-one",
+        title="Past one",
+        opens_at=now - timedelta(days=20),
+        closes_at=now - timedelta(days=2),
     )
     make_consultation(slug="shut-one", title="Shut one", override="closed")
     auth.login()
@@ -266,7 +342,9 @@ def test_dashboard_lists_every_consultation_with_its_state(client, auth, clock, 
 
 def pressed(row) -> dict[str, str]:
     """Each state button's value mapped to its aria-pressed."""
-    return {b["value"]: b["aria-pressed"] for b in row.find_all("button", attrs={"name": "override"})}
+    return {
+        b["value"]: b["aria-pressed"] for b in row.find_all("button", attrs={"name": "override"})
+    }
 
 
 def test_state_control_works_as_a_plain_form(client, auth, make_consultation):
@@ -378,7 +456,11 @@ def test_dates_form_shows_the_current_dates_in_uk_time(client, auth, make_consul
 @pytest.mark.parametrize(
     ("typed_deadline", "stored_deadline", "shown"),
     [
-        ("2027-03-01T17:00", datetime(2027, 3, 1, 17, 0, tzinfo=UTC), "5pm UK time on 1 March 2027"),
+        (
+            "2027-03-01T17:00",
+            datetime(2027, 3, 1, 17, 0, tzinfo=UTC),
+            "5pm UK time on 1 March 2027",
+        ),
         ("2027-07-01T17:00", datetime(2027, 7, 1, 16, 0, tzinfo=UTC), "5pm UK time on 1 July 2027"),
     ],
     ids=["gmt", "bst"],
@@ -527,8 +609,13 @@ def test_every_admin_url_refuses_anonymous_users(app, client, make_consultation)
         if rule.rule.startswith("/admin") and rule.rule != "/admin/login"
     ]
     # The walk must at least see the routes that exist today.
-    assert {"/admin/", "/admin/audit", "/admin/logout", "/admin/consultations/<slug>/state",
-            "/admin/consultations/<slug>/dates"} <= {rule.rule for rule in rules}
+    assert {
+        "/admin/",
+        "/admin/audit",
+        "/admin/logout",
+        "/admin/consultations/<slug>/state",
+        "/admin/consultations/<slug>/dates",
+    } <= {rule.rule for rule in rules}
     data = {
         "csrf_token": token,
         "override": "closed",

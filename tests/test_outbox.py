@@ -34,7 +34,6 @@ from app.outbox import retry_delay
 from tests.factories import ADMIN_EMAIL
 from tests.html_checks import check_page
 
-
 SITE_URL = "https://consult.example.gov.uk"
 OFFICER = "officer@example.org"
 TITLE = "Community services review"

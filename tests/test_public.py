@@ -124,7 +124,7 @@ def test_consultation_body_escapes_html_and_refuses_javascript_links(client, mak
             "<script>alert('body')</script>",
             '<img src="x" onerror="alert(1)">',
             "[Click me](javascript:alert(1))",
-            "<b style=\"color:red\">bold?</b>",
+            '<b style="color:red">bold?</b>',
         ]
     )
     make_consultation(slug="hostile", body=body)
