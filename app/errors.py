@@ -14,7 +14,10 @@ MESSAGES = {
     404: ("Page not found", "If you typed the web address, check it is correct."),
     405: ("Page not found", "If you typed the web address, check it is correct."),
     410: ("This page has gone", "The page you are looking for is no longer available."),
-    413: ("The files you sent are too large", "Send smaller files and try again."),
+    413: (
+        "What you sent is too large",
+        "What you sent is larger than this site accepts. If you attached files, send smaller ones.",
+    ),
     429: (
         "Too many attempts",
         "You have tried too many times in a short time. Wait a few minutes, then try again.",

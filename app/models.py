@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -122,11 +123,23 @@ class AdminUser(UserMixin, db.Model):
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
     role: Mapped[str] = mapped_column(String(20), default="admin")
+    # Part of the id kept in the session: changing it ends every session of this user,
+    # including copies of the cookie taken before signing out.
+    session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
+    def get_id(self) -> str:
+        """The id Flask-Login keeps in the session: the user and their session token."""
+        return f"{self.id}:{self.session_token}"
+
+    def end_sessions(self) -> None:
+        """Sign this user out everywhere."""
+        self.session_token = secrets.token_hex(16)
+
     def set_password(self, password: str) -> None:
-        """Store a salted hash of the password, never the password."""
+        """Store a salted hash of the password, never the password; end other sessions."""
         self.password_hash = generate_password_hash(password)
+        self.end_sessions()
 
     def check_password(self, password: str) -> bool:
         """Whether `password` matches the stored hash."""

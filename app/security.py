@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hmac
+
 from flask import Flask, Response, request
 from flask.sessions import SecureCookieSessionInterface
 
@@ -43,9 +45,13 @@ def add_security_headers(response: Response) -> Response:
 
 
 @login_manager.user_loader
-def load_user(user_id: str) -> AdminUser | None:
-    """Flask-Login's loader: the admin for the id kept in the session."""
-    return db.session.get(AdminUser, int(user_id)) if user_id.isdigit() else None
+def load_user(session_id: str) -> AdminUser | None:
+    """Flask-Login's loader: the admin whose id and current session token are in the session."""
+    user_id, _, token = session_id.partition(":")
+    user = db.session.get(AdminUser, int(user_id)) if user_id.isdigit() else None
+    if user is None or not hmac.compare_digest(user.session_token, token):
+        return None
+    return user
 
 
 def init_app(app: Flask) -> None:

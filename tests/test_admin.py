@@ -8,7 +8,6 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-from flask.testing import FlaskClient
 from limits import parse_many
 from sqlalchemy import func, select
 
@@ -16,38 +15,6 @@ from app.extensions import db
 from app.models import AuditEvent, Consultation
 from tests.conftest import CheckedClient
 from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
-from tests.html_checks import check_page
-
-
-class PageCheckingClient(FlaskClient):
-    """conftest's CheckedClient, with two differences that make it behave like a browser.
-
-    - A redirect's body is not checked as a page: Werkzeug sends a placeholder
-      "Redirecting..." document no one sees, and CheckedClient fails on it
-      (test_checked_client_lets_a_redirect_through).
-    - Each request runs in its own app context, as in production. conftest's `app` fixture
-      keeps one context pushed, so requests share `g`: Flask-WTF caches the CSRF token there,
-      and after sign-in clears the session every form carries a stale token
-      (test_checked_client_can_send_a_form_after_sign_in).
-
-    Remove this once conftest does both.
-    """
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-        if response.mimetype == "text/html" and not 300 <= response.status_code < 400:
-            fragment = bool(response.request.headers.get("HX-Request"))
-            check_page(response.get_data(as_text=True), fragment=fragment)
-        return response
-
-
-@pytest.fixture
-def client(app) -> FlaskClient:
-    """A test client that checks the structure of every page it receives."""
-    app.test_client_class = PageCheckingClient
-    return app.test_client()
-
 
 SLUG = "test-consultation"  # the factory's default
 TITLE = "Community services review"
@@ -91,12 +58,6 @@ def login_post(client, email, password, token, path="/admin/login", **kwargs):
 # Signing in and out
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="tests/conftest.py:89 checks every text/html response as a page, including the "
-    "body of a redirect, so any test that signs in through conftest's client fails",
-)
 def test_checked_client_lets_a_redirect_through(app, admin_user):
     """conftest's client must accept the redirect that follows a successful sign-in."""
     app.test_client_class = CheckedClient
@@ -108,13 +69,6 @@ def test_checked_client_lets_a_redirect_through(app, admin_user):
     assert response.status_code == 303
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="tests/conftest.py:78 keeps an app context pushed while requests run, so they share "
-    "`g`; Flask-WTF caches the CSRF token in g, and after sign-in clears the session "
-    "(app/admin/auth.py:50) every form carries a token the new session does not hold: 400",
-)
 def test_checked_client_can_send_a_form_after_sign_in(app, admin_user, make_consultation):
     """conftest's client must be able to sign in and then use a form, as a browser can."""
     make_consultation()
@@ -157,11 +111,6 @@ def test_wrong_credentials_show_the_error_and_keep_the_email(client, admin_user,
     assert client.get("/admin/").status_code == 302
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="templates/macros/forms.html:34 renders field._value() for every input, so a "
-    "PasswordField's typed password is echoed back in the page's HTML",
-)
 def test_a_refused_password_is_not_written_back_into_the_page(client, admin_user):
     """The password someone typed must never be sent back in the HTML."""
     token = csrf_token(client, "/admin/login")
@@ -248,12 +197,6 @@ def test_sign_out_ends_the_session(client, auth):
         assert redirect_path(after) == "/admin/login"
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="sessions are signed client-side cookies (app/security.py:25, Flask's "
-    "SecureCookieSessionInterface) and nothing is revoked on the server at sign-out "
-    "(app/admin/auth.py:58-64), so a copy of the cookie taken before sign-out still works",
-)
 def test_a_session_cookie_copied_before_sign_out_no_longer_works(client, auth):
     """Signing out ends the session for good, not only in this browser."""
     auth.login()

@@ -21,7 +21,6 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from bs4 import BeautifulSoup
 from flask import Flask, request
-from flask.testing import FlaskClient
 from sqlalchemy import event, func, select
 from sqlalchemy.exc import IntegrityError
 
@@ -32,7 +31,6 @@ from app.models import AuditEvent, Consultation, OutboxEmail
 from app.notifications import Submission, notify_submission, site_url
 from app.outbox import retry_delay
 from tests.factories import ADMIN_EMAIL
-from tests.html_checks import check_page
 
 SITE_URL = "https://consult.example.gov.uk"
 OFFICER = "officer@example.org"
@@ -45,28 +43,7 @@ SUMMER = datetime(2027, 7, 1, 10, 30, tzinfo=UTC)  # 11:30am UK time
 # --- helpers ---------------------------------------------------------------------------------
 
 
-class OwnContextClient(FlaskClient):
-    """conftest's CheckedClient, but each request runs in its own app context, as in production.
 
-    conftest's `app` fixture keeps one app context pushed, so requests made through its client
-    share `g` (Flask-WTF caches the CSRF token there: after sign-in clears the session, forms
-    carry a stale token) and share the test's database session (a request's commit could not
-    be told apart from the test's). Redirect bodies are Werkzeug's placeholder, not a page.
-    """
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-        if response.mimetype == "text/html" and not 300 <= response.status_code < 400:
-            check_page(response.get_data(as_text=True),
-                       fragment=bool(response.request.headers.get("HX-Request")))
-        return response
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    app.test_client_class = OwnContextClient
-    return app.test_client()
 
 
 def _submit_view():

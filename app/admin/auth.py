@@ -57,7 +57,9 @@ def login():
 
 @bp.post("/logout")
 def logout():
-    """Sign out and end the session (CSRFProtect has checked the form's token)."""
+    """Sign out and end the session everywhere (CSRFProtect has checked the form's token)."""
+    current_user.end_sessions()
+    db.session.commit()
     logout_user()
     session.clear()
     flash("You have signed out.", "success")
