@@ -41,6 +41,9 @@ def add_security_headers(response: Response) -> Response:
     response.headers["Cross-Origin-Opener-Policy"] = "same-origin"
     if request.is_secure:
         response.headers["Strict-Transport-Security"] = "max-age=31536000"
+    if request.endpoint == "static" and "v" in request.args and response.status_code == 200:
+        # The URL names the file's content (templating.static_url): it never changes.
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
     return response
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 
 from flask import Flask, current_app, url_for
 from markdown_it import MarkdownIt
@@ -32,11 +35,24 @@ def local_time(moment: datetime) -> str:
     return timefmt.local_time(moment, current_app.config["SITE_ZONE"])
 
 
+@lru_cache(maxsize=64)
+def _fingerprint(path: str, mtime: float) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
+
+
+def static_url(filename: str) -> str:
+    """A static file's URL with its content's hash, so browsers may cache it for a year."""
+    path = Path(current_app.static_folder) / filename
+    version = _fingerprint(str(path), path.stat().st_mtime)
+    return url_for("static", filename=filename, v=version)
+
+
 def init_app(app: Flask) -> None:
     """Register the filters and globals."""
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.globals["now"] = clock.now
+    app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["form_errors"] = form_errors
     app.jinja_env.globals["channel_links"] = channel_links
     app.jinja_env.trim_blocks = True
