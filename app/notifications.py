@@ -140,58 +140,50 @@ def _stamp(moment: datetime) -> str:
     return moment.strftime("%Y%m%dT%H%MZ")
 
 
+def _queue_deadline_notice(consultation: Consultation, kind: str, now: datetime) -> bool:
+    """Queue the officer's reminder or closing summary for the current deadline, once."""
+    to, cc = _officer(consultation)
+    return _queue_once(
+        f"{kind}:{consultation.id}:{_stamp(consultation.closes_at)}",
+        kind=kind,
+        to=to,
+        cc=cc,
+        template=kind,
+        context={
+            "consultation": consultation,
+            "counts": channels.submission_counts(consultation),
+            "admin_url": site_url("admin.dashboard"),
+        },
+        consultation=consultation,
+        now=now,
+    )
+
+
 def queue_reminders(now: datetime) -> int:
     """A reminder to the officer 24 hours before each deadline, once per deadline."""
-    queued = 0
     closing_soon = select(Consultation).where(
         Consultation.closes_at > now, Consultation.closes_at <= now + REMINDER_BEFORE
     )
-    for consultation in db.session.scalars(closing_soon):
-        if consultation.state(now) is not State.OPEN or consultation.override != "auto":
-            continue
-        to, cc = _officer(consultation)
-        queued += _queue_once(
-            f"reminder:{consultation.id}:{_stamp(consultation.closes_at)}",
-            kind="reminder",
-            to=to,
-            cc=cc,
-            template="reminder",
-            context={
-                "consultation": consultation,
-                "counts": channels.submission_counts(consultation),
-                "admin_url": site_url("admin.dashboard"),
-            },
-            consultation=consultation,
-            now=now,
-        )
-    return queued
+    return sum(
+        _queue_deadline_notice(consultation, "reminder", now)
+        for consultation in db.session.scalars(closing_soon).all()
+        if consultation.state(now) is State.OPEN and consultation.override == "auto"
+    )
 
 
 def queue_closing_summaries(now: datetime) -> int:
-    """A summary to the officer once a consultation has closed, once per deadline."""
-    queued = 0
+    """A summary to the officer once a consultation has closed, once per deadline.
+
+    One an admin keeps open past its deadline is summarised when it really closes.
+    """
     recently_closed = select(Consultation).where(
         Consultation.closes_at <= now, Consultation.closes_at > now - SUMMARY_WITHIN
     )
-    for consultation in db.session.scalars(recently_closed):
-        if consultation.state(now) is not State.CLOSED:
-            continue  # kept open by an admin: summarise when it really closes
-        to, cc = _officer(consultation)
-        queued += _queue_once(
-            f"closing-summary:{consultation.id}:{_stamp(consultation.closes_at)}",
-            kind="closing_summary",
-            to=to,
-            cc=cc,
-            template="closing_summary",
-            context={
-                "consultation": consultation,
-                "counts": channels.submission_counts(consultation),
-                "admin_url": site_url("admin.dashboard"),
-            },
-            consultation=consultation,
-            now=now,
-        )
-    return queued
+    return sum(
+        _queue_deadline_notice(consultation, "closing_summary", now)
+        for consultation in db.session.scalars(recently_closed).all()
+        if consultation.state(now) is State.CLOSED
+    )
 
 
 def digest_csv(rows: list[dict[str, str]], zone: ZoneInfo) -> bytes:
