@@ -1,0 +1,1 @@
+"""Journeys through a real headless Chromium, with JavaScript on and off, checked by axe-core."""
