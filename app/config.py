@@ -41,6 +41,8 @@ def from_environment() -> dict:
         "SITE_TIMEZONE": os.environ.get("SITE_TIMEZONE", "Europe/London"),
         "SITE_URL": os.environ.get("SITE_URL", "http://127.0.0.1:5000"),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI", "memory://"),
+        # Given explicitly: Flask-Limiter otherwise carries `enabled` over from the last app.
+        "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "5 per minute;30 per hour"),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from flask_wtf import FlaskForm
+from datetime import datetime
+
+from flask import current_app
 from wtforms import DateTimeLocalField, EmailField, PasswordField, RadioField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, ValidationError
 
+from app import timefmt
+from app.forms import Form
 from app.lifecycle import Override
 
 OVERRIDE_LABELS = {
@@ -16,18 +20,18 @@ OVERRIDE_LABELS = {
 }
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     """Email and password."""
 
     email = EmailField("Email address", validators=[DataRequired("Enter your email address")])
     password = PasswordField("Password", validators=[DataRequired("Enter your password")])
 
 
-class ActionForm(FlaskForm):
+class ActionForm(Form):
     """A form with no fields: carries the CSRF token for one-button actions."""
 
 
-class OverrideForm(FlaskForm):
+class OverrideForm(Form):
     """Follow the dates, or force the consultation open or closed."""
 
     override = RadioField(
@@ -38,19 +42,29 @@ class OverrideForm(FlaskForm):
 
 
 class LocalDateTimeField(DateTimeLocalField):
-    """A date and time typed in the site's zone, with a plain-English error."""
+    """A date and time typed in the site's zone; `instant` is it in UTC."""
 
     def __init__(self, label: str, **kwargs) -> None:
         super().__init__(label, format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"], **kwargs)
+        self.instant: datetime | None = None
 
     def process_formdata(self, valuelist: list[str]) -> None:
         try:
             super().process_formdata(valuelist)
         except ValueError as error:
             raise ValueError("Enter a real date and time, like 2027-03-01 17:00") from error
+        if self.data is None:
+            return
+        zone = current_app.config["SITE_ZONE"]
+        self.instant = timefmt.from_local(self.data, zone)
+        if self.instant.astimezone(zone).replace(tzinfo=None) != self.data:
+            raise ValueError(
+                f"{self.data:%H:%M} on {timefmt.long_date(self.data)} does not exist in "
+                f"{timefmt.zone_label(zone)} because the clocks go forward. Enter another time"
+            )
 
 
-class DatesForm(FlaskForm):
+class DatesForm(Form):
     """When the consultation opens and closes, in the site's time zone."""
 
     opens_at = LocalDateTimeField(
@@ -62,13 +76,13 @@ class DatesForm(FlaskForm):
         validators=[InputRequired("Enter the deadline date and time")],
     )
 
-    def validate_closes_at(self, field: DateTimeLocalField) -> None:
-        """The deadline must come after the opening time."""
-        if self.opens_at.data and field.data and field.data <= self.opens_at.data:
+    def validate_closes_at(self, field: LocalDateTimeField) -> None:
+        """The deadline must come after the opening time, as instants, not wall-clock times."""
+        if self.opens_at.instant and field.instant and field.instant <= self.opens_at.instant:
             raise ValidationError("The deadline must be after the opening time")
 
 
-class AlertModeForm(FlaskForm):
+class AlertModeForm(Form):
     """How the policy officer hears about submissions."""
 
     alert_mode = RadioField(

@@ -47,6 +47,7 @@ def set_state(slug: str):
     return render_page(
         "admin/dashboard.html",
         "admin/_consultation_row.html",
+        form=form,
         status=422 if form.errors else 200,
         consultation=consultation,
         consultations=_all_consultations(),
@@ -64,8 +65,8 @@ def edit_dates(slug: str):
     if form.validate_on_submit():
         changed = services.change_dates(
             consultation,
-            timefmt.from_local(form.opens_at.data, zone),
-            timefmt.from_local(form.closes_at.data, zone),
+            form.opens_at.instant,
+            form.closes_at.instant,
             current_user.email,
             zone,
         )
