@@ -11,7 +11,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -51,9 +51,9 @@ def import_command(path: Path) -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.argument("email")
-@click.option("--role", type=click.Choice(["admin", "officer"]), default="admin", show_default=True)
-def create_admin_command(email: str, role: str) -> None:
+def create_admin_command(email: str) -> None:
     """Create an admin account, or reset its password. Password from ADMIN_PASSWORD or a prompt."""
     password = os.environ.get("ADMIN_PASSWORD") or click.prompt(
         "Password", hide_input=True, confirmation_prompt=True
@@ -64,15 +64,15 @@ def create_admin_command(email: str, role: str) -> None:
     user = db.session.scalar(select(AdminUser).where(func.lower(AdminUser.email) == email.lower()))
     created = user is None
     if created:
-        user = AdminUser(email=email, role=role)
+        user = AdminUser(email=email, role="admin")
         db.session.add(user)
-    user.role = role
     user.set_password(password)
     db.session.commit()
-    click.echo(f"{'Created' if created else 'Updated'} {role} account {email}")
+    click.echo(f"{'Created' if created else 'Updated'} admin account {email}")
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo_command() -> None:
     """Load the demo consultations, dated around today. Existing ones are left as they are."""
     zone = current_app.config["SITE_ZONE"]
