@@ -57,10 +57,10 @@ def open_channel_or_abort(consultation: Consultation, channel: str, now: datetim
         abort(closed_response(consultation, now))
 
 
-def closed_response(consultation: Consultation, now: datetime, status: int = 410) -> Response:
+def closed_response(consultation: Consultation, now: datetime) -> Response:
     """The page that says responses are no longer taken, with the reason."""
     deadline_passed = now >= consultation.closes_at
     page = render_template(
         "public/closed.html", consultation=consultation, deadline_passed=deadline_passed
     )
-    return make_response(page, status)
+    return make_response(page, 410)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 
 from flask_login import UserMixin
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.extensions import db
-from app.lifecycle import Acceptance, Override, State, accept_submission, state_at
+from app.lifecycle import Override, State, state_at
 
 CHANNELS = ("survey", "evidence", "contact")
 
@@ -75,16 +75,6 @@ class Consultation(db.Model):
         """Forthcoming, open or closed at `now`."""
         return state_at(self.opens_at, self.closes_at, Override(self.override), now)
 
-    def acceptance(self, now: datetime, form_loaded_at: datetime | None) -> Acceptance:
-        """Whether a submission from a form loaded at `form_loaded_at` is taken at `now`."""
-        return accept_submission(
-            self.opens_at,
-            self.closes_at,
-            Override(self.override),
-            now,
-            form_loaded_at,
-            timedelta(minutes=self.grace_minutes),
-        )
 
     def offers(self, channel: str) -> bool:
         """Whether this consultation offers that way to take part."""

@@ -271,7 +271,6 @@ def deliver_due(now: datetime, worker: str | None = None) -> tuple[int, int]:
         return 0, len(emails)
     try:
         for email in emails:
-            db.session.refresh(email)
             if not _still_ours(email, worker, now):
                 continue
             if _send_one(server, email, now):

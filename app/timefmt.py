@@ -32,9 +32,9 @@ def local_time(moment: datetime, zone: ZoneInfo) -> str:
     return f"{clock_time(local)} {zone_label(zone)} on {long_date(local)}"
 
 
-def to_local_input(moment: datetime, zone: ZoneInfo) -> str:
-    """The value for an <input type=datetime-local> in the site's zone."""
-    return moment.astimezone(zone).strftime("%Y-%m-%dT%H:%M")
+def to_local(moment: datetime, zone: ZoneInfo) -> datetime:
+    """The wall-clock time in the site's zone, without a zone, as a form field shows it."""
+    return moment.astimezone(zone).replace(tzinfo=None)
 
 
 def from_local(naive: datetime, zone: ZoneInfo) -> datetime:

@@ -205,6 +205,8 @@ def test_stylesheets_and_scripts_come_from_this_site(every_page):
     soup = page(every_page["/"])
     stylesheets = [link["href"] for link in soup.find_all("link", rel="stylesheet")]
     assert stylesheets and all(href.startswith("/static/") for href in stylesheets)
+    scripts = [script["src"] for script in soup.find_all("script")]
+    assert scripts and all(src.startswith("/static/") for src in scripts)
 
 
 # CSRF

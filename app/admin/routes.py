@@ -73,8 +73,8 @@ def edit_dates(slug: str):
         flash("Dates saved." if changed else "Nothing changed.", "success")
         return redirect(url_for("admin.dashboard"), code=303)
     if not form.is_submitted():
-        form.opens_at.data = consultation.opens_at.astimezone(zone).replace(tzinfo=None)
-        form.closes_at.data = consultation.closes_at.astimezone(zone).replace(tzinfo=None)
+        form.opens_at.data = timefmt.to_local(consultation.opens_at, zone)
+        form.closes_at.data = timefmt.to_local(consultation.closes_at, zone)
     status = 422 if form.errors else 200
     return render_template(
         "admin/dates.html", form=form, consultation=consultation, zone=timefmt.zone_label(zone)
