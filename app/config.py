@@ -44,6 +44,11 @@ def from_environment() -> dict:
         # Given explicitly: Flask-Limiter otherwise carries `enabled` over from the last app.
         "RATELIMIT_ENABLED": _flag("RATELIMIT_ENABLED", True),
         "RATELIMIT_LOGIN": os.environ.get("RATELIMIT_LOGIN", "5 per minute;30 per hour"),
+        # Sending a response, and saving a survey page, per address.
+        "RATELIMIT_SUBMIT": os.environ.get("RATELIMIT_SUBMIT", "10 per minute;100 per hour"),
+        "RATELIMIT_PAGES": os.environ.get("RATELIMIT_PAGES", "60 per minute;600 per hour"),
+        # A person takes at least this long between loading a form and sending it.
+        "SUBMIT_MIN_SECONDS": float(os.environ.get("SUBMIT_MIN_SECONDS", 3)),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "GRACE_MINUTES": _int("GRACE_MINUTES", 30),

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.lifecycle import State
 from app.models import Consultation
+from app.rendering import whole_page_for_htmx
 
 
 @dataclass
@@ -50,9 +51,8 @@ def open_channel_or_abort(consultation: Consultation, channel: str, now: datetim
         abort(404)
     state = consultation.state(now)
     if state is State.FORTHCOMING:
-        abort(
-            make_response(render_template("public/not_open.html", consultation=consultation), 404)
-        )
+        page = render_template("public/not_open.html", consultation=consultation)
+        abort(whole_page_for_htmx(make_response(page, 404)))
     if state is State.CLOSED:
         abort(closed_response(consultation, now))
 
@@ -63,4 +63,4 @@ def closed_response(consultation: Consultation, now: datetime) -> Response:
     page = render_template(
         "public/closed.html", consultation=consultation, deadline_passed=deadline_passed
     )
-    return make_response(page, 410)
+    return whole_page_for_htmx(make_response(page, 410))

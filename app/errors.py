@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Flask, render_template
+from flask import Flask, make_response, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import db
+from app.rendering import whole_page_for_htmx
 
 MESSAGES = {
     400: ("There is a problem with your request", "Go back, reload the page and try again."),
@@ -32,15 +33,13 @@ MESSAGES = {
 def render_error(status: int, title: str | None = None, message: str | None = None):
     """The error page for `status`, with an optional more specific message."""
     default_title, default_message = MESSAGES.get(status, MESSAGES[500])
-    return (
-        render_template(
-            "errors/error.html",
-            status=status,
-            title=title or default_title,
-            message=message or default_message,
-        ),
-        status,
+    page = render_template(
+        "errors/error.html",
+        status=status,
+        title=title or default_title,
+        message=message or default_message,
     )
+    return whole_page_for_htmx(make_response(page, status))
 
 
 def init_app(app: Flask) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_login import UserMixin
@@ -15,6 +15,12 @@ from app.extensions import db
 from app.lifecycle import Override, State, state_at
 
 CHANNELS = ("survey", "evidence", "contact")
+DRAFT, SUBMITTED = "draft", "submitted"
+PUBLISH_CHOICES = {
+    "named": "Yes, with my name",
+    "anonymous": "Yes, anonymously",
+    "no": "No, do not publish",
+}
 
 
 class UTCDateTime(TypeDecorator):
@@ -75,6 +81,10 @@ class Consultation(db.Model):
         """Forthcoming, open or closed at `now`."""
         return state_at(self.opens_at, self.closes_at, Override(self.override), now)
 
+    @property
+    def grace(self) -> timedelta:
+        """How long after the deadline a form loaded in time may still be sent."""
+        return timedelta(minutes=self.grace_minutes)
 
     def offers(self, channel: str) -> bool:
         """Whether this consultation offers that way to take part."""
@@ -104,6 +114,49 @@ class Question(db.Model):
     consultation: Mapped[Consultation] = relationship(back_populates="questions")
 
     __table_args__ = (db.UniqueConstraint("consultation_id", "key"),)
+
+
+class Response(db.Model):
+    """One respondent's survey or evidence submission: a draft until it is submitted.
+
+    `token` is the secret that finds a draft (from the session cookie or an emailed
+    link) and makes a double submit land on the same row. `reference` is given on
+    submission and is what the respondent and the officer quote.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    channel: Mapped[str] = mapped_column(String(20))  # "survey" or "evidence"
+    status: Mapped[str] = mapped_column(String(12), default=DRAFT)
+    token: Mapped[str] = mapped_column(String(64), unique=True)
+    reference: Mapped[str | None] = mapped_column(String(20), unique=True)
+    # Survey answers by question key: text, a number, or a list for multiple choice.
+    answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Survey pages the respondent has sent, so a returning one carries on where they were.
+    pages_done: Mapped[list[int]] = mapped_column(JSON, default=list)
+    respond_as: Mapped[str] = mapped_column(String(20), default="")  # individual, organisation
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    organisation: Mapped[str] = mapped_column(String(200), default="")
+    respondent_type: Mapped[str] = mapped_column(String(200), default="")
+    topics: Mapped[list[str]] = mapped_column(JSON, default=list)
+    evidence_text: Mapped[str] = mapped_column(Text, default="")
+    consent: Mapped[bool] = mapped_column(default=False)
+    publish: Mapped[str] = mapped_column(String(12), default="")  # named, anonymous, no
+    late: Mapped[bool] = mapped_column(default=False)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    consultation: Mapped[Consultation] = relationship()
+
+    __table_args__ = (
+        db.Index("ix_response_listing", "consultation_id", "channel", "status", "submitted_at"),
+    )
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == SUBMITTED
 
 
 class AdminUser(UserMixin, db.Model):

@@ -79,7 +79,8 @@ def html_forbidden(char: str) -> bool:
 
 
 def without_forbidden(text: str) -> str:
-    return "".join(char for char in text if not html_forbidden(char))
+    """What the site keeps: no characters HTML forbids, and CRLF line breaks as LF."""
+    return "".join(char for char in text if not html_forbidden(char)).replace("\r\n", "\n")
 
 
 def read(values: list[str], cleaned: bool) -> list[str]:

@@ -18,9 +18,36 @@
     counter.classList.toggle("field-error", left < 0);
   }
 
+  // A follow-up question is shown only while the answers it depends on are chosen.
+  function revealFollowUps(form) {
+    form.querySelectorAll("[data-show-if]").forEach(function (question) {
+      var conditions = JSON.parse(question.getAttribute("data-show-if"));
+      question.hidden = !Object.keys(conditions).every(function (name) {
+        return conditions[name].some(function (value) {
+          var inputs = form.querySelectorAll("input[name='" + name + "']");
+          return Array.prototype.some.call(inputs, function (input) {
+            return input.checked && input.value === value;
+          });
+        });
+      });
+    });
+  }
+
+  // After htmx swaps in a new step, move focus as a page load would: to the error
+  // summary if there is one, otherwise to the heading, so screen readers announce it.
+  function focusNewStep(root) {
+    if (root.querySelector("[data-autofocus]")) return focusErrorSummary(root);
+    var heading = root.querySelector("h1");
+    if (heading) {
+      heading.setAttribute("tabindex", "-1");
+      heading.focus({ preventScroll: true });
+    }
+  }
+
   function enhance(root) {
     focusErrorSummary(root);
     root.querySelectorAll("textarea[data-maxlength]").forEach(countCharacters);
+    root.querySelectorAll("form").forEach(revealFollowUps);
   }
 
   document.addEventListener("input", function (event) {
@@ -28,6 +55,12 @@
       countCharacters(event.target);
     }
   });
+  document.addEventListener("change", function (event) {
+    if (event.target.form) revealFollowUps(event.target.form);
+  });
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
-  document.addEventListener("htmx:afterSwap", function (event) { enhance(event.detail.target); });
+  document.addEventListener("htmx:afterSwap", function (event) {
+    enhance(event.detail.target);
+    if (event.detail.target.id === "survey") focusNewStep(event.detail.target);
+  });
 })();

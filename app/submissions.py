@@ -1,0 +1,115 @@
+"""What every way of responding shares: the deadline's grace rule, double-submit
+guards, references, and the guards against bots.
+
+Survey and evidence both call these, so the rules are written once.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from flask import current_app, request
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app.lifecycle import Acceptance, Override, accept_submission
+from app.models import Consultation
+
+log = logging.getLogger(__name__)
+
+# Letters and digits nobody confuses when reading a reference aloud (no 0/O, 1/I/L, U/V).
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
+
+
+def new_token() -> str:
+    """An unguessable token for a draft or a form, safe in URLs."""
+    return secrets.token_urlsafe(24)
+
+
+def new_reference(prefix: str) -> str:
+    """A short reference to quote, like SV-7K2QX9."""
+    return prefix + "-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+
+def _stamp_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="form-loaded-at")
+
+
+def stamp(now: datetime) -> str:
+    """A signed record of when a form was served, carried in the form."""
+    return _stamp_serializer().dumps(now.astimezone(UTC).isoformat())
+
+
+def read_stamp(value: str | None) -> datetime | None:
+    """When the form was served, or None if the stamp is missing or was tampered with."""
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(_stamp_serializer().loads(value))
+    except (BadSignature, ValueError, TypeError):
+        return None
+    return moment if moment.tzinfo else None
+
+
+def acceptance(consultation: Consultation, now: datetime, loaded_at: datetime | None) -> Acceptance:
+    """On time, late (inside the grace period) or refused, for a form loaded at `loaded_at`."""
+    return accept_submission(
+        consultation.opens_at,
+        consultation.closes_at,
+        Override(consultation.override),
+        now,
+        loaded_at,
+        consultation.grace,
+    )
+
+
+@dataclass(frozen=True)
+class BotCheck:
+    """What the spam guards look at: the hidden field and how fast the form came back."""
+
+    honeypot: str
+    loaded_at: datetime | None
+    now: datetime
+    min_seconds: float
+
+    def reason(self) -> str | None:
+        """Why this looks automated, or None when it looks like a person."""
+        if self.honeypot.strip():
+            return "honeypot filled in"
+        if self.loaded_at is None:
+            return "form stamp missing or altered"
+        if self.now - self.loaded_at < timedelta(seconds=self.min_seconds):
+            return "sent too soon after the form was loaded"
+        return None
+
+
+def looks_automated(
+    honeypot: str | None,
+    loaded_at: datetime | None,
+    now: datetime,
+    min_seconds: float | None = None,
+) -> bool:
+    """Apply the guards, and log what tripped them so the team can see bots at work.
+
+    `min_seconds` defaults to SUBMIT_MIN_SECONDS; a survey page that a person may
+    answer with one tap passes 0 and relies on the other guards.
+    """
+    if min_seconds is None:
+        min_seconds = current_app.config["SUBMIT_MIN_SECONDS"]
+    check = BotCheck(honeypot or "", loaded_at, now, min_seconds)
+    reason = check.reason()
+    if reason:
+        log.warning(
+            "Refused a submission that looks automated (%s): %s from %s",
+            reason,
+            request.path,
+            request.remote_addr,
+        )
+    return reason is not None
+
+
+def submit_rate_limit() -> str:
+    """The per-address limit on sending a response (Flask-Limiter syntax)."""
+    return current_app.config["RATELIMIT_SUBMIT"]

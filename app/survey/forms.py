@@ -1,0 +1,360 @@
+"""The survey's forms: one built for each page's questions, then details and submit."""
+
+from __future__ import annotations
+
+import math
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from email_validator import EmailNotValidError, validate_email
+from flask import request
+from wtforms import (
+    BooleanField,
+    Field,
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
+
+from app.forms import Form
+from app.models import PUBLISH_CHOICES, Question
+from app.survey import routing
+
+TEXT_LIMIT = 500
+LONGTEXT_LIMIT = 5000
+OTHER_LIMIT = 200
+OTHER = "__other__"
+OTHER_PREFIX = "Other: "
+EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
+
+REQUIRED_MESSAGES = {
+    "single": "Select one option",
+    "multi": "Select at least one option",
+    "yesno": "Select yes or no",
+    "scale": "Select a number from 1 to 5",
+    "text": "Enter your answer",
+    "longtext": "Enter your answer",
+    "number": "Enter a number",
+    "email": "Enter an email address",
+}
+
+
+def field_name(question: Question) -> str:
+    """The form field for a question: prefixed so that no key can clash with ours."""
+    return f"q_{question.key}"
+
+
+def other_name(question: Question) -> str:
+    return f"other_{question.key}"
+
+
+def text_limit(question: Question) -> int:
+    default = LONGTEXT_LIMIT if question.type == "longtext" else TEXT_LIMIT
+    return int(question.settings.get("max_length") or default)
+
+
+def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def choice_pairs(question: Question) -> list[tuple[str, str]]:
+    """(value, label) for each answer a choice question offers."""
+    if question.type == "yesno":
+        return [("yes", "Yes"), ("no", "No")]
+    if question.type == "scale":
+        labels = question.settings.get("scale") or {}
+        low = labels.get("min", "Strongly disagree")
+        high = labels.get("max", "Strongly agree")
+        return [("1", f"1 – {low}"), ("2", "2"), ("3", "3"), ("4", "4"), ("5", f"5 – {high}")]
+    pairs = [(option, option) for option in question.options]
+    if question.type == "multi" and question.settings.get("allow_other"):
+        pairs.append((OTHER, "Other"))
+    return pairs
+
+
+def follow_up_note(question: Question, on_page: list[Question]) -> str:
+    """For a question that depends on an answer on its own page: when to answer it."""
+    by_key = {q.key: q for q in on_page}
+    conditions = routing.follow_up_of(question, set(by_key))
+    parts = []
+    for key, values in conditions.items():
+        labels = dict(choice_pairs(by_key[key]))
+        parts.append(" or ".join(f"‘{labels.get(value, value)}’" for value in values))
+    return f"Answer this if you chose {' and '.join(parts)} above." if parts else ""
+
+
+def follow_up_fields(question: Question, on_page: list[Question]) -> dict[str, list[str]]:
+    """The follow-up's conditions by form field name, for the script that reveals it."""
+    conditions = routing.follow_up_of(question, {q.key for q in on_page})
+    return {f"q_{key}": values for key, values in conditions.items()}
+
+
+def _in_choices(form: Form, field: Field) -> None:
+    """Refuse a value the page never offered (a crafted post)."""
+    allowed = {choice.value for choice in field.choices}
+    given = field.data if isinstance(field.data, list) else [field.data]
+    if any(value not in allowed for value in given):
+        raise StopValidation("Select one of the options shown")
+
+
+def _number(bounds: tuple[float | None, float | None]):
+    low, high = bounds
+
+    def check(form: Form, field: Field) -> None:
+        text = (field.data or "").strip().replace(",", "")
+        try:
+            value = Decimal(text)
+        except InvalidOperation:
+            raise StopValidation("Enter a number, like 12 or 3.5") from None
+        if not value.is_finite() or not math.isfinite(float(value)):
+            raise StopValidation("Enter a number, like 12 or 3.5")
+        if low is not None and high is not None and not low <= value <= high:
+            raise ValidationError(f"Enter a number from {_plain(low)} to {_plain(high)}")
+        if low is not None and value < low:
+            raise ValidationError(f"Enter a number of {_plain(low)} or more")
+        if high is not None and value > high:
+            raise ValidationError(f"Enter a number of {_plain(high)} or less")
+
+    return check
+
+
+def _plain(number: float) -> str:
+    return str(int(number)) if float(number).is_integer() else str(number)
+
+
+def _email(form: Form, field: Field) -> None:
+    try:
+        field.data = validate_email(field.data.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValidationError(EMAIL_FORMAT) from None
+
+
+def _too_long(limit: int) -> Length:
+    return Length(max=limit, message=f"Answer must be {limit} characters or fewer")
+
+
+def _question_field(question: Question) -> Field:
+    """A form field of the question's type, with its rules."""
+    kwargs: dict[str, Any] = {"label": question.prompt, "description": question.hint}
+    presence = DataRequired(REQUIRED_MESSAGES[question.type]) if question.required else Optional()
+    if question.type in ("single", "yesno", "scale"):
+        return RadioField(
+            choices=_choices(choice_pairs(question)),
+            validators=[presence, _in_choices],
+            validate_choice=False,
+            **kwargs,
+        )
+    if question.type == "multi":
+        return SelectMultipleField(
+            choices=_choices(choice_pairs(question)),
+            validators=[presence, _in_choices],
+            validate_choice=False,
+            **kwargs,
+        )
+    if question.type == "number":
+        bounds = (question.settings.get("min"), question.settings.get("max"))
+        return StringField(validators=[presence, _number(bounds)], **kwargs)
+    if question.type == "email":
+        return StringField(
+            validators=[presence, Length(max=254, message=EMAIL_FORMAT), _email], **kwargs
+        )
+    field_class = TextAreaField if question.type == "longtext" else StringField
+    return field_class(validators=[presence, _too_long(text_limit(question))], **kwargs)
+
+
+class PageForm(Form):
+    """Answers to one survey page; fields are added for the page's questions."""
+
+    website = StringField("Leave this field empty")  # the honeypot
+    loaded = HiddenField()
+
+    def __init__(
+        self, questions: list[Question], earlier: dict[str, Any], *args: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        self.questions = questions
+        self.earlier = earlier
+        self._kept: dict[str, Any] = {}
+
+    def validate(self, extra_validators=None) -> bool:
+        """Check each question that applies, in order, given the answers before it.
+
+        A follow-up that the page's own answers rule out is not checked, and its
+        answer is not kept, even when one was posted.
+        """
+        super().validate(extra_validators)
+        valid = not (self.meta.csrf and self.csrf_token.errors)
+        known = dict(self.earlier)
+        self._kept = {}
+        for question in self.questions:
+            self._check_other(question)
+            if not routing.applies(question, known):
+                for name in (field_name(question), other_name(question)):
+                    if name in self:
+                        self[name].errors = []
+                continue
+            if self._has_errors(question):
+                valid = False
+                continue
+            value = self.answer_to(question)
+            if value not in (None, "", []):
+                known[question.key] = self._kept[question.key] = value
+        return valid
+
+    def _check_other(self, question: Question) -> None:
+        if question.type == "multi" and question.settings.get("allow_other"):
+            chosen = self[field_name(question)].data or []
+            other = self[other_name(question)]
+            if OTHER in chosen and not (other.data or "").strip() and not other.errors:
+                other.errors = [*other.errors, "Enter your other answer"]
+
+    def answers(self) -> dict[str, Any]:
+        """After validate(): the answers to keep. Questions that do not apply, fields with
+        errors and empty answers are left out, so saving to finish later keeps what was valid."""
+        return dict(self._kept)
+
+    def _has_errors(self, question: Question) -> bool:
+        names = [field_name(question), other_name(question)]
+        return any(name in self and self[name].errors for name in names)
+
+    def answer_to(self, question: Question) -> Any:
+        data = self[field_name(question)].data
+        if question.type == "multi":
+            chosen = [value for value in data or [] if value != OTHER]
+            if OTHER in (data or []) and question.settings.get("allow_other"):
+                chosen.append(OTHER_PREFIX + (self[other_name(question)].data or "").strip())
+            return chosen
+        if question.type == "number":
+            text = (data or "").strip().replace(",", "")
+            if not text:
+                return None
+            value = Decimal(text)
+            return int(value) if value == value.to_integral_value() else float(value)
+        return (data or "").strip() if isinstance(data, str) else data
+
+
+def page_form(questions: list[Question], answers: dict[str, Any]) -> PageForm:
+    """A form for these questions, filled with the answers already saved."""
+    fields = {}
+    for question in questions:
+        fields[field_name(question)] = _question_field(question)
+        if question.type == "multi" and question.settings.get("allow_other"):
+            fields[other_name(question)] = StringField(
+                "Your other answer",
+                validators=[Optional(), _too_long(OTHER_LIMIT)],
+            )
+    form_class = type("SurveyPageForm", (PageForm,), fields)
+    page_keys = {q.key for q in questions}
+    earlier = {key: value for key, value in answers.items() if key not in page_keys}
+    # Flask-WTF reads a posted form itself. Saved answers only fill a page being shown:
+    # mixed into a post, they would stand in for a choice the post left out.
+    saved = None if request.method == "POST" else _saved(questions, answers)
+    return form_class(questions, earlier, data=saved)
+
+
+def _saved(questions: list[Question], answers: dict[str, Any]) -> dict[str, Any]:
+    """Saved answers in the shape the fields take."""
+    data: dict[str, Any] = {}
+    for question in questions:
+        answer = answers.get(question.key)
+        if answer is None:
+            continue
+        if question.type == "multi":
+            data[field_name(question)] = [a if a in question.options else OTHER for a in answer]
+            others = [a for a in answer if a not in question.options]
+            if others:
+                data[other_name(question)] = others[0].removeprefix(OTHER_PREFIX)
+        elif question.type == "number":
+            data[field_name(question)] = str(answer)
+        else:
+            data[field_name(question)] = answer
+    return data
+
+
+def _required_if(other: str, value: str, message: str):
+    """Required when another field has `value`; otherwise optional."""
+
+    def check(form: Form, field: Field) -> None:
+        if form[other].data == value and not (field.data or "").strip():
+            raise StopValidation(message)
+
+    return check
+
+
+class DetailsForm(Form):
+    """Who is responding, and what they agree to."""
+
+    respond_as = RadioField(
+        "Are you responding as an individual or for an organisation?",
+        choices=_choices(
+            [("individual", "As an individual"), ("organisation", "For an organisation")]
+        ),
+        validators=[
+            DataRequired(
+                "Select whether you are responding as an individual or for an organisation"
+            ),
+            _in_choices,
+        ],
+        validate_choice=False,
+    )
+    organisation = StringField(
+        "Name of your organisation",
+        validators=[
+            _required_if("respond_as", "organisation", "Enter the name of your organisation"),
+            Length(max=200, message="Organisation name must be 200 characters or fewer"),
+        ],
+    )
+    name = StringField(
+        "Your name (optional)",
+        validators=[
+            _required_if(
+                "publish",
+                "named",
+                "Enter your name, or choose to publish your response anonymously",
+            ),
+            Length(max=200, message="Name must be 200 characters or fewer"),
+        ],
+    )
+    email = StringField(
+        "Email address (optional)",
+        validators=[Optional(), Length(max=254, message=EMAIL_FORMAT), _email],
+    )
+    publish = RadioField(
+        "May we publish your response?",
+        choices=_choices(list(PUBLISH_CHOICES.items())),
+        validators=[DataRequired("Select whether we may publish your response"), _in_choices],
+        validate_choice=False,
+    )
+    consent = BooleanField(
+        "I agree to you keeping my response to analyse it for this consultation",
+        validators=[DataRequired("Confirm that you agree to us keeping your response")],
+    )
+    website = StringField("Leave this field empty")
+    loaded = HiddenField()
+
+
+class SubmitForm(Form):
+    """Check your answers, then send: the draft's token makes a second send land on the first."""
+
+    token = HiddenField()
+    loaded = HiddenField()
+    website = StringField("Leave this field empty")
+
+
+class SaveForm(Form):
+    """Email a link to carry on with the survey later."""
+
+    email = StringField(
+        "Email address",
+        validators=[
+            DataRequired("Enter your email address"),
+            Length(max=254, message=EMAIL_FORMAT),
+            _email,
+        ],
+    )
+    website = StringField("Leave this field empty")
+    loaded = HiddenField()

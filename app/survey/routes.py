@@ -1,0 +1,378 @@
+"""Views for the survey: start, question pages, details, check answers, confirmation."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import abort, current_app, redirect, request, session, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from app import clock
+from app.consultations import get_by_slug_or_404, open_channel_or_abort
+from app.errors import render_error
+from app.extensions import limiter
+from app.lifecycle import Acceptance, State
+from app.models import Consultation, Question, Response
+from app.rendering import render_page, whole_page_for_htmx
+from app.submissions import acceptance, looks_automated, read_stamp, stamp, submit_rate_limit
+from app.survey import bp, routing, services
+from app.survey.forms import (
+    DetailsForm,
+    SaveForm,
+    SubmitForm,
+    field_name,
+    follow_up_fields,
+    follow_up_note,
+    page_form,
+    text_limit,
+)
+
+SENT_TO_KEY = "survey_link_sent_to"
+
+
+def _pages_limit() -> str:
+    return current_app.config["RATELIMIT_PAGES"]
+
+
+def _survey(slug: str) -> tuple[Consultation, list[Question]]:
+    """The consultation and its questions; 404 unless it offers a survey."""
+    consultation = get_by_slug_or_404(slug)
+    if not consultation.questions:  # nothing to ask: say why when it is not open, else 404
+        open_channel_or_abort(consultation, "survey", clock.now())
+        abort(404)
+    if not consultation.offers("survey"):
+        abort(404)
+    return consultation, list(consultation.questions)
+
+
+def _earliest(*moments: datetime | None) -> datetime | None:
+    known = [m for m in moments if m is not None]
+    return min(known) if known else None
+
+
+def _admit(
+    consultation: Consultation,
+    now: datetime,
+    loaded_at: datetime | None,
+    kept: list[tuple[str, str]] | None = None,
+) -> bool:
+    """Let the request through while the consultation takes responses; True when late.
+
+    Someone who started before the deadline may carry on through the grace period.
+    After that they get the closed page, showing what they wrote so they can copy it.
+    """
+    if consultation.state(now) is not State.CLOSED:
+        open_channel_or_abort(consultation, "survey", now)
+        return False
+    if acceptance(consultation, now, loaded_at) is Acceptance.LATE:
+        return True
+    page = render_page(
+        "survey/closed.html",
+        status=410,
+        consultation=consultation,
+        deadline_passed=now >= consultation.closes_at,
+        kept=kept or [],
+    )
+    abort(whole_page_for_htmx(page))
+
+
+def _written(
+    questions: list[Question],
+    draft: Response | None,
+    on_page: list[Question] = (),
+) -> list[tuple[str, str]]:
+    """What the respondent has written so far, including what this post carries."""
+    rows = (
+        [(q.prompt, text) for q, text in services.answer_rows(questions, draft.answers) if text]
+        if draft
+        else []
+    )
+    for question in on_page:
+        typed = [v for v in request.form.getlist(field_name(question)) if v.strip()]
+        if typed:
+            rows.append((question.prompt, "; ".join(typed)))
+    return rows
+
+
+def _step(fragment: str, consultation: Consultation, title: str, status: int = 200, **context):
+    """A survey step: the whole page, or for htmx only the part that changes."""
+    return render_page(
+        "survey/step.html",
+        fragment=f"survey/_{fragment}.html",
+        status=status,
+        step=f"survey/_{fragment}.html",
+        consultation=consultation,
+        title=title,
+        **context,
+    )
+
+
+def _step_url(consultation: Consultation, step: str, page: int | None = None, **args) -> str:
+    if step == "page":
+        return url_for("survey.question_page", slug=consultation.slug, page=page, **args)
+    return url_for(f"survey.{step}", slug=consultation.slug, **args)
+
+
+def _go(url: str) -> WerkzeugResponse:
+    return redirect(url, code=303)
+
+
+def _neutral(consultation: Consultation):
+    """What a bot gets: a plain thank-you, with nothing stored."""
+    return _step("received", consultation, "Thank you")
+
+
+def _progress(questions: list[Question], answers: dict, page: int | None) -> tuple[int, int]:
+    """(this step's number, how many steps) on the route the answers make."""
+    pages = routing.route(questions, answers)
+    total = len(pages) + 1  # the details page comes last
+    return (pages.index(page) + 1 if page in pages else total), total
+
+
+@bp.get("")
+def start(slug: str):
+    """What the survey is about and how long it takes; start, or carry on with a draft."""
+    consultation, questions = _survey(slug)
+    now = clock.now()
+    draft = services.draft_from_session(consultation)
+    _admit(consultation, now, draft.started_at if draft else None)
+    step, page = services.next_step(draft, questions)
+    return _step(
+        "start",
+        consultation,
+        "Answer the survey",
+        draft=draft,
+        start_url=_step_url(consultation, "page", routing.route(questions, {})[0]),
+        continue_url=_step_url(consultation, step, page),
+        pages=len({q.page for q in questions}),
+    )
+
+
+@bp.route("/pages/<int:page>", methods=["GET", "POST"])
+@limiter.limit(_pages_limit, methods=["POST"])
+def question_page(slug: str, page: int):
+    """One page of questions: those the respondent's earlier answers route them to."""
+    consultation, questions = _survey(slug)
+    now = clock.now()
+    draft = services.draft_from_session(consultation)
+    answers = draft.answers if draft else {}
+    pages = routing.route(questions, answers)
+    if page not in pages:  # skipped by the route, or no such page: carry on where they are
+        step, where = services.next_step(draft, questions)
+        return _go(_step_url(consultation, step, where))
+    on_page = routing.questions_on(questions, page, routing.kept_answers(questions, answers))
+    form = page_form(on_page, answers)
+    returning = request.args.get("return") == "check"
+
+    if request.method == "GET":
+        late = _admit(consultation, now, draft.started_at if draft else None)
+    else:
+        loaded_at = read_stamp(form.loaded.data)
+        started_at = _earliest(draft.started_at if draft else None, loaded_at)
+        late = _admit(consultation, now, started_at, _written(questions, draft, on_page))
+        if looks_automated(form.website.data, loaded_at, now, min_seconds=0):
+            return _neutral(consultation)
+        valid = form.validate()
+        saving = request.form.get("action") == "save"
+        if valid or saving:
+            if draft is None:
+                draft = services.start_draft(consultation, started_at or now, now)
+                services.remember_draft(consultation, draft)
+            services.save_page(draft, questions, page, form.answers(), now)
+            if saving:
+                return _go(_step_url(consultation, "save"))
+            following = routing.next_page(routing.route(questions, draft.answers), page)
+            if returning or following is None:
+                step, where = services.next_step(draft, questions)
+                return _go(_step_url(consultation, step, where))
+            return _go(_step_url(consultation, "page", following))
+
+    form.loaded.data = stamp(now)
+    position, total = _progress(questions, answers, page)
+    previous = routing.previous_page(pages, page)
+    return _step(
+        "page",
+        consultation,
+        on_page[0].page_title or f"Page {position}",
+        status=422 if form.errors else 200,
+        form=form,
+        questions=on_page,
+        limits={q.key: text_limit(q) for q in on_page},
+        notes={q.key: follow_up_note(q, on_page) for q in on_page},
+        reveal={q.key: follow_up_fields(q, on_page) for q in on_page},
+        position=position,
+        total=total,
+        late=late,
+        action=_step_url(consultation, "page", page, **({"return": "check"} if returning else {})),
+        back_url=(
+            _step_url(consultation, "check")
+            if returning
+            else _step_url(consultation, "page", previous)
+            if previous
+            else _step_url(consultation, "start")
+        ),
+    )
+
+
+@bp.route("/details", methods=["GET", "POST"])
+@limiter.limit(_pages_limit, methods=["POST"])
+def details(slug: str):
+    """Who is responding, whether we may publish it, and consent to keep it."""
+    consultation, questions = _survey(slug)
+    now = clock.now()
+    draft = services.draft_from_session(consultation)
+    if draft is None:
+        return _go(_step_url(consultation, "start"))
+    form = DetailsForm(obj=draft if request.method == "GET" else None)
+    if request.method == "GET":
+        late = _admit(consultation, now, draft.started_at)
+    else:
+        late = _admit(consultation, now, draft.started_at, _written(questions, draft))
+        if looks_automated(form.website.data, read_stamp(form.loaded.data), now, min_seconds=0):
+            return _neutral(consultation)
+        if form.validate():
+            services.save_details(draft, form.data, now)
+            step, where = services.next_step(draft, questions)
+            return _go(_step_url(consultation, step, where))
+    form.loaded.data = stamp(now)
+    position, total = _progress(questions, draft.answers, None)
+    pages = routing.route(questions, draft.answers)
+    return _step(
+        "details",
+        consultation,
+        "About you and your response",
+        status=422 if form.errors else 200,
+        form=form,
+        position=position,
+        total=total,
+        late=late,
+        back_url=_step_url(consultation, "page", pages[-1]) if pages else None,
+    )
+
+
+@bp.route("/check", methods=["GET", "POST"])
+@limiter.limit(submit_rate_limit, methods=["POST"])
+def check(slug: str):
+    """Check your answers, change any, then send. Sending twice makes one response."""
+    consultation, questions = _survey(slug)
+    now = clock.now()
+    form = SubmitForm()
+    if request.method == "POST":
+        draft = services.find_by_token(consultation, form.token.data or "")
+        if draft is None:
+            return _go(_step_url(consultation, "start"))
+        if draft.is_submitted:  # a second tap, a refresh, or Back and send again
+            services.remember_submitted(consultation, draft)
+            return _go(_step_url(consultation, "confirmation"))
+    else:
+        draft = services.draft_from_session(consultation)
+        if draft is None:
+            return _go(_step_url(consultation, "start"))
+    step, where = services.next_step(draft, questions)
+    if step != "check":
+        return _go(_step_url(consultation, step, where))
+
+    if request.method == "POST":
+        loaded_at = read_stamp(form.loaded.data)
+        late = _admit(
+            consultation, now, _earliest(draft.started_at, loaded_at), _written(questions, draft)
+        )
+        if looks_automated(form.website.data, draft.started_at if loaded_at else None, now):
+            return _neutral(consultation)
+        services.submit(consultation, draft, questions, now, late=late)
+        services.remember_submitted(consultation, draft)
+        return _go(_step_url(consultation, "confirmation"))
+
+    late = _admit(consultation, now, draft.started_at)
+    form.token.data = draft.token
+    form.loaded.data = stamp(now)
+    return _step(
+        "check",
+        consultation,
+        "Check your answers before sending them",
+        form=form,
+        rows=services.answer_rows(questions, draft.answers),
+        details=services.detail_rows(draft),
+        draft_email=draft.email,
+        late=late,
+        back_url=_step_url(consultation, "details"),
+    )
+
+
+@bp.get("/confirmation")
+def confirmation(slug: str):
+    """Response sent: the reference, and whether a receipt is on its way."""
+    consultation, _questions = _survey(slug)
+    reference = services.submitted_reference(consultation)
+    response = services.find_by_reference(consultation, reference) if reference else None
+    if response is None:
+        return _go(_step_url(consultation, "start"))
+    return _step("confirmation", consultation, "Response sent", response=response)
+
+
+@bp.route("/save", methods=["GET", "POST"])
+@limiter.limit(submit_rate_limit, methods=["POST"])
+def save(slug: str):
+    """Answers are saved on this device; email a link to carry on from any device."""
+    consultation, _questions = _survey(slug)
+    now = clock.now()
+    draft = services.draft_from_session(consultation)
+    if draft is None:
+        return _go(_step_url(consultation, "start"))
+    form = SaveForm(data={"email": draft.email} if request.method == "GET" else None)
+    _admit(consultation, now, draft.started_at)
+    if request.method == "POST":
+        if looks_automated(form.website.data, read_stamp(form.loaded.data), now, min_seconds=0):
+            return _neutral(consultation)
+        if form.validate():
+            services.send_resume_link(consultation, draft, form.email.data, now)
+            session[SENT_TO_KEY] = form.email.data
+            return _go(_step_url(consultation, "saved"))
+    form.loaded.data = stamp(now)
+    step, where = services.next_step(draft, questions=_questions)
+    return _step(
+        "save",
+        consultation,
+        "Your answers are saved",
+        status=422 if form.errors else 200,
+        form=form,
+        continue_url=_step_url(consultation, step, where),
+    )
+
+
+@bp.get("/saved")
+def saved(slug: str):
+    """The link to carry on is on its way."""
+    consultation, questions = _survey(slug)
+    draft = services.draft_from_session(consultation)
+    if draft is None:
+        return _go(_step_url(consultation, "start"))
+    step, where = services.next_step(draft, questions)
+    return _step(
+        "saved",
+        consultation,
+        "Check your email",
+        sent_to=session.get(SENT_TO_KEY, ""),
+        continue_url=_step_url(consultation, step, where),
+    )
+
+
+@bp.get("/resume/<token>")
+def resume(slug: str, token: str):
+    """The emailed link: open the draft on this device, where the respondent left off."""
+    consultation, questions = _survey(slug)
+    now = clock.now()
+    response = services.find_by_token(consultation, token)
+    if response is None:
+        return render_error(
+            404,
+            "This link does not work",
+            "Check you copied the whole link from the email.",
+        )
+    if response.is_submitted:
+        services.remember_submitted(consultation, response)
+        return _go(_step_url(consultation, "confirmation"))
+    _admit(consultation, now, response.started_at)
+    services.remember_draft(consultation, response)
+    step, where = services.next_step(response, questions)
+    return _go(_step_url(consultation, step, where))

@@ -1,0 +1,246 @@
+"""Survey drafts: saving pages as people go, finding a draft again, and submitting it."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import session
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.models import DRAFT, PUBLISH_CHOICES, SUBMITTED, Consultation, Question, Response
+from app.notifications import Submission, notify_submission, site_url
+from app.outbox import address, queue_email
+from app.submissions import new_reference, new_token
+from app.survey import routing
+from app.survey.forms import choice_pairs
+
+CHANNEL = "survey"
+DRAFTS_KEY = "survey_drafts"
+DONE_KEY = "survey_done"
+RESPOND_AS = {"individual": "As an individual", "organisation": "For an organisation"}
+
+
+def draft_from_session(consultation: Consultation) -> Response | None:
+    """This browser's unfinished draft for the consultation, if it has one."""
+    token = session.get(DRAFTS_KEY, {}).get(str(consultation.id))
+    return find_by_token(consultation, token, status=DRAFT) if token else None
+
+
+def find_by_token(consultation: Consultation, token: str, status: str | None = None):
+    """The survey response this secret token belongs to, if any."""
+    query = select(Response).filter_by(
+        consultation_id=consultation.id, channel=CHANNEL, token=token
+    )
+    if status:
+        query = query.filter_by(status=status)
+    return db.session.scalar(query)
+
+
+def find_by_reference(consultation: Consultation, reference: str) -> Response | None:
+    """The submitted survey response with this reference."""
+    return db.session.scalar(
+        select(Response).filter_by(
+            consultation_id=consultation.id, channel=CHANNEL, reference=reference
+        )
+    )
+
+
+def remember_draft(consultation: Consultation, draft: Response) -> None:
+    """Keep the draft's token in the session cookie, so this device finds it again."""
+    drafts = dict(session.get(DRAFTS_KEY, {}))
+    drafts[str(consultation.id)] = draft.token
+    session[DRAFTS_KEY] = drafts
+    session.permanent = True  # a phone's browser may be closed between two sittings
+
+
+def remember_submitted(consultation: Consultation, response: Response) -> None:
+    """Forget the draft and remember the reference, for the confirmation page."""
+    drafts = dict(session.get(DRAFTS_KEY, {}))
+    drafts.pop(str(consultation.id), None)
+    session[DRAFTS_KEY] = drafts
+    done = dict(session.get(DONE_KEY, {}))
+    done[str(consultation.id)] = response.reference
+    session[DONE_KEY] = done
+
+
+def submitted_reference(consultation: Consultation) -> str | None:
+    """The reference of the response this browser last sent to the consultation."""
+    return session.get(DONE_KEY, {}).get(str(consultation.id))
+
+
+def start_draft(consultation: Consultation, started_at: datetime, now: datetime) -> Response:
+    """A new, empty draft (added to the session, not yet committed)."""
+    draft = Response(
+        consultation=consultation,
+        channel=CHANNEL,
+        status=DRAFT,
+        token=new_token(),
+        answers={},
+        pages_done=[],
+        started_at=started_at,
+        updated_at=now,
+    )
+    db.session.add(draft)
+    return draft
+
+
+def save_page(
+    draft: Response,
+    questions: list[Question],
+    page: int,
+    page_answers: dict[str, Any],
+    now: datetime,
+) -> None:
+    """Store one page's answers; drop every answer the route no longer reaches. Commits."""
+    on_page = {q.key for q in questions if q.page == page}
+    merged = {k: v for k, v in draft.answers.items() if k not in on_page} | page_answers
+    draft.answers = routing.kept_answers(questions, merged)
+    pages = routing.route(questions, draft.answers)
+    draft.pages_done = [p for p in pages if p in {*draft.pages_done, page}]
+    draft.updated_at = now
+    db.session.commit()
+
+
+def save_details(draft: Response, data: dict[str, Any], now: datetime) -> None:
+    """Store who is responding and what they agree to. Commits."""
+    draft.respond_as = data["respond_as"]
+    draft.organisation = (
+        data["organisation"].strip() if data["respond_as"] == "organisation" else ""
+    )
+    draft.name = data["name"].strip()
+    draft.email = data["email"].strip()
+    draft.publish = data["publish"]
+    draft.consent = bool(data["consent"])
+    draft.updated_at = now
+    db.session.commit()
+
+
+def details_done(draft: Response) -> bool:
+    return bool(draft.respond_as and draft.publish and draft.consent)
+
+
+def next_step(draft: Response | None, questions: list[Question]) -> tuple[str, int | None]:
+    """Where someone carries on: the first page not yet sent, then details, then check."""
+    answers = draft.answers if draft else {}
+    done = draft.pages_done if draft else []
+    page = routing.first_unanswered(questions, answers, done)
+    if page is not None:
+        return "page", page
+    if draft is None or not details_done(draft):
+        return "details", None
+    return "check", None
+
+
+def submit(
+    consultation: Consultation,
+    draft: Response,
+    questions: list[Question],
+    now: datetime,
+    late: bool,
+) -> Response:
+    """Mark the draft submitted and queue its emails, in one transaction.
+
+    The update only succeeds while the row is still a draft: a second send of the
+    same form (two taps, a refresh, Back and send again) finds it already submitted
+    and changes nothing.
+    """
+    for _attempt in range(5):
+        reference = new_reference("SV")
+        try:
+            claimed = db.session.execute(
+                update(Response)
+                .where(Response.id == draft.id, Response.status == DRAFT)
+                .values(status=SUBMITTED, reference=reference, submitted_at=now, late=late)
+            ).rowcount
+        except IntegrityError:  # the reference is taken: draw again
+            db.session.rollback()
+            continue
+        db.session.refresh(draft)
+        if claimed:
+            notify_submission(as_submission(consultation, draft, questions), now)
+        db.session.commit()
+        return draft
+    raise RuntimeError("could not find a free reference")
+
+
+def answer_rows(questions: list[Question], answers: dict[str, Any]) -> list[tuple[Question, str]]:
+    """(question, answer as people read it) for each question on the route, in order."""
+    kept = routing.kept_answers(questions, answers)
+    return [(q, _as_read(q, kept.get(q.key))) for q in questions if routing.applies(q, kept)]
+
+
+def _as_read(question: Question, answer: Any) -> str:
+    """An answer in the words the respondent chose: 'Yes' rather than the stored 'yes'."""
+    if question.type in ("yesno", "scale") and answer is not None:
+        return dict(choice_pairs(question)).get(str(answer), str(answer))
+    return routing.format_answer(answer)
+
+
+def detail_rows(response: Response) -> list[tuple[str, str]]:
+    """The respondent's details, as the check page and the emails list them."""
+    rows = [("Responding", RESPOND_AS.get(response.respond_as, ""))]
+    if response.organisation:
+        rows.append(("Organisation", response.organisation))
+    rows += [
+        ("Name", response.name or "Not given"),
+        ("Email address", response.email or "Not given"),
+        ("May we publish your response?", PUBLISH_CHOICES.get(response.publish, "")),
+    ]
+    return rows
+
+
+def as_submission(
+    consultation: Consultation, response: Response, questions: list[Question]
+) -> Submission:
+    """The response as the officer's alert and the respondent's receipt describe it."""
+    answers = [
+        (q.prompt, text or "Not answered") for q, text in answer_rows(questions, response.answers)
+    ]
+    return Submission(
+        kind=CHANNEL,
+        kind_label="Survey response",
+        reference=response.reference or "",
+        consultation=consultation,
+        submitted_at=response.submitted_at or response.updated_at,
+        admin_url=site_url("admin.response", response_id=response.id),
+        name=response.name,
+        email=response.email,
+        organisation=response.organisation,
+        respondent_type=RESPOND_AS.get(response.respond_as, ""),
+        late=response.late,
+        details=answers + detail_rows(response),
+    )
+
+
+def send_resume_link(
+    consultation: Consultation, draft: Response, email: str, now: datetime
+) -> None:
+    """Email a link that opens this draft on any device until the consultation closes. Commits."""
+    if not draft.email:
+        draft.email = email
+    queue_email(
+        event_key=f"resume:{draft.id}:{new_token()}",
+        kind="resume",
+        to=address("", email),
+        template="survey_resume",
+        context={
+            "consultation": consultation,
+            "link": site_url("survey.resume", slug=consultation.slug, token=draft.token),
+        },
+        consultation=consultation,
+        now=now,
+    )
+    db.session.commit()
+
+
+def count(consultation: Consultation) -> dict[str, int]:
+    """Submitted survey responses, for reminders and summaries."""
+    total = db.session.scalar(
+        select(func.count(Response.id)).filter_by(
+            consultation_id=consultation.id, channel=CHANNEL, status=SUBMITTED
+        )
+    )
+    return {"Survey responses": total or 0}
