@@ -87,3 +87,108 @@ def csrf_token(client: FlaskClient, path: str) -> str:
     )
     assert field is not None, f"no CSRF token on {path}"
     return field["value"]
+
+
+SURVEY_PAGES = [
+    {
+        "title": "About you",
+        "questions": [
+            {
+                "key": "role",
+                "type": "single",
+                "prompt": "Which best describes you?",
+                "required": True,
+                "options": ["Community organisation", "Council officer", "Resident"],
+            },
+            {"key": "postcode", "type": "text", "prompt": "What is your postcode?"},
+        ],
+    },
+    {
+        "title": "Running services",
+        "questions": [
+            {
+                "key": "delivers_now",
+                "type": "yesno",
+                "prompt": "Do you deliver public service contracts today?",
+                "required": True,
+                "show_if": {"role": ["Community organisation"]},
+            },
+            {
+                "key": "obstacles",
+                "type": "multi",
+                "prompt": "What gets in the way?",
+                "allow_other": True,
+                "options": ["Paperwork", "Contract size", "Payment terms"],
+                "show_if": {"delivers_now": ["yes"]},
+            },
+        ],
+    },
+    {
+        "title": "Buying services",
+        "questions": [
+            {
+                "key": "commissions",
+                "type": "yesno",
+                "prompt": "Do you commission services?",
+                "required": True,
+                "show_if": {"role": ["Council officer"]},
+            },
+            {
+                "key": "budget",
+                "type": "number",
+                "prompt": "Roughly how many contracts do you manage?",
+                "min": 0,
+                "max": 1000,
+                "show_if": {"role": ["Council officer"]},
+            },
+        ],
+    },
+    {
+        "title": "Your views",
+        "questions": [
+            {
+                "key": "confidence",
+                "type": "scale",
+                "prompt": "How far do you agree that services are bought well?",
+                "required": True,
+            },
+            {
+                "key": "story",
+                "type": "longtext",
+                "prompt": "Tell us about your experience",
+                "max_length": 300,
+            },
+            {"key": "contact_email", "type": "email", "prompt": "Email for follow-up questions"},
+        ],
+    },
+]
+
+
+@pytest.fixture
+def make_survey(app, clock):
+    """Create a consultation with a routed survey through the real importer.
+
+    Page 1 asks everyone; page 2 only community organisations (its second question is
+    a follow-up to the first, on the same page); page 3 only council officers; page 4
+    everyone. Keyword arguments override the consultation file's top-level keys.
+    """
+    from app.consultation_files import parse_consultation, save_consultation
+
+    def make(**overrides: Any):
+        data: dict[str, Any] = {
+            "slug": "test-consultation",
+            "title": "Community services review",
+            "summary": "Tell us how community services are run where you live.",
+            "opens_at": clock.now - timedelta(days=7),
+            "closes_at": clock.now + timedelta(days=21),
+            "officer": {"name": "Sam Okafor", "email": "officer@example.org"},
+            "channels": ["survey", "evidence", "contact"],
+            "survey": {"pages": SURVEY_PAGES},
+            "evidence": {"topics": ["Trends", "Failures", "Local successes"]},
+        }
+        data.update(overrides)
+        spec = parse_consultation(data, "test", app.config["SITE_ZONE"])
+        consultation, _created = save_consultation(spec)
+        return consultation
+
+    return make
