@@ -53,6 +53,8 @@ def from_environment() -> dict:
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "GRACE_MINUTES": _int("GRACE_MINUTES", 30),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 40 * 1024 * 1024),
+        # Documents sent with written evidence; never under static/.
+        "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(INSTANCE_PATH / "uploads")),
     }
 
 

@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import re
 
+from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
+from wtforms import BooleanField, Field, RadioField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, StopValidation, ValidationError
 
 # Characters HTML does not allow in a document: control characters other than tab, line
 # feed, form feed and carriage return, and the Unicode noncharacters. Nobody types them;
@@ -41,3 +45,50 @@ class Form(FlaskForm):
                 (key, clean_text(value) if isinstance(value, str) else value)
                 for key, value in data.items(multi=True)
             )
+
+
+EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
+PUBLISH_CHOICES = {
+    "named": "Yes, with my name",
+    "anonymous": "Yes, anonymously",
+    "no": "No, do not publish",
+}
+
+
+def choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
+    """Choices for a radio or checkbox field from (value, label) pairs."""
+    return [SelectChoice(value, label) for value, label in pairs]
+
+
+def in_choices(form: Form, field: Field) -> None:
+    """Refuse a value the page never offered (a crafted post)."""
+    allowed = {choice.value for choice in field.choices}
+    given = field.data if isinstance(field.data, list) else [field.data]
+    if any(value not in allowed for value in given):
+        raise StopValidation("Select one of the options shown")
+
+
+def valid_email(form: Form, field: Field) -> None:
+    """An email address in the right shape (no lookup), stored in its normal form."""
+    try:
+        field.data = validate_email(field.data.strip(), check_deliverability=False).normalized
+    except EmailNotValidError:
+        raise ValidationError(EMAIL_FORMAT) from None
+
+
+def publish_field() -> RadioField:
+    """May we publish it: with the name, anonymously, or not at all (asked of everyone)."""
+    return RadioField(
+        "May we publish your response?",
+        choices=choices(list(PUBLISH_CHOICES.items())),
+        validators=[DataRequired("Select whether we may publish your response"), in_choices],
+        validate_choice=False,
+    )
+
+
+def consent_field() -> BooleanField:
+    """Consent to keeping the response, asked separately from publishing and required."""
+    return BooleanField(
+        "I agree to you keeping my response to analyse it for this consultation",
+        validators=[DataRequired("Confirm that you agree to us keeping your response")],
+    )

@@ -16,11 +16,6 @@ from app.lifecycle import Override, State, state_at
 
 CHANNELS = ("survey", "evidence", "contact")
 DRAFT, SUBMITTED = "draft", "submitted"
-PUBLISH_CHOICES = {
-    "named": "Yes, with my name",
-    "anonymous": "Yes, anonymously",
-    "no": "No, do not publish",
-}
 
 
 class UTCDateTime(TypeDecorator):
@@ -149,6 +144,9 @@ class Response(db.Model):
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     consultation: Mapped[Consultation] = relationship()
+    attachments: Mapped[list[Attachment]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="Attachment.id"
+    )
 
     __table_args__ = (
         db.Index("ix_response_listing", "consultation_id", "channel", "status", "submitted_at"),
@@ -157,6 +155,22 @@ class Response(db.Model):
     @property
     def is_submitted(self) -> bool:
         return self.status == SUBMITTED
+
+
+class Attachment(db.Model):
+    """A document sent with written evidence, stored under a random name in instance/."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("response.id", ondelete="CASCADE"), index=True
+    )
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(64), unique=True)
+    file_type: Mapped[str] = mapped_column(String(10))  # pdf, docx, odt, txt: from its content
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+
+    response: Mapped[Response] = relationship(back_populates="attachments")
 
 
 class AdminUser(UserMixin, db.Model):

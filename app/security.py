@@ -44,6 +44,9 @@ def add_security_headers(response: Response) -> Response:
     if request.endpoint == "static" and "v" in request.args and response.status_code == 200:
         # The URL names the file's content (templating.static_url): it never changes.
         response.headers["Cache-Control"] = "public, max-age=31536000, immutable"
+    elif request.endpoint != "static":
+        # Pages carry people's answers and the admin's data: never keep a copy anywhere.
+        response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 

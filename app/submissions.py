@@ -11,11 +11,13 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import current_app, request
+from flask import abort, current_app, request
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from app.lifecycle import Acceptance, Override, accept_submission
+from app.consultations import open_channel_or_abort
+from app.lifecycle import Acceptance, Override, State, accept_submission
 from app.models import Consultation
+from app.rendering import render_page, whole_page_for_htmx
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +65,34 @@ def acceptance(consultation: Consultation, now: datetime, loaded_at: datetime | 
         loaded_at,
         consultation.grace,
     )
+
+
+def admit(
+    consultation: Consultation,
+    channel: str,
+    now: datetime,
+    loaded_at: datetime | None,
+    written: list[tuple[str, str]] | None = None,
+) -> bool:
+    """Let a request through while the consultation takes responses; True when it is late.
+
+    Someone whose form (or survey) was started before the deadline may send it through
+    the grace period. After that they get the closed page (410), which shows `written`,
+    what they had typed, so that they can copy it. Stops the request otherwise.
+    """
+    if consultation.state(now) is not State.CLOSED:
+        open_channel_or_abort(consultation, channel, now)
+        return False
+    if acceptance(consultation, now, loaded_at) is Acceptance.LATE:
+        return True
+    page = render_page(
+        "public/closed_kept.html",
+        status=410,
+        consultation=consultation,
+        deadline_passed=now >= consultation.closes_at,
+        kept=written or [],
+    )
+    abort(whole_page_for_htmx(page))
 
 
 @dataclass(frozen=True)

@@ -69,6 +69,7 @@ def app_config(tmp_path: Path, migrated_db: Path, clock: Clock) -> dict:
         "MAIL_SERVER": "127.0.0.1",
         "MAIL_PORT": 1,  # nothing listens there unless a test starts an SMTP server
         "SERVER_NAME": None,
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
     }
 
 

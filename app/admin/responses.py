@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from pathlib import Path
+
+from flask import abort, current_app, render_template, request, send_file
+from flask_login import current_user
 from sqlalchemy import func, select
 
 from app.admin import bp
 from app.consultations import get_by_slug_or_404
+from app.evidence import files
+from app.evidence import services as evidence
 from app.extensions import db
-from app.models import SUBMITTED, Response
+from app.models import SUBMITTED, Attachment, Response, record_audit
 from app.survey import services as survey
 
 PAGE_SIZE = 50
@@ -42,14 +47,42 @@ def response(response_id: int):
     item = db.session.get(Response, response_id)
     if item is None or item.status != SUBMITTED:
         abort(404)
-    answers = []
     if item.channel == "survey":
         questions = list(item.consultation.questions)
         answers = [(q.prompt, text) for q, text in survey.answer_rows(questions, item.answers)]
+        details = survey.detail_rows(item)
+    else:
+        answers, details = [], evidence.detail_rows(item)
     return render_template(
         "admin/response.html",
         item=item,
         consultation=item.consultation,
         answers=answers,
-        details=survey.detail_rows(item),
+        details=details,
+        safe_name=files.safe_name,
+    )
+
+
+@bp.get("/attachments/<int:attachment_id>")
+def attachment(attachment_id: int):
+    """A document sent with evidence, as a download under a safe version of its name."""
+    item = db.session.get(Attachment, attachment_id)
+    if item is None:
+        abort(404)
+    path = Path(current_app.config["UPLOAD_FOLDER"]) / item.stored_name
+    if not path.is_file():
+        abort(404)
+    record_audit(
+        current_user.email,
+        "download",
+        item.response.consultation,
+        f"Downloaded {item.original_name} from {item.response.reference}",
+    )
+    db.session.commit()
+    return send_file(
+        path,
+        mimetype=files.MEDIA_TYPES[item.file_type],
+        as_attachment=True,
+        download_name=files.safe_name(item.original_name, item.file_type),
+        max_age=0,
     )

@@ -60,7 +60,7 @@ def healthz():
     return {"status": "ok", "database": "ok"}
 
 
-@bp.get("/consultations/<slug>/<any(evidence, contact):channel>")
+@bp.get("/consultations/<slug>/<any(contact):channel>")
 def channel(slug: str, channel: str):
     """A way to take part: refused with the right page unless the consultation is open.
 

@@ -6,10 +6,8 @@ import math
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from email_validator import EmailNotValidError, validate_email
 from flask import request
 from wtforms import (
-    BooleanField,
     Field,
     HiddenField,
     RadioField,
@@ -17,11 +15,18 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
-from app.forms import Form
-from app.models import PUBLISH_CHOICES, Question
+from app.forms import (
+    EMAIL_FORMAT,
+    Form,
+    choices,
+    consent_field,
+    in_choices,
+    publish_field,
+    valid_email,
+)
+from app.models import Question
 from app.survey import routing
 
 TEXT_LIMIT = 500
@@ -29,7 +34,6 @@ LONGTEXT_LIMIT = 5000
 OTHER_LIMIT = 200
 OTHER = "__other__"
 OTHER_PREFIX = "Other: "
-EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
 
 REQUIRED_MESSAGES = {
     "single": "Select one option",
@@ -55,10 +59,6 @@ def other_name(question: Question) -> str:
 def text_limit(question: Question) -> int:
     default = LONGTEXT_LIMIT if question.type == "longtext" else TEXT_LIMIT
     return int(question.settings.get("max_length") or default)
-
-
-def _choices(pairs: list[tuple[str, str]]) -> list[SelectChoice]:
-    return [SelectChoice(value, label) for value, label in pairs]
 
 
 def choice_pairs(question: Question) -> list[tuple[str, str]]:
@@ -93,14 +93,6 @@ def follow_up_fields(question: Question, on_page: list[Question]) -> dict[str, l
     return {f"q_{key}": values for key, values in conditions.items()}
 
 
-def _in_choices(form: Form, field: Field) -> None:
-    """Refuse a value the page never offered (a crafted post)."""
-    allowed = {choice.value for choice in field.choices}
-    given = field.data if isinstance(field.data, list) else [field.data]
-    if any(value not in allowed for value in given):
-        raise StopValidation("Select one of the options shown")
-
-
 def _number(bounds: tuple[float | None, float | None]):
     low, high = bounds
 
@@ -126,13 +118,6 @@ def _plain(number: float) -> str:
     return str(int(number)) if float(number).is_integer() else str(number)
 
 
-def _email(form: Form, field: Field) -> None:
-    try:
-        field.data = validate_email(field.data.strip(), check_deliverability=False).normalized
-    except EmailNotValidError:
-        raise ValidationError(EMAIL_FORMAT) from None
-
-
 def _too_long(limit: int) -> Length:
     return Length(max=limit, message=f"Answer must be {limit} characters or fewer")
 
@@ -143,15 +128,15 @@ def _question_field(question: Question) -> Field:
     presence = DataRequired(REQUIRED_MESSAGES[question.type]) if question.required else Optional()
     if question.type in ("single", "yesno", "scale"):
         return RadioField(
-            choices=_choices(choice_pairs(question)),
-            validators=[presence, _in_choices],
+            choices=choices(choice_pairs(question)),
+            validators=[presence, in_choices],
             validate_choice=False,
             **kwargs,
         )
     if question.type == "multi":
         return SelectMultipleField(
-            choices=_choices(choice_pairs(question)),
-            validators=[presence, _in_choices],
+            choices=choices(choice_pairs(question)),
+            validators=[presence, in_choices],
             validate_choice=False,
             **kwargs,
         )
@@ -160,7 +145,7 @@ def _question_field(question: Question) -> Field:
         return StringField(validators=[presence, _number(bounds)], **kwargs)
     if question.type == "email":
         return StringField(
-            validators=[presence, Length(max=254, message=EMAIL_FORMAT), _email], **kwargs
+            validators=[presence, Length(max=254, message=EMAIL_FORMAT), valid_email], **kwargs
         )
     field_class = TextAreaField if question.type == "longtext" else StringField
     return field_class(validators=[presence, _too_long(text_limit(question))], **kwargs)
@@ -290,14 +275,14 @@ class DetailsForm(Form):
 
     respond_as = RadioField(
         "Are you responding as an individual or for an organisation?",
-        choices=_choices(
+        choices=choices(
             [("individual", "As an individual"), ("organisation", "For an organisation")]
         ),
         validators=[
             DataRequired(
                 "Select whether you are responding as an individual or for an organisation"
             ),
-            _in_choices,
+            in_choices,
         ],
         validate_choice=False,
     )
@@ -321,18 +306,10 @@ class DetailsForm(Form):
     )
     email = StringField(
         "Email address (optional)",
-        validators=[Optional(), Length(max=254, message=EMAIL_FORMAT), _email],
+        validators=[Optional(), Length(max=254, message=EMAIL_FORMAT), valid_email],
     )
-    publish = RadioField(
-        "May we publish your response?",
-        choices=_choices(list(PUBLISH_CHOICES.items())),
-        validators=[DataRequired("Select whether we may publish your response"), _in_choices],
-        validate_choice=False,
-    )
-    consent = BooleanField(
-        "I agree to you keeping my response to analyse it for this consultation",
-        validators=[DataRequired("Confirm that you agree to us keeping your response")],
-    )
+    publish = publish_field()
+    consent = consent_field()
     website = StringField("Leave this field empty")
     loaded = HiddenField()
 
@@ -353,7 +330,7 @@ class SaveForm(Form):
         validators=[
             DataRequired("Enter your email address"),
             Length(max=254, message=EMAIL_FORMAT),
-            _email,
+            valid_email,
         ],
     )
     website = StringField("Leave this field empty")

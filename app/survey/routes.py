@@ -11,10 +11,9 @@ from app import clock
 from app.consultations import get_by_slug_or_404, open_channel_or_abort
 from app.errors import render_error
 from app.extensions import limiter
-from app.lifecycle import Acceptance, State
 from app.models import Consultation, Question, Response
-from app.rendering import render_page, whole_page_for_htmx
-from app.submissions import acceptance, looks_automated, read_stamp, stamp, submit_rate_limit
+from app.rendering import render_page
+from app.submissions import admit, looks_automated, read_stamp, stamp, submit_rate_limit
 from app.survey import bp, routing, services
 from app.survey.forms import (
     DetailsForm,
@@ -56,24 +55,7 @@ def _admit(
     loaded_at: datetime | None,
     kept: list[tuple[str, str]] | None = None,
 ) -> bool:
-    """Let the request through while the consultation takes responses; True when late.
-
-    Someone who started before the deadline may carry on through the grace period.
-    After that they get the closed page, showing what they wrote so they can copy it.
-    """
-    if consultation.state(now) is not State.CLOSED:
-        open_channel_or_abort(consultation, "survey", now)
-        return False
-    if acceptance(consultation, now, loaded_at) is Acceptance.LATE:
-        return True
-    page = render_page(
-        "survey/closed.html",
-        status=410,
-        consultation=consultation,
-        deadline_passed=now >= consultation.closes_at,
-        kept=kept or [],
-    )
-    abort(whole_page_for_htmx(page))
+    return admit(consultation, "survey", now, loaded_at, kept)
 
 
 def _written(

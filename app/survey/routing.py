@@ -66,18 +66,21 @@ def follow_up_of(question: QuestionLike, page_keys: set[str]) -> dict[str, list[
 def questions_on(
     questions: Iterable[QuestionLike], page: int, answers: Mapping[str, Any]
 ) -> list[QuestionLike]:
-    """The questions of one page to show: those whose conditions on earlier pages hold."""
+    """The questions of one page to show: those whose conditions on earlier pages hold,
+    and follow-ups only when the question they follow is shown."""
     on_page = [q for q in questions if q.page == page]
     keys = {q.key for q in on_page}
-    return [
-        q
-        for q in on_page
+    shown: list[QuestionLike] = []
+    for question in on_page:
+        conditions = (question.show_if or {}).items()
         if all(
-            _as_set(answers.get(key)) & set(values)
-            for key, values in (q.show_if or {}).items()
-            if key not in keys
-        )
-    ]
+            key in {q.key for q in shown}
+            if key in keys
+            else _as_set(answers.get(key)) & set(values)
+            for key, values in conditions
+        ):
+            shown.append(question)
+    return shown
 
 
 def next_page(pages: Sequence[int], page: int) -> int | None:

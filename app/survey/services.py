@@ -10,7 +10,8 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
-from app.models import DRAFT, PUBLISH_CHOICES, SUBMITTED, Consultation, Question, Response
+from app.forms import PUBLISH_CHOICES
+from app.models import DRAFT, SUBMITTED, Consultation, Question, Response
 from app.notifications import Submission, notify_submission, site_url
 from app.outbox import address, queue_email
 from app.submissions import new_reference, new_token

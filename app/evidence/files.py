@@ -1,0 +1,129 @@
+"""Checking uploaded documents by what is in them, and storing them safely.
+
+A file's name and the type the browser claims are only hints: the content decides.
+A PDF starts with %PDF-; a DOCX is a zip holding a Word document part; an ODT is a
+zip whose first entry names the OpenDocument text type; a TXT is text with no
+binary bytes. Files are written under random names, outside static/, never served
+to the public.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import re
+import secrets
+import unicodedata
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+TYPE_NAMES = {"pdf": "PDF", "docx": "Word (DOCX)", "odt": "OpenDocument (ODT)", "txt": "text (TXT)"}
+MEDIA_TYPES = {
+    "pdf": "application/pdf",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "txt": "text/plain; charset=utf-8",
+}
+ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
+# Control characters other than tab, line breaks and form feed do not occur in text files.
+BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]")
+
+
+def detect_type(data: bytes) -> str | None:
+    """'pdf', 'docx', 'odt' or 'txt' judged by content alone, or None for anything else."""
+    if data.startswith(b"%PDF-"):
+        return "pdf"
+    if data.startswith(b"PK\x03\x04"):
+        return _zip_document_type(data)
+    if data and _is_text(data):
+        return "txt"
+    return None
+
+
+def _zip_document_type(data: bytes) -> str | None:
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = archive.namelist()
+            if names and names[0] == "mimetype" and archive.read("mimetype") == ODT_MIMETYPE:
+                return "odt"
+            if "[Content_Types].xml" in names and "word/document.xml" in names:
+                return "docx"
+    except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError):
+        return None
+    return None
+
+
+def _is_text(data: bytes) -> bool:
+    if BINARY_BYTES.search(data):
+        return False
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            data.decode("cp1252")  # text saved by older Windows programs
+        except UnicodeDecodeError:
+            return False
+    return True
+
+
+def extension(filename: str) -> str:
+    return filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+
+
+def safe_name(filename: str, file_type: str) -> str:
+    """A name fit to offer for download: no folders, no control or quote characters,
+    not too long, ending in the extension its content has."""
+    name = unicodedata.normalize("NFC", filename.replace("\\", "/").rsplit("/", 1)[-1])
+    name = "".join(c for c in name if unicodedata.category(c)[0] != "C" and c not in "\"'<>:|?*;")
+    stem = name.rsplit(".", 1)[0] if "." in name else name
+    stem = stem.strip(" .")[:120] or "document"
+    return f"{stem}.{file_type}"
+
+
+@dataclass(frozen=True)
+class CheckedFile:
+    """An upload that passed the checks, held in memory until it is stored."""
+
+    original_name: str
+    file_type: str
+    data: bytes
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def problem_with(filename: str, data: bytes, allowed: list[str], max_bytes: int) -> str | None:
+    """What is wrong with an upload, in words for the person who chose it, or None."""
+    names = [TYPE_NAMES[t] for t in allowed]
+    kinds = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+    if not data:
+        return f"{filename} is empty"
+    if len(data) > max_bytes:
+        return f"{filename} must be smaller than {max_bytes // (1024 * 1024)} MB"
+    found = detect_type(data)
+    if found is None or found not in allowed:
+        return f"{filename} must be a {kinds} file"
+    if extension(filename) != found:
+        return f"{filename} is a {TYPE_NAMES[found]} file: give it a name ending .{found}"
+    return None
+
+
+def store(folder: Path, file: CheckedFile) -> str:
+    """Write the file under a new random name, flushed to disk; return that name."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stored_name = secrets.token_hex(16)
+    path = folder / stored_name
+    with open(path, "xb") as handle:  # x: never overwrite
+        handle.write(file.data)
+        handle.flush()
+        os.fsync(handle.fileno())
+    return stored_name
+
+
+def remove(folder: Path, stored_names: list[str]) -> None:
+    """Delete stored files, ignoring those already gone."""
+    for name in stored_names:
+        (folder / name).unlink(missing_ok=True)

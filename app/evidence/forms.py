@@ -1,0 +1,110 @@
+"""The written evidence form, built for one consultation's respondent types and themes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_wtf.file import MultipleFileField
+from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional
+
+from app.evidence.files import CheckedFile, detect_type, problem_with
+from app.forms import (
+    EMAIL_FORMAT,
+    Form,
+    choices,
+    consent_field,
+    in_choices,
+    publish_field,
+    valid_email,
+)
+
+MB = 1024 * 1024
+
+
+class EvidenceForm(Form):
+    """Who you are, which themes, your evidence and documents, publication and consent."""
+
+    name = StringField(
+        "Full name",
+        validators=[
+            DataRequired("Enter your full name"),
+            Length(max=200, message="Name must be 200 characters or fewer"),
+        ],
+    )
+    email = StringField(
+        "Email address",
+        validators=[
+            DataRequired("Enter your email address"),
+            Length(max=254, message=EMAIL_FORMAT),
+            valid_email,
+        ],
+    )
+    respondent_type = RadioField(
+        "Which best describes you?",
+        validators=[DataRequired("Select which best describes you"), in_choices],
+        validate_choice=False,
+    )
+    organisation = StringField(
+        "Organisation (optional)",
+        validators=[
+            Optional(),
+            Length(max=200, message="Organisation name must be 200 characters or fewer"),
+        ],
+    )
+    topics = SelectMultipleField(
+        "Which themes does your evidence address?",
+        validators=[DataRequired("Select at least one theme"), in_choices],
+        validate_choice=False,
+    )
+    evidence = TextAreaField("Your evidence")
+    documents = MultipleFileField("Attach documents (optional)")
+    publish = publish_field()
+    consent = consent_field()
+    token = HiddenField()
+    loaded = HiddenField()
+    website = StringField("Leave this field empty")
+
+    def __init__(self, settings: dict[str, Any], *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.settings = settings
+        self.respondent_type.choices = choices([(t, t) for t in settings["respondent_types"]])
+        self.topics.choices = choices([(t, t) for t in settings["topics"]])
+        limit = self.max_length
+        self.evidence.validators = [
+            DataRequired("Enter your evidence"),
+            Length(max=limit, message=f"Your evidence must be {limit:,} characters or fewer"),
+        ]
+        self.checked_files: list[CheckedFile] = []
+
+    @property
+    def max_length(self) -> int:
+        return int(self.settings.get("max_length", 20_000))
+
+    @property
+    def rules(self) -> dict[str, Any]:
+        return self.settings["attachments"]
+
+    def validate_documents(self, field: MultipleFileField) -> None:
+        """Each file checked by its content, size and name; all problems listed together."""
+        uploads = [f for f in field.data or [] if getattr(f, "filename", "")]
+        self.checked_files = []
+        if len(uploads) > self.rules["max_files"]:
+            field.errors.append(self.too_many_message)
+            return
+        for upload in uploads:
+            data = upload.read()
+            problem = problem_with(
+                upload.filename, data, self.rules["types"], self.rules["max_mb"] * MB
+            )
+            if problem:
+                field.errors.append(problem)
+            else:
+                self.checked_files.append(
+                    CheckedFile(upload.filename, detect_type(data) or "", data)
+                )
+
+    @property
+    def too_many_message(self) -> str:
+        most = self.rules["max_files"]
+        return f"Attach up to {most} {'file' if most == 1 else 'files'}"

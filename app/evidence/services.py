@@ -1,0 +1,196 @@
+"""Storing written evidence with its documents: all of it, or nothing."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import current_app, session
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+
+from app.consultation_files import DEFAULT_RESPONDENT_TYPES, AttachmentRules
+from app.evidence import files
+from app.evidence.forms import EvidenceForm
+from app.extensions import db
+from app.forms import PUBLISH_CHOICES
+from app.models import SUBMITTED, Attachment, Consultation, Response
+from app.notifications import Submission, notify_submission, site_url
+from app.submissions import new_reference, new_token
+
+CHANNEL = "evidence"
+DONE_KEY = "evidence_done"
+DEFAULT_MAX_LENGTH = 20_000
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
+
+
+def upload_folder() -> Path:
+    return Path(current_app.config["UPLOAD_FOLDER"])
+
+
+def settings(consultation: Consultation) -> dict[str, Any]:
+    """The consultation's evidence settings, with the defaults for anything not set."""
+    given = consultation.evidence_settings or {}
+    return {
+        "respondent_types": given.get("respondent_types") or DEFAULT_RESPONDENT_TYPES,
+        "topics": given.get("topics") or [],
+        "max_length": given.get("max_length") or DEFAULT_MAX_LENGTH,
+        "attachments": AttachmentRules.model_validate(given.get("attachments") or {}).model_dump(),
+    }
+
+
+def form_token(value: str | None) -> str:
+    """The token the form carried, or a new one if it was missing or malformed."""
+    return value if value and TOKEN_SHAPE.fullmatch(value) else new_token()
+
+
+def find_by_token(consultation: Consultation, token: str) -> Response | None:
+    """The evidence already sent with this form's token, if any."""
+    return db.session.scalar(
+        select(Response).filter_by(consultation_id=consultation.id, channel=CHANNEL, token=token)
+    )
+
+
+def find_by_reference(consultation: Consultation, reference: str) -> Response | None:
+    return db.session.scalar(
+        select(Response).filter_by(
+            consultation_id=consultation.id, channel=CHANNEL, reference=reference
+        )
+    )
+
+
+def remember_submitted(consultation: Consultation, response: Response) -> None:
+    """Remember the reference in the session, for the confirmation page."""
+    done = dict(session.get(DONE_KEY, {}))
+    done[str(consultation.id)] = response.reference
+    session[DONE_KEY] = done
+
+
+def submitted_reference(consultation: Consultation) -> str | None:
+    return session.get(DONE_KEY, {}).get(str(consultation.id))
+
+
+def submit(
+    consultation: Consultation,
+    form: EvidenceForm,
+    token: str,
+    loaded_at: datetime | None,
+    now: datetime,
+    late: bool,
+) -> Response:
+    """Store the evidence, its documents and its emails in one commit.
+
+    The documents are written to disk first; if the commit then fails they are removed,
+    so a failed submission leaves no file behind and a stored one never lacks its files.
+    A second send of the same form (its token already used) returns the first response.
+    """
+    existing = find_by_token(consultation, token)
+    if existing is not None:
+        return existing
+    folder = upload_folder()
+    stored = [(checked, files.store(folder, checked)) for checked in form.checked_files]
+    try:
+        for _attempt in range(5):
+            response = _new_response(consultation, form, token, loaded_at, now, late, stored)
+            try:
+                db.session.add(response)
+                db.session.flush()
+                notify_submission(as_submission(response), now)
+                db.session.commit()
+                return response
+            except IntegrityError:
+                db.session.rollback()
+                existing = find_by_token(consultation, token)
+                if existing is not None:  # the same form sent twice at once: the other won
+                    files.remove(folder, [name for _checked, name in stored])
+                    return existing
+                # otherwise the reference was taken: draw another
+        raise RuntimeError("could not find a free reference")
+    except BaseException:
+        db.session.rollback()
+        files.remove(folder, [name for _checked, name in stored])
+        raise
+
+
+def _new_response(consultation, form, token, loaded_at, now, late, stored) -> Response:
+    return Response(
+        consultation=consultation,
+        channel=CHANNEL,
+        status=SUBMITTED,
+        token=token,
+        reference=new_reference("EV"),
+        answers={},
+        pages_done=[],
+        name=form.name.data.strip(),
+        email=form.email.data,
+        organisation=(form.organisation.data or "").strip(),
+        respondent_type=form.respondent_type.data,
+        topics=list(form.topics.data),
+        evidence_text=form.evidence.data.strip(),
+        publish=form.publish.data,
+        consent=True,
+        late=late,
+        started_at=loaded_at or now,
+        updated_at=now,
+        submitted_at=now,
+        attachments=[
+            Attachment(
+                original_name=checked.original_name[:255],
+                stored_name=name,
+                file_type=checked.file_type,
+                size=len(checked.data),
+                sha256=checked.sha256,
+            )
+            for checked, name in stored
+        ],
+    )
+
+
+def detail_rows(response: Response) -> list[tuple[str, str]]:
+    """The evidence as the emails and the admin area list it."""
+    rows = [
+        ("Name", response.name),
+        ("Email address", response.email),
+        ("Which best describes you?", response.respondent_type),
+    ]
+    if response.organisation:
+        rows.append(("Organisation", response.organisation))
+    rows += [
+        ("Themes", "; ".join(response.topics)),
+        ("Evidence", response.evidence_text),
+        ("May we publish your response?", PUBLISH_CHOICES.get(response.publish, "")),
+    ]
+    return rows
+
+
+def as_submission(response: Response) -> Submission:
+    """The evidence as the officer's alert and the respondent's receipt describe it."""
+    return Submission(
+        kind=CHANNEL,
+        kind_label="Written evidence",
+        reference=response.reference or "",
+        consultation=response.consultation,
+        submitted_at=response.submitted_at or response.updated_at,
+        admin_url=site_url("admin.response", response_id=response.id),
+        name=response.name,
+        email=response.email,
+        organisation=response.organisation,
+        respondent_type=response.respondent_type,
+        late=response.late,
+        details=detail_rows(response),
+        attachment_names=[
+            files.safe_name(a.original_name, a.file_type) for a in response.attachments
+        ],
+    )
+
+
+def count(consultation: Consultation) -> dict[str, int]:
+    """Evidence received, for reminders and summaries."""
+    total = db.session.scalar(
+        select(func.count(Response.id)).filter_by(
+            consultation_id=consultation.id, channel=CHANNEL, status=SUBMITTED
+        )
+    )
+    return {"Written evidence": total or 0}
