@@ -52,10 +52,18 @@ def _earliest(*moments: datetime | None) -> datetime | None:
 def _admit(
     consultation: Consultation,
     now: datetime,
-    loaded_at: datetime | None,
-    kept: list[tuple[str, str]] | None = None,
+    questions: list[Question],
+    draft: Response | None,
+    loaded_at: datetime | None = None,
+    on_page: list[Question] = (),
 ) -> bool:
-    return admit(consultation, "survey", now, loaded_at, kept)
+    """Let the request through while the survey takes responses; True when late.
+
+    The grace period counts from when the draft was started (or this form loaded, if
+    earlier). When refused, the closed page lists what the respondent had written.
+    """
+    started = _earliest(draft.started_at if draft else None, loaded_at)
+    return admit(consultation, "survey", now, started, _written(questions, draft, on_page))
 
 
 def _written(
@@ -117,7 +125,7 @@ def start(slug: str):
     consultation, questions = _survey(slug)
     now = clock.now()
     draft = services.draft_from_session(consultation)
-    _admit(consultation, now, draft.started_at if draft else None)
+    _admit(consultation, now, questions, draft)
     step, page = services.next_step(draft, questions)
     return _step(
         "start",
@@ -147,11 +155,11 @@ def question_page(slug: str, page: int):
     returning = request.args.get("return") == "check"
 
     if request.method == "GET":
-        late = _admit(consultation, now, draft.started_at if draft else None)
+        late = _admit(consultation, now, questions, draft)
     else:
         loaded_at = read_stamp(form.loaded.data)
         started_at = _earliest(draft.started_at if draft else None, loaded_at)
-        late = _admit(consultation, now, started_at, _written(questions, draft, on_page))
+        late = _admit(consultation, now, questions, draft, loaded_at, on_page)
         if looks_automated(form.website.data, loaded_at, now, min_seconds=0):
             return _neutral(consultation)
         valid = form.validate()
@@ -160,7 +168,7 @@ def question_page(slug: str, page: int):
             if draft is None:
                 draft = services.start_draft(consultation, started_at or now, now)
                 services.remember_draft(consultation, draft)
-            services.save_page(draft, questions, page, form.answers(), now)
+            services.save_page(draft, questions, page, form.answers(), now, complete=valid)
             if saving:
                 return _go(_step_url(consultation, "save"))
             following = routing.next_page(routing.route(questions, draft.answers), page)
@@ -207,9 +215,9 @@ def details(slug: str):
         return _go(_step_url(consultation, "start"))
     form = DetailsForm(obj=draft if request.method == "GET" else None)
     if request.method == "GET":
-        late = _admit(consultation, now, draft.started_at)
+        late = _admit(consultation, now, questions, draft)
     else:
-        late = _admit(consultation, now, draft.started_at, _written(questions, draft))
+        late = _admit(consultation, now, questions, draft)
         if looks_automated(form.website.data, read_stamp(form.loaded.data), now, min_seconds=0):
             return _neutral(consultation)
         if form.validate():
@@ -256,16 +264,14 @@ def check(slug: str):
 
     if request.method == "POST":
         loaded_at = read_stamp(form.loaded.data)
-        late = _admit(
-            consultation, now, _earliest(draft.started_at, loaded_at), _written(questions, draft)
-        )
+        late = _admit(consultation, now, questions, draft, loaded_at)
         if looks_automated(form.website.data, draft.started_at if loaded_at else None, now):
             return _neutral(consultation)
         services.submit(consultation, draft, questions, now, late=late)
         services.remember_submitted(consultation, draft)
         return _go(_step_url(consultation, "confirmation"))
 
-    late = _admit(consultation, now, draft.started_at)
+    late = _admit(consultation, now, questions, draft)
     form.token.data = draft.token
     form.loaded.data = stamp(now)
     return _step(
@@ -296,13 +302,13 @@ def confirmation(slug: str):
 @limiter.limit(submit_rate_limit, methods=["POST"])
 def save(slug: str):
     """Answers are saved on this device; email a link to carry on from any device."""
-    consultation, _questions = _survey(slug)
+    consultation, questions = _survey(slug)
     now = clock.now()
     draft = services.draft_from_session(consultation)
     if draft is None:
         return _go(_step_url(consultation, "start"))
     form = SaveForm(data={"email": draft.email} if request.method == "GET" else None)
-    _admit(consultation, now, draft.started_at)
+    _admit(consultation, now, questions, draft)
     if request.method == "POST":
         if looks_automated(form.website.data, read_stamp(form.loaded.data), now, min_seconds=0):
             return _neutral(consultation)
@@ -311,7 +317,7 @@ def save(slug: str):
             session[SENT_TO_KEY] = form.email.data
             return _go(_step_url(consultation, "saved"))
     form.loaded.data = stamp(now)
-    step, where = services.next_step(draft, questions=_questions)
+    step, where = services.next_step(draft, questions)
     return _step(
         "save",
         consultation,
@@ -354,7 +360,7 @@ def resume(slug: str, token: str):
     if response.is_submitted:
         services.remember_submitted(consultation, response)
         return _go(_step_url(consultation, "confirmation"))
-    _admit(consultation, now, response.started_at)
+    _admit(consultation, now, questions, response)
     services.remember_draft(consultation, response)
     step, where = services.next_step(response, questions)
     return _go(_step_url(consultation, step, where))

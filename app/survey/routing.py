@@ -98,10 +98,16 @@ def previous_page(pages: Sequence[int], page: int) -> int | None:
 def first_unanswered(
     questions: Sequence[QuestionLike], answers: Mapping[str, Any], visited: Iterable[int]
 ) -> int | None:
-    """The first page on the route not yet visited, where someone returning carries on."""
+    """The first page on the route not yet sent, or lacking a required answer: where
+    someone returning carries on, and what stops a response being sent unfinished."""
     seen = set(visited)
+    kept = kept_answers(questions, answers)
     for page in route(questions, answers):
-        if page not in seen:
+        if page not in seen or any(
+            getattr(q, "required", False) and q.key not in kept
+            for q in questions
+            if q.page == page and applies(q, kept)
+        ):
             return page
     return None
 

@@ -94,13 +94,19 @@ def save_page(
     page: int,
     page_answers: dict[str, Any],
     now: datetime,
+    complete: bool = True,
 ) -> None:
-    """Store one page's answers; drop every answer the route no longer reaches. Commits."""
+    """Store one page's answers; drop every answer the route no longer reaches. Commits.
+
+    A page saved to finish later with problems on it (`complete` False) keeps its valid
+    answers but is not marked done, so the respondent is brought back to it.
+    """
     on_page = {q.key for q in questions if q.page == page}
     merged = {k: v for k, v in draft.answers.items() if k not in on_page} | page_answers
     draft.answers = routing.kept_answers(questions, merged)
     pages = routing.route(questions, draft.answers)
-    draft.pages_done = [p for p in pages if p in {*draft.pages_done, page}]
+    done = {*draft.pages_done, page} if complete else set(draft.pages_done) - {page}
+    draft.pages_done = [p for p in pages if p in done]
     draft.updated_at = now
     db.session.commit()
 
