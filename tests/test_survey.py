@@ -1020,14 +1020,8 @@ def test_a_post_without_a_stamp_after_the_deadline_is_refused(client, clock, clo
 
 
 @pytest.fixture
-def bot_log(caplog, monkeypatch):
-    """The warnings the bot guards log, as a function returning their messages.
-
-    Alembic's logging setup, run when the session's template database is migrated,
-    disables every logger that already exists; this one is switched back on.
-    """
-    logger = logging.getLogger("app.submissions")
-    monkeypatch.setattr(logger, "disabled", False)
+def bot_log(caplog):
+    """The warnings the bot guards log, as a function returning their messages."""
 
     def messages() -> list[str]:
         return [
