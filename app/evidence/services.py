@@ -127,7 +127,7 @@ def _new_response(consultation, form, token, loaded_at, now, late, stored) -> Re
         email=form.email.data,
         organisation=(form.organisation.data or "").strip(),
         respondent_type=form.respondent_type.data,
-        topics=list(form.topics.data),
+        topics=list(dict.fromkeys(form.topics.data)),
         evidence_text=form.evidence.data.strip(),
         publish=form.publish.data,
         consent=True,

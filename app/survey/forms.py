@@ -93,6 +93,13 @@ def follow_up_fields(question: Question, on_page: list[Question]) -> dict[str, l
     return {f"q_{key}": values for key, values in conditions.items()}
 
 
+def _no_choice_made(form: Form, field: Field) -> None:
+    """Stop checking an optional multiple choice only when nothing at all was chosen."""
+    if not any(str(value).strip() for value in field.raw_data or []):
+        field.errors[:] = []
+        raise StopValidation()
+
+
 def _number(bounds: tuple[float | None, float | None]):
     low, high = bounds
 
@@ -125,7 +132,12 @@ def _too_long(limit: int) -> Length:
 def _question_field(question: Question) -> Field:
     """A form field of the question's type, with its rules."""
     kwargs: dict[str, Any] = {"label": question.prompt, "description": question.hint}
-    presence = DataRequired(REQUIRED_MESSAGES[question.type]) if question.required else Optional()
+    if question.required:
+        presence = DataRequired(REQUIRED_MESSAGES[question.type])
+    elif question.type == "multi":
+        presence = _no_choice_made  # Optional() looks only at the first value posted
+    else:
+        presence = Optional()
     if question.type in ("single", "yesno", "scale"):
         return RadioField(
             choices=choices(choice_pairs(question)),
@@ -209,7 +221,7 @@ class PageForm(Form):
     def answer_to(self, question: Question) -> Any:
         data = self[field_name(question)].data
         if question.type == "multi":
-            chosen = [value for value in data or [] if value != OTHER]
+            chosen = list(dict.fromkeys(v for v in data or [] if v.strip() and v != OTHER))
             if OTHER in (data or []) and question.settings.get("allow_other"):
                 chosen.append(OTHER_PREFIX + (self[other_name(question)].data or "").strip())
             return chosen

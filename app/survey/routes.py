@@ -11,6 +11,7 @@ from app import clock
 from app.consultations import get_by_slug_or_404, open_channel_or_abort
 from app.errors import render_error
 from app.extensions import limiter
+from app.forms import clean_text
 from app.models import Consultation, Question, Response
 from app.rendering import render_page
 from app.submissions import admit, looks_automated, read_stamp, stamp, submit_rate_limit
@@ -78,7 +79,8 @@ def _written(
         else []
     )
     for question in on_page:
-        typed = [v for v in request.form.getlist(field_name(question)) if v.strip()]
+        # Straight from the post, so cleaned as the forms clean what they read.
+        typed = [clean_text(v) for v in request.form.getlist(field_name(question)) if v.strip()]
         if typed:
             rows.append((question.prompt, "; ".join(typed)))
     return rows

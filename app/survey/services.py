@@ -114,11 +114,10 @@ def save_page(
 def save_details(draft: Response, data: dict[str, Any], now: datetime) -> None:
     """Store who is responding and what they agree to. Commits."""
     draft.respond_as = data["respond_as"]
-    draft.organisation = (
-        data["organisation"].strip() if data["respond_as"] == "organisation" else ""
-    )
-    draft.name = data["name"].strip()
-    draft.email = data["email"].strip()
+    organisation = (data["organisation"] or "").strip()
+    draft.organisation = organisation if data["respond_as"] == "organisation" else ""
+    draft.name = (data["name"] or "").strip()
+    draft.email = (data["email"] or "").strip()
     draft.publish = data["publish"]
     draft.consent = bool(data["consent"])
     draft.updated_at = now
