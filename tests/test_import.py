@@ -590,13 +590,9 @@ def test_bad_file_is_refused_with_file_and_key_path(runner, tmp_path, changes, e
     assert row_counts() == before
 
 
-
 @pytest.mark.parametrize(
     "changes, expected",
-    [
-        pytest.param(*case.values, id=case.id, marks=case.marks)
-        for case in BAD_FILES
-    ],
+    [pytest.param(*case.values, id=case.id, marks=case.marks) for case in BAD_FILES],
 )
 def test_each_problem_is_listed_once_and_counted(runner, tmp_path, changes, expected):
     path = write_data(tmp_path, edited(changes))

@@ -336,9 +336,7 @@ def test_time_left_across_spring_change_in_days_and_hours() -> None:
 
 # The autumn hour from 01:00 to 02:00 happens twice. A deadline at 01:30 in its first pass
 # (BST, 00:30 UTC) has passed by 01:15 in the second pass (GMT, 01:15 UTC).
-@pytest.mark.parametrize(
-    "zone", [UTC, pytest.param(LONDON)], ids=["in UTC", "in London time"]
-)
+@pytest.mark.parametrize("zone", [UTC, pytest.param(LONDON)], ids=["in UTC", "in London time"])
 def test_deadline_in_the_repeated_autumn_hour(zone) -> None:
     closes_at = london(2027, 10, 31, 1, 30, fold=0).astimezone(zone)
     opens_at = closes_at - timedelta(days=30)

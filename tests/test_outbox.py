@@ -43,9 +43,6 @@ SUMMER = datetime(2027, 7, 1, 10, 30, tzinfo=UTC)  # 11:30am UK time
 # --- helpers ---------------------------------------------------------------------------------
 
 
-
-
-
 def _submit_view():
     """What a channel does with a submission: queue its emails, commit, then answer."""
     form = request.form
@@ -196,8 +193,15 @@ def test_alert_and_receipt_say_what_came_in_from_whom_with_times_in_uk_time(
 
     # The alert, as text and as HTML.
     text = alert.text
-    for fact in ("EV-7K2Q", TITLE, "Priya Shah", "Riverside Tenants & Residents",
-                 "Community group", "priya@example.org", "Buses <b>stop</b> at 6pm."):
+    for fact in (
+        "EV-7K2Q",
+        TITLE,
+        "Priya Shah",
+        "Riverside Tenants & Residents",
+        "Community group",
+        "priya@example.org",
+        "Buses <b>stop</b> at 6pm.",
+    ):
         assert fact in text
     assert "11:30am UK time on 1 July 2027" in text
     assert f"{SITE_URL}/admin/" in text
@@ -207,8 +211,13 @@ def test_alert_and_receipt_say_what_came_in_from_whom_with_times_in_uk_time(
     assert "Buses &lt;b&gt;stop&lt;/b&gt; at 6pm." in html  # the respondent's text is escaped
     soup = BeautifulSoup(html, "html.parser")
     page_text = " ".join(soup.get_text().split())
-    for fact in ("EV-7K2Q", TITLE, "Priya Shah", "Community group",
-                 "11:30am UK time on 1 July 2027"):
+    for fact in (
+        "EV-7K2Q",
+        TITLE,
+        "Priya Shah",
+        "Community group",
+        "11:30am UK time on 1 July 2027",
+    ):
         assert fact in page_text
     links = [a["href"] for a in soup.find_all("a")]
     assert f"{SITE_URL}/admin/" in links
@@ -216,13 +225,27 @@ def test_alert_and_receipt_say_what_came_in_from_whom_with_times_in_uk_time(
 
     # The receipt: reference, consultation, what happens next, the deadline, a copy.
     text = receipt.text
-    for fact in ("Dear Priya Shah", "EV-7K2Q", TITLE, "What happens next",
-                 "closes 5pm UK time on 20 July 2027", "11:30am UK time on 1 July 2027",
-                 "A copy of what you sent", "Buses <b>stop</b> at 6pm.", OFFICER):
+    for fact in (
+        "Dear Priya Shah",
+        "EV-7K2Q",
+        TITLE,
+        "What happens next",
+        "closes 5pm UK time on 20 July 2027",
+        "11:30am UK time on 1 July 2027",
+        "A copy of what you sent",
+        "Buses <b>stop</b> at 6pm.",
+        OFFICER,
+    ):
         assert fact in text
     page_text = " ".join(BeautifulSoup(receipt.html, "html.parser").get_text().split())
-    for fact in ("EV-7K2Q", TITLE, "What happens next", "5pm UK time on 20 July 2027",
-                 "A copy of what you sent", "Buses <b>stop</b> at 6pm."):
+    for fact in (
+        "EV-7K2Q",
+        TITLE,
+        "What happens next",
+        "5pm UK time on 20 July 2027",
+        "A copy of what you sent",
+        "Buses <b>stop</b> at 6pm.",
+    ):
         assert fact in page_text
 
 
@@ -261,8 +284,11 @@ def test_a_line_break_in_a_name_cannot_add_a_header_or_a_recipient(
         assert "evil@example.org" not in recipients
         assert message.message["Bcc"] is None
         assert message.message["X-Injected"] is None
-        starts = [line.split(b":", 1)[0].lower() for line in header_lines(message.raw)
-                  if not line[:1].isspace()]
+        starts = [
+            line.split(b":", 1)[0].lower()
+            for line in header_lines(message.raw)
+            if not line[:1].isspace()
+        ]
         assert b"bcc" not in starts and b"x-injected" not in starts
         assert "\n" not in str(message.message["Subject"])
     [receipt] = smtp_server.to("mallory@example.org")
@@ -367,7 +393,16 @@ class Midpoint(random.Random):
 def test_retry_delay_doubles_from_30_seconds_up_to_an_hour():
     delays = [retry_delay(attempts, Midpoint()) for attempts in range(1, 11)]
     assert [d.total_seconds() for d in delays] == [
-        30, 60, 120, 240, 480, 960, 1920, 3600, 3600, 3600,
+        30,
+        60,
+        120,
+        240,
+        480,
+        960,
+        1920,
+        3600,
+        3600,
+        3600,
     ]
 
 
@@ -451,8 +486,13 @@ def test_two_workers_on_one_database_send_each_email_exactly_once(
     now = clock.now
     for number in range(30):
         notify_submission(
-            make_submission(consultation, f"EV-{number:04d}", now, name=f"Person {number}",
-                            email=f"person{number}@example.org"),
+            make_submission(
+                consultation,
+                f"EV-{number:04d}",
+                now,
+                name=f"Person {number}",
+                email=f"person{number}@example.org",
+            ),
             now,
         )
     db.session.commit()
@@ -470,7 +510,8 @@ def test_two_workers_on_one_database_send_each_email_exactly_once(
                 for _ in range(10):  # rounds, like `outbox work`, until nothing is left
                     results[name].append(outbox.deliver_due(now, worker=name))
                     left = db.session.scalar(
-                        select(func.count()).select_from(OutboxEmail)
+                        select(func.count())
+                        .select_from(OutboxEmail)
                         .where(OutboxEmail.status != outbox.SENT)
                     )
                     if not left:
@@ -609,13 +650,15 @@ def test_one_event_can_never_queue_two_emails(app, clock, make_consultation, sub
     submit(reference="EV-ONCE", name="Jo", email="jo@example.org")
     assert len(emails()) == 2
 
-    notify_submission(make_submission(consultation, "EV-ONCE", clock.now, email="jo@example.org"),
-                      clock.now)
+    notify_submission(
+        make_submission(consultation, "EV-ONCE", clock.now, email="jo@example.org"), clock.now
+    )
     with pytest.raises(IntegrityError):
         db.session.commit()
     db.session.rollback()
     assert [key for key, _ in committed(app)] == [
-        "alert:evidence:EV-ONCE", "receipt:evidence:EV-ONCE",
+        "alert:evidence:EV-ONCE",
+        "receipt:evidence:EV-ONCE",
     ]
 
 
@@ -715,17 +758,27 @@ def test_daily_digest_lists_the_submissions_in_one_email_with_a_safe_csv(
 ):
     clock.set(datetime(2027, 7, 6, 0, 0, tzinfo=UTC))  # 1am UK time (BST)
     slug = make_consultation(alert_mode="daily").slug
-    submit(reference="EV-DAY1", name="Ann Example", email="ann@example.org",
-           organisation="Parish Council")
+    submit(
+        reference="EV-DAY1",
+        name="Ann Example",
+        email="ann@example.org",
+        organisation="Parish Council",
+    )
     send(runner)
     clock.advance(hours=4)  # 5am UK time
-    submit(reference="EV-DAY2", name='=HYPERLINK("http://evil.example","x")',
-           email="bob@example.org", organisation="=1+2", respondent_type="@SUM(A1)")
+    submit(
+        reference="EV-DAY2",
+        name='=HYPERLINK("http://evil.example","x")',
+        email="bob@example.org",
+        organisation="=1+2",
+        respondent_type="@SUM(A1)",
+    )
     send(runner)
 
     # Receipts go at once; the officer's alerts wait for the digest.
     assert sorted(r for m in smtp_server.received for r in m.rcpt_tos) == [
-        "ann@example.org", "bob@example.org",
+        "ann@example.org",
+        "bob@example.org",
     ]
     assert [row.status for row in emails(kind="alert")] == [outbox.HELD, outbox.HELD]
 

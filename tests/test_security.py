@@ -19,9 +19,6 @@ STATE_URL = f"/admin/consultations/{SLUG}/state"
 ERROR_PAGE_LINK = "Go to the list of consultations"
 
 
-
-
-
 def page(response) -> BeautifulSoup:
     """The response body, parsed."""
     return BeautifulSoup(response.get_data(as_text=True), "html.parser")

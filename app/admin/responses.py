@@ -79,10 +79,11 @@ def attachment(attachment_id: int):
         f"Downloaded {item.original_name} from {item.response.reference}",
     )
     db.session.commit()
-    return send_file(
+    download = send_file(
         path,
         mimetype=files.MEDIA_TYPES[item.file_type],
         as_attachment=True,
         download_name=files.safe_name(item.original_name, item.file_type),
-        max_age=0,
     )
+    download.headers["Cache-Control"] = "no-store"  # a respondent's document: keep no copy
+    return download

@@ -24,7 +24,7 @@ MEDIA_TYPES = {
     "pdf": "application/pdf",
     "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
     "odt": "application/vnd.oasis.opendocument.text",
-    "txt": "text/plain; charset=utf-8",
+    "txt": "text/plain",  # Werkzeug adds the charset
 }
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
 # Control characters other than tab, line breaks and form feed do not occur in text files.
@@ -102,7 +102,7 @@ def problem_with(filename: str, data: bytes, allowed: list[str], max_bytes: int)
     if not data:
         return f"{filename} is empty"
     if len(data) > max_bytes:
-        return f"{filename} must be smaller than {max_bytes // (1024 * 1024)} MB"
+        return f"{filename} must be {max_bytes // (1024 * 1024)} MB or smaller"
     found = detect_type(data)
     if found is None or found not in allowed:
         return f"{filename} must be a {kinds} file"
@@ -112,14 +112,21 @@ def problem_with(filename: str, data: bytes, allowed: list[str], max_bytes: int)
 
 
 def store(folder: Path, file: CheckedFile) -> str:
-    """Write the file under a new random name, flushed to disk; return that name."""
+    """Write the file under a new random name, flushed to disk; return that name.
+
+    A write that fails (a full disk) leaves nothing behind.
+    """
     folder.mkdir(parents=True, exist_ok=True)
     stored_name = secrets.token_hex(16)
     path = folder / stored_name
-    with open(path, "xb") as handle:  # x: never overwrite
-        handle.write(file.data)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with open(path, "xb") as handle:  # x: never overwrite
+            handle.write(file.data)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
     return stored_name
 
 

@@ -13,6 +13,7 @@ from app.forms import (
     EMAIL_FORMAT,
     Form,
     choices,
+    clean_text,
     consent_field,
     in_choices,
     publish_field,
@@ -94,15 +95,12 @@ class EvidenceForm(Form):
             return
         for upload in uploads:
             data = upload.read()
-            problem = problem_with(
-                upload.filename, data, self.rules["types"], self.rules["max_mb"] * MB
-            )
+            name = clean_text(upload.filename)  # shown back on the page
+            problem = problem_with(name, data, self.rules["types"], self.rules["max_mb"] * MB)
             if problem:
                 field.errors.append(problem)
             else:
-                self.checked_files.append(
-                    CheckedFile(upload.filename, detect_type(data) or "", data)
-                )
+                self.checked_files.append(CheckedFile(name, detect_type(data) or "", data))
 
     @property
     def too_many_message(self) -> str:

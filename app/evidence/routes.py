@@ -9,7 +9,7 @@ from app.consultations import get_by_slug_or_404, open_channel_or_abort
 from app.errors import render_error
 from app.evidence import bp, services
 from app.evidence.forms import MB, EvidenceForm
-from app.extensions import limiter
+from app.extensions import csrf, limiter
 from app.models import Consultation
 from app.submissions import (
     admit,
@@ -46,8 +46,8 @@ def limits_text(settings: dict) -> str:
     kinds = ", ".join(t.upper() for t in rules["types"])
     return (
         f"You can attach up to {rules['max_files']} "
-        f"{'file' if rules['max_files'] == 1 else 'files'}, each smaller than"
-        f" {rules['max_mb']} MB, in these formats: {kinds}."
+        f"{'file' if rules['max_files'] == 1 else 'files'}, each {rules['max_mb']} MB or"
+        f" smaller, in these formats: {kinds}."
     )
 
 
@@ -63,12 +63,15 @@ def _written(form: EvidenceForm) -> list[tuple[str, str]]:
 
 @bp.route("", methods=["GET", "POST"])
 @limiter.limit(submit_rate_limit, methods=["POST"])
+@csrf.exempt  # checked below, once the body limit for this consultation is set
 def submit(slug: str):
     """The evidence form: refused with 422 and every answer kept until it is right."""
     consultation, settings = _consultation(slug)
     now = clock.now()
     if request.method == "POST":
+        # The CSRF check reads the body, so the limit must be set before it runs.
         request.max_content_length = _body_limit(settings)
+        csrf.protect()
     form = EvidenceForm(settings)
     if request.method == "GET":
         admit(consultation, "evidence", now, None)

@@ -90,8 +90,10 @@ def submit(
     if existing is not None:
         return existing
     folder = upload_folder()
-    stored = [(checked, files.store(folder, checked)) for checked in form.checked_files]
+    stored: list[tuple[files.CheckedFile, str]] = []
     try:
+        for checked in form.checked_files:
+            stored.append((checked, files.store(folder, checked)))
         for _attempt in range(5):
             response = _new_response(consultation, form, token, loaded_at, now, late, stored)
             try:
@@ -106,12 +108,19 @@ def submit(
                 if existing is not None:  # the same form sent twice at once: the other won
                     files.remove(folder, [name for _checked, name in stored])
                     return existing
+                if token_taken(token):  # a token from elsewhere: this form gets its own
+                    token = new_token()
                 # otherwise the reference was taken: draw another
-        raise RuntimeError("could not find a free reference")
+        raise RuntimeError("could not store the evidence under a free reference")
     except BaseException:
         db.session.rollback()
         files.remove(folder, [name for _checked, name in stored])
         raise
+
+
+def token_taken(token: str) -> bool:
+    """Whether any response (a survey draft, other evidence) already has this token."""
+    return db.session.scalar(select(Response.id).filter_by(token=token)) is not None
 
 
 def _new_response(consultation, form, token, loaded_at, now, late, stored) -> Response:

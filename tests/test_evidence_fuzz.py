@@ -1,0 +1,417 @@
+"""Junk thrown at the written evidence form, through the real test client, with hypothesis.
+
+Every field may be missing, repeated, empty, enormous, full of control characters or
+values the page never offered; the hidden fields may be forged; the files are random
+bytes, real documents or disguised ones under random names. Whatever is sent:
+
+- never a 5xx, and the status is one the form may give (303, 422, 200, 400, 410, 413);
+- after each example every stored evidence response is valid (a respondent type from the
+  list, a non-empty set of offered themes, text within the limit, consent given, a known
+  publish choice, each attachment's file on disk with its size and sha256), has its
+  alert and receipt queued, and UPLOAD_FOLDER holds exactly the files of stored
+  attachments: nothing stray, nothing missing;
+- only a 303 stores anything, and then what is stored is what was sent.
+
+File names are drawn from characters a page may carry: names with control characters
+break the pages that echo them (a bug kept in tests/test_evidence.py), and the property
+for them is fuzzed through a client that does not check pages.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from app.extensions import db
+from app.models import SUBMITTED, Attachment, OutboxEmail, Response
+from tests import sample_files as sf
+from tests.sample_files import Upload
+from tests.test_evidence import (
+    RESPONDENT_TYPES,
+    TOPICS,
+    URL,
+    VALID,
+    UncheckedClient,
+    files_on_disk,
+    hidden_fields,
+    new_browser,
+    upload_folder,
+)
+
+MAX_FILES = 2
+MAX_MB = 1
+MAX_LENGTH = 400
+MB = 1024 * 1024
+PUBLISH = {"named", "anonymous", "no"}
+ALLOWED_STATUSES = {303, 422, 200, 400, 410, 413}
+
+FUZZ = settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+
+
+def html_forbidden(char: str) -> bool:
+    """Whether `char` may not appear in an HTML document."""
+    code = ord(char)
+    if unicodedata.category(char) in ("Cc", "Cs"):
+        return char not in "\t\n\r\x0c"
+    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
+
+
+def cleaned(text: str) -> str:
+    """A value as the site keeps it: read from the body as UTF-8 (a lone surrogate goes as
+    bytes that are not UTF-8, read as U+FFFD), without what HTML forbids, CRLF as LF."""
+    received = text.encode("utf-8", "surrogatepass").decode("utf-8", "replace")
+    return "".join(c for c in received if not html_forbidden(c)).replace("\r\n", "\n")
+
+
+# --- strategies --------------------------------------------------------------------------------
+
+TRICKY = [
+    "",
+    " ",
+    "\t\r\n",
+    "\u00a0",
+    "\u200b",
+    "\ufeff",
+    "\u202e",
+    "e\u0301",
+    "<script>alert(1)</script>",
+    '"><b>x</b>',
+    "'; DROP TABLE response; --",
+    "{{ 7 * 7 }}",
+    "%00",
+    "\x00",
+    "\x1b[31m",
+    "\ud800",
+    '=HYPERLINK("http://x")',
+]
+# Anything at all, control characters and lone surrogates included.
+ANY_TEXT = st.one_of(
+    st.text(max_size=40),
+    st.sampled_from(TRICKY),
+    st.binary(max_size=40).map(lambda raw: raw.decode("utf-8", errors="replace")),
+    st.text(min_size=1, max_size=3).map(lambda run: run * 3000),  # huge
+)
+PAGE_SAFE_CHARS = st.characters(exclude_categories=("Cs", "Cc")).filter(
+    lambda char: not html_forbidden(char)
+)
+
+
+def mostly(good: st.SearchStrategy, junk: st.SearchStrategy, odds: int = 6) -> st.SearchStrategy:
+    """Usually (`odds` to one) what a person would send, often enough junk. (one_of would
+    choose evenly between its branches, however often one is repeated.)"""
+    return st.sampled_from([True] * odds + [False]).flatmap(lambda ok: good if ok else junk)
+
+
+def sent_as(values: st.SearchStrategy[str]) -> st.SearchStrategy[list[str]]:
+    """A field's values in the body: usually once, sometimes missing or repeated."""
+    return mostly(values.map(lambda value: [value]), st.lists(values, max_size=3), odds=4)
+
+
+EMAILS = st.sampled_from(
+    ["ada@example.org", "Ada@EXAMPLE.org", " ada@example.org ", "a@b.co", "ada@", "@x", "ada"]
+)
+FIELDS = st.fixed_dictionaries(
+    {
+        "name": sent_as(mostly(st.sampled_from(["Ada Jones", " Ada "]), ANY_TEXT)),
+        "email": sent_as(mostly(EMAILS, ANY_TEXT)),
+        "respondent_type": sent_as(mostly(st.sampled_from(RESPONDENT_TYPES), ANY_TEXT)),
+        "organisation": sent_as(mostly(st.sampled_from(["", "Northside Food Bank"]), ANY_TEXT)),
+        "topics": mostly(
+            st.lists(st.sampled_from(TOPICS), min_size=1, max_size=3, unique=True),
+            st.lists(mostly(st.sampled_from(TOPICS), ANY_TEXT, odds=2), max_size=4),
+            odds=3,
+        ),
+        "evidence": sent_as(
+            mostly(
+                st.sampled_from(["Evidence.", "x" * MAX_LENGTH, "x" * (MAX_LENGTH + 1)]),
+                ANY_TEXT,
+            )
+        ),
+        "publish": sent_as(mostly(st.sampled_from(sorted(PUBLISH)), ANY_TEXT)),
+        "consent": sent_as(mostly(st.just("y"), st.sampled_from(["", "n", "yes", "0"]))),
+    }
+)
+# The hidden fields: as served, or forged.
+HIDDEN = st.fixed_dictionaries(
+    {
+        "token": mostly(st.just("served"), st.sampled_from(["earlier", "missing", "junk"])),
+        "loaded": mostly(st.just("served"), st.sampled_from(["missing", "junk"]), odds=12),
+        "website": mostly(st.just(""), st.sampled_from(["http://spam.example", " x"]), odds=12),
+        "csrf": mostly(st.just("served"), st.just("junk"), odds=20),
+    }
+)
+EXTRA = st.dictionaries(
+    st.text(PAGE_SAFE_CHARS, min_size=1, max_size=10).filter(
+        lambda name: name not in {*VALID, "token", "loaded", "website", "csrf_token", "documents"}
+    ),
+    ANY_TEXT,
+    max_size=2,
+)
+REAL_DOCUMENTS = st.sampled_from([builder for _name, builder in sf.ALLOWED.values()])
+DISGUISES = st.sampled_from([builder for _name, builder in sf.DISGUISED.values()])
+CONTENTS = st.one_of(
+    REAL_DOCUMENTS.map(lambda build: build()),
+    DISGUISES.map(lambda build: build()),
+    st.binary(max_size=2048),
+    st.text(max_size=200).map(lambda text: text.encode("utf-8", "surrogatepass")),
+    st.just(b"%PDF-"),
+    st.just(b"PK\x03\x04garbage"),
+    st.integers(MAX_MB * MB - 5, MAX_MB * MB + 5).map(sf.pdf_of_size),
+)
+EXTENSIONS = st.sampled_from(["pdf", "docx", "odt", "txt", "PDF", "exe", "zip", "", "pdf.exe"])
+
+
+def file_names(chars: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    return st.one_of(
+        st.builds(
+            lambda stem, ext: f"{stem}.{ext}" if ext else stem,
+            st.text(chars, max_size=30),
+            EXTENSIONS,
+        ),
+        st.sampled_from(
+            ["", ".", ".pdf", "../../etc/passwd.pdf", "C:\\x\\y.txt", "a/b/c.docx", "x" * 300]
+        ),
+    )
+
+
+CLAIMED_TYPES = st.sampled_from(["application/pdf", "application/octet-stream", "text/plain"])
+
+
+def uploads(chars: st.SearchStrategy[str]) -> st.SearchStrategy[list[Upload]]:
+    """Files: a real document under a name with its extension, or anything at all."""
+    real = st.builds(
+        lambda stem, kind, claimed: Upload(f"{stem}.{kind}", sf.ALLOWED[kind][1](), claimed),
+        st.text(chars, min_size=1, max_size=30),
+        st.sampled_from(sorted(sf.ALLOWED)),
+        CLAIMED_TYPES,
+    )
+    anything = st.builds(Upload, file_names(chars), CONTENTS, CLAIMED_TYPES)
+    return st.lists(mostly(real, anything, odds=2), max_size=MAX_FILES + 1)
+
+
+SECONDS = mostly(st.sampled_from([3, 5, 60]), st.sampled_from([0, 1, 2.9]), odds=12)
+
+
+# --- the properties ------------------------------------------------------------------------------
+
+
+@dataclass
+class Sent:
+    """What one example sent."""
+
+    fields: dict[str, list[str]]
+    hidden: dict[str, str]
+    extra: dict[str, str]
+    files: list[Upload]
+    seconds: float
+
+
+@pytest.fixture
+def fuzz_app(request, app_config) -> Iterator[Flask]:
+    """An app without the rate limit, with a consultation taking 2 files of 1 MB and
+    400 characters of evidence (small limits, so junk crosses them often)."""
+    app_config["RATELIMIT_ENABLED"] = False
+    app = request.getfixturevalue("app")
+    make_survey = request.getfixturevalue("make_survey")
+    make_survey(
+        evidence={
+            "topics": TOPICS,
+            "max_length": MAX_LENGTH,
+            "attachments": {"max_files": MAX_FILES, "max_mb": MAX_MB},
+        }
+    )
+    app.config["PROPAGATE_EXCEPTIONS"] = False  # a crash is a 500 the test sees
+    yield app
+
+
+class State:
+    """What persists between examples: tokens already used."""
+
+    def __init__(self) -> None:
+        self.used_tokens: list[str] = []
+
+
+@pytest.fixture
+def state() -> State:
+    return State()
+
+
+def stored_responses() -> list[Response]:
+    db.session.rollback()
+    return list(db.session.scalars(select(Response).order_by(Response.id)))
+
+
+def body(shown, sent: Sent, state: State) -> list[tuple[str, str | Upload]]:
+    served = hidden_fields(shown)
+    entries: list[tuple[str, str | Upload]] = []
+    if sent.hidden["csrf"] == "served":
+        entries.append(("csrf_token", served["csrf_token"]))
+    else:
+        entries.append(("csrf_token", "junk" + served["csrf_token"][4:]))
+    token = {
+        "served": served["token"],
+        "earlier": state.used_tokens[-1] if state.used_tokens else served["token"],
+        "junk": "not a token!",
+    }.get(sent.hidden["token"])
+    if token is not None:
+        entries.append(("token", token))
+    loaded = {"served": served["loaded"], "junk": served["loaded"][:-3] + "abc"}.get(
+        sent.hidden["loaded"]
+    )
+    if loaded is not None:
+        entries.append(("loaded", loaded))
+    entries.append(("website", sent.hidden["website"]))
+    for name, values in sent.fields.items():
+        entries.extend((name, value) for value in values)
+    entries.extend(sent.extra.items())
+    entries.extend(("documents", file) for file in sent.files)
+    return entries
+
+
+def check(app: Flask, client: FlaskClient, clock, state: State, sent: Sent) -> None:
+    before = stored_responses()
+    shown = client.get(URL)
+    assert shown.status_code == 200
+    clock.advance(seconds=sent.seconds)
+    data, content_type = sf.multipart(body(shown, sent, state))
+
+    answer = client.post(URL, data=data, content_type=content_type)
+
+    status = answer.status_code
+    event(f"status {status}")
+    assert status < 500, answer.get_data(as_text=True)[:2000]
+    assert status in ALLOWED_STATUSES, status
+    after = stored_responses()
+    new = [r for r in after if r.id not in {b.id for b in before}]
+    if status == 303:
+        assert len(new) <= 1
+        if new:
+            assert_is_what_was_sent(new[0], sent)
+            state.used_tokens.append(new[0].token)
+    else:
+        assert new == [], f"a {status} stored a response"
+    assert_everything_stored_is_valid(app, after)
+
+
+def assert_is_what_was_sent(response: Response, sent: Sent) -> None:
+    """The stored values are readings of what was sent (the first of repeated values)."""
+    fields = sent.fields
+    assert response.name == cleaned(fields["name"][0]).strip()
+    assert response.respondent_type == cleaned(fields["respondent_type"][0])
+    assert response.publish == cleaned(fields["publish"][0])
+    assert set(response.topics) == {cleaned(t) for t in fields["topics"]}
+    assert response.evidence_text == cleaned(fields["evidence"][0]).strip()
+    sent_files = [f for f in sent.files if f.filename]
+    assert [a.sha256 for a in response.attachments] == [
+        hashlib.sha256(f.data).hexdigest() for f in sent_files
+    ]
+
+
+def assert_everything_stored_is_valid(app: Flask, stored: list[Response]) -> None:
+    on_disk = files_on_disk(app)
+    expected_files = []
+    for response in stored:
+        assert response.status == SUBMITTED
+        assert response.channel == "evidence"
+        assert response.respondent_type in RESPONDENT_TYPES
+        assert response.topics and set(response.topics) <= set(TOPICS)
+        assert len(set(response.topics)) == len(response.topics), "a theme stored twice"
+        assert response.evidence_text.strip()
+        assert len(response.evidence_text) <= MAX_LENGTH
+        assert response.name.strip() and len(response.name) <= 200
+        assert "@" in response.email and len(response.email) <= 254
+        assert len(response.organisation) <= 200
+        assert response.consent is True
+        assert response.publish in PUBLISH
+        assert len(response.attachments) <= MAX_FILES
+        for attachment in response.attachments:
+            path = upload_folder(app) / attachment.stored_name
+            assert path.is_file(), f"a stored response lacks its file {attachment.stored_name}"
+            data = path.read_bytes()
+            assert len(data) == attachment.size <= MAX_MB * MB
+            assert hashlib.sha256(data).hexdigest() == attachment.sha256
+            assert attachment.file_type in sf.ALLOWED
+            expected_files.append(attachment.stored_name)
+        keys = {
+            key
+            for (key,) in db.session.execute(
+                select(OutboxEmail.event_key).where(
+                    OutboxEmail.event_key.contains(response.reference)
+                )
+            )
+        }
+        assert keys == {
+            f"alert:evidence:{response.reference}",
+            f"receipt:evidence:{response.reference}",
+        }
+    assert on_disk == sorted(expected_files), "UPLOAD_FOLDER holds files of no stored response"
+    assert db.session.scalar(select(db.func.count(Attachment.id))) == len(expected_files)
+
+
+@FUZZ
+@given(
+    fields=FIELDS,
+    hidden=HIDDEN,
+    extra=EXTRA,
+    files=uploads(PAGE_SAFE_CHARS),
+    seconds=SECONDS,
+)
+@example(
+    fields={name: value if isinstance(value, list) else [value] for name, value in VALID.items()},
+    hidden={"token": "served", "loaded": "served", "website": "", "csrf": "served"},
+    extra={},
+    files=[Upload("report.pdf", sf.pdf()), Upload("notes.txt", sf.txt())],
+    seconds=5,
+)
+@example(
+    fields={
+        **{name: value if isinstance(value, list) else [value] for name, value in VALID.items()},
+        "evidence": ["\ud800"],
+    },
+    hidden={"token": "served", "loaded": "served", "website": "", "csrf": "served"},
+    extra={},
+    files=[],
+    seconds=3,
+)
+@example(
+    fields={name: value if isinstance(value, list) else [value] for name, value in VALID.items()},
+    hidden={"token": "earlier", "loaded": "served", "website": "", "csrf": "served"},
+    extra={},
+    files=[Upload("late.pdf", sf.pdf_of_size(MB + 1))],
+    seconds=5,
+)
+def test_the_evidence_form_survives_junk(
+    fuzz_app, clock, state, fields, hidden, extra, files, seconds
+):
+    client = new_browser(fuzz_app)
+    check(fuzz_app, client, clock, state, Sent(fields, hidden, extra, files, seconds))
+
+
+@settings(FUZZ, max_examples=40)
+@given(files=uploads(st.characters(exclude_categories=("Cs",))), seconds=st.just(5))
+def test_any_file_name_keeps_the_store_consistent(fuzz_app, clock, state, files, seconds):
+    """File names with any character at all (pages are not checked here: a control
+    character in a name breaks the page, a bug kept in tests/test_evidence.py).
+
+    Lone surrogates are left out: they have no UTF-8 form, and a part header that is not
+    UTF-8 makes Werkzeug drop the whole body (a 400 for the missing CSRF token) and leave
+    the temporary files of the parts before it unclosed, a ResourceWarning in Werkzeug,
+    not in the app.
+    """
+    client = new_browser(fuzz_app, UncheckedClient)
+    fields = {name: value if isinstance(value, list) else [value] for name, value in VALID.items()}
+    hidden = {"token": "served", "loaded": "served", "website": "", "csrf": "served"}
+    check(fuzz_app, client, clock, state, Sent(fields, hidden, {}, files, seconds))
