@@ -10,6 +10,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 from email_validator import EmailNotValidError, validate_email
+from flask import current_app
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -166,7 +167,8 @@ class ConsultationSpec(Strict):
     body: str = ""
     opens_at: datetime
     closes_at: datetime
-    grace_minutes: Annotated[int, Field(ge=0, le=24 * 60)] = 30
+    # None: the site's GRACE_MINUTES.
+    grace_minutes: Annotated[int, Field(ge=0, le=24 * 60)] | None = None
     officer: Officer
     channels: Annotated[list[Literal[CHANNELS]], Field(min_length=1)]  # type: ignore[valid-type]
     survey: SurveySpec | None = None
@@ -376,7 +378,11 @@ def save_consultation(
     consultation.body = spec.body
     consultation.opens_at = spec.opens_at
     consultation.closes_at = spec.closes_at
-    consultation.grace_minutes = spec.grace_minutes
+    consultation.grace_minutes = (
+        spec.grace_minutes
+        if spec.grace_minutes is not None
+        else current_app.config["GRACE_MINUTES"]
+    )
     consultation.channels = list(spec.channels)
     consultation.officer_name = spec.officer.name
     consultation.officer_email = spec.officer.email

@@ -814,3 +814,14 @@ def test_seed_demo_twice_keeps_them_and_the_admins_override(runner, clock):
     assert main.override == Override.CLOSED.value
     assert main.state(clock.now) is State.CLOSED
     assert (main.opens_at, main.closes_at) == dates
+
+
+def test_a_file_without_grace_minutes_takes_the_sites_setting(app, runner, tmp_path):
+    app.config["GRACE_MINUTES"] = 45
+    assert "grace_minutes" not in yaml.safe_load(VALID)
+
+    assert import_file(runner, write_data(tmp_path, edited({}))).exit_code == 0
+    assert consultation().grace_minutes == 45
+
+    assert import_file(runner, write_data(tmp_path, edited({"grace_minutes": 10}))).exit_code == 0
+    assert consultation().grace_minutes == 10
