@@ -1,7 +1,9 @@
-"""What every way of responding shares: the deadline's grace rule, double-submit
-guards, references, and the guards against bots.
+"""What every way of responding shares: the deadline's grace rule, the secret tokens
+that tie a second send to the first, references, and the guards against bots.
 
-Survey and evidence both call these, so the rules are written once.
+Survey and evidence both call these, so the rules are written once. (Each keeps its
+own way of spotting a second send: a survey's draft row changes from draft to sent
+once; evidence, sent in one go, is unique by the token its form carries.)
 """
 
 from __future__ import annotations

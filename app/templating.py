@@ -59,7 +59,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.lstrip_blocks = True
 
 
-CHOICE_FIELDS = {"RadioField", "MultiCheckboxField", "SelectMultipleField"}
+CHOICE_FIELDS = {"RadioField", "SelectMultipleField"}
 
 
 def form_errors(form) -> list[tuple[str, str]]:

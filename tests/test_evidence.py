@@ -16,9 +16,12 @@ the rate limit as for surveys; the alert, the receipt and the admin's download.
 from __future__ import annotations
 
 import hashlib
+import io
 import logging
 import re
 import threading
+import tracemalloc
+import zipfile
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -1449,3 +1452,65 @@ def test_a_disk_failure_while_storing_leaves_no_file(
 
     assert failed.status_code == 500
     assert_nothing_stored(server_errors)
+
+
+# --- found in review ---------------------------------------------------------------------
+
+
+def test_a_form_corrected_after_an_error_keeps_its_first_load_time(
+    app, client, clock, closing_soon
+):
+    """Fixing a mistake quickly is not taken for a bot, and a form loaded before the
+    deadline and corrected in the grace period is still taken."""
+    shown = open_form(client)
+    clock.set(closing_soon.closes_at + timedelta(minutes=10))
+    refused = send_form(client, shown, {**VALID, "consent": None})
+    assert refused.status_code == 422
+
+    clock.advance(seconds=1)  # ticks the box and sends again at once
+    sent_ok(send_form(client, refused, VALID))
+
+    assert the_response().late is True
+
+
+def test_evidence_sent_again_after_the_close_shows_its_confirmation(client, clock, evidence):
+    shown = open_form(client)
+    clock.advance(seconds=5)
+    sent_ok(send_form(client, shown, VALID))
+    evidence.override = "closed"
+    db.session.commit()
+
+    again = send_form(client, shown, VALID)
+
+    sent_ok(again)
+    assert len(responses()) == 1
+
+
+def test_a_zip_that_would_unpack_to_gigabytes_is_refused_without_unpacking(
+    app, client, clock, evidence
+):
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        # Far larger unpacked than any upload; only the compressed bytes are sent.
+        archive.writestr("mimetype", b"\0" * (512 * MB))
+    bomb = sf.Upload("bomb.odt", buffer.getvalue())
+    assert len(bomb.data) < MB
+
+    tracemalloc.start()
+    try:
+        refused = send(client, clock, VALID, [bomb])
+        _current, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+
+    assert peak < 64 * MB, f"checking the upload took {peak // MB} MB"
+    assert refused.status_code == 422
+    assert "bomb.odt must be a" in " ".join(field_errors(refused, "documents"))
+    assert_nothing_stored(app)
+
+
+def test_a_document_named_without_an_extension_is_taken(app, client, clock, evidence):
+    sent_ok(send(client, clock, VALID, [sf.Upload("report", sf.pdf())]))
+
+    [attachment] = attachments()
+    assert attachment.file_type == "pdf"

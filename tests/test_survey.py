@@ -21,6 +21,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import DRAFT, SUBMITTED, OutboxEmail, Response
+from app.survey import services
 from tests.conftest import CheckedClient
 from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
 
@@ -1457,3 +1458,80 @@ def test_what_a_respondent_types_is_shown_as_text_not_markup(app, client, clock,
     listing_html = client.get(f"/admin/consultations/{SLUG}/responses").get_data(as_text=True)
     assert "<i>Ada</i>" not in listing_html
     assert "&lt;i&gt;Ada&lt;/i&gt;" in listing_html
+
+
+# --- found in review ---------------------------------------------------------------------
+
+
+def test_a_page_saved_in_another_tab_as_the_response_is_sent_changes_nothing(
+    app, client, clock, survey
+):
+    """Tab B has read the draft when tab A's send commits; B's save must not land."""
+    take_route(client, OFFICER_ROUTE)
+    stale = the_response()  # what tab B's request loaded, still a draft
+    assert stale.status == "draft"
+    assert send(client, clock).status_code == 303  # tab A sends
+    before = dict(the_response().answers)
+    questions = list(survey.questions)
+
+    saved = services.save_page(stale, questions, 4, {"confidence": "5"}, clock.now)
+    saved_details = services.save_details(stale, {**DETAILS, "organisation": ""}, clock.now)
+
+    assert saved is False
+    assert saved_details is False
+    db.session.expire_all()
+    assert the_response().answers == before
+    assert the_response().status == "submitted"
+
+
+def test_saving_for_later_with_an_answer_too_long_shows_it_and_keeps_the_saved_one(client, survey):
+    answer(client, 1, {"q_role": RESIDENT})
+    answer(client, 4, {"q_confidence": "3", "q_story": STORY})
+    too_long = "x" * 301
+
+    refused = post_form(client, page_url(4), {"q_story": too_long, "action": "save"})
+
+    assert refused.status_code == 422
+    assert "300 characters or fewer" in field_error(refused, "q_story")
+    assert page(refused).find("textarea", id="q_story").text == too_long
+    assert the_response().answers["story"] == STORY
+
+
+def test_other_text_without_ticking_other_is_kept_as_other(client, survey):
+    answer(client, 1, {"q_role": ORGANISATION})
+    answer(
+        client,
+        2,
+        {"q_delivers_now": "yes", "q_obstacles": ["Paperwork"], "other_obstacles": "Insurance"},
+    )
+
+    assert the_response().answers["obstacles"] == ["Paperwork", "Other: Insurance"]
+
+
+def test_after_the_grace_the_closed_page_shows_choices_in_the_respondents_words(
+    client, clock, closing_soon
+):
+    answer(client, 1, {"q_role": ORGANISATION})
+    second = open_step(client, page_url(2))
+    clock.set(closing_soon.closes_at + timedelta(hours=2))
+
+    refused = send_form(client, second, ORGANISATION_ROUTE[2])
+
+    assert refused.status_code == 410
+    kept = kept_on_closed_page(refused)
+    assert kept[DELIVERS] == "Yes"
+    assert kept[OBSTACLES] == "Paperwork; Other: Insurance"
+
+
+def test_a_first_page_corrected_after_an_error_in_the_grace_is_still_taken(
+    client, clock, closing_soon
+):
+    first = open_step(client, page_url(1))
+    clock.set(closing_soon.closes_at + timedelta(minutes=10))
+    refused = send_form(client, first, {"q_role": None})
+    assert refused.status_code == 422
+
+    corrected = send_form(client, refused, {"q_role": RESIDENT})
+
+    assert corrected.status_code == 303
+    assert where(corrected) == page_url(4)

@@ -45,8 +45,18 @@ def detect_type(data: bytes) -> str | None:
 def _zip_document_type(data: bytes) -> str | None:
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = archive.namelist()
-            if names and names[0] == "mimetype" and archive.read("mimetype") == ODT_MIMETYPE:
+            entries = archive.infolist()
+            names = [entry.filename for entry in entries]
+            # Only a small, uncompressed mimetype entry is read: a compressed one could
+            # unpack to gigabytes from a small upload.
+            first = entries[0] if entries else None
+            if (
+                first is not None
+                and first.filename == "mimetype"
+                and first.compress_type == zipfile.ZIP_STORED
+                and first.file_size == len(ODT_MIMETYPE)
+                and archive.read(first) == ODT_MIMETYPE
+            ):
                 return "odt"
             if "[Content_Types].xml" in names and "word/document.xml" in names:
                 return "docx"
@@ -95,6 +105,10 @@ class CheckedFile:
         return hashlib.sha256(self.data).hexdigest()
 
 
+def too_large(filename: str, max_bytes: int) -> str:
+    return f"{filename} must be {max_bytes // (1024 * 1024)} MB or smaller"
+
+
 def problem_with(filename: str, data: bytes, allowed: list[str], max_bytes: int) -> str | None:
     """What is wrong with an upload, in words for the person who chose it, or None."""
     names = [TYPE_NAMES[t] for t in allowed]
@@ -102,11 +116,11 @@ def problem_with(filename: str, data: bytes, allowed: list[str], max_bytes: int)
     if not data:
         return f"{filename} is empty"
     if len(data) > max_bytes:
-        return f"{filename} must be {max_bytes // (1024 * 1024)} MB or smaller"
+        return too_large(filename, max_bytes)
     found = detect_type(data)
     if found is None or found not in allowed:
         return f"{filename} must be a {kinds} file"
-    if extension(filename) != found:
+    if extension(filename) not in (found, ""):  # some phones give names without one
         return f"{filename} is a {TYPE_NAMES[found]} file: give it a name ending .{found}"
     return None
 
@@ -124,10 +138,19 @@ def store(folder: Path, file: CheckedFile) -> str:
             handle.write(file.data)
             handle.flush()
             os.fsync(handle.fileno())
+        _sync_folder(folder)  # so the new name itself survives a power cut
     except BaseException:
         path.unlink(missing_ok=True)
         raise
     return stored_name
+
+
+def _sync_folder(folder: Path) -> None:
+    descriptor = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
 
 
 def remove(folder: Path, stored_names: list[str]) -> None:

@@ -8,7 +8,7 @@ from flask_wtf.file import MultipleFileField
 from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
-from app.evidence.files import CheckedFile, detect_type, problem_with
+from app.evidence.files import CheckedFile, detect_type, problem_with, too_large
 from app.forms import (
     EMAIL_FORMAT,
     Form,
@@ -93,10 +93,14 @@ class EvidenceForm(Form):
         if len(uploads) > self.rules["max_files"]:
             field.errors.append(self.too_many_message)
             return
+        max_bytes = self.rules["max_mb"] * MB
         for upload in uploads:
-            data = upload.read()
             name = clean_text(upload.filename)  # shown back on the page
-            problem = problem_with(name, data, self.rules["types"], self.rules["max_mb"] * MB)
+            if _size(upload) > max_bytes:  # judged before reading it into memory
+                field.errors.append(too_large(name, max_bytes))
+                continue
+            data = upload.read()
+            problem = problem_with(name, data, self.rules["types"], max_bytes)
             if problem:
                 field.errors.append(problem)
             else:
@@ -106,3 +110,12 @@ class EvidenceForm(Form):
     def too_many_message(self) -> str:
         most = self.rules["max_files"]
         return f"Attach up to {most} {'file' if most == 1 else 'files'}"
+
+
+def _size(upload) -> int:
+    """An uploaded file's size in bytes, from its spooled stream."""
+    stream = upload.stream
+    stream.seek(0, 2)
+    size = stream.tell()
+    stream.seek(0)
+    return size

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 
 from app import clock
 from app.consultations import get_by_slug_or_404, open_channel_or_abort
@@ -35,7 +35,8 @@ def _body_limit(settings: dict) -> int:
     """Bodies far larger than anything allowed are cut off unread; anything nearer is
     read, so that a file a little too large gets a message by the field."""
     rules = settings["attachments"]
-    return 2 * rules["max_files"] * rules["max_mb"] * MB + 2 * MB
+    generous = 2 * rules["max_files"] * rules["max_mb"] * MB + 2 * MB
+    return min(generous, current_app.config["MAX_CONTENT_LENGTH"])
 
 
 def limits_text(settings: dict) -> str:
@@ -79,17 +80,20 @@ def submit(slug: str):
     else:
         loaded_at = read_stamp(form.loaded.data)
         token = services.form_token(form.token.data)
-        late = admit(consultation, "evidence", now, loaded_at, _written(form))
-        if looks_automated(form.website.data, loaded_at, now):
+        already = services.find_by_token(consultation, token)  # sent already, on time
+        late = already is None and admit(consultation, "evidence", now, loaded_at, _written(form))
+        if already is None and looks_automated(form.website.data, loaded_at, now):
             return render_template("public/received.html", consultation=consultation)
-        already = services.find_by_token(consultation, token)
         if already is None and form.validate():
             already = services.submit(consultation, form, token, loaded_at, now, late)
         if already is not None:
             services.remember_submitted(consultation, already)
             return redirect(url_for("evidence.confirmation", slug=slug), code=303)
         form.token.data = token
-    form.loaded.data = stamp(now)
+    # A form shown again after an error keeps the time it was first loaded: the grace
+    # period and the bot guard's minimum time both count from then.
+    if read_stamp(form.loaded.data) is None:
+        form.loaded.data = stamp(now)
     sent_files = any(getattr(f, "filename", "") for f in request.files.getlist("documents"))
     return render_template(
         "evidence/form.html",

@@ -33,6 +33,7 @@ TEXT_LIMIT = 500
 LONGTEXT_LIMIT = 5000
 OTHER_LIMIT = 200
 OTHER = "__other__"
+CHOICE_TYPES = ("single", "multi", "yesno", "scale")
 OTHER_PREFIX = "Other: "
 
 REQUIRED_MESSAGES = {
@@ -214,6 +215,14 @@ class PageForm(Form):
         errors and empty answers are left out, so saving to finish later keeps what was valid."""
         return dict(self._kept)
 
+    def has_input_errors(self) -> bool:
+        """Whether a value that was typed or chosen breaks a rule (a missing answer does not)."""
+        return any(
+            field.errors and any(str(value).strip() for value in field.raw_data or [])
+            for field in self
+            if field.name.startswith(("q_", "other_"))
+        )
+
     def _has_errors(self, question: Question) -> bool:
         names = [field_name(question), other_name(question)]
         return any(name in self and self[name].errors for name in names)
@@ -222,8 +231,11 @@ class PageForm(Form):
         data = self[field_name(question)].data
         if question.type == "multi":
             chosen = list(dict.fromkeys(v for v in data or [] if v.strip() and v != OTHER))
-            if OTHER in (data or []) and question.settings.get("allow_other"):
-                chosen.append(OTHER_PREFIX + (self[other_name(question)].data or "").strip())
+            if question.settings.get("allow_other"):
+                # Text typed for "Other" counts as choosing it, ticked or not.
+                other = (self[other_name(question)].data or "").strip()
+                if other:
+                    chosen.append(OTHER_PREFIX + other)
             return chosen
         if question.type == "number":
             text = (data or "").strip().replace(",", "")
@@ -306,7 +318,7 @@ class DetailsForm(Form):
         ],
     )
     name = StringField(
-        "Your name (optional)",
+        "Your name",
         validators=[
             _required_if(
                 "publish",

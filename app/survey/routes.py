@@ -10,19 +10,24 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 from app import clock
 from app.consultations import get_by_slug_or_404, open_channel_or_abort
 from app.errors import render_error
-from app.extensions import limiter
+from app.extensions import db, limiter
 from app.forms import clean_text
 from app.models import Consultation, Question, Response
 from app.rendering import render_page
 from app.submissions import admit, looks_automated, read_stamp, stamp, submit_rate_limit
 from app.survey import bp, routing, services
 from app.survey.forms import (
+    CHOICE_TYPES,
+    OTHER,
+    OTHER_PREFIX,
     DetailsForm,
     SaveForm,
     SubmitForm,
+    choice_pairs,
     field_name,
     follow_up_fields,
     follow_up_note,
+    other_name,
     page_form,
     text_limit,
 )
@@ -60,8 +65,9 @@ def _admit(
 ) -> bool:
     """Let the request through while the survey takes responses; True when late.
 
-    The grace period counts from when the draft was started (or this form loaded, if
-    earlier). When refused, the closed page lists what the respondent had written.
+    A survey started before the deadline (its draft, or this form if loaded earlier) may
+    be carried on through the grace period. When refused, the closed page lists what
+    the respondent had written.
     """
     started = _earliest(draft.started_at if draft else None, loaded_at)
     return admit(consultation, "survey", now, started, _written(questions, draft, on_page))
@@ -79,8 +85,17 @@ def _written(
         else []
     )
     for question in on_page:
-        # Straight from the post, so cleaned as the forms clean what they read.
-        typed = [clean_text(v) for v in request.form.getlist(field_name(question)) if v.strip()]
+        # Straight from the post, so cleaned as the forms clean what they read, and in
+        # the words the respondent chose.
+        labels = dict(choice_pairs(question)) if question.type in CHOICE_TYPES else {}
+        typed = [
+            labels.get(value, value)
+            for value in map(clean_text, request.form.getlist(field_name(question)))
+            if value.strip() and value != OTHER
+        ]
+        other = clean_text(request.form.get(other_name(question), "")).strip()
+        if other:
+            typed.append(OTHER_PREFIX + other)
         if typed:
             rows.append((question.prompt, "; ".join(typed)))
     return rows
@@ -107,6 +122,20 @@ def _step_url(consultation: Consultation, step: str, page: int | None = None, **
 
 def _go(url: str) -> WerkzeugResponse:
     return redirect(url, code=303)
+
+
+def _keep_or_stamp(form, now: datetime) -> None:
+    """Stamp a form as served now, unless it is being shown again after an error: then it
+    keeps the time it was first loaded, from which the grace period and bot guard count."""
+    if read_stamp(form.loaded.data) is None:
+        form.loaded.data = stamp(now)
+
+
+def _already_sent(consultation: Consultation, draft: Response) -> WerkzeugResponse:
+    """The response was sent from another tab meanwhile: show its confirmation."""
+    db.session.refresh(draft)
+    services.remember_submitted(consultation, draft)
+    return _go(_step_url(consultation, "confirmation"))
 
 
 def _neutral(consultation: Consultation):
@@ -165,12 +194,15 @@ def question_page(slug: str, page: int):
         if looks_automated(form.website.data, loaded_at, now, min_seconds=0):
             return _neutral(consultation)
         valid = form.validate()
-        saving = request.form.get("action") == "save"
+        # Saving for later does not insist on required answers, but a value that breaks a
+        # rule (too long, not a number) is shown with its error rather than thrown away.
+        saving = request.form.get("action") == "save" and not form.has_input_errors()
         if valid or saving:
             if draft is None:
                 draft = services.start_draft(consultation, started_at or now, now)
                 services.remember_draft(consultation, draft)
-            services.save_page(draft, questions, page, form.answers(), now, complete=valid)
+            if not services.save_page(draft, questions, page, form.answers(), now, valid):
+                return _already_sent(consultation, draft)
             if saving:
                 return _go(_step_url(consultation, "save"))
             following = routing.next_page(routing.route(questions, draft.answers), page)
@@ -179,7 +211,7 @@ def question_page(slug: str, page: int):
                 return _go(_step_url(consultation, step, where))
             return _go(_step_url(consultation, "page", following))
 
-    form.loaded.data = stamp(now)
+    _keep_or_stamp(form, now)
     position, total = _progress(questions, answers, page)
     previous = routing.previous_page(pages, page)
     return _step(
@@ -223,10 +255,11 @@ def details(slug: str):
         if looks_automated(form.website.data, read_stamp(form.loaded.data), now, min_seconds=0):
             return _neutral(consultation)
         if form.validate():
-            services.save_details(draft, form.data, now)
+            if not services.save_details(draft, form.data, now):
+                return _already_sent(consultation, draft)
             step, where = services.next_step(draft, questions)
             return _go(_step_url(consultation, step, where))
-    form.loaded.data = stamp(now)
+    _keep_or_stamp(form, now)
     position, total = _progress(questions, draft.answers, None)
     pages = routing.route(questions, draft.answers)
     return _step(
@@ -275,7 +308,7 @@ def check(slug: str):
 
     late = _admit(consultation, now, questions, draft)
     form.token.data = draft.token
-    form.loaded.data = stamp(now)
+    _keep_or_stamp(form, now)
     return _step(
         "check",
         consultation,
@@ -318,7 +351,7 @@ def save(slug: str):
             services.send_resume_link(consultation, draft, form.email.data, now)
             session[SENT_TO_KEY] = form.email.data
             return _go(_step_url(consultation, "saved"))
-    form.loaded.data = stamp(now)
+    _keep_or_stamp(form, now)
     step, where = services.next_step(draft, questions)
     return _step(
         "save",

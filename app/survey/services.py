@@ -88,6 +88,22 @@ def start_draft(consultation: Consultation, started_at: datetime, now: datetime)
     return draft
 
 
+def _claim_draft(draft: Response, now: datetime) -> bool:
+    """Lock the row for this change while it is still a draft; False once it was sent.
+
+    Without this, a page saved in one tab while another tab sends the response would
+    change a response whose emails have already gone.
+    """
+    claimed = db.session.execute(
+        update(Response)
+        .where(Response.id == draft.id, Response.status == DRAFT)
+        .values(updated_at=now)
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+    return bool(claimed)
+
+
 def save_page(
     draft: Response,
     questions: list[Question],
@@ -95,12 +111,15 @@ def save_page(
     page_answers: dict[str, Any],
     now: datetime,
     complete: bool = True,
-) -> None:
+) -> bool:
     """Store one page's answers; drop every answer the route no longer reaches. Commits.
 
     A page saved to finish later with problems on it (`complete` False) keeps its valid
-    answers but is not marked done, so the respondent is brought back to it.
+    answers but is not marked done, so the respondent is brought back to it. Returns
+    False, changing nothing, if the response has been sent meanwhile.
     """
+    if draft.id is not None and not _claim_draft(draft, now):
+        return False
     on_page = {q.key for q in questions if q.page == page}
     merged = {k: v for k, v in draft.answers.items() if k not in on_page} | page_answers
     draft.answers = routing.kept_answers(questions, merged)
@@ -109,10 +128,13 @@ def save_page(
     draft.pages_done = [p for p in pages if p in done]
     draft.updated_at = now
     db.session.commit()
+    return True
 
 
-def save_details(draft: Response, data: dict[str, Any], now: datetime) -> None:
-    """Store who is responding and what they agree to. Commits."""
+def save_details(draft: Response, data: dict[str, Any], now: datetime) -> bool:
+    """Store who is responding and what they agree to. Commits; False if already sent."""
+    if not _claim_draft(draft, now):
+        return False
     draft.respond_as = data["respond_as"]
     organisation = (data["organisation"] or "").strip()
     draft.organisation = organisation if data["respond_as"] == "organisation" else ""
@@ -122,6 +144,7 @@ def save_details(draft: Response, data: dict[str, Any], now: datetime) -> None:
     draft.consent = bool(data["consent"])
     draft.updated_at = now
     db.session.commit()
+    return True
 
 
 def details_done(draft: Response) -> bool:

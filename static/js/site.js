@@ -60,7 +60,27 @@
   });
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   document.addEventListener("htmx:afterSwap", function (event) {
-    enhance(event.detail.target);
-    if (event.detail.target.id === "survey") focusNewStep(event.detail.target);
+    var target = event.detail.target;
+    enhance(target);
+    // A step of the survey, or a whole page (an error, the closed page) put in its place.
+    if (target.id === "survey" || target === document.body) focusNewStep(target);
+  });
+
+  // On a poor connection a request can fail or time out: say so, rather than nothing.
+  function connectionProblem(event) {
+    var form = event.detail.elt && event.detail.elt.closest ? event.detail.elt.closest("form") : null;
+    var place = form || document.getElementById("main");
+    if (!place || place.querySelector(".connection-problem")) return;
+    var notice = document.createElement("div");
+    notice.className = "notice notice-error connection-problem";
+    notice.setAttribute("role", "alert");
+    notice.textContent = "We could not reach the site. Check your connection, then try again.";
+    place.insertBefore(notice, place.firstChild);
+  }
+  document.addEventListener("htmx:sendError", connectionProblem);
+  document.addEventListener("htmx:timeout", connectionProblem);
+  document.addEventListener("htmx:beforeRequest", function () {
+    var old = document.querySelector(".connection-problem");
+    if (old) old.remove();
   });
 })();

@@ -117,7 +117,7 @@ def answer_page_4(page: Page) -> None:
 def answer_details(page: Page) -> None:
     page.get_by_label("For an organisation").check()
     page.get_by_label("Name of your organisation").fill(ORGANISATION)
-    page.get_by_label("Your name (optional)").fill(NAME)
+    page.get_by_label("Your name").fill(NAME)
     page.get_by_label("Email address (optional)").fill(RESPONDENT)
     page.get_by_label("Yes, with my name").check()
     page.get_by_label("I agree to you keeping my response").check()
