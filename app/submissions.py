@@ -13,12 +13,14 @@ import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from flask import abort, current_app, request
+from flask import abort, current_app, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import func, select
 
 from app.consultations import open_channel_or_abort
+from app.extensions import db
 from app.lifecycle import Acceptance, Override, State, accept_submission
-from app.models import Consultation
+from app.models import SUBMITTED, Consultation, Response
 from app.rendering import render_page, whole_page_for_htmx
 
 log = logging.getLogger(__name__)
@@ -35,6 +37,35 @@ def new_token() -> str:
 def new_reference(prefix: str) -> str:
     """A short reference to quote, like SV-7K2QX9."""
     return prefix + "-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+
+def remember_sent(consultation: Consultation, response: Response) -> None:
+    """Keep the reference of what this browser sent, for its confirmation page."""
+    key = f"{response.channel}_done"
+    done = dict(session.get(key, {}))
+    done[str(consultation.id)] = response.reference
+    session[key] = done
+
+
+def last_sent(consultation: Consultation, channel: str) -> Response | None:
+    """What this browser last sent through `channel` to the consultation, if anything."""
+    reference = session.get(f"{channel}_done", {}).get(str(consultation.id))
+    if not reference:
+        return None
+    return db.session.scalar(
+        select(Response).filter_by(
+            consultation_id=consultation.id, channel=channel, reference=reference
+        )
+    )
+
+
+def count_sent(consultation: Consultation, channel: str) -> int:
+    """How many responses the consultation has received through `channel`."""
+    return db.session.scalar(
+        select(func.count(Response.id)).filter_by(
+            consultation_id=consultation.id, channel=channel, status=SUBMITTED
+        )
+    )
 
 
 def _stamp_serializer() -> URLSafeSerializer:

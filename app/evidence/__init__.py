@@ -3,14 +3,13 @@
 from flask import Blueprint
 
 from app import channels
+from app.submissions import count_sent
 
 bp = Blueprint("evidence", __name__, url_prefix="/consultations/<slug>/evidence")
 
 
 @bp.record_once
 def _register_channel(state) -> None:
-    from app.evidence.services import count
-
     channels.register(
         state.app,
         channels.Channel(
@@ -19,7 +18,7 @@ def _register_channel(state) -> None:
             title="Send written evidence",
             description="Tell us what you know in your own words, and attach documents"
             " such as reports or case studies.",
-            count=count,
+            count=lambda consultation: {"Written evidence": count_sent(consultation, "evidence")},
         ),
     )
 

@@ -13,9 +13,11 @@ from app.extensions import csrf, limiter
 from app.models import Consultation
 from app.submissions import (
     admit,
+    last_sent,
     looks_automated,
     new_token,
     read_stamp,
+    remember_sent,
     stamp,
     submit_rate_limit,
 )
@@ -87,7 +89,7 @@ def submit(slug: str):
         if already is None and form.validate():
             already = services.submit(consultation, form, token, loaded_at, now, late)
         if already is not None:
-            services.remember_submitted(consultation, already)
+            remember_sent(consultation, already)
             return redirect(url_for("evidence.confirmation", slug=slug), code=303)
         form.token.data = token
     # A form shown again after an error keeps the time it was first loaded: the grace
@@ -109,8 +111,7 @@ def submit(slug: str):
 def confirmation(slug: str):
     """Evidence sent: the reference, and the receipt on its way."""
     consultation = get_by_slug_or_404(slug)
-    reference = services.submitted_reference(consultation)
-    response = services.find_by_reference(consultation, reference) if reference else None
+    response = last_sent(consultation, "evidence")
     if response is None:
         return redirect(url_for("evidence.submit", slug=slug), code=303)
     return render_template(

@@ -7,8 +7,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from flask import current_app, session
-from sqlalchemy import func, select
+from flask import current_app
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from app.consultation_files import DEFAULT_RESPONDENT_TYPES, AttachmentRules
@@ -21,7 +21,6 @@ from app.notifications import Submission, notify_submission, site_url
 from app.submissions import new_reference, new_token
 
 CHANNEL = "evidence"
-DONE_KEY = "evidence_done"
 DEFAULT_MAX_LENGTH = 20_000
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
@@ -51,25 +50,6 @@ def find_by_token(consultation: Consultation, token: str) -> Response | None:
     return db.session.scalar(
         select(Response).filter_by(consultation_id=consultation.id, channel=CHANNEL, token=token)
     )
-
-
-def find_by_reference(consultation: Consultation, reference: str) -> Response | None:
-    return db.session.scalar(
-        select(Response).filter_by(
-            consultation_id=consultation.id, channel=CHANNEL, reference=reference
-        )
-    )
-
-
-def remember_submitted(consultation: Consultation, response: Response) -> None:
-    """Remember the reference in the session, for the confirmation page."""
-    done = dict(session.get(DONE_KEY, {}))
-    done[str(consultation.id)] = response.reference
-    session[DONE_KEY] = done
-
-
-def submitted_reference(consultation: Consultation) -> str | None:
-    return session.get(DONE_KEY, {}).get(str(consultation.id))
 
 
 def submit(
@@ -193,13 +173,3 @@ def as_submission(response: Response) -> Submission:
             files.safe_name(a.original_name, a.file_type) for a in response.attachments
         ],
     )
-
-
-def count(consultation: Consultation) -> dict[str, int]:
-    """Evidence received, for reminders and summaries."""
-    total = db.session.scalar(
-        select(func.count(Response.id)).filter_by(
-            consultation_id=consultation.id, channel=CHANNEL, status=SUBMITTED
-        )
-    )
-    return {"Written evidence": total or 0}

@@ -3,14 +3,13 @@
 from flask import Blueprint
 
 from app import channels
+from app.submissions import count_sent
 
 bp = Blueprint("survey", __name__, url_prefix="/consultations/<slug>/survey")
 
 
 @bp.record_once
 def _register_channel(state) -> None:
-    from app.survey.services import count
-
     channels.register(
         state.app,
         channels.Channel(
@@ -19,7 +18,7 @@ def _register_channel(state) -> None:
             title="Answer the survey",
             description="Questions with set answers, and space to say more. It takes about 10"
             " minutes, and you can save your answers and come back later.",
-            count=count,
+            count=lambda consultation: {"Survey responses": count_sent(consultation, "survey")},
         ),
     )
 

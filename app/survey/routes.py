@@ -14,7 +14,14 @@ from app.extensions import db, limiter
 from app.forms import clean_text
 from app.models import Consultation, Question, Response
 from app.rendering import render_page
-from app.submissions import admit, looks_automated, read_stamp, stamp, submit_rate_limit
+from app.submissions import (
+    admit,
+    last_sent,
+    looks_automated,
+    read_stamp,
+    stamp,
+    submit_rate_limit,
+)
 from app.survey import bp, routing, services
 from app.survey.forms import (
     CHOICE_TYPES,
@@ -326,8 +333,7 @@ def check(slug: str):
 def confirmation(slug: str):
     """Response sent: the reference, and whether a receipt is on its way."""
     consultation, _questions = _survey(slug)
-    reference = services.submitted_reference(consultation)
-    response = services.find_by_reference(consultation, reference) if reference else None
+    response = last_sent(consultation, "survey")
     if response is None:
         return _go(_step_url(consultation, "start"))
     return _step("confirmation", consultation, "Response sent", response=response)

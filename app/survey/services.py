@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import session
-from sqlalchemy import func, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -14,13 +14,12 @@ from app.forms import PUBLISH_CHOICES
 from app.models import DRAFT, SUBMITTED, Consultation, Question, Response
 from app.notifications import Submission, notify_submission, site_url
 from app.outbox import address, queue_email
-from app.submissions import new_reference, new_token
+from app.submissions import new_reference, new_token, remember_sent
 from app.survey import routing
 from app.survey.forms import choice_pairs
 
 CHANNEL = "survey"
 DRAFTS_KEY = "survey_drafts"
-DONE_KEY = "survey_done"
 RESPOND_AS = {"individual": "As an individual", "organisation": "For an organisation"}
 
 
@@ -40,15 +39,6 @@ def find_by_token(consultation: Consultation, token: str, status: str | None = N
     return db.session.scalar(query)
 
 
-def find_by_reference(consultation: Consultation, reference: str) -> Response | None:
-    """The submitted survey response with this reference."""
-    return db.session.scalar(
-        select(Response).filter_by(
-            consultation_id=consultation.id, channel=CHANNEL, reference=reference
-        )
-    )
-
-
 def remember_draft(consultation: Consultation, draft: Response) -> None:
     """Keep the draft's token in the session cookie, so this device finds it again."""
     drafts = dict(session.get(DRAFTS_KEY, {}))
@@ -62,14 +52,7 @@ def remember_submitted(consultation: Consultation, response: Response) -> None:
     drafts = dict(session.get(DRAFTS_KEY, {}))
     drafts.pop(str(consultation.id), None)
     session[DRAFTS_KEY] = drafts
-    done = dict(session.get(DONE_KEY, {}))
-    done[str(consultation.id)] = response.reference
-    session[DONE_KEY] = done
-
-
-def submitted_reference(consultation: Consultation) -> str | None:
-    """The reference of the response this browser last sent to the consultation."""
-    return session.get(DONE_KEY, {}).get(str(consultation.id))
+    remember_sent(consultation, response)
 
 
 def start_draft(consultation: Consultation, started_at: datetime, now: datetime) -> Response:
@@ -263,13 +246,3 @@ def send_resume_link(
         now=now,
     )
     db.session.commit()
-
-
-def count(consultation: Consultation) -> dict[str, int]:
-    """Submitted survey responses, for reminders and summaries."""
-    total = db.session.scalar(
-        select(func.count(Response.id)).filter_by(
-            consultation_id=consultation.id, channel=CHANNEL, status=SUBMITTED
-        )
-    )
-    return {"Survey responses": total or 0}
