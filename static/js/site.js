@@ -50,9 +50,13 @@
     root.querySelectorAll("form").forEach(revealFollowUps);
   }
 
+  // The count is read out by screen readers, so it is updated once typing pauses.
+  var countTimer;
   document.addEventListener("input", function (event) {
-    if (event.target.matches && event.target.matches("textarea[data-maxlength]")) {
-      countCharacters(event.target);
+    var target = event.target;
+    if (target.matches && target.matches("textarea[data-maxlength]")) {
+      clearTimeout(countTimer);
+      countTimer = setTimeout(function () { countCharacters(target); }, 500);
     }
   });
   document.addEventListener("change", function (event) {
