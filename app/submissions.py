@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
@@ -77,6 +78,14 @@ def stamp(now: datetime) -> str:
     return _stamp_serializer().dumps(now.astimezone(UTC).isoformat())
 
 
+def keep_or_stamp(field, now: datetime) -> None:
+    """Stamp a form's `loaded` field as served now, unless the form is being shown again
+    after an error: then it keeps the time it was first loaded, from which the grace
+    period and the bot guard's minimum time count."""
+    if read_stamp(field.data) is None:
+        field.data = stamp(now)
+
+
 def read_stamp(value: str | None) -> datetime | None:
     """When the form was served, or None if the stamp is missing or was tampered with."""
     if not value:
@@ -105,13 +114,14 @@ def admit(
     channel: str,
     now: datetime,
     loaded_at: datetime | None,
-    written: list[tuple[str, str]] | None = None,
+    written: Callable[[], list[tuple[str, str]]] | None = None,
 ) -> bool:
     """Let a request through while the consultation takes responses; True when it is late.
 
     Someone whose form (or survey) was started before the deadline may send it through
-    the grace period. After that they get the closed page (410), which shows `written`,
-    what they had typed, so that they can copy it. Stops the request otherwise.
+    the grace period. After that they get the closed page (410), which shows what
+    `written()` gives, what they had typed, so that they can copy it. It is only called
+    then, so open consultations do not pay for it. Stops the request otherwise.
     """
     if consultation.state(now) is not State.CLOSED:
         open_channel_or_abort(consultation, channel, now)
@@ -123,7 +133,7 @@ def admit(
         status=410,
         consultation=consultation,
         deadline_passed=now >= consultation.closes_at,
-        kept=written or [],
+        kept=written() if written else [],
     )
     abort(whole_page_for_htmx(page))
 

@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from bs4 import BeautifulSoup
 from limits import parse_many
 from sqlalchemy import func, select
 
@@ -15,21 +14,12 @@ from app.extensions import db
 from app.models import AuditEvent, Consultation
 from tests.conftest import CheckedClient
 from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
+from tests.pages import page, text_of
 
 SLUG = "test-consultation"  # the factory's default
 TITLE = "Community services review"
 STATE_URL = f"/admin/consultations/{SLUG}/state"
 DATES_URL = f"/admin/consultations/{SLUG}/dates"
-
-
-def page(response) -> BeautifulSoup:
-    """The response body, parsed."""
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def text_of(tag) -> str:
-    """A tag's visible text with runs of whitespace collapsed."""
-    return " ".join(tag.get_text(" ").split())
 
 
 def redirect_path(response) -> str:

@@ -38,6 +38,7 @@ from app.models import SUBMITTED, Attachment, AuditEvent, Consultation, OutboxEm
 from tests import sample_files as sf
 from tests.conftest import CheckedClient
 from tests.html_checks import check_page
+from tests.pages import h1_text, page, text_of
 from tests.sample_files import Upload
 
 SLUG = "test-consultation"  # make_survey's consultation
@@ -80,19 +81,6 @@ MB = 1024 * 1024
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def page(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def text_of(tag) -> str:
-    """A tag's visible text with runs of whitespace collapsed."""
-    return " ".join(tag.get_text(" ").split())
-
-
-def h1_text(response) -> str:
-    return text_of(page(response).find("h1"))
 
 
 def where(response) -> str:

@@ -44,6 +44,7 @@ from app.models import AuditEvent, Consultation
 from tests.conftest import CheckedClient
 from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
 from tests.html_checks import check_page
+from tests.pages import page, text_of
 
 SLUG = "test-consultation"  # the factory's default
 LOGIN_URL = "/admin/login"
@@ -187,14 +188,6 @@ class UncheckedClient(FlaskClient):
 def new_client(app: Flask, client_class: type[FlaskClient] = CheckedClient) -> FlaskClient:
     app.test_client_class = client_class
     return app.test_client()
-
-
-def page(response) -> BeautifulSoup:
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def text_of(tag) -> str:
-    return " ".join(tag.get_text(" ").split())
 
 
 def stored() -> Consultation:

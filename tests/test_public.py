@@ -5,25 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from bs4 import BeautifulSoup
+
+from tests.pages import h1_text, page, text_of
 
 DEADLINE = datetime(2027, 3, 1, 17, 0, tzinfo=UTC)  # 5pm GMT, so 5pm UK time
 CHANNELS = ["survey", "evidence", "contact"]
-
-
-def page(response) -> BeautifulSoup:
-    """The response body, parsed."""
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def text_of(tag) -> str:
-    """A tag's visible text with runs of whitespace collapsed."""
-    return " ".join(tag.get_text(" ").split())
-
-
-def h1_text(response) -> str:
-    """The text of the page's one h1."""
-    return text_of(page(response).find("h1"))
 
 
 # The list page

@@ -13,20 +13,11 @@ from app.extensions import db
 from app.models import AuditEvent, Consultation
 from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
 from tests.html_checks import check_page
+from tests.pages import page, text_of
 
 SLUG = "test-consultation"  # the factory's default
 STATE_URL = f"/admin/consultations/{SLUG}/state"
 ERROR_PAGE_LINK = "Go to the list of consultations"
-
-
-def page(response) -> BeautifulSoup:
-    """The response body, parsed."""
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def text_of(tag) -> str:
-    """A tag's visible text with runs of whitespace collapsed."""
-    return " ".join(tag.get_text(" ").split())
 
 
 def csp_directives(response) -> dict[str, list[str]]:

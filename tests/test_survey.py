@@ -24,6 +24,7 @@ from app.models import DRAFT, SUBMITTED, OutboxEmail, Response
 from app.survey import services
 from tests.conftest import CheckedClient
 from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
+from tests.pages import h1_text, page, text_of
 
 SLUG = "test-consultation"  # make_survey's consultation
 TITLE = "Community services review"
@@ -76,20 +77,6 @@ DETAILS = {
 
 
 # --- helpers ---------------------------------------------------------------------------------
-
-
-def page(response) -> BeautifulSoup:
-    """The response body, parsed."""
-    return BeautifulSoup(response.get_data(as_text=True), "html.parser")
-
-
-def text_of(tag) -> str:
-    """A tag's visible text with runs of whitespace collapsed."""
-    return " ".join(tag.get_text(" ").split())
-
-
-def h1_text(response) -> str:
-    return text_of(page(response).find("h1"))
 
 
 def caption(response) -> str:

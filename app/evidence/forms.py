@@ -80,7 +80,7 @@ class EvidenceForm(Form):
 
     @property
     def max_length(self) -> int:
-        return int(self.settings.get("max_length", 20_000))
+        return int(self.settings["max_length"])
 
     @property
     def rules(self) -> dict[str, Any]:

@@ -13,12 +13,12 @@ from app.extensions import csrf, limiter
 from app.models import Consultation
 from app.submissions import (
     admit,
+    keep_or_stamp,
     last_sent,
     looks_automated,
     new_token,
     read_stamp,
     remember_sent,
-    stamp,
     submit_rate_limit,
 )
 
@@ -83,7 +83,9 @@ def submit(slug: str):
         loaded_at = read_stamp(form.loaded.data)
         token = services.form_token(form.token.data)
         already = services.find_by_token(consultation, token)  # sent already, on time
-        late = already is None and admit(consultation, "evidence", now, loaded_at, _written(form))
+        late = already is None and admit(
+            consultation, "evidence", now, loaded_at, lambda: _written(form)
+        )
         if already is None and looks_automated(form.website.data, loaded_at, now):
             return render_template("public/received.html", consultation=consultation)
         if already is None and form.validate():
@@ -92,10 +94,7 @@ def submit(slug: str):
             remember_sent(consultation, already)
             return redirect(url_for("evidence.confirmation", slug=slug), code=303)
         form.token.data = token
-    # A form shown again after an error keeps the time it was first loaded: the grace
-    # period and the bot guard's minimum time both count from then.
-    if read_stamp(form.loaded.data) is None:
-        form.loaded.data = stamp(now)
+    keep_or_stamp(form.loaded, now)
     sent_files = any(getattr(f, "filename", "") for f in request.files.getlist("documents"))
     return render_template(
         "evidence/form.html",

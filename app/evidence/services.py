@@ -11,7 +11,7 @@ from flask import current_app
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from app.consultation_files import DEFAULT_RESPONDENT_TYPES, AttachmentRules
+from app.consultation_files import DEFAULT_RESPONDENT_TYPES, AttachmentRules, EvidenceSpec
 from app.evidence import files
 from app.evidence.forms import EvidenceForm
 from app.extensions import db
@@ -21,7 +21,7 @@ from app.notifications import Submission, notify_submission, site_url
 from app.submissions import new_reference, new_token
 
 CHANNEL = "evidence"
-DEFAULT_MAX_LENGTH = 20_000
+DEFAULT_MAX_LENGTH = EvidenceSpec.model_fields["max_length"].default
 TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
@@ -64,11 +64,9 @@ def submit(
 
     The documents are written to disk first; if the commit then fails they are removed,
     so a failed submission leaves no file behind and a stored one never lacks its files.
-    A second send of the same form (its token already used) returns the first response.
+    A send racing another with the same token (the view has already looked for a first
+    one) returns whichever was stored first.
     """
-    existing = find_by_token(consultation, token)
-    if existing is not None:
-        return existing
     folder = upload_folder()
     stored: list[tuple[files.CheckedFile, str]] = []
     try:

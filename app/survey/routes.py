@@ -16,10 +16,10 @@ from app.models import Consultation, Question, Response
 from app.rendering import render_page
 from app.submissions import (
     admit,
+    keep_or_stamp,
     last_sent,
     looks_automated,
     read_stamp,
-    stamp,
     submit_rate_limit,
 )
 from app.survey import bp, routing, services
@@ -77,7 +77,7 @@ def _admit(
     the respondent had written.
     """
     started = _earliest(draft.started_at if draft else None, loaded_at)
-    return admit(consultation, "survey", now, started, _written(questions, draft, on_page))
+    return admit(consultation, "survey", now, started, lambda: _written(questions, draft, on_page))
 
 
 def _written(
@@ -129,13 +129,6 @@ def _step_url(consultation: Consultation, step: str, page: int | None = None, **
 
 def _go(url: str) -> WerkzeugResponse:
     return redirect(url, code=303)
-
-
-def _keep_or_stamp(form, now: datetime) -> None:
-    """Stamp a form as served now, unless it is being shown again after an error: then it
-    keeps the time it was first loaded, from which the grace period and bot guard count."""
-    if read_stamp(form.loaded.data) is None:
-        form.loaded.data = stamp(now)
 
 
 def _already_sent(consultation: Consultation, draft: Response) -> WerkzeugResponse:
@@ -218,7 +211,7 @@ def question_page(slug: str, page: int):
                 return _go(_step_url(consultation, step, where))
             return _go(_step_url(consultation, "page", following))
 
-    _keep_or_stamp(form, now)
+    keep_or_stamp(form.loaded, now)
     position, total = _progress(questions, answers, page)
     previous = routing.previous_page(pages, page)
     return _step(
@@ -255,10 +248,8 @@ def details(slug: str):
     if draft is None:
         return _go(_step_url(consultation, "start"))
     form = DetailsForm(obj=draft if request.method == "GET" else None)
-    if request.method == "GET":
-        late = _admit(consultation, now, questions, draft)
-    else:
-        late = _admit(consultation, now, questions, draft)
+    late = _admit(consultation, now, questions, draft)
+    if request.method == "POST":
         if looks_automated(form.website.data, read_stamp(form.loaded.data), now, min_seconds=0):
             return _neutral(consultation)
         if form.validate():
@@ -266,7 +257,7 @@ def details(slug: str):
                 return _already_sent(consultation, draft)
             step, where = services.next_step(draft, questions)
             return _go(_step_url(consultation, step, where))
-    _keep_or_stamp(form, now)
+    keep_or_stamp(form.loaded, now)
     position, total = _progress(questions, draft.answers, None)
     pages = routing.route(questions, draft.answers)
     return _step(
@@ -315,7 +306,7 @@ def check(slug: str):
 
     late = _admit(consultation, now, questions, draft)
     form.token.data = draft.token
-    _keep_or_stamp(form, now)
+    keep_or_stamp(form.loaded, now)
     return _step(
         "check",
         consultation,
@@ -357,7 +348,7 @@ def save(slug: str):
             services.send_resume_link(consultation, draft, form.email.data, now)
             session[SENT_TO_KEY] = form.email.data
             return _go(_step_url(consultation, "saved"))
-    _keep_or_stamp(form, now)
+    keep_or_stamp(form.loaded, now)
     step, where = services.next_step(draft, questions)
     return _step(
         "save",
