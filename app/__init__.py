@@ -68,6 +68,7 @@ def _init_extensions(app: Flask) -> None:
 
 def _register_blueprints(app: Flask) -> None:
     from app.admin import bp as admin_bp
+    from app.contact import bp as contact_bp
     from app.evidence import bp as evidence_bp
     from app.public import bp as public_bp
     from app.survey import bp as survey_bp
@@ -75,4 +76,5 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(public_bp)
     app.register_blueprint(survey_bp)
     app.register_blueprint(evidence_bp)
+    app.register_blueprint(contact_bp)
     app.register_blueprint(admin_bp)

@@ -6,7 +6,7 @@ import logging
 import os
 import signal
 import threading
-from datetime import timedelta
+from datetime import time, timedelta
 from pathlib import Path
 
 import click
@@ -15,8 +15,9 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import clock, notifications, outbox
+from app import calls, clock, notifications, outbox
 from app.consultation_files import ConsultationFileError, load_consultation_file, save_consultation
+from app.contact.services import publish
 from app.extensions import db
 from app.models import AdminUser
 
@@ -88,6 +89,19 @@ def seed_demo_command() -> None:
         spec.closes_at = today + timedelta(days=closes_in)
         consultation, created = save_consultation(spec, update=False)
         click.echo(f"{'Loaded' if created else 'Kept'} demo consultation '{consultation.slug}'")
+        if created and consultation.offers("contact") and consultation.closes_at > clock.now():
+            _publish_demo_times(consultation)
+
+
+def _publish_demo_times(consultation) -> None:
+    """Weekday calls from 10am to 4pm for the next two weeks, as an officer might publish."""
+    zone = current_app.config["SITE_ZONE"]
+    tomorrow = clock.now().astimezone(zone).date() + timedelta(days=1)
+    wanted = calls.series(
+        tomorrow, tomorrow + timedelta(days=13), range(5), time(10), time(16), 30, zone
+    )
+    result = publish(consultation, wanted, clock.now(), "demo")
+    click.echo(f"Published {len(result.new)} call times for '{consultation.slug}'")
 
 
 def _deliver_once() -> tuple[int, int, int]:

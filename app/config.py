@@ -53,6 +53,10 @@ def from_environment() -> dict:
         "TRUSTED_PROXIES": _int("TRUSTED_PROXIES", 0),
         "GRACE_MINUTES": _int("GRACE_MINUTES", 30),
         "MAX_CONTENT_LENGTH": _int("MAX_CONTENT_LENGTH", 40 * 1024 * 1024),
+        # Calls cannot be booked sooner than this before they start.
+        "BOOKING_NOTICE_HOURS": float(os.environ.get("BOOKING_NOTICE_HOURS", 2)),
+        # Telephone numbers without a +country code are read as this country's.
+        "PHONE_REGION": os.environ.get("PHONE_REGION", "GB"),
         # Documents sent with written evidence; never under static/.
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(INSTANCE_PATH / "uploads")),
     }

@@ -160,6 +160,13 @@ class EvidenceSpec(Strict):
     attachments: AttachmentRules = AttachmentRules()
 
 
+class ContactSpec(Strict):
+    """Whether "get in touch" stays available once the consultation has closed."""
+
+    messages_after_close: bool = True
+    bookings_after_close: bool = False
+
+
 class ConsultationSpec(Strict):
     slug: Annotated[str, Field(max_length=80)]
     title: Annotated[str, Field(min_length=1, max_length=200)]
@@ -173,6 +180,7 @@ class ConsultationSpec(Strict):
     channels: Annotated[list[Literal[CHANNELS]], Field(min_length=1)]  # type: ignore[valid-type]
     survey: SurveySpec | None = None
     evidence: EvidenceSpec | None = None
+    contact: ContactSpec = ContactSpec()
 
     @field_validator("slug")
     @classmethod
@@ -388,6 +396,8 @@ def save_consultation(
     consultation.officer_email = spec.officer.email
     consultation.officer_phone = spec.officer.phone
     consultation.evidence_settings = spec.evidence.model_dump() if spec.evidence else {}
+    consultation.messages_after_close = spec.contact.messages_after_close
+    consultation.bookings_after_close = spec.contact.bookings_after_close
     consultation.questions.extend(_questions(spec))
     record_audit(
         actor, "import", consultation, "Created from file" if created else "Updated from file"

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator
+from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -16,6 +16,7 @@ from app.lifecycle import Override, State, state_at
 
 CHANNELS = ("survey", "evidence", "contact")
 DRAFT, SUBMITTED = "draft", "submitted"
+BOOKED, CANCELLED = "booked", "cancelled"
 
 
 class UTCDateTime(TypeDecorator):
@@ -63,6 +64,9 @@ class Consultation(db.Model):
     alert_mode: Mapped[str] = mapped_column(String(10), default="instant", server_default="instant")
     # The evidence section of the consultation file, kept as given.
     evidence_settings: Mapped[dict] = mapped_column(JSON, default=dict)
+    # Whether "get in touch" stays available once the consultation has closed.
+    messages_after_close: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
+    bookings_after_close: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -112,7 +116,7 @@ class Question(db.Model):
 
 
 class Response(db.Model):
-    """One respondent's survey or evidence submission: a draft until it is submitted.
+    """One respondent's survey, evidence or message: a draft until it is submitted.
 
     `token` is the secret that finds a draft (from the session cookie or an emailed
     link) and makes a double submit land on the same row. `reference` is given on
@@ -121,7 +125,7 @@ class Response(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
-    channel: Mapped[str] = mapped_column(String(20))  # "survey" or "evidence"
+    channel: Mapped[str] = mapped_column(String(20))  # "survey", "evidence" or "contact"
     status: Mapped[str] = mapped_column(String(12), default=DRAFT)
     token: Mapped[str] = mapped_column(String(64), unique=True)
     reference: Mapped[str | None] = mapped_column(String(20), unique=True)
@@ -136,6 +140,12 @@ class Response(db.Model):
     respondent_type: Mapped[str] = mapped_column(String(200), default="")
     topics: Mapped[list[str]] = mapped_column(JSON, default=list)
     evidence_text: Mapped[str] = mapped_column(Text, default="")
+    # A message to the policy officer ("contact"): what it is about, the text, and
+    # whether the respondent wants a call (booked through Booking).
+    phone: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    subject: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    message: Mapped[str] = mapped_column(Text, default="", server_default="")
+    wants_call: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     consent: Mapped[bool] = mapped_column(default=False)
     publish: Mapped[str] = mapped_column(String(12), default="")  # named, anonymous, no
     late: Mapped[bool] = mapped_column(default=False)
@@ -171,6 +181,73 @@ class Attachment(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
 
     response: Mapped[Response] = relationship(back_populates="attachments")
+
+
+class Slot(db.Model):
+    """A time the policy officer has published for calls about one consultation."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    consultation: Mapped[Consultation] = relationship()
+
+    __table_args__ = (db.UniqueConstraint("consultation_id", "starts_at"),)
+
+
+# Only a booked booking holds its slot (and its message's one call): cancelled ones stay
+# for the record. These partial unique indexes are what stop two people holding one slot.
+_BOOKED_ONLY = text("status = 'booked'")
+
+
+class Booking(db.Model):
+    """A call booked in one slot, for the respondent who sent one message.
+
+    Moving the call changes its slot and raises `sequence`, keeping `uid`, so calendar
+    apps update the event they have. The times are copied from the slot, so a cancelled
+    booking keeps them after the officer removes the slot.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("response.id", ondelete="CASCADE"), index=True
+    )
+    slot_id: Mapped[int | None] = mapped_column(ForeignKey("slot.id", ondelete="SET NULL"))
+    status: Mapped[str] = mapped_column(String(12), default=BOOKED)
+    uid: Mapped[str] = mapped_column(String(200), unique=True)  # the calendar event's UID
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    booked_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    cancelled_by: Mapped[str] = mapped_column(String(20), default="")  # respondent, officer
+
+    response: Mapped[Response] = relationship()
+    slot: Mapped[Slot | None] = relationship()
+
+    __table_args__ = (
+        db.Index(
+            "uq_booking_slot_booked",
+            "slot_id",
+            unique=True,
+            sqlite_where=_BOOKED_ONLY,
+            postgresql_where=_BOOKED_ONLY,
+        ),
+        db.Index(
+            "uq_booking_response_booked",
+            "response_id",
+            unique=True,
+            sqlite_where=_BOOKED_ONLY,
+            postgresql_where=_BOOKED_ONLY,
+        ),
+    )
+
+    @property
+    def is_booked(self) -> bool:
+        return self.status == BOOKED
 
 
 class AdminUser(UserMixin, db.Model):

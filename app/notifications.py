@@ -16,12 +16,13 @@ from flask import current_app, has_request_context, url_for
 from sqlalchemy import exists, select
 from sqlalchemy.exc import IntegrityError
 
-from app import channels
+from app import calls, channels, invites, phones
 from app.csv_safety import safe_cell
 from app.extensions import db
 from app.lifecycle import State
-from app.models import Consultation, OutboxEmail
-from app.outbox import DIGESTED, HELD, EmailAttachment, address, queue_email
+from app.models import BOOKED, Booking, Consultation, OutboxEmail
+from app.outbox import DIGESTED, HELD, EmailAttachment, address, queue_email, withdraw
+from app.timefmt import call_time
 
 REMINDER_BEFORE = timedelta(hours=24)
 # A summary is only worth sending soon after the close; older closes are history.
@@ -59,6 +60,11 @@ class Submission:
     attachment_names: list[str] = field(default_factory=list)
     # Files for both emails, such as a calendar invite.
     attachments: list[EmailAttachment] = field(default_factory=list)
+    # What the receipt says happens next, when not the consultation's usual course.
+    next_steps: str = ""
+    # A link for the respondent to carry on, such as choosing a time for a call.
+    action_label: str = ""
+    action_url: str = ""
 
     def digest_row(self) -> dict[str, str]:
         """The facts the daily digest lists and puts in its CSV."""
@@ -124,7 +130,7 @@ def notify_submission(submission: Submission, now: datetime) -> None:
         )
 
 
-def _queue_once(event_key: str, **kwargs) -> bool:
+def queue_once(event_key: str, **kwargs) -> bool:
     """Queue an email unless its event already has one; two workers racing get one row."""
     if db.session.scalar(select(exists().where(OutboxEmail.event_key == event_key))):
         return False
@@ -143,7 +149,7 @@ def _stamp(moment: datetime) -> str:
 def _queue_deadline_notice(consultation: Consultation, kind: str, now: datetime) -> bool:
     """Queue the officer's reminder or closing summary for the current deadline, once."""
     to, cc = _officer(consultation)
-    return _queue_once(
+    return queue_once(
         f"{kind}:{consultation.id}:{_stamp(consultation.closes_at)}",
         kind=kind,
         to=to,
@@ -226,7 +232,7 @@ def queue_digests(now: datetime) -> int:
         rows = [email.payload for email in emails]
         to, cc = _officer(consultation)
         day = local.date().isoformat()
-        if _queue_once(
+        if queue_once(
             f"digest:{consultation.id}:{day}",
             kind="digest",
             to=to,
@@ -251,8 +257,109 @@ def queue_digests(now: datetime) -> int:
     return queued
 
 
+def _call_email(booking: Booking, event: str, for_officer: bool, now: datetime) -> dict:
+    """The queue_email arguments for one person's email about a call, with its invite."""
+    message = booking.response
+    consultation = message.consultation
+    zone = current_app.config["SITE_ZONE"]
+    phone = phones.display(message.phone, current_app.config["PHONE_REGION"])
+    manage_url = site_url("contact.call", slug=consultation.slug, token=message.token)
+    admin_url = site_url("admin.response", response_id=message.id)
+    officer_to, officer_cc = _officer(consultation)
+    respondent = address(message.name, message.email)
+    if for_officer:
+        summary = f"Call with {message.name}: {consultation.title}"
+        description = f"Call {message.name} on {phone}.\nAbout: {message.subject}\n{admin_url}"
+    else:
+        summary = f"Call with {consultation.officer_name}: {consultation.title}"
+        description = (
+            f"{consultation.officer_name} will call you on {phone}.\n"
+            f"To change or cancel the call: {manage_url}"
+        )
+    invite = invites.Invite(
+        uid=booking.uid,
+        sequence=booking.sequence,
+        starts_at=booking.starts_at,
+        ends_at=booking.ends_at,
+        summary=summary,
+        description=description,
+        location=f"Telephone call to {phone}",
+        organiser_name=consultation.officer_name,
+        organiser_email=consultation.officer_email,
+        attendee_name=message.name,
+        attendee_email=message.email,
+    )
+    method = invites.CANCEL if event == "cancelled" else invites.REQUEST
+    who = "officer" if for_officer else "respondent"
+    return {
+        "event_key": f"call-{event}:{booking.uid}:{booking.sequence}:{who}",
+        "kind": f"call_{event}",
+        "to": officer_to if for_officer else respondent,
+        "cc": officer_cc if for_officer else "",
+        "reply_to": respondent if for_officer else officer_to,
+        "template": "call",
+        "context": {
+            "event": event,
+            "for_officer": for_officer,
+            "booking": booking,
+            "message": message,
+            "consultation": consultation,
+            "when": call_time(booking.starts_at, booking.ends_at, zone),
+            "phone": phone,
+            "manage_url": manage_url,
+            "admin_url": admin_url,
+        },
+        "consultation": consultation,
+        "attachments": [invites.attachment(invite, method, zone, now)],
+        "now": now,
+    }
+
+
+def _reminder_keys(booking: Booking) -> list[str]:
+    return [
+        f"call-reminder:{booking.uid}:{sequence}:{who}"
+        for sequence in range(booking.sequence + 1)
+        for who in ("respondent", "officer")
+    ]
+
+
+def notify_call(booking: Booking, event: str, now: datetime) -> None:
+    """Queue the respondent's and the officer's email about a call that was just booked,
+    moved or cancelled, each with the calendar invite or cancellation.
+
+    Sent at once whatever the officer's alert setting: a call cannot wait for a digest.
+    A reminder queued for an earlier time of the call is withdrawn.
+    """
+    if event != "booked":
+        withdraw(_reminder_keys(booking))
+    for for_officer in (False, True):
+        queue_email(**_call_email(booking, event, for_officer, now))
+
+
+def queue_call_reminders(now: datetime) -> int:
+    """A reminder to both, with the invite again, in the 24 hours before each call."""
+    soon = select(Booking).where(
+        Booking.status == BOOKED,
+        Booking.starts_at > now,
+        Booking.starts_at <= now + calls.REMINDER_BEFORE,
+    )
+    queued = 0
+    for booking in db.session.scalars(soon).all():
+        if not calls.reminder_due(booking.starts_at, booking.updated_at, now):
+            continue
+        for for_officer in (False, True):
+            arguments = _call_email(booking, "reminder", for_officer, now)
+            queued += queue_once(**arguments)
+    return queued
+
+
 def queue_scheduled(now: datetime) -> int:
     """Everything the clock makes due: reminders, closing summaries, digests. Commits."""
-    queued = queue_reminders(now) + queue_closing_summaries(now) + queue_digests(now)
+    queued = (
+        queue_reminders(now)
+        + queue_closing_summaries(now)
+        + queue_digests(now)
+        + queue_call_reminders(now)
+    )
     db.session.commit()
     return queued

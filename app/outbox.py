@@ -33,13 +33,14 @@ LONGEST_RETRY = timedelta(hours=1)
 LEASE = timedelta(minutes=5)
 BATCH_SIZE = 50
 
-PENDING, SENDING, SENT, FAILED, HELD, DIGESTED = (
+PENDING, SENDING, SENT, FAILED, HELD, DIGESTED, WITHDRAWN = (
     "pending",
     "sending",
     "sent",
     "failed",
     "held",
     "digested",
+    "withdrawn",  # no longer true (a reminder of a cancelled call): never to be sent
 )
 
 
@@ -285,6 +286,16 @@ def deliver_due(now: datetime, worker: str | None = None) -> tuple[int, int]:
         except (OSError, smtplib.SMTPException):
             server.close()
     return sent, failed
+
+
+def withdraw(event_keys: list[str]) -> int:
+    """Make sure emails not sent yet never are, because what they say is no longer true."""
+    return db.session.execute(
+        update(OutboxEmail)
+        .where(OutboxEmail.event_key.in_(event_keys), OutboxEmail.status.in_([PENDING, HELD]))
+        .values(status=WITHDRAWN, lease_until=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def retry(email: OutboxEmail, now: datetime) -> None:

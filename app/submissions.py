@@ -9,6 +9,7 @@ once; evidence, sent in one go, is unique by the token its form carries.)
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,11 +29,22 @@ log = logging.getLogger(__name__)
 
 # Letters and digits nobody confuses when reading a reference aloud (no 0/O, 1/I/L, U/V).
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTWXYZ"
+TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 def new_token() -> str:
     """An unguessable token for a draft or a form, safe in URLs."""
     return secrets.token_urlsafe(24)
+
+
+def form_token(value: str | None) -> str:
+    """The token a form carried, or a new one if it was missing or malformed."""
+    return value if value and TOKEN_SHAPE.fullmatch(value) else new_token()
+
+
+def token_taken(token: str) -> bool:
+    """Whether any response (a survey draft, evidence, a message) already has this token."""
+    return db.session.scalar(select(Response.id).filter_by(token=token)) is not None
 
 
 def new_reference(prefix: str) -> str:

@@ -11,7 +11,7 @@ from flask import Flask, current_app, url_for
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from app import channels, clock, timefmt
+from app import channels, clock, phones, timefmt
 
 # Raw HTML in Markdown is escaped, and markdown-it refuses javascript: and data: links.
 _markdown = MarkdownIt("commonmark", {"html": False})
@@ -36,6 +36,33 @@ def local_time(moment: datetime) -> str:
 
 
 @lru_cache(maxsize=64)
+def day_name(moment: datetime) -> str:
+    """'Tuesday 24 November 2026' in the site's zone."""
+    return timefmt.day_name(moment.astimezone(current_app.config["SITE_ZONE"]))
+
+
+def clock_time(moment: datetime) -> str:
+    """'10:30am' in the site's zone."""
+    return timefmt.clock_time(moment.astimezone(current_app.config["SITE_ZONE"]))
+
+
+def call_time(starts_at: datetime, ends_at: datetime) -> str:
+    """'Tuesday 24 November 2026, 10:30am to 11am UK time'."""
+    return timefmt.call_time(starts_at, ends_at, current_app.config["SITE_ZONE"])
+
+
+def phone(e164: str) -> str:
+    """A stored telephone number as people write it."""
+    return phones.display(e164, current_app.config["PHONE_REGION"])
+
+
+def hours(count: float) -> str:
+    """'2 hours', '1 hour', '90 minutes'."""
+    if count != int(count):
+        return f"{round(count * 60)} minutes"
+    return f"{int(count)} {'hour' if count == 1 else 'hours'}"
+
+
 def _fingerprint(path: str, mtime: float) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
@@ -51,6 +78,11 @@ def init_app(app: Flask) -> None:
     """Register the filters and globals."""
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["local_time"] = local_time
+    app.jinja_env.filters["day_name"] = day_name
+    app.jinja_env.filters["clock_time"] = clock_time
+    app.jinja_env.filters["call_time"] = call_time
+    app.jinja_env.filters["phone"] = phone
+    app.jinja_env.filters["hours"] = hours
     app.jinja_env.globals["now"] = clock.now
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["form_errors"] = form_errors

@@ -32,6 +32,17 @@ def local_time(moment: datetime, zone: ZoneInfo) -> str:
     return f"{clock_time(local)} {zone_label(zone)} on {long_date(local)}"
 
 
+def day_name(moment: datetime) -> str:
+    """'Tuesday 24 November 2026'."""
+    return f"{moment:%A} {long_date(moment)}"
+
+
+def call_time(starts_at: datetime, ends_at: datetime, zone: ZoneInfo) -> str:
+    """'Tuesday 24 November 2026, 10:30am to 11am UK time'."""
+    start, end = starts_at.astimezone(zone), ends_at.astimezone(zone)
+    return f"{day_name(start)}, {clock_time(start)} to {clock_time(end)} {zone_label(zone)}"
+
+
 def to_local(moment: datetime, zone: ZoneInfo) -> datetime:
     """The wall-clock time in the site's zone, without a zone, as a form field shows it."""
     return moment.astimezone(zone).replace(tzinfo=None)
@@ -44,3 +55,8 @@ def from_local(naive: datetime, zone: ZoneInfo) -> datetime:
     in the spring hour that never happens, zoneinfo moves it forward.
     """
     return naive.replace(tzinfo=zone).astimezone(UTC)
+
+
+def exists_locally(naive: datetime, zone: ZoneInfo) -> bool:
+    """False for a wall-clock time skipped when the clocks go forward."""
+    return to_local(from_local(naive, zone), zone) == naive

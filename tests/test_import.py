@@ -751,7 +751,9 @@ def test_seed_demo_loads_one_open_one_forthcoming_one_closed(runner, client, clo
 
     assert result.exit_code == 0, result.output
     assert sorted(result.output.splitlines()) == sorted(
-        f"Loaded demo consultation '{slug}'" for slug in DEMOS
+        [f"Loaded demo consultation '{slug}'" for slug in DEMOS]
+        # Two weeks of weekdays from tomorrow (Tuesday 2 February), 12 half hours a day.
+        + ["Published 120 call times for 'local-services-local-providers'"]
     )
     items = {slug: consultation(slug) for slug in DEMOS}
     assert {slug: item.title for slug, item in items.items()} == DEMOS

@@ -199,8 +199,11 @@ def test_unknown_consultation_is_not_found(client):
 def test_channel_answers_410_once_the_deadline_has_passed(
     client, clock, make_consultation, channel
 ):
-    """After the deadline each channel says so, with no form to fill in."""
-    make_consultation(slug="past", title="Past consultation", closes_at=DEADLINE)
+    """After the deadline each channel says so, with no form to fill in (messages only
+    when set to close with the consultation: by default they stay open)."""
+    make_consultation(
+        slug="past", title="Past consultation", closes_at=DEADLINE, messages_after_close=False
+    )
     clock.set(DEADLINE + timedelta(seconds=1))
 
     response = client.get(f"/consultations/past/{channel}")
@@ -215,7 +218,9 @@ def test_channel_answers_410_once_the_deadline_has_passed(
 @pytest.mark.parametrize("channel", CHANNELS)
 def test_channel_answers_410_when_an_admin_closed_it(client, make_consultation, channel):
     """Closed by hand before the deadline: 'This consultation is closed', no form."""
-    make_consultation(slug="shut", title="Shut consultation", override="closed")
+    make_consultation(
+        slug="shut", title="Shut consultation", override="closed", messages_after_close=False
+    )
 
     response = client.get(f"/consultations/shut/{channel}")
 

@@ -316,7 +316,7 @@ def test_gone_has_a_friendly_page(client, clock, make_consultation):
     """410 for a closed consultation's form: says why, and links to read about it."""
     make_consultation(closes_at=clock.now - timedelta(minutes=5))
 
-    response = client.get(f"/consultations/{SLUG}/contact")
+    response = client.get(f"/consultations/{SLUG}/evidence")
 
     assert response.status_code == 410
     soup = page(response)

@@ -2,15 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from flask import current_app
-from wtforms import DateTimeLocalField, EmailField, PasswordField, RadioField
+from wtforms import (
+    DateField,
+    DateTimeLocalField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    RadioField,
+    SelectMultipleField,
+    TimeField,
+)
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, ValidationError
+from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
 
-from app import timefmt
-from app.forms import Form
+from app import calls, timefmt
+from app.forms import Form, choices, in_choices
 from app.lifecycle import Override
 
 OVERRIDE_LABELS = {
@@ -57,7 +66,7 @@ class LocalDateTimeField(DateTimeLocalField):
             return
         zone = current_app.config["SITE_ZONE"]
         self.instant = timefmt.from_local(self.data, zone)
-        if self.instant.astimezone(zone).replace(tzinfo=None) != self.data:
+        if not timefmt.exists_locally(self.data, zone):
             raise ValueError(
                 f"{self.data:%H:%M} on {timefmt.long_date(self.data)} does not exist in "
                 f"{timefmt.zone_label(zone)} because the clocks go forward. Enter another time"
@@ -94,4 +103,126 @@ class AlertModeForm(Form):
             ),
         ],
         validators=[InputRequired("Select how the policy officer hears about submissions")],
+    )
+
+
+class DayField(DateField):
+    """A date typed as 2027-03-01 (the browser's date picker sends that form)."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Enter a real date, like 2027-03-01") from error
+
+
+class ClockField(TimeField):
+    """A time of day typed as 14:30."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Enter a real time, like 14:30") from error
+
+
+class MinutesField(IntegerField):
+    """How long each call lasts, in whole minutes."""
+
+    def __init__(self, label: str, **kwargs) -> None:
+        limits = f"between {calls.SHORTEST_CALL} and {calls.LONGEST_CALL}"
+        super().__init__(
+            label,
+            default=30,
+            validators=[
+                InputRequired("Enter how long each call lasts, in minutes"),
+                NumberRange(
+                    calls.SHORTEST_CALL,
+                    calls.LONGEST_CALL,
+                    message=f"Enter a number of minutes {limits}",
+                ),
+            ],
+            **kwargs,
+        )
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Enter the length in minutes as a whole number, like 30") from error
+
+
+class SlotForm(Form):
+    """One time for a call."""
+
+    day = DayField("Date", validators=[InputRequired("Enter the date of the call")])
+    start = ClockField("Start time", validators=[InputRequired("Enter the start time")])
+    minutes = MinutesField("Length in minutes")
+
+    def validate_start(self, field: ClockField) -> None:
+        if self.day.data and field.data:
+            moment = datetime.combine(self.day.data, field.data)
+            zone = current_app.config["SITE_ZONE"]
+            if not timefmt.exists_locally(moment, zone):
+                raise ValidationError(
+                    f"{field.data:%H:%M} does not exist on that day because the clocks go"
+                    " forward. Enter another time"
+                )
+
+
+class SeriesForm(Form):
+    """Back-to-back calls on chosen weekdays, between two dates and two times of day."""
+
+    first_day = DayField("First date", validators=[InputRequired("Enter the first date")])
+    last_day = DayField("Last date", validators=[InputRequired("Enter the last date")])
+    weekdays = SelectMultipleField(
+        "Days of the week",
+        choices=choices([(str(number), name) for number, name in enumerate(calls.WEEKDAYS)]),
+        default=["0", "1", "2", "3", "4"],
+        validators=[DataRequired("Select at least one day of the week"), in_choices],
+        validate_choice=False,
+    )
+    day_start = ClockField("From", validators=[InputRequired("Enter the time of the first call")])
+    day_end = ClockField("Until", validators=[InputRequired("Enter the time the last call ends")])
+    minutes = MinutesField("Length of each call in minutes")
+
+    def validate_last_day(self, field: DayField) -> None:
+        first, last = self.first_day.data, field.data
+        if not (first and last):
+            return
+        if last < first:
+            raise ValidationError("The last date must be the same as or after the first date")
+        if last - first > timedelta(days=calls.LONGEST_SERIES - 1):
+            raise ValidationError(f"Publish up to {calls.LONGEST_SERIES} days at a time")
+
+    def validate_day_end(self, field: ClockField) -> None:
+        start, end = self.day_start.data, field.data
+        if not (start and end and isinstance(self.minutes.data, int)):
+            return
+        length = timedelta(minutes=self.minutes.data)
+        if datetime.combine(date.min, start) + length > datetime.combine(date.min, end):
+            raise ValidationError("The end time must leave room for at least one call")
+
+    @property
+    def weekday_numbers(self) -> list[int]:
+        return [int(value) for value in self.weekdays.data]
+
+
+YES_NO = [("yes", "Yes"), ("no", "No")]
+
+
+class ContactSettingsForm(Form):
+    """Whether "get in touch" stays available after the consultation closes."""
+
+    messages_after_close = RadioField(
+        "Can people send messages after the consultation closes?",
+        choices=choices(YES_NO),
+        validators=[DataRequired("Select yes or no"), in_choices],
+        validate_choice=False,
+    )
+    bookings_after_close = RadioField(
+        "Can people book calls after the consultation closes?",
+        choices=choices(YES_NO),
+        validators=[DataRequired("Select yes or no"), in_choices],
+        validate_choice=False,
     )

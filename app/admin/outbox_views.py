@@ -12,7 +12,14 @@ from app.extensions import db
 from app.models import OutboxEmail, record_audit
 
 PAGE_SIZE = 50
-STATUSES = [outbox.FAILED, outbox.PENDING, outbox.SENDING, outbox.HELD, outbox.SENT]
+STATUSES = [
+    outbox.FAILED,
+    outbox.PENDING,
+    outbox.SENDING,
+    outbox.HELD,
+    outbox.SENT,
+    outbox.WITHDRAWN,
+]
 
 
 @bp.get("/outbox")

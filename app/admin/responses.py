@@ -10,10 +10,11 @@ from sqlalchemy import func, select
 
 from app.admin import bp
 from app.consultations import get_by_slug_or_404
+from app.contact import services as contact
 from app.evidence import files
 from app.evidence import services as evidence
 from app.extensions import db
-from app.models import SUBMITTED, Attachment, Response, record_audit
+from app.models import SUBMITTED, Attachment, Booking, Response, record_audit
 from app.survey import services as survey
 
 PAGE_SIZE = 50
@@ -51,14 +52,20 @@ def response(response_id: int):
         questions = list(item.consultation.questions)
         answers = [(q.prompt, text) for q, text in survey.answer_rows(questions, item.answers)]
         details = survey.detail_rows(item)
+    elif item.channel == "contact":
+        answers, details = [], contact.detail_rows(item)
     else:
         answers, details = [], evidence.detail_rows(item)
+    bookings = db.session.scalars(
+        select(Booking).filter_by(response_id=item.id).order_by(Booking.id)
+    ).all()
     return render_template(
         "admin/response.html",
         item=item,
         consultation=item.consultation,
         answers=answers,
         details=details,
+        bookings=bookings,
         safe_name=files.safe_name,
     )
 

@@ -13,6 +13,7 @@ from app.extensions import csrf, limiter
 from app.models import Consultation
 from app.submissions import (
     admit,
+    form_token,
     keep_or_stamp,
     last_sent,
     looks_automated,
@@ -81,7 +82,7 @@ def submit(slug: str):
         form.token.data = new_token()
     else:
         loaded_at = read_stamp(form.loaded.data)
-        token = services.form_token(form.token.data)
+        token = form_token(form.token.data)
         already = services.find_by_token(consultation, token)  # sent already, on time
         late = already is None and admit(
             consultation, "evidence", now, loaded_at, lambda: _written(form)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -18,11 +17,10 @@ from app.extensions import db
 from app.forms import PUBLISH_CHOICES
 from app.models import SUBMITTED, Attachment, Consultation, Response
 from app.notifications import Submission, notify_submission, site_url
-from app.submissions import new_reference, new_token
+from app.submissions import new_reference, new_token, token_taken
 
 CHANNEL = "evidence"
 DEFAULT_MAX_LENGTH = EvidenceSpec.model_fields["max_length"].default
-TOKEN_SHAPE = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 def upload_folder() -> Path:
@@ -38,11 +36,6 @@ def settings(consultation: Consultation) -> dict[str, Any]:
         "max_length": given.get("max_length") or DEFAULT_MAX_LENGTH,
         "attachments": AttachmentRules.model_validate(given.get("attachments") or {}).model_dump(),
     }
-
-
-def form_token(value: str | None) -> str:
-    """The token the form carried, or a new one if it was missing or malformed."""
-    return value if value and TOKEN_SHAPE.fullmatch(value) else new_token()
 
 
 def find_by_token(consultation: Consultation, token: str) -> Response | None:
@@ -94,11 +87,6 @@ def submit(
         db.session.rollback()
         files.remove(folder, [name for _checked, name in stored])
         raise
-
-
-def token_taken(token: str) -> bool:
-    """Whether any response (a survey draft, other evidence) already has this token."""
-    return db.session.scalar(select(Response.id).filter_by(token=token)) is not None
 
 
 def _new_response(consultation, form, token, loaded_at, now, late, stored) -> Response:

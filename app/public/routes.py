@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import render_template
 from sqlalchemy import text
 
 from app import clock
-from app.consultations import get_by_slug_or_404, grouped_by_state, open_channel_or_abort
+from app.consultations import get_by_slug_or_404, grouped_by_state
 from app.extensions import db
 from app.lifecycle import time_left
 from app.public import bp
@@ -58,14 +58,3 @@ def healthz():
         db.session.rollback()
         return {"status": "unavailable", "database": "unreachable"}, 503
     return {"status": "ok", "database": "ok"}
-
-
-@bp.get("/consultations/<slug>/<any(contact):channel>")
-def channel(slug: str, channel: str):
-    """A way to take part: refused with the right page unless the consultation is open.
-
-    Each channel's own blueprint registers a more specific rule for its URL, which
-    Flask prefers to this one; until then an open consultation answers 404 here.
-    """
-    open_channel_or_abort(get_by_slug_or_404(slug), channel, clock.now())
-    abort(404)

@@ -44,7 +44,21 @@
     }
   }
 
+  // Choosing a call: with JavaScript, pick a day and htmx loads its free times; the
+  // list of every day's times, which is what works without JavaScript, is folded away.
+  function showDayPicker(root) {
+    var picker = root.querySelector("[data-day-picker]");
+    if (!picker) return;
+    picker.hidden = false;
+    var times = document.getElementById("call-times");
+    if (!times || !times.hasAttribute("data-all-days")) return;
+    times.querySelectorAll("fieldset").forEach(function (group) { group.hidden = true; });
+    var prompt = times.querySelector("[data-times-prompt]");
+    if (prompt) prompt.hidden = false;
+  }
+
   function enhance(root) {
+    showDayPicker(root);
     focusErrorSummary(root);
     root.querySelectorAll("textarea[data-maxlength]").forEach(countCharacters);
     root.querySelectorAll("form").forEach(revealFollowUps);

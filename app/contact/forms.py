@@ -1,0 +1,98 @@
+"""The message form, and the form for choosing the time of a call."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import current_app
+from wtforms import HiddenField, RadioField, StringField, TextAreaField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from app import phones
+from app.forms import EMAIL_FORMAT, Form, choices, in_choices, valid_email
+
+MESSAGE_LENGTH = 5000
+PHONE_FORMAT = "Enter a telephone number, like 020 7946 0000 or +44 808 157 0192"
+
+
+class MessageForm(Form):
+    """Who you are, what your message is about, the message, and whether you want a call."""
+
+    name = StringField(
+        "Full name",
+        validators=[
+            DataRequired("Enter your full name"),
+            Length(max=200, message="Name must be 200 characters or fewer"),
+        ],
+    )
+    email = StringField(
+        "Email address",
+        validators=[
+            DataRequired("Enter your email address"),
+            Length(max=254, message=EMAIL_FORMAT),
+            valid_email,
+        ],
+    )
+    phone = StringField("Telephone number (optional)")
+    organisation = StringField(
+        "Organisation (optional)",
+        validators=[
+            Optional(),
+            Length(max=200, message="Organisation name must be 200 characters or fewer"),
+        ],
+    )
+    subject = StringField(
+        "What is your message about?",
+        validators=[
+            DataRequired("Enter what your message is about"),
+            Length(max=150, message="What your message is about must be 150 characters or fewer"),
+        ],
+    )
+    message = TextAreaField(
+        "Your message",
+        validators=[
+            DataRequired("Enter your message"),
+            Length(
+                max=MESSAGE_LENGTH,
+                message=f"Your message must be {MESSAGE_LENGTH:,} characters or fewer",
+            ),
+        ],
+    )
+    wants_call = RadioField(
+        "Would you like to book a call?",
+        choices=choices([("yes", "Yes, I would like to book a call"), ("no", "No, thank you")]),
+        validators=[DataRequired("Select whether you would like to book a call"), in_choices],
+        validate_choice=False,
+    )
+    token = HiddenField()
+    loaded = HiddenField()
+    website = StringField("Leave this field empty")
+
+    def __init__(self, calls_offered: bool, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if not calls_offered:  # no free times: the question is not asked
+            del self.wants_call
+        self.phone_number = ""  # the number in E.164 form, once valid
+
+    @property
+    def wants_a_call(self) -> bool:
+        return "wants_call" in self and self.wants_call.data == "yes"
+
+    def validate_phone(self, field: StringField) -> None:
+        """Optional, unless a call is wanted; any number must be a real one."""
+        typed = (field.data or "").strip()
+        if not typed:
+            if self.wants_a_call:
+                raise ValidationError("Enter a telephone number, so that we can call you")
+            return
+        number = phones.parse(typed, current_app.config["PHONE_REGION"])
+        if number is None:
+            raise ValidationError(PHONE_FORMAT)
+        self.phone_number = number
+
+
+class CallForm(Form):
+    """One of the free times, chosen by its slot's id (checked against the database)."""
+
+    slot = StringField("Choose a time", validators=[DataRequired("Select a time for your call")])
+    loaded = HiddenField()
