@@ -51,7 +51,8 @@
     if (!picker) return;
     picker.hidden = false;
     var times = document.getElementById("call-times");
-    if (!times || !times.hasAttribute("data-all-days")) return;
+    // After an error the list stays open, so the error and the controls it names are seen.
+    if (!times || !times.hasAttribute("data-all-days") || times.querySelector(".field-error")) return;
     times.querySelectorAll("fieldset").forEach(function (group) { group.hidden = true; });
     var prompt = times.querySelector("[data-times-prompt]");
     if (prompt) prompt.hidden = false;
