@@ -99,19 +99,12 @@ def _message_or_404(slug: str, token: str) -> tuple[Consultation, Response]:
     return consultation, message
 
 
-def _chosen_day(form: CallForm, free: dict[date, list]) -> date | None:
-    """The day whose times to show first: the one asked for, or that of the chosen time."""
-    asked = request.values.get("day", "")
+def _chosen_day(value: str | None) -> date | None:
+    """The day a person chose with the day picker (only there with JavaScript), if any."""
     try:
-        day = date.fromisoformat(asked)
+        return date.fromisoformat(value or "")
     except ValueError:
-        day = None
-    if day is None and form.slot.data:
-        day = next(
-            (d for d, slots in free.items() if any(str(s.id) == form.slot.data for s in slots)),
-            None,
-        )
-    return day if day in free else None
+        return None
 
 
 def _picker(consultation: Consultation, message: Response, form: CallForm, booking=None):
@@ -125,7 +118,9 @@ def _picker(consultation: Consultation, message: Response, form: CallForm, booki
         message=message,
         form=form,
         free=free,
-        day=_chosen_day(form, free),
+        # A day comes only from the form: a browser without JavaScript, which cannot
+        # choose one, must always see every day's times.
+        day=_chosen_day(request.form.get("day")),
         booking=booking,
         previous=None if booking else services.last_booking(message),
         notice_hours=current_app.config["BOOKING_NOTICE_HOURS"],
@@ -177,11 +172,13 @@ def times(slug: str, token: str):
     """The free times of one day, for htmx to show when a day is chosen."""
     consultation, message = _message_or_404(slug, token)
     if not htmx:
-        return redirect(url_for(".call", slug=slug, token=token, day=request.args.get("day")))
+        return redirect(url_for(".call", slug=slug, token=token))
     form = CallForm(formdata=None)
     free = services.slots_by_day(services.free_slots(consultation, clock.now()))
     response = current_app.make_response(
-        render_template("contact/_times.html", form=form, free=free, day=_chosen_day(form, free))
+        render_template(
+            "contact/_times.html", form=form, free=free, day=_chosen_day(request.args.get("day"))
+        )
     )
     response.vary.add("HX-Request")
     return response
@@ -230,10 +227,12 @@ def change(slug: str, token: str):
     services.admit_to(consultation, consultation.bookings_after_close, now, loaded_at)
     if request.method == "POST" and form.validate():
         try:
-            services.move(booking, form.slot.data, now)
+            moved = services.move(booking, form.slot.data, now)
         except services.SlotUnavailable as problem:
             form.slot.errors.append(str(problem))
         else:
+            if not moved:  # changed meanwhile (a second tap, or cancelled): show it as it is
+                return redirect(url_for(".call", slug=slug, token=token), code=303)
             return redirect(url_for(".booked", slug=slug, token=token, moved=1), code=303)
     return _picker(consultation, message, form, booking=booking)
 

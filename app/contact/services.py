@@ -228,7 +228,7 @@ def slots_by_day(slots: list[Slot]) -> dict[date, list[Slot]]:
 def _bookable_slot(consultation: Consultation, slot_id: str, now: datetime) -> Slot:
     """The slot chosen, if it exists for this consultation and is far enough ahead."""
     slot = None
-    if slot_id.isdigit() and len(slot_id) < 12:
+    if slot_id.isascii() and slot_id.isdigit() and len(slot_id) < 12:
         slot = db.session.scalar(
             select(Slot).filter_by(id=int(slot_id), consultation_id=consultation.id)
         )
