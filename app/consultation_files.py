@@ -396,8 +396,10 @@ def save_consultation(
     consultation.officer_email = spec.officer.email
     consultation.officer_phone = spec.officer.phone
     consultation.evidence_settings = spec.evidence.model_dump() if spec.evidence else {}
-    consultation.messages_after_close = spec.contact.messages_after_close
-    consultation.bookings_after_close = spec.contact.bookings_after_close
+    # Like the open/closed setting, what an admin chose stays unless the file says otherwise.
+    if created or "contact" in spec.model_fields_set:
+        consultation.messages_after_close = spec.contact.messages_after_close
+        consultation.bookings_after_close = spec.contact.bookings_after_close
     consultation.questions.extend(_questions(spec))
     record_audit(
         actor, "import", consultation, "Created from file" if created else "Updated from file"

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vCalAddress
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
 
 from app.outbox import EmailAttachment
 
@@ -50,6 +50,32 @@ def _address(name: str, email: str, **params: str) -> vCalAddress:
     return person
 
 
+def _uk_rules() -> Timezone:
+    """Europe/London as yearly rules: summer time from 1am GMT on the last Sunday of March
+    to 1am GMT on the last Sunday of October, as it has been since 1996.
+
+    Outlook reads a zone's RRULE and ignores RDATE lists, which is what icalendar makes
+    from zoneinfo, so the UK's zone (the site's own) is written out by hand.
+    """
+    summer = TimezoneDaylight()
+    summer.add("tzname", "BST")
+    summer.add("dtstart", datetime(1996, 3, 31, 1, 0))
+    summer.add("rrule", {"freq": "yearly", "bymonth": 3, "byday": "-1su"})
+    summer.add("tzoffsetfrom", timedelta(0))
+    summer.add("tzoffsetto", timedelta(hours=1))
+    winter = TimezoneStandard()
+    winter.add("tzname", "GMT")
+    winter.add("dtstart", datetime(1996, 10, 27, 2, 0))
+    winter.add("rrule", {"freq": "yearly", "bymonth": 10, "byday": "-1su"})
+    winter.add("tzoffsetfrom", timedelta(hours=1))
+    winter.add("tzoffsetto", timedelta(0))
+    zone = Timezone()
+    zone.add("tzid", "Europe/London")
+    zone.add_component(summer)
+    zone.add_component(winter)
+    return zone
+
+
 def calendar(invite: Invite, method: str, zone: ZoneInfo, now: datetime) -> bytes:
     """The .ics file: the event in the site's time zone, with that zone's rules included."""
     event = Event.new(
@@ -77,9 +103,10 @@ def calendar(invite: Invite, method: str, zone: ZoneInfo, now: datetime) -> byte
     ical.add("prodid", PRODID)
     ical.add("version", "2.0")
     ical.add("method", method)
+    if zone.key == "Europe/London":
+        ical.add_component(_uk_rules())
     ical.add_component(event)
-    # The zone's rules for the year around the call, enough for any calendar app to
-    # place it without knowing Europe/London itself, and short enough for an email.
+    # Another zone's rules for the years around the call, from zoneinfo.
     year = invite.starts_at.astimezone(zone).year
     ical.add_missing_timezones(first_date=date(year - 1, 1, 1), last_date=date(year + 1, 12, 31))
     return ical.to_ical()

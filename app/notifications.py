@@ -257,24 +257,35 @@ def queue_digests(now: datetime) -> int:
     return queued
 
 
-def _call_email(booking: Booking, event: str, for_officer: bool, now: datetime) -> dict:
-    """The queue_email arguments for one person's email about a call, with its invite."""
+CALL_PEOPLE = ("respondent", "officer")
+
+
+def _call_key(booking: Booking, event: str, who: str, sequence: int | None = None) -> str:
+    sequence = booking.sequence if sequence is None else sequence
+    return f"call-{event}:{booking.uid}:{sequence}:{who}"
+
+
+def _call_email(booking: Booking, event: str, who: str, now: datetime) -> dict:
+    """The queue_email arguments for one person's email about a call, with its invite.
+
+    The invite holds what each needs and no more, since calendars are often shared: the
+    officer's has who to call and on what number; neither has the link to change the call.
+    """
     message = booking.response
     consultation = message.consultation
     zone = current_app.config["SITE_ZONE"]
     phone = phones.display(message.phone, current_app.config["PHONE_REGION"])
-    manage_url = site_url("contact.call", slug=consultation.slug, token=message.token)
-    admin_url = site_url("admin.response", response_id=message.id)
     officer_to, officer_cc = _officer(consultation)
     respondent = address(message.name, message.email)
+    for_officer = who == "officer"
     if for_officer:
         summary = f"Call with {message.name}: {consultation.title}"
-        description = f"Call {message.name} on {phone}.\nAbout: {message.subject}\n{admin_url}"
+        description = f"Call {message.name} on {phone}. Their message is {message.reference}."
     else:
         summary = f"Call with {consultation.officer_name}: {consultation.title}"
         description = (
-            f"{consultation.officer_name} will call you on {phone}.\n"
-            f"To change or cancel the call: {manage_url}"
+            f"{consultation.officer_name} will call you on {phone}."
+            " To change or cancel the call, use the link in our email."
         )
     invite = invites.Invite(
         uid=booking.uid,
@@ -290,9 +301,8 @@ def _call_email(booking: Booking, event: str, for_officer: bool, now: datetime) 
         attendee_email=message.email,
     )
     method = invites.CANCEL if event == "cancelled" else invites.REQUEST
-    who = "officer" if for_officer else "respondent"
     return {
-        "event_key": f"call-{event}:{booking.uid}:{booking.sequence}:{who}",
+        "event_key": _call_key(booking, event, who),
         "kind": f"call_{event}",
         "to": officer_to if for_officer else respondent,
         "cc": officer_cc if for_officer else "",
@@ -306,8 +316,8 @@ def _call_email(booking: Booking, event: str, for_officer: bool, now: datetime) 
             "consultation": consultation,
             "when": call_time(booking.starts_at, booking.ends_at, zone),
             "phone": phone,
-            "manage_url": manage_url,
-            "admin_url": admin_url,
+            "manage_url": site_url("contact.call", slug=consultation.slug, token=message.token),
+            "admin_url": site_url("admin.response", response_id=message.id),
         },
         "consultation": consultation,
         "attachments": [invites.attachment(invite, method, zone, now)],
@@ -315,11 +325,13 @@ def _call_email(booking: Booking, event: str, for_officer: bool, now: datetime) 
     }
 
 
-def _reminder_keys(booking: Booking) -> list[str]:
+def _superseded(booking: Booking) -> list[str]:
+    """The emails about the call's earlier states: its invites, moves and reminders."""
     return [
-        f"call-reminder:{booking.uid}:{sequence}:{who}"
-        for sequence in range(booking.sequence + 1)
-        for who in ("respondent", "officer")
+        _call_key(booking, event, who, sequence)
+        for sequence in range(booking.sequence)
+        for event in ("booked", "moved", "reminder")
+        for who in CALL_PEOPLE
     ]
 
 
@@ -328,28 +340,38 @@ def notify_call(booking: Booking, event: str, now: datetime) -> None:
     moved or cancelled, each with the calendar invite or cancellation.
 
     Sent at once whatever the officer's alert setting: a call cannot wait for a digest.
-    A reminder queued for an earlier time of the call is withdrawn.
+    Emails about the call's earlier states not sent yet are withdrawn: an invite for the
+    old time, or a reminder, arriving after the change would put it back in a calendar.
     """
-    if event != "booked":
-        withdraw(_reminder_keys(booking))
-    for for_officer in (False, True):
-        queue_email(**_call_email(booking, event, for_officer, now))
+    withdraw(_superseded(booking))
+    for who in CALL_PEOPLE:
+        queue_email(**_call_email(booking, event, who, now))
 
 
 def queue_call_reminders(now: datetime) -> int:
-    """A reminder to both, with the invite again, in the 24 hours before each call."""
-    soon = select(Booking).where(
-        Booking.status == BOOKED,
-        Booking.starts_at > now,
-        Booking.starts_at <= now + calls.REMINDER_BEFORE,
+    """A reminder to both, with the invite again, in the 24 hours before each call.
+
+    The bookings are locked while their reminders are queued (on PostgreSQL), so a call
+    cancelled or moved at that moment waits, then withdraws the reminder it supersedes.
+    """
+    soon = (
+        select(Booking)
+        .where(
+            Booking.status == BOOKED,
+            Booking.starts_at > now,
+            Booking.starts_at <= now + calls.REMINDER_BEFORE,
+        )
+        .with_for_update()
     )
     queued = 0
     for booking in db.session.scalars(soon).all():
         if not calls.reminder_due(booking.starts_at, booking.updated_at, now):
             continue
-        for for_officer in (False, True):
-            arguments = _call_email(booking, "reminder", for_officer, now)
-            queued += queue_once(**arguments)
+        for who in CALL_PEOPLE:
+            key = _call_key(booking, "reminder", who)
+            if db.session.scalar(select(exists().where(OutboxEmail.event_key == key))):
+                continue  # queued on an earlier round: build nothing
+            queued += queue_once(**_call_email(booking, "reminder", who, now))
     return queued
 
 

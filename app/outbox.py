@@ -289,10 +289,16 @@ def deliver_due(now: datetime, worker: str | None = None) -> tuple[int, int]:
 
 
 def withdraw(event_keys: list[str]) -> int:
-    """Make sure emails not sent yet never are, because what they say is no longer true."""
+    """Make sure emails not sent yet never are, because what they say is no longer true.
+
+    Failed ones too, so that nobody retries them from the admin area.
+    """
     return db.session.execute(
         update(OutboxEmail)
-        .where(OutboxEmail.event_key.in_(event_keys), OutboxEmail.status.in_([PENDING, HELD]))
+        .where(
+            OutboxEmail.event_key.in_(event_keys),
+            OutboxEmail.status.in_([PENDING, HELD, FAILED]),
+        )
         .values(status=WITHDRAWN, lease_until=None)
         .execution_options(synchronize_session=False)
     ).rowcount

@@ -8,9 +8,11 @@ LONGEST = 40  # characters anyone types for a number, spaces and brackets includ
 
 
 def parse(text: str, region: str) -> str | None:
-    """The number in E.164 form (+447700900982), or None if it is not a real number.
+    """The number in E.164 form (+442079460123), or None if it is not a real number.
 
-    A number without a +country code is read as `region`'s (GB: 07700 900982).
+    A number without a +country code is read as `region`'s (GB: 020 7946 0123). A number
+    with an extension is refused rather than stored without it: the call would reach
+    the switchboard.
     """
     if not text or len(text) > LONGEST:
         return None
@@ -18,7 +20,7 @@ def parse(text: str, region: str) -> str | None:
         number = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_valid_number(number):
+    if not phonenumbers.is_valid_number(number) or number.extension:
         return None
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 

@@ -35,7 +35,6 @@ def local_time(moment: datetime) -> str:
     return timefmt.local_time(moment, current_app.config["SITE_ZONE"])
 
 
-@lru_cache(maxsize=64)
 def day_name(moment: datetime) -> str:
     """'Tuesday 24 November 2026' in the site's zone."""
     return timefmt.day_name(moment.astimezone(current_app.config["SITE_ZONE"]))
@@ -63,6 +62,7 @@ def hours(count: float) -> str:
     return f"{int(count)} {'hour' if count == 1 else 'hours'}"
 
 
+@lru_cache(maxsize=64)
 def _fingerprint(path: str, mtime: float) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 

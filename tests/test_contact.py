@@ -432,12 +432,17 @@ def test_a_time_inside_the_notice_period_is_no_reason_to_ask_about_a_call(
     assert call_question(shown) == []
 
 
-def test_without_free_times_a_crafted_call_request_is_ignored(client, clock, consultation):
-    response = send(client, clock, phone="", wants_call="yes")
+def test_a_call_asked_for_as_the_last_time_went_is_kept_and_the_call_page_says_so(
+    client, clock, consultation
+):
+    """Someone who chose "yes" while a time was free keeps their request; their call page
+    then says that no time is free, instead of the request vanishing."""
+    refused = send(client, clock, phone="", wants_call="yes")
+    response = send(client, clock, wants_call="yes")
 
-    assert response.status_code == 303
-    assert where(response) == CONFIRMATION
-    assert the_message().wants_call is False
+    assert refused.status_code == 422  # a call still needs a number
+    assert the_message().wants_call is True
+    assert NO_TIMES in text_of(page(client.get(call_url(response))))
 
 
 def test_the_confirmation_gives_the_reference(client, clock, times):

@@ -31,19 +31,10 @@ def _page(consultation: Consultation, status: int = 200, **forms):
         settings=settings,
         one=forms.get("one") or SlotForm(formdata=None, prefix="one"),
         series=forms.get("series") or SeriesForm(formdata=None, prefix="series"),
-        action=ActionForm(),
         booked=[(slot, booking) for slot, booking in times if booking],
-        by_day=_by_day(times),
+        by_day=services.by_day(times, key=lambda row: row[0].starts_at),
         form=next(iter(forms.values()), None),  # the form in error, for the page title
     ), status
-
-
-def _by_day(times):
-    zone = current_app.config["SITE_ZONE"]
-    days: dict = {}
-    for slot, booking in times:
-        days.setdefault(slot.starts_at.astimezone(zone).date(), []).append((slot, booking))
-    return days
 
 
 def _offering_contact(slug: str) -> Consultation:
@@ -129,7 +120,7 @@ def contact_settings(slug: str):
     return redirect(url_for("admin.calls_page", slug=slug), code=303)
 
 
-@bp.post("/times/<int:slot_id>/remove")
+@bp.post("/times/<int(max=2147483647):slot_id>/remove")
 def remove_time(slot_id: int):
     """Remove a free time (a booked one must be cancelled first)."""
     slot = db.session.get(Slot, slot_id)
@@ -143,7 +134,7 @@ def remove_time(slot_id: int):
     return redirect(url_for("admin.calls_page", slug=slug), code=303)
 
 
-@bp.route("/calls/<int:booking_id>/cancel", methods=["GET", "POST"])
+@bp.route("/calls/<int(max=2147483647):booking_id>/cancel", methods=["GET", "POST"])
 def cancel_call(booking_id: int):
     """Ask to be sure, then cancel a booked call and tell the respondent."""
     booking = db.session.get(Booking, booking_id)
@@ -158,6 +149,8 @@ def cancel_call(booking_id: int):
     if form.validate_on_submit():
         if services.cancel_for_officer(booking, current_user.email, now):
             flash(f"Call cancelled. We have emailed {booking.response.name}.", "success")
+        else:
+            flash("That call had already been cancelled.", "warning")
         return redirect(url_for("admin.calls_page", slug=consultation.slug), code=303)
     return render_template(
         "admin/cancel_call.html", booking=booking, consultation=consultation, form=form

@@ -109,11 +109,15 @@ class AlertModeForm(Form):
 class DayField(DateField):
     """A date typed as 2027-03-01 (the browser's date picker sends that form)."""
 
+    EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+
     def process_formdata(self, valuelist: list[str]) -> None:
         try:
             super().process_formdata(valuelist)
         except ValueError as error:
             raise ValueError("Enter a real date, like 2027-03-01") from error
+        if self.data is not None and not self.EARLIEST <= self.data <= self.LATEST:
+            raise ValueError("Enter a date in this century, like 2027-03-01")
 
 
 class ClockField(TimeField):
@@ -193,13 +197,18 @@ class SeriesForm(Form):
         if last < first:
             raise ValidationError("The last date must be the same as or after the first date")
         if last - first > timedelta(days=calls.LONGEST_SERIES - 1):
-            raise ValidationError(f"Publish up to {calls.LONGEST_SERIES} days at a time")
+            raise ValidationError(
+                f"Publish up to {calls.LONGEST_SERIES} days at a time, counting both dates"
+            )
 
     def validate_day_end(self, field: ClockField) -> None:
-        start, end = self.day_start.data, field.data
-        if not (start and end and isinstance(self.minutes.data, int)):
+        start, end, minutes = self.day_start.data, field.data, self.minutes.data
+        # The length is checked after this field: only judge a length that is allowed.
+        if not (start and end and isinstance(minutes, int)):
             return
-        length = timedelta(minutes=self.minutes.data)
+        if not calls.SHORTEST_CALL <= minutes <= calls.LONGEST_CALL:
+            return
+        length = timedelta(minutes=minutes)
         if datetime.combine(date.min, start) + length > datetime.combine(date.min, end):
             raise ValidationError("The end time must leave room for at least one call")
 

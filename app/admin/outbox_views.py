@@ -44,7 +44,7 @@ def outbox_list():
     )
 
 
-@bp.post("/outbox/<int:email_id>/retry")
+@bp.post("/outbox/<int(max=2147483647):email_id>/retry")
 def outbox_retry(email_id: int):
     """Queue a failed email to be sent again now."""
     email = db.session.get(OutboxEmail, email_id)

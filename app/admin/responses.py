@@ -42,7 +42,7 @@ def responses(slug: str):
     )
 
 
-@bp.get("/responses/<int:response_id>")
+@bp.get("/responses/<int(max=2147483647):response_id>")
 def response(response_id: int):
     """One submitted response in full."""
     item = db.session.get(Response, response_id)
@@ -70,7 +70,7 @@ def response(response_id: int):
     )
 
 
-@bp.get("/attachments/<int:attachment_id>")
+@bp.get("/attachments/<int(max=2147483647):attachment_id>")
 def attachment(attachment_id: int):
     """A document sent with evidence, as a download under a safe version of its name."""
     item = db.session.get(Attachment, attachment_id)

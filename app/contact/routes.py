@@ -49,7 +49,13 @@ def message(slug: str):
     consultation = get_by_slug_or_404(slug)
     now = clock.now()
     after_close = consultation.messages_after_close
-    form = MessageForm(services.calls_offered(consultation, now))
+    # Asked when a time is free; kept for someone who said yes before the last one went,
+    # whose call page then says that no time is free.
+    asked_already = request.form.get("wants_call") == "yes"
+    form = MessageForm(
+        services.calls_offered(consultation, now)
+        or (asked_already and services.bookings_taken(consultation, now))
+    )
     if request.method == "GET":
         services.admit_to(consultation, after_close, now, None)
         form.token.data = new_token()
@@ -77,6 +83,7 @@ def message(slug: str):
         form=form,
         max_length=MESSAGE_LENGTH,
         closed=consultation.state(now).value == "closed",
+        bookings_taken=services.bookings_taken(consultation, now),
     ), (422 if form.errors else 200)
 
 
@@ -111,7 +118,7 @@ def _picker(consultation: Consultation, message: Response, form: CallForm, booki
     """The page for choosing a time: every free day and time, grouped by day."""
     now = clock.now()
     keep_or_stamp(form.loaded, now)
-    free = services.slots_by_day(services.free_slots(consultation, now))
+    free = services.by_day(services.free_slots(consultation, now))
     return render_template(
         "contact/call.html",
         consultation=consultation,
@@ -174,7 +181,7 @@ def times(slug: str, token: str):
     if not htmx:
         return redirect(url_for(".call", slug=slug, token=token))
     form = CallForm(formdata=None)
-    free = services.slots_by_day(services.free_slots(consultation, clock.now()))
+    free = services.by_day(services.free_slots(consultation, clock.now()))
     response = current_app.make_response(
         render_template(
             "contact/_times.html", form=form, free=free, day=_chosen_day(request.args.get("day"))

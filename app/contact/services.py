@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from flask import abort, current_app
@@ -34,6 +35,7 @@ from app.notifications import Submission, notify_call, notify_submission, site_u
 from app.submissions import admit, count_sent, new_reference, new_token, token_taken
 
 CHANNEL = "contact"
+T = TypeVar("T")
 
 
 class SlotUnavailable(Exception):
@@ -60,10 +62,6 @@ def counts(consultation: Consultation) -> dict[str, int]:
 
 
 # Who may do what, and when.
-
-
-def messages_taken(consultation: Consultation, now: datetime) -> bool:
-    return calls.available(consultation.state(now), consultation.messages_after_close)
 
 
 def bookings_taken(consultation: Consultation, now: datetime) -> bool:
@@ -195,33 +193,32 @@ def as_submission(message: Response) -> Submission:
 # Slots.
 
 
+def _free(consultation: Consultation, now: datetime):
+    held = exists().where(Booking.slot_id == Slot.id, Booking.status == BOOKED)
+    return select(Slot).where(
+        Slot.consultation_id == consultation.id, Slot.starts_at >= now + notice(), ~held
+    )
+
+
 def free_slots(consultation: Consultation, now: datetime) -> list[Slot]:
     """The times that can be booked now: far enough ahead and held by no booking."""
-    held = exists().where(Booking.slot_id == Slot.id, Booking.status == BOOKED)
-    return list(
-        db.session.scalars(
-            select(Slot)
-            .where(
-                Slot.consultation_id == consultation.id,
-                Slot.starts_at >= now + notice(),
-                ~held,
-            )
-            .order_by(Slot.starts_at)
-        )
-    )
+    return list(db.session.scalars(_free(consultation, now).order_by(Slot.starts_at)))
 
 
 def calls_offered(consultation: Consultation, now: datetime) -> bool:
     """Whether to ask if the respondent wants a call: bookings taken and a time free."""
-    return bookings_taken(consultation, now) and bool(free_slots(consultation, now))
+    if not bookings_taken(consultation, now):
+        return False
+    return db.session.scalar(_free(consultation, now).limit(1)) is not None
 
 
-def slots_by_day(slots: list[Slot]) -> dict[date, list[Slot]]:
-    """The slots grouped by their day in the site's time zone."""
+def by_day(items: list[T], key: Callable[[T], datetime] = lambda slot: slot.starts_at):
+    """Things that happen at a time (slots, by default), grouped by their day in the
+    site's time zone, in the order given."""
     zone = current_app.config["SITE_ZONE"]
-    days: dict[date, list[Slot]] = {}
-    for slot in slots:
-        days.setdefault(slot.starts_at.astimezone(zone).date(), []).append(slot)
+    days: dict[date, list[T]] = {}
+    for item in items:
+        days.setdefault(key(item).astimezone(zone).date(), []).append(item)
     return days
 
 
@@ -290,11 +287,12 @@ def book(message: Response, slot_id: str, now: datetime) -> Booking:
 def move(booking: Booking, slot_id: str, now: datetime) -> bool:
     """Move the call to another free time, keeping its calendar event; both are told.
 
-    False if the booking changed meanwhile (cancelled, or moved by a second send).
+    False if nothing moved: the time chosen is the call's own, or the booking changed
+    meanwhile (cancelled, or moved by a second send).
     """
     slot = _bookable_slot(booking.response.consultation, slot_id, now)
     if slot.id == booking.slot_id:
-        return True
+        return False
     try:
         moved = db.session.execute(
             update(Booking)
@@ -357,7 +355,13 @@ def publish(
     """Publish the wanted times that are ahead and clash with no other; say what was left.
 
     Times still running count as published, so a new time cannot overlap a call under way.
+    Publishing for one consultation is one at a time: the first statement takes the write
+    lock on its row (SQLite's database lock, PostgreSQL's row lock), so two officers, or a
+    double click, cannot publish overlapping times between the check and the insert.
     """
+    db.session.execute(
+        update(Consultation).where(Consultation.id == consultation.id).values(updated_at=now)
+    )
     published = db.session.execute(
         select(Slot.starts_at, Slot.ends_at).where(
             Slot.consultation_id == consultation.id, Slot.ends_at > now
@@ -378,15 +382,20 @@ def publish(
             f"Published {len(result.new)} call {'time' if len(result.new) == 1 else 'times'},"
             f" {timefmt.call_time(*first, zone)} to {timefmt.call_time(*last, zone)}",
         )
-        db.session.commit()
+    db.session.commit()
     return result
 
 
 def remove_slot(slot: Slot, actor: str, now: datetime) -> bool:
-    """Remove a published time nobody holds. False if it was booked meanwhile."""
+    """Remove a published time nobody holds. False if it was booked meanwhile.
+
+    The slot's row is locked first: on PostgreSQL that waits for a booking being made
+    for it to commit, and the DELETE, a new statement, then sees that booking.
+    """
     held = exists().where(Booking.slot_id == Slot.id, Booking.status == BOOKED)
     zone = current_app.config["SITE_ZONE"]
     consultation, when = slot.consultation, timefmt.call_time(slot.starts_at, slot.ends_at, zone)
+    db.session.execute(select(Slot.id).where(Slot.id == slot.id).with_for_update())
     removed = db.session.execute(
         delete(Slot).where(Slot.id == slot.id, ~held).execution_options(synchronize_session=False)
     ).rowcount

@@ -48,7 +48,7 @@
   // list of every day's times, which is what works without JavaScript, is folded away.
   function showDayPicker(root) {
     var picker = root.querySelector("[data-day-picker]");
-    if (!picker) return;
+    if (!picker || !window.htmx) return; // without htmx a day could not load its times
     picker.hidden = false;
     var times = document.getElementById("call-times");
     // After an error the list stays open, so the error and the controls it names are seen.
@@ -78,8 +78,21 @@
     if (event.target.form) revealFollowUps(event.target.form);
   });
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
+  // Say what a chosen day's times are, since the swapped-in list itself is not announced.
+  function announceTimes() {
+    var times = document.getElementById("call-times");
+    var status = document.getElementById("times-status");
+    if (!times || !status) return;
+    var count = times.querySelectorAll("input[name='slot']").length;
+    var legend = times.querySelector("legend");
+    status.textContent = count && legend
+      ? count + (count === 1 ? " time free. " : " times free. ") + legend.textContent
+      : times.textContent.trim();
+  }
+
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
+    if (target.id === "call-times") announceTimes();
     enhance(target);
     // A step of the survey, or a whole page (an error, the closed page) put in its place.
     if (target.id === "survey" || target === document.body) focusNewStep(target);

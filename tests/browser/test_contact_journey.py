@@ -346,12 +346,21 @@ def test_a_time_taken_meanwhile_is_refused_and_another_can_be_booked(
     assert_accessible(page)
 
 
+def deliver_now(clock) -> tuple[int, int]:
+    """One round of the outbox worker, seeing what the live server has committed."""
+    db.session.rollback()
+    return outbox.deliver_due(clock.now)
+
+
 def test_a_respondent_moves_the_call_then_cancels_it(
     app: Flask, page, javascript, clock, make_consultation, smtp_server, assert_accessible
 ):
     publish(make_consultation(), *STARTS)
     to_call_page(page, clock)
     book(page, javascript, clock, TUESDAY, "10am to 10:30am")
+    # The worker sends what is due every few seconds; an email about a state the call
+    # has already left when the worker comes round is withdrawn, so deliver as it would.
+    sent = [deliver_now(clock)]
 
     page.get_by_role("link", name="Change the time").click()
     expect(page).to_have_url(re.compile(r"/change$"))
@@ -367,6 +376,7 @@ def test_a_respondent_moves_the_call_then_cancels_it(
     expect(heading(page)).to_have_text("Call moved")
     expect(page.get_by_text(call_time(THURSDAY, "3pm to 3:30pm"), exact=True)).to_be_visible()
     assert_accessible(page)
+    sent.append(deliver_now(clock))
 
     page.get_by_role("link", name="Cancel the call").click()
     expect(page).to_have_url(re.compile(r"/cancel$"))
@@ -387,11 +397,12 @@ def test_a_respondent_moves_the_call_then_cancels_it(
         thursday = page.get_by_role("group", name=THURSDAY, exact=True)
         expect(thursday.get_by_label("3pm to 3:30pm", exact=True)).to_be_visible()
     assert_accessible(page)
+    sent.append(deliver_now(clock))
     book(page, javascript, clock, WEDNESDAY, "9:30am to 10am")
+    sent.append(deliver_now(clock))
 
-    # Each change reached both: booked, moved, cancelled, booked (after the alert and receipt).
-    db.session.rollback()
-    assert outbox.deliver_due(clock.now) == (10, 0)
+    # Each change reached both: booked (after the alert and receipt), moved, cancelled, booked.
+    assert sent == [(4, 0), (2, 0), (2, 0), (2, 0)]
     subjects = [m.message["Subject"] for m in smtp_server.to(RESPONDENT)]
     assert subjects[1:] == [
         f"Your call with {OFFICER_NAME} is booked: {call_time(TUESDAY, '10am to 10:30am')}",
@@ -417,6 +428,7 @@ def test_an_admin_publishes_times_in_bulk_and_cancels_a_booked_call(
     slots = publish(consultation, datetime(2027, 2, 5, 10, 0, tzinfo=UTC))
     booked = choose(client, call_url(send_message(client, clock)), slots[0])
     assert booked.status_code == 303, booked.get_data(as_text=True)[:500]
+    assert deliver_now(clock) == (4, 0)  # the alert, the receipt and both invites
 
     sign_in(page, assert_accessible)
     page.get_by_role("link", name=f"Calls for {TITLE}").click()
@@ -471,8 +483,7 @@ def test_an_admin_publishes_times_in_bulk_and_cancels_a_booked_call(
     assert_accessible(page)
 
     # The respondent is told, and so is the officer.
-    db.session.rollback()
-    assert outbox.deliver_due(clock.now) == (6, 0)
+    assert deliver_now(clock) == (2, 0)
     [*_, to_respondent] = smtp_server.to(RESPONDENT)
     assert to_respondent.message["Subject"] == f"Your call with {OFFICER_NAME} is cancelled"
     assert f"{OFFICER_NAME} has had to cancel your call" in to_respondent.text
