@@ -58,7 +58,8 @@ def series(
 ) -> list[Span]:
     """Back-to-back calls of `minutes` from day_start to day_end on the chosen weekdays
     (Monday is 0), as UTC instants. The wall-clock times are the officer's, so 10am stays
-    10am across a change of the clocks; a time the clocks skip is left out."""
+    10am across a change of the clocks; a start the clocks skip is left out, and each call
+    lasts its length even across the hour the clocks repeat."""
     chosen = set(weekdays)
     length = timedelta(minutes=minutes)
     spans: list[Span] = []
@@ -67,10 +68,10 @@ def series(
         if day.weekday() in chosen:
             start, close = datetime.combine(day, day_start), datetime.combine(day, day_end)
             while start + length <= close:
-                end = start + length
-                if exists_locally(start, zone) and exists_locally(end, zone):
-                    spans.append((from_local(start, zone), from_local(end, zone)))
-                start = end
+                if exists_locally(start, zone):
+                    instant = from_local(start, zone)
+                    spans.append((instant, instant + length))
+                start += length
         day += timedelta(days=1)
     return spans
 

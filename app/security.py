@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hmac
 
-from flask import Flask, Response, request
+from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSessionInterface
 
 from app.extensions import db, login_manager
@@ -29,6 +29,24 @@ class SessionInterface(SecureCookieSessionInterface):
 
     def get_cookie_secure(self, app: Flask) -> bool:
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
+
+
+class SiteRequest(Request):
+    """A request whose form data has names only.
+
+    Werkzeug files a multipart part sent without a name under the key None, and code
+    that reads the keys (Flask-WTF's CSRF check among it) expects strings; such a part
+    carries nothing a form asked for, so it is dropped.
+    """
+
+    def _load_form_data(self) -> None:
+        super()._load_form_data()
+        for name in ("form", "files"):
+            data = self.__dict__.get(name)
+            if data is not None and None in data:
+                self.__dict__[name] = type(data)(
+                    (key, value) for key, value in data.items(multi=True) if key is not None
+                )
 
 
 def add_security_headers(response: Response) -> Response:
@@ -63,6 +81,7 @@ def load_user(session_id: str) -> AdminUser | None:
 def init_app(app: Flask) -> None:
     """Attach the header hook, the session rules and the login view."""
     app.session_interface = SessionInterface()
+    app.request_class = SiteRequest
     app.after_request(add_security_headers)
     login_manager.login_view = "admin.login"
     login_manager.login_message = "Sign in to use the admin area."
