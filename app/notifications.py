@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_request_context, url_for
-from sqlalchemy import exists, select
+from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app import calls, channels, invites, phones
@@ -351,27 +351,35 @@ def notify_call(booking: Booking, event: str, now: datetime) -> None:
 def queue_call_reminders(now: datetime) -> int:
     """A reminder to both, with the invite again, in the 24 hours before each call.
 
-    The bookings are locked while their reminders are queued (on PostgreSQL), so a call
-    cancelled or moved at that moment waits, then withdraws the reminder it supersedes.
+    A reminder not sent by the time its call starts (the mail server was down) is
+    withdrawn rather than sent late.
     """
     soon = (
-        select(Booking)
-        .where(
-            Booking.status == BOOKED,
-            Booking.starts_at > now,
-            Booking.starts_at <= now + calls.REMINDER_BEFORE,
-        )
-        .with_for_update()
+        Booking.status == BOOKED,
+        Booking.starts_at > now,
+        Booking.starts_at <= now + calls.REMINDER_BEFORE,
+    )
+    if not db.session.scalar(select(exists().where(*soon))):
+        return 0
+    # Lock the calls before reading them: the write lock on SQLite, their rows on
+    # PostgreSQL. A call cancelled or moved meanwhile then waits for this commit and
+    # withdraws the reminder it supersedes, instead of slipping in before it is queued.
+    db.session.execute(
+        update(Booking)
+        .where(*soon)
+        .values(sequence=Booking.sequence)
+        .execution_options(synchronize_session=False)
     )
     queued = 0
-    for booking in db.session.scalars(soon).all():
+    for booking in db.session.scalars(select(Booking).where(*soon)).all():
         if not calls.reminder_due(booking.starts_at, booking.updated_at, now):
             continue
         for who in CALL_PEOPLE:
             key = _call_key(booking, "reminder", who)
             if db.session.scalar(select(exists().where(OutboxEmail.event_key == key))):
                 continue  # queued on an earlier round: build nothing
-            queued += queue_once(**_call_email(booking, "reminder", who, now))
+            email = _call_email(booking, "reminder", who, now)
+            queued += queue_once(**email, send_before=booking.starts_at)
     return queued
 
 

@@ -101,12 +101,14 @@ def queue_email(
     attachments: list[EmailAttachment] | None = None,
     payload: dict | None = None,
     held: bool = False,
+    send_before: datetime | None = None,
     now: datetime,
 ) -> OutboxEmail:
     """Render templates/email/<template>.{txt,html} and add the email to the current transaction.
 
     The caller commits it together with the event. The subject is the template's
-    `subject` block. `held` keeps it back for the daily digest instead of sending it.
+    `subject` block. `held` keeps it back for the daily digest instead of sending it;
+    `send_before` makes it worthless after that moment, so a late one is never sent.
     """
     email = OutboxEmail(
         event_key=event_key,
@@ -130,6 +132,7 @@ def queue_email(
         message_id=_message_id(),
         status=HELD if held else PENDING,
         next_attempt_at=now,
+        send_before=send_before,
         created_at=now,
     )
     db.session.add(email)
@@ -259,6 +262,7 @@ def _send_one(server: smtplib.SMTP, email: OutboxEmail, now: datetime) -> bool:
 def deliver_due(now: datetime, worker: str | None = None) -> tuple[int, int]:
     """Send every due email once. Returns (sent, failed attempts)."""
     worker = worker or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+    _withdraw_expired(now)
     emails = claim_due(now, worker)
     if not emails:
         return 0, 0
@@ -286,6 +290,20 @@ def deliver_due(now: datetime, worker: str | None = None) -> tuple[int, int]:
         except (OSError, smtplib.SMTPException):
             server.close()
     return sent, failed
+
+
+def _withdraw_expired(now: datetime) -> None:
+    """Withdraw the emails whose moment has passed unsent (the mail server was down)."""
+    db.session.execute(
+        update(OutboxEmail)
+        .where(
+            OutboxEmail.send_before <= now,
+            OutboxEmail.status.in_([PENDING, FAILED]),
+        )
+        .values(status=WITHDRAWN, lease_until=None)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def withdraw(event_keys: list[str]) -> int:

@@ -54,6 +54,9 @@ def upgrade():
         batch_op.add_column(sa.Column('messages_after_close', sa.Boolean(), server_default=sa.text("true"), nullable=False))
         batch_op.add_column(sa.Column('bookings_after_close', sa.Boolean(), server_default=sa.text("false"), nullable=False))
 
+    with op.batch_alter_table('outbox_email', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('send_before', sa.DateTime(), nullable=True))
+
     with op.batch_alter_table('response', schema=None) as batch_op:
         batch_op.add_column(sa.Column('phone', sa.String(length=40), server_default='', nullable=False))
         batch_op.add_column(sa.Column('subject', sa.String(length=200), server_default='', nullable=False))
@@ -63,6 +66,9 @@ def upgrade():
 
 
 def downgrade():
+    with op.batch_alter_table('outbox_email', schema=None) as batch_op:
+        batch_op.drop_column('send_before')
+
     with op.batch_alter_table('response', schema=None) as batch_op:
         batch_op.drop_column('wants_call')
         batch_op.drop_column('message')
