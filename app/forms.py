@@ -7,9 +7,9 @@ import re
 from email_validator import EmailNotValidError, validate_email
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
-from wtforms import BooleanField, Field, RadioField
+from wtforms import BooleanField, Field, RadioField, StringField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, StopValidation, ValidationError
+from wtforms.validators import DataRequired, Length, StopValidation, ValidationError
 
 # Characters HTML does not allow in a document: control characters other than tab, line
 # feed, form feed and carriage return, and the Unicode noncharacters. Nobody types them;
@@ -74,6 +74,29 @@ def valid_email(form: Form, field: Field) -> None:
         field.data = validate_email(field.data.strip(), check_deliverability=False).normalized
     except EmailNotValidError:
         raise ValidationError(EMAIL_FORMAT) from None
+
+
+def name_field() -> StringField:
+    """A person's full name, required."""
+    return StringField(
+        "Full name",
+        validators=[
+            DataRequired("Enter your full name"),
+            Length(max=200, message="Name must be 200 characters or fewer"),
+        ],
+    )
+
+
+def email_field() -> StringField:
+    """An email address, required, stored in its normal form."""
+    return StringField(
+        "Email address",
+        validators=[
+            DataRequired("Enter your email address"),
+            Length(max=254, message=EMAIL_FORMAT),
+            valid_email,
+        ],
+    )
 
 
 def publish_field() -> RadioField:

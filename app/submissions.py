@@ -1,9 +1,9 @@
 """What every way of responding shares: the deadline's grace rule, the secret tokens
 that tie a second send to the first, references, and the guards against bots.
 
-Survey and evidence both call these, so the rules are written once. (Each keeps its
-own way of spotting a second send: a survey's draft row changes from draft to sent
-once; evidence, sent in one go, is unique by the token its form carries.)
+Survey, evidence and messages all call these, so the rules are written once. (A
+survey spots a second send by its draft row changing from draft to sent once; evidence
+and messages, sent in one go, are unique by the token their form carries: store_once.)
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 from flask import abort, current_app, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from app.consultations import open_channel_or_abort
 from app.extensions import db
@@ -45,6 +46,36 @@ def form_token(value: str | None) -> str:
 def token_taken(token: str) -> bool:
     """Whether any response (a survey draft, evidence, a message) already has this token."""
     return db.session.scalar(select(Response.id).filter_by(token=token)) is not None
+
+
+def store_once(
+    build: Callable[[str], Response],
+    token: str,
+    find: Callable[[str], Response | None],
+    notify: Callable[[Response], None],
+) -> tuple[Response, bool]:
+    """Store the response `build(token)` makes and queue its emails, in one commit.
+
+    Returns it and True; or, when the same form was sent twice at once and the other
+    send won, that one and False. A token taken elsewhere gets the form a new one, and
+    a clash of references (`build` draws one each time) is drawn again.
+    """
+    for _attempt in range(5):
+        response = build(token)
+        try:
+            db.session.add(response)
+            db.session.flush()
+            notify(response)
+            db.session.commit()
+            return response, True
+        except IntegrityError:
+            db.session.rollback()
+            existing = find(token)
+            if existing is not None:
+                return existing, False
+            if token_taken(token):
+                token = new_token()
+    raise RuntimeError("could not store the response under a free reference")
 
 
 def new_reference(prefix: str) -> str:

@@ -9,7 +9,7 @@ from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
 from app import phones
-from app.forms import EMAIL_FORMAT, Form, choices, in_choices, valid_email
+from app.forms import Form, choices, email_field, in_choices, name_field
 
 MESSAGE_LENGTH = 5000
 PHONE_FORMAT = "Enter a telephone number, like 020 7946 0000 or +44 808 157 0192"
@@ -18,21 +18,8 @@ PHONE_FORMAT = "Enter a telephone number, like 020 7946 0000 or +44 808 157 0192
 class MessageForm(Form):
     """Who you are, what your message is about, the message, and whether you want a call."""
 
-    name = StringField(
-        "Full name",
-        validators=[
-            DataRequired("Enter your full name"),
-            Length(max=200, message="Name must be 200 characters or fewer"),
-        ],
-    )
-    email = StringField(
-        "Email address",
-        validators=[
-            DataRequired("Enter your email address"),
-            Length(max=254, message=EMAIL_FORMAT),
-            valid_email,
-        ],
-    )
+    name = name_field()
+    email = email_field()
     phone = StringField("Telephone number (optional)")
     organisation = StringField(
         "Organisation (optional)",

@@ -32,7 +32,7 @@ from app.models import (
     record_audit,
 )
 from app.notifications import Submission, notify_call, notify_submission, site_url
-from app.submissions import admit, count_sent, new_reference, new_token, token_taken
+from app.submissions import admit, count_sent, new_reference, store_once
 
 CHANNEL = "contact"
 T = TypeVar("T")
@@ -107,10 +107,11 @@ def send_message(
 ) -> Response:
     """Store the message and queue the officer's alert and the receipt, in one commit.
 
-    A second send of the same form returns the first; a clash of references draws again.
+    A second send of the same form returns the first.
     """
-    for _attempt in range(5):
-        message = Response(
+
+    def build(token: str) -> Response:
+        return Response(
             consultation=consultation,
             channel=CHANNEL,
             status=SUBMITTED,
@@ -131,20 +132,14 @@ def send_message(
             updated_at=now,
             submitted_at=now,
         )
-        try:
-            db.session.add(message)
-            db.session.flush()
-            notify_submission(as_submission(message), now)
-            db.session.commit()
-            return message
-        except IntegrityError:
-            db.session.rollback()
-            existing = find_message(consultation, token)
-            if existing is not None:  # the same form sent twice at once: the other won
-                return existing
-            if token_taken(token):
-                token = new_token()
-    raise RuntimeError("could not store the message under a free reference")
+
+    message, _stored = store_once(
+        build,
+        token,
+        lambda token: find_message(consultation, token),
+        lambda message: notify_submission(as_submission(message), now),
+    )
+    return message
 
 
 def detail_rows(message: Response) -> list[tuple[str, str]]:

@@ -10,14 +10,14 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from app.evidence.files import CheckedFile, detect_type, problem_with, too_large
 from app.forms import (
-    EMAIL_FORMAT,
     Form,
     choices,
     clean_text,
     consent_field,
+    email_field,
     in_choices,
+    name_field,
     publish_field,
-    valid_email,
 )
 
 MB = 1024 * 1024
@@ -26,21 +26,8 @@ MB = 1024 * 1024
 class EvidenceForm(Form):
     """Who you are, which themes, your evidence and documents, publication and consent."""
 
-    name = StringField(
-        "Full name",
-        validators=[
-            DataRequired("Enter your full name"),
-            Length(max=200, message="Name must be 200 characters or fewer"),
-        ],
-    )
-    email = StringField(
-        "Email address",
-        validators=[
-            DataRequired("Enter your email address"),
-            Length(max=254, message=EMAIL_FORMAT),
-            valid_email,
-        ],
-    )
+    name = name_field()
+    email = email_field()
     respondent_type = RadioField(
         "Which best describes you?",
         validators=[DataRequired("Select which best describes you"), in_choices],

@@ -8,7 +8,6 @@ from typing import Any
 
 from flask import current_app
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from app.consultation_files import DEFAULT_RESPONDENT_TYPES, AttachmentRules, EvidenceSpec
 from app.evidence import files
@@ -17,7 +16,7 @@ from app.extensions import db
 from app.forms import PUBLISH_CHOICES
 from app.models import SUBMITTED, Attachment, Consultation, Response
 from app.notifications import Submission, notify_submission, site_url
-from app.submissions import new_reference, new_token, token_taken
+from app.submissions import new_reference, store_once
 
 CHANNEL = "evidence"
 DEFAULT_MAX_LENGTH = EvidenceSpec.model_fields["max_length"].default
@@ -65,28 +64,19 @@ def submit(
     try:
         for checked in form.checked_files:
             stored.append((checked, files.store(folder, checked)))
-        for _attempt in range(5):
-            response = _new_response(consultation, form, token, loaded_at, now, late, stored)
-            try:
-                db.session.add(response)
-                db.session.flush()
-                notify_submission(as_submission(response), now)
-                db.session.commit()
-                return response
-            except IntegrityError:
-                db.session.rollback()
-                existing = find_by_token(consultation, token)
-                if existing is not None:  # the same form sent twice at once: the other won
-                    files.remove(folder, [name for _checked, name in stored])
-                    return existing
-                if token_taken(token):  # a token from elsewhere: this form gets its own
-                    token = new_token()
-                # otherwise the reference was taken: draw another
-        raise RuntimeError("could not store the evidence under a free reference")
+        response, new = store_once(
+            lambda token: _new_response(consultation, form, token, loaded_at, now, late, stored),
+            token,
+            lambda token: find_by_token(consultation, token),
+            lambda response: notify_submission(as_submission(response), now),
+        )
     except BaseException:
         db.session.rollback()
         files.remove(folder, [name for _checked, name in stored])
         raise
+    if not new:  # the same form sent twice at once: the other send's files were kept
+        files.remove(folder, [name for _checked, name in stored])
+    return response
 
 
 def _new_response(consultation, form, token, loaded_at, now, late, stored) -> Response:

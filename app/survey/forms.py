@@ -22,6 +22,7 @@ from app.forms import (
     Form,
     choices,
     consent_field,
+    email_field,
     in_choices,
     publish_field,
     valid_email,
@@ -349,13 +350,6 @@ class SubmitForm(Form):
 class SaveForm(Form):
     """Email a link to carry on with the survey later."""
 
-    email = StringField(
-        "Email address",
-        validators=[
-            DataRequired("Enter your email address"),
-            Length(max=254, message=EMAIL_FORMAT),
-            valid_email,
-        ],
-    )
+    email = email_field()
     website = StringField("Leave this field empty")
     loaded = HiddenField()
