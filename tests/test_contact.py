@@ -35,7 +35,7 @@ from tests.contact_helpers import (
     publish,
     send_message,
 )
-from tests.pages import h1_text, page, text_of
+from tests.pages import error_messages, h1_text, page, summary_links, text_of
 
 CONFIRMATION = f"{MESSAGE_URL}/confirmation"
 OFFICER = "officer@example.org"
@@ -120,22 +120,6 @@ def the_booking() -> Booking:
 def outbox() -> list[OutboxEmail]:
     db.session.rollback()
     return list(db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
-
-
-def error_messages(response) -> list[str]:
-    summary = page(response).find(class_="error-summary")
-    return [text_of(a) for a in summary.find_all("a")] if summary else []
-
-
-def summary_links(response) -> dict[str, str]:
-    """The error summary as message -> the id its link points at, which must be on the page."""
-    soup = page(response)
-    summary = soup.find(class_="error-summary")
-    assert summary is not None, "no error summary"
-    links = {text_of(a): a["href"].removeprefix("#") for a in summary.find_all("a")}
-    for target in links.values():
-        assert soup.find(id=target) is not None, f"the summary links to #{target}, not on the page"
-    return links
 
 
 def field_error(response, field_id: str) -> str:

@@ -27,7 +27,6 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -38,7 +37,15 @@ from app.models import SUBMITTED, Attachment, AuditEvent, Consultation, OutboxEm
 from tests import sample_files as sf
 from tests.conftest import CheckedClient
 from tests.html_checks import check_page
-from tests.pages import h1_text, page, text_of
+from tests.pages import (
+    error_messages,
+    h1_text,
+    hidden_fields,
+    page,
+    stamped_form,
+    summary_links,
+    text_of,
+)
 from tests.sample_files import Upload
 
 SLUG = "test-consultation"  # make_survey's consultation
@@ -87,21 +94,6 @@ def where(response) -> str:
     return urlsplit(response.headers["Location"]).path
 
 
-def evidence_form(soup: BeautifulSoup):
-    stamp = soup.find("input", attrs={"name": "loaded"})
-    assert stamp is not None, "no evidence form on the page"
-    return stamp.find_parent("form")
-
-
-def hidden_fields(response) -> dict[str, str]:
-    """The form's hidden fields: csrf_token, token and loaded."""
-    form = evidence_form(page(response))
-    return {
-        field["name"]: field.get("value", "")
-        for field in form.find_all("input", attrs={"type": "hidden"})
-    }
-
-
 def open_form(client, url: str = URL):
     shown = client.get(url)
     assert shown.status_code == 200, (url, shown.status_code)
@@ -140,23 +132,6 @@ def sent_ok(response) -> None:
     assert where(response) == CONFIRMATION
 
 
-def error_messages(response) -> list[str]:
-    summary = page(response).find(class_="error-summary")
-    return [text_of(a) for a in summary.find_all("a")] if summary else []
-
-
-def summary_links(response) -> dict[str, str]:
-    """The error summary: message -> the id its link points at."""
-    soup = page(response)
-    summary = soup.find(class_="error-summary")
-    assert summary is not None, "no error summary"
-    assert text_of(summary.find("h2")) == "There is a problem"
-    links = {text_of(a): a["href"].removeprefix("#") for a in summary.find_all("a")}
-    for target in links.values():
-        assert soup.find(id=target) is not None, f"the summary links to #{target}, not on the page"
-    return links
-
-
 def field_errors(response, field_id: str) -> list[str]:
     """The messages shown by a field, without their visually hidden "Error:"."""
     box = page(response).find(id=f"{field_id}-error")
@@ -179,13 +154,13 @@ def assert_refused_with(response, field_id: str, message: str) -> None:
 
 
 def value_of(response, name: str) -> str:
-    field = evidence_form(page(response)).find(attrs={"name": name})
+    field = stamped_form(page(response)).find(attrs={"name": name})
     assert field is not None, f"no field {name}"
     return field.get_text() if field.name == "textarea" else field.get("value", "")
 
 
 def checked(response, name: str) -> list[str]:
-    form = evidence_form(page(response))
+    form = stamped_form(page(response))
     return [box["value"] for box in form.find_all("input", attrs={"name": name, "checked": True})]
 
 
@@ -288,7 +263,7 @@ def with_rules(make_survey, **attachments) -> Consultation:
 def test_the_form_asks_who_they_are_their_themes_evidence_documents_and_consent(client, evidence):
     shown = open_form(client)
     soup = page(shown)
-    form = evidence_form(soup)
+    form = stamped_form(soup)
 
     assert h1_text(shown) == "Send written evidence"
     assert form["method"] == "post"

@@ -34,6 +34,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import SUBMITTED, Attachment, OutboxEmail, Response
 from tests import sample_files as sf
+from tests.pages import hidden_fields
 from tests.sample_files import Upload
 from tests.test_evidence import (
     RESPONDENT_TYPES,
@@ -42,7 +43,6 @@ from tests.test_evidence import (
     VALID,
     UncheckedClient,
     files_on_disk,
-    hidden_fields,
     new_browser,
     upload_folder,
 )

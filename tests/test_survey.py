@@ -15,7 +15,6 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from bs4 import BeautifulSoup
 from flask import Flask
 from sqlalchemy import select
 
@@ -24,7 +23,15 @@ from app.models import DRAFT, SUBMITTED, OutboxEmail, Response
 from app.survey import services
 from tests.conftest import CheckedClient
 from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
-from tests.pages import h1_text, page, text_of
+from tests.pages import (
+    error_messages,
+    h1_text,
+    hidden_fields,
+    page,
+    stamped_form,
+    summary_links,
+    text_of,
+)
 
 SLUG = "test-consultation"  # make_survey's consultation
 TITLE = "Community services review"
@@ -94,28 +101,12 @@ def where(response) -> str:
     return target.path + (f"?{target.query}" if target.query else "")
 
 
-def survey_form(soup: BeautifulSoup):
-    """The step's form: the one carrying a `loaded` stamp."""
-    stamp = soup.find("input", attrs={"name": "loaded"})
-    assert stamp is not None, "no survey form on the page"
-    return stamp.find_parent("form")
-
-
-def hidden_fields(response) -> dict[str, str]:
-    """The hidden fields of the step's form: csrf_token, loaded, and token on /check."""
-    form = survey_form(page(response))
-    return {
-        field["name"]: field.get("value", "")
-        for field in form.find_all("input", attrs={"type": "hidden"})
-    }
-
-
 def send_form(client, shown, data: dict, **kwargs):
     """Send the form on the page `shown` with `data`, as a browser would.
 
     The form's hidden fields go too; a value of None in `data` leaves that field out.
     """
-    form = survey_form(page(shown))
+    form = stamped_form(page(shown))
     fields = {**hidden_fields(shown), **data}
     fields = {name: value for name, value in fields.items() if value is not None}
     return client.post(form["action"], data=fields, **kwargs)
@@ -158,20 +149,6 @@ def send(client, clock, seconds: float = 5, **kwargs):
     shown = open_step(client, CHECK)
     clock.advance(seconds=seconds)
     return send_form(client, shown, {}, **kwargs)
-
-
-def error_messages(response) -> list[str]:
-    """The error summary's messages, to explain a failed assertion."""
-    summary = page(response).find(class_="error-summary")
-    return [text_of(a) for a in summary.find_all("a")] if summary else []
-
-
-def summary_links(response) -> dict[str, str]:
-    """The error summary: message -> the id its link points at."""
-    summary = page(response).find(class_="error-summary")
-    assert summary is not None, "no error summary"
-    assert text_of(summary.find("h2")) == "There is a problem"
-    return {text_of(a): a["href"].removeprefix("#") for a in summary.find_all("a")}
 
 
 def field_error(response, field_id: str) -> str:

@@ -114,8 +114,11 @@ def _chosen_day(value: str | None) -> date | None:
         return None
 
 
-def _picker(consultation: Consultation, message: Response, form: CallForm, booking=None):
-    """The page for choosing a time: every free day and time, grouped by day."""
+def _picker(
+    consultation: Consultation, message: Response, form: CallForm, booking=None, previous=None
+):
+    """The page for choosing a time: every free day and time, grouped by day. `booking`
+    is the call being moved; `previous`, one cancelled before."""
     now = clock.now()
     keep_or_stamp(form.loaded, now)
     free = services.by_day(services.free_slots(consultation, now))
@@ -129,9 +132,27 @@ def _picker(consultation: Consultation, message: Response, form: CallForm, booki
         # choose one, must always see every day's times.
         day=_chosen_day(request.form.get("day")),
         booking=booking,
-        previous=None if booking else services.last_booking(message),
+        previous=previous,
         notice_hours=current_app.config["BOOKING_NOTICE_HOURS"],
     ), (422 if form.errors else 200)
+
+
+def _calls_of(message: Response) -> tuple[Booking | None, Booking | None]:
+    """The call the message holds now, if any, and its latest booking, cancelled or not.
+
+    One query: a message holds at most one call at a time, so a held call is the latest.
+    """
+    latest = services.last_booking(message)
+    return (latest if latest and latest.is_booked else None), latest
+
+
+def _call_form(consultation: Consultation, now) -> CallForm:
+    """The time chosen, once the consultation is known to take bookings (or the form was
+    loaded in time to be sent in the grace period)."""
+    form = CallForm()
+    loaded_at = read_stamp(form.loaded.data) if request.method == "POST" else None
+    services.admit_to(consultation, consultation.bookings_after_close, now, loaded_at)
+    return form
 
 
 def _state_page(consultation: Consultation, message: Response, booking: Booking, status=200):
@@ -151,18 +172,15 @@ def _state_page(consultation: Consultation, message: Response, booking: Booking,
 def call(slug: str, token: str):
     """Choose a time for the call asked for in a message; once booked, the call itself."""
     consultation, message = _message_or_404(slug, token)
-    booking = services.current_booking(message)
+    booking, previous = _calls_of(message)
     if booking is not None:
         if request.method == "POST":  # sent twice: the first booked it
             return redirect(url_for(".booked", slug=slug, token=token), code=303)
         return _state_page(consultation, message, booking)
     now = clock.now()
-    previous = services.last_booking(message)
     if previous and request.method == "GET" and not services.bookings_taken(consultation, now):
         return _state_page(consultation, message, previous)  # cancelled; no new times now
-    form = CallForm()
-    loaded_at = read_stamp(form.loaded.data) if request.method == "POST" else None
-    services.admit_to(consultation, consultation.bookings_after_close, now, loaded_at)
+    form = _call_form(consultation, now)
     if request.method == "POST" and form.validate():
         try:
             services.book(message, form.slot.data, now)
@@ -170,7 +188,7 @@ def call(slug: str, token: str):
             form.slot.errors.append(str(problem))
         else:
             return redirect(url_for(".booked", slug=slug, token=token), code=303)
-    return _picker(consultation, message, form)
+    return _picker(consultation, message, form, previous=previous)
 
 
 @bp.get("/call/<token>/times")
@@ -195,7 +213,7 @@ def times(slug: str, token: str):
 def booked(slug: str, token: str):
     """The call is booked (or moved): when, and the invites on their way."""
     consultation, message = _message_or_404(slug, token)
-    booking = services.current_booking(message)
+    booking, _latest = _calls_of(message)
     if booking is None:
         return redirect(url_for(".call", slug=slug, token=token), code=303)
     return render_template(
@@ -207,15 +225,12 @@ def booked(slug: str, token: str):
     )
 
 
-def _changeable_or_state_page(consultation, message, booking):
+def _changeable_or_state_page(consultation, message, booking, latest):
     """None if the booking can still be changed; else the page that says why not (410)."""
-    if booking is None:
-        previous = services.last_booking(message)
-        if previous is None:  # never booked: choose a time first
-            return redirect(url_for(".call", slug=consultation.slug, token=message.token))
-        return _state_page(consultation, message, previous, status=410)
-    if not calls.changeable(booking.starts_at, clock.now()):
-        return _state_page(consultation, message, booking, status=410)
+    if latest is None:  # never booked: choose a time first
+        return redirect(url_for(".call", slug=consultation.slug, token=message.token))
+    if booking is None or not calls.changeable(booking.starts_at, clock.now()):
+        return _state_page(consultation, message, latest, status=410)
     return None
 
 
@@ -224,14 +239,12 @@ def _changeable_or_state_page(consultation, message, booking):
 def change(slug: str, token: str):
     """Move the call to another free time."""
     consultation, message = _message_or_404(slug, token)
-    booking = services.current_booking(message)
-    refused = _changeable_or_state_page(consultation, message, booking)
+    booking, latest = _calls_of(message)
+    refused = _changeable_or_state_page(consultation, message, booking, latest)
     if refused:
         return refused
-    form = CallForm()
     now = clock.now()
-    loaded_at = read_stamp(form.loaded.data) if request.method == "POST" else None
-    services.admit_to(consultation, consultation.bookings_after_close, now, loaded_at)
+    form = _call_form(consultation, now)
     if request.method == "POST" and form.validate():
         try:
             moved = services.move(booking, form.slot.data, now)
@@ -249,8 +262,8 @@ def change(slug: str, token: str):
 def cancel(slug: str, token: str):
     """Ask to be sure, then cancel the call, once."""
     consultation, message = _message_or_404(slug, token)
-    booking = services.current_booking(message)
-    refused = _changeable_or_state_page(consultation, message, booking)
+    booking, latest = _calls_of(message)
+    refused = _changeable_or_state_page(consultation, message, booking, latest)
     if refused:
         return refused
     if request.method == "POST":

@@ -289,54 +289,41 @@ def move(booking: Booking, slot_id: str, now: datetime) -> bool:
     if slot.id == booking.slot_id:
         return False
     try:
-        moved = db.session.execute(
-            update(Booking)
-            .where(
-                Booking.id == booking.id,
-                Booking.status == BOOKED,
-                Booking.sequence == booking.sequence,
-            )
-            .values(
-                slot_id=slot.id,
-                starts_at=slot.starts_at,
-                ends_at=slot.ends_at,
-                sequence=Booking.sequence + 1,
-                updated_at=now,
-            )
-            .execution_options(synchronize_session=False)
-        ).rowcount
+        return _change(
+            booking,
+            "moved",
+            now,
+            # As the person saw it: a second tap, already moved, changes nothing.
+            Booking.sequence == booking.sequence,
+            slot_id=slot.id,
+            starts_at=slot.starts_at,
+            ends_at=slot.ends_at,
+        )
     except IntegrityError:
         db.session.rollback()
         raise SlotUnavailable(TAKEN) from None
-    if not moved:
-        db.session.rollback()
-        return False
-    db.session.refresh(booking)
-    notify_call(booking, "moved", now)
-    db.session.commit()
-    return True
 
 
 def cancel(booking: Booking, now: datetime, by: str) -> bool:
     """Cancel the call, freeing its time; both get the cancellation. False if it already
     was cancelled: a call is cancelled once."""
-    cancelled = db.session.execute(
+    return _change(booking, "cancelled", now, status=CANCELLED, cancelled_at=now, cancelled_by=by)
+
+
+def _change(booking: Booking, event: str, now: datetime, *unchanged, **values) -> bool:
+    """Change a call that is still booked (and `unchanged`) as a new version of its calendar
+    event, and tell both, in one commit. False, changing nothing, if it was not."""
+    changed = db.session.execute(
         update(Booking)
-        .where(Booking.id == booking.id, Booking.status == BOOKED)
-        .values(
-            status=CANCELLED,
-            cancelled_at=now,
-            cancelled_by=by,
-            sequence=Booking.sequence + 1,
-            updated_at=now,
-        )
+        .where(Booking.id == booking.id, Booking.status == BOOKED, *unchanged)
+        .values(sequence=Booking.sequence + 1, updated_at=now, **values)
         .execution_options(synchronize_session=False)
     ).rowcount
-    if not cancelled:
+    if not changed:
         db.session.rollback()
         return False
     db.session.refresh(booking)
-    notify_call(booking, "cancelled", now)
+    notify_call(booking, event, now)
     db.session.commit()
     return True
 
