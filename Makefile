@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-fast browser db lint bench clean
+.PHONY: install run test test-fast fuzz browser db lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -41,6 +41,13 @@ test: install browser
 
 test-fast: install
 	$(BIN)/pytest -m "not browser"
+
+# Fresh random examples for the property tests, run ROUNDS times; the suite repeats its own.
+ROUNDS ?= 5
+fuzz: install
+	for round in $$(seq $(ROUNDS)); do \
+	  HYPOTHESIS_PROFILE=explore $(BIN)/pytest -q -m "not browser" -k "fuzz or property" || exit 1; \
+	done
 
 lint: install
 	$(BIN)/ruff check app tests

@@ -58,8 +58,9 @@ def series(
 ) -> list[Span]:
     """Back-to-back calls of `minutes` from day_start to day_end on the chosen weekdays
     (Monday is 0), as UTC instants. The wall-clock times are the officer's, so 10am stays
-    10am across a change of the clocks; a start the clocks skip is left out, and each call
-    lasts its length even across the hour the clocks repeat."""
+    10am across a change of the clocks; a start the clocks skip, or one that would overlap
+    the call before it, is left out, and each call lasts its length even across the hour
+    the clocks repeat."""
     chosen = set(weekdays)
     length = timedelta(minutes=minutes)
     spans: list[Span] = []
@@ -70,7 +71,10 @@ def series(
             while start + length <= close:
                 if exists_locally(start, zone):
                     instant = from_local(start, zone)
-                    spans.append((instant, instant + length))
+                    # After the spring gap the next wall-clock start can fall inside
+                    # the call before it; the officer cannot take both.
+                    if not spans or spans[-1][1] <= instant:
+                        spans.append((instant, instant + length))
                 start += length
         day += timedelta(days=1)
     return spans

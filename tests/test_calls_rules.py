@@ -385,6 +385,7 @@ def series_args(draw):
 @PROPERTY
 @given(args=series_args())
 @example(args=(date(2027, 3, 28), date(2027, 3, 28), {6}, at(0), at(3), 10))
+@example(args=(date(2027, 3, 27), date(2027, 3, 28), set(range(7)), at(0), time(2, 24), 24))
 @example(args=(date(2027, 10, 31), date(2027, 10, 31), {6}, at(0), at(4), 240))
 def test_series_property(args):
     """Every call is on a chosen weekday between the first and last day, starts at a
@@ -421,6 +422,16 @@ def test_series_property(args):
     for day in days:
         if day.weekday() in weekdays and not clocks_change_on(day):
             assert per_day[day] == fits, day
+
+
+def test_series_leaves_out_a_start_that_would_overlap_the_call_before_the_spring_gap():
+    """00:48 to 01:12 GMT runs into the gap; the next wall-clock start, 02:00 BST, is
+    01:00 UTC, inside that call, so it is left out and 02:24 BST follows."""
+    spans = series(date(2027, 3, 28), date(2027, 3, 28), {6}, at(0), time(2, 48), 24, LONDON)
+
+    starts = [wall(start).time() for start, _ in spans]
+    assert starts == [at(0), time(0, 24), time(0, 48), time(2, 24)]
+    assert all(not overlap(a, b) for a, b in zip(spans, spans[1:], strict=False))
 
 
 def clocks_change_on(day: date) -> bool:
