@@ -1,4 +1,4 @@
-"""The flask commands: accounts, content and demo data."""
+"""The flask commands: accounts, content, demo data and the retention purge."""
 
 from __future__ import annotations
 
@@ -6,20 +6,21 @@ import logging
 import os
 import signal
 import threading
+import time as timer
 from datetime import time, timedelta
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import calls, clock, notifications, outbox
+from app import calls, clock, notifications, outbox, retention
 from app.consultation_files import ConsultationFileError, load_consultation_file, save_consultation
 from app.contact.services import publish
+from app.demo import load as demo_load
 from app.extensions import db
-from app.models import AdminUser
+from app.models import AdminUser, admin_with_email
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 # Days from today when each demo opens and closes, so the demo always shows every state.
@@ -62,7 +63,7 @@ def create_admin_command(email: str) -> None:
     if len(password) < 12:
         raise click.BadParameter("use at least 12 characters", param_hint="password")
     email = email.strip()
-    user = db.session.scalar(select(AdminUser).where(func.lower(AdminUser.email) == email.lower()))
+    user = admin_with_email(email)
     created = user is None
     if created:
         user = AdminUser(email=email, role="admin")
@@ -149,9 +150,69 @@ def outbox_work_command(interval: float, rounds: int | None) -> None:
     click.echo("Outbox worker stopped.")
 
 
+@click.command("purge")
+@with_appcontext
+@click.option(
+    "--older-than",
+    "days",
+    type=click.IntRange(min=0, max=36_500),
+    required=True,
+    metavar="DAYS",
+    help="Purge consultations whose deadline passed more than this many days ago.",
+)
+def purge_command(days: int) -> None:
+    """Remove respondents' personal details from consultations closed more than DAYS days ago.
+
+    Names, email addresses, telephone numbers, messages, documents, drafts and sent emails
+    go; answers, evidence and the team's tags and notes stay. Running it again is safe.
+    """
+    purged = retention.purge(clock.now(), timedelta(days=days))
+    for result in purged:
+        click.echo(f"{result.title}: {result.summary()}.")
+    if not purged:
+        period = retention.plural(days, "day")
+        click.echo(
+            f"Nothing to purge: no consultation closed more than {period} ago"
+            " has personal details left."
+        )
+
+
+@click.command("demo-load")
+@with_appcontext
+@click.option(
+    "--responses",
+    "count",
+    type=click.IntRange(min=1, max=1_000_000),
+    required=True,
+    help="How many responses to add.",
+)
+@click.option(
+    "--consultation",
+    "slug",
+    metavar="SLUG",
+    help="The consultation to fill. Default: the open demo consultation with a survey.",
+)
+@click.option(
+    "--seed", type=int, default=1, show_default=True, help="The same seed, the same responses."
+)
+def demo_load_command(count: int, slug: str | None, seed: int) -> None:
+    """Add invented submitted responses to a consultation, fast, to try the site at scale."""
+    now = clock.now()
+    try:
+        consultation = demo_load.target(slug, now)
+    except demo_load.NoConsultation as error:
+        raise click.ClickException(str(error)) from error
+    started = timer.perf_counter()
+    added = demo_load.add_responses(consultation, count, seed, now)
+    took = timer.perf_counter() - started
+    click.echo(f"Added {added} responses to {consultation.title} in {took:.1f} s.")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(outbox_cli)
     app.cli.add_command(consultations_cli)
     app.cli.add_command(create_admin_command)
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(purge_command)
+    app.cli.add_command(demo_load_command)

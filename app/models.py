@@ -17,6 +17,8 @@ from app.lifecycle import Override, State, state_at
 CHANNELS = ("survey", "evidence", "contact")
 DRAFT, SUBMITTED = "draft", "submitted"
 BOOKED, CANCELLED = "booked", "cancelled"
+ADMIN, OFFICER = "admin", "officer"
+ROLES = (ADMIN, OFFICER)
 
 
 class UTCDateTime(TypeDecorator):
@@ -67,6 +69,9 @@ class Consultation(db.Model):
     # Whether "get in touch" stays available once the consultation has closed.
     messages_after_close: Mapped[bool] = mapped_column(default=True, server_default=text("true"))
     bookings_after_close: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # "You said, we did": what came of the consultation, shown on its page once published.
+    outcome: Mapped[str] = mapped_column(Text, default="", server_default="")
+    outcome_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -152,14 +157,23 @@ class Response(db.Model):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Every word of the response, casefolded, for the admin's search (app.search).
+    search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # When the retention purge removed the respondent's personal details.
+    purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     consultation: Mapped[Consultation] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(
         back_populates="response", cascade="all, delete-orphan", order_by="Attachment.id"
     )
+    tags: Mapped[list[Tag]] = relationship(secondary="response_tag", order_by="Tag.name")
+    notes: Mapped[list[Note]] = relationship(
+        back_populates="response", cascade="all, delete-orphan", order_by="Note.id"
+    )
 
     __table_args__ = (
         db.Index("ix_response_listing", "consultation_id", "channel", "status", "submitted_at"),
+        db.Index("ix_response_recent", "consultation_id", "status", "submitted_at"),
     )
 
     @property
@@ -181,6 +195,56 @@ class Attachment(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
 
     response: Mapped[Response] = relationship(back_populates="attachments")
+
+
+class Tag(db.Model):
+    """A code the consultation team sorts responses by ("coding" responses)."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(60))
+    description: Mapped[str] = mapped_column(String(300), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    __table_args__ = (db.UniqueConstraint("consultation_id", "name"),)
+
+
+response_tag = db.Table(
+    "response_tag",
+    db.Column("response_id", ForeignKey("response.id", ondelete="CASCADE"), primary_key=True),
+    db.Column("tag_id", ForeignKey("tag.id", ondelete="CASCADE"), primary_key=True, index=True),
+)
+
+
+class Note(db.Model):
+    """A private note on a response, for the consultation team only."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("response.id", ondelete="CASCADE"), index=True
+    )
+    author: Mapped[str] = mapped_column(String(254))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    response: Mapped[Response] = relationship(back_populates="notes")
+
+
+class ChoiceAnswer(db.Model):
+    """One option a survey respondent chose, kept apart from the answers' JSON so that
+    counting them for a chart is one indexed query on any database."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("response.id", ondelete="CASCADE"), index=True
+    )
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultation.id", ondelete="CASCADE"))
+    question_key: Mapped[str] = mapped_column(String(80))
+    option: Mapped[str] = mapped_column(String(200))
+
+    __table_args__ = (
+        db.Index("ix_choice_answer_count", "consultation_id", "question_key", "option"),
+    )
 
 
 class Slot(db.Model):
@@ -256,7 +320,7 @@ class AdminUser(UserMixin, db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(256))
-    role: Mapped[str] = mapped_column(String(20), default="admin")
+    role: Mapped[str] = mapped_column(String(20), default=ADMIN)  # admin or officer
     # Part of the id kept in the session: changing it ends every session of this user,
     # including copies of the cookie taken before signing out.
     session_token: Mapped[str] = mapped_column(String(64), default=lambda: secrets.token_hex(16))
@@ -276,8 +340,28 @@ class AdminUser(UserMixin, db.Model):
         self.end_sessions()
 
     def check_password(self, password: str) -> bool:
-        """Whether `password` matches the stored hash."""
-        return check_password_hash(self.password_hash, password)
+        """Whether `password` matches the stored hash; never for someone invited who has
+        not chosen a password yet."""
+        return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == ADMIN
+
+    @property
+    def has_password(self) -> bool:
+        return bool(self.password_hash)
+
+
+def admin_with_email(email: str) -> AdminUser | None:
+    """The admin user with this email address, whatever its case, in any alphabet.
+
+    Compared in Python because SQLite's lower() folds only ASCII letters; there are
+    few admin users, so reading them all costs nothing.
+    """
+    wanted = email.strip().casefold()
+    users = db.session.scalars(db.select(AdminUser).order_by(AdminUser.id))
+    return next((user for user in users if user.email.casefold() == wanted), None)
 
 
 class AuditEvent(db.Model):

@@ -20,6 +20,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from app import search
 from app.consultations import open_channel_or_abort
 from app.extensions import db
 from app.lifecycle import Acceptance, Override, State, accept_submission
@@ -62,6 +63,7 @@ def store_once(
     """
     for _attempt in range(5):
         response = build(token)
+        search.index(response)
         try:
             db.session.add(response)
             db.session.flush()

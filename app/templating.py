@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 
@@ -12,6 +12,7 @@ from markdown_it import MarkdownIt
 from markupsafe import Markup
 
 from app import channels, clock, phones, timefmt
+from app.lifecycle import time_left
 
 # Raw HTML in Markdown is escaped, and markdown-it refuses javascript: and data: links.
 _markdown = MarkdownIt("commonmark", {"html": False})
@@ -33,6 +34,12 @@ def render_markdown(text: str) -> Markup:
 def local_time(moment: datetime) -> str:
     """'5pm UK time on 1 March 2027' in the site's zone."""
     return timefmt.local_time(moment, current_app.config["SITE_ZONE"])
+
+
+def time_to_deadline(closes_at: datetime, now: datetime) -> str:
+    """'3 days left', however far away the deadline is; empty once it has passed."""
+    left = time_left(closes_at, now, within=timedelta(days=36_500))
+    return f"{left} left" if left else ""
 
 
 def day_name(moment: datetime) -> str:
@@ -84,6 +91,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["phone"] = phone
     app.jinja_env.filters["hours"] = hours
     app.jinja_env.globals["now"] = clock.now
+    app.jinja_env.globals["time_to_deadline"] = time_to_deadline
+    app.jinja_env.filters["short_day"] = timefmt.short_day
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["form_errors"] = form_errors
     app.jinja_env.globals["channel_links"] = channel_links

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 
@@ -60,3 +60,8 @@ def from_local(naive: datetime, zone: ZoneInfo) -> datetime:
 def exists_locally(naive: datetime, zone: ZoneInfo) -> bool:
     """False for a wall-clock time skipped when the clocks go forward."""
     return to_local(from_local(naive, zone), zone) == naive
+
+
+def short_day(day: date) -> str:
+    """'Mon 1 Mar', for the rows of a table of days."""
+    return f"{day:%a} {day.day} {day:%b}"

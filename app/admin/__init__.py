@@ -4,4 +4,16 @@ from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
-from app.admin import auth, calls, outbox_views, responses, routes  # noqa: E402,F401
+from app.admin import (  # noqa: E402,F401
+    auth,
+    calls,
+    deletion,
+    exports,
+    outbox_views,
+    outcome,
+    responses,
+    routes,
+    summary,
+    tagging,
+    users,
+)

@@ -2,18 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
 from urllib.parse import urlsplit
 
-from flask import current_app, flash, redirect, render_template, request, session, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user, login_user, logout_user
-from sqlalchemy import func, select
 
 from app.admin import bp
 from app.admin.forms import LoginForm
 from app.extensions import db, limiter, login_manager
-from app.models import AdminUser
+from app.models import admin_with_email
 
-OPEN_ENDPOINTS = {"admin.login"}
+OPEN_ENDPOINTS = {"admin.login", "admin.set_password"}
 
 
 @bp.before_request
@@ -22,6 +24,18 @@ def require_login():
     if request.endpoint not in OPEN_ENDPOINTS and not current_user.is_authenticated:
         return login_manager.unauthorized()
     return None
+
+
+def admin_only(view: Callable[..., Any]) -> Callable[..., Any]:
+    """For what changes consultations or users: officers read, tag and export only."""
+
+    @wraps(view)
+    def checked(*args: Any, **kwargs: Any) -> Any:
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return checked
 
 
 def _login_limit() -> str:
@@ -43,9 +57,7 @@ def login():
         return redirect(url_for("admin.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = db.session.scalar(
-            select(AdminUser).where(func.lower(AdminUser.email) == form.email.data.strip().lower())
-        )
+        user = admin_with_email(form.email.data)
         if user and user.check_password(form.password.data):
             session.clear()  # a fresh session on sign-in, so an old one cannot be reused
             login_user(user)

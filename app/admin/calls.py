@@ -9,6 +9,7 @@ from flask_login import current_user
 
 from app import calls, clock, timefmt
 from app.admin import bp
+from app.admin.auth import admin_only
 from app.admin.forms import ActionForm, ContactSettingsForm, SeriesForm, SlotForm
 from app.consultations import get_by_slug_or_404
 from app.contact import services
@@ -104,6 +105,7 @@ def publish_series(slug: str):
 
 
 @bp.post("/consultations/<slug>/calls/settings")
+@admin_only
 def contact_settings(slug: str):
     """Whether messages and bookings stay open after the close."""
     consultation = _offering_contact(slug)

@@ -13,10 +13,18 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectMultipleField,
+    StringField,
+    TextAreaField,
     TimeField,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, InputRequired, NumberRange, ValidationError
+from wtforms.validators import (
+    DataRequired,
+    InputRequired,
+    Length,
+    NumberRange,
+    ValidationError,
+)
 
 from app import calls, timefmt
 from app.forms import Form, choices, in_choices
@@ -234,4 +242,53 @@ class ContactSettingsForm(Form):
         choices=choices(YES_NO),
         validators=[DataRequired("Select yes or no"), in_choices],
         validate_choice=False,
+    )
+
+
+TAG_NAME_LENGTH, TAG_DESCRIPTION_LENGTH, NOTE_LENGTH = 60, 300, 2000
+
+
+class TagForm(Form):
+    """A code to sort responses by."""
+
+    name = StringField(
+        "Tag",
+        validators=[
+            DataRequired("Enter a name for the tag"),
+            Length(max=TAG_NAME_LENGTH, message=f"Enter {TAG_NAME_LENGTH} characters or fewer"),
+        ],
+        filters=[lambda text: " ".join(text.split()) if text else text],
+    )
+    description = StringField(
+        "What it covers (optional)",
+        validators=[
+            Length(
+                max=TAG_DESCRIPTION_LENGTH,
+                message=f"Enter {TAG_DESCRIPTION_LENGTH} characters or fewer",
+            )
+        ],
+        filters=[lambda text: text.strip() if text else ""],
+    )
+
+
+class ResponseTagsForm(Form):
+    """Which of the consultation's tags a response carries."""
+
+    tags = SelectMultipleField("Tags", validators=[in_choices])
+
+    def __init__(self, offered: list, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.tags.choices = choices([(str(tag.id), tag.name) for tag in offered])
+
+
+class NoteForm(Form):
+    """A private note on a response."""
+
+    text = TextAreaField(
+        "Add a note",
+        validators=[
+            DataRequired("Enter the note"),
+            Length(max=NOTE_LENGTH, message=f"Enter {NOTE_LENGTH:,} characters or fewer"),
+        ],
+        filters=[lambda text: text.strip() if text else text],
     )

@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from app import clock, outbox
 from app.admin import bp
+from app.admin.auth import admin_only
 from app.extensions import db
 from app.models import OutboxEmail, record_audit
 
@@ -45,6 +46,7 @@ def outbox_list():
 
 
 @bp.post("/outbox/<int(max=2147483647):email_id>/retry")
+@admin_only
 def outbox_retry(email_id: int):
     """Queue a failed email to be sent again now."""
     email = db.session.get(OutboxEmail, email_id)

@@ -4,17 +4,21 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flask import abort, current_app, render_template, request, send_file
+from flask import abort, current_app, request, send_file
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from app.admin import bp
+from app.admin.filters import CHANNEL_LABELS, FilterForm, filtered, tags_of
+from app.admin.forms import NoteForm, ResponseTagsForm
 from app.consultations import get_by_slug_or_404
 from app.contact import services as contact
 from app.evidence import files
 from app.evidence import services as evidence
 from app.extensions import db
 from app.models import SUBMITTED, Attachment, Booking, Response, record_audit
+from app.rendering import render_page, whole_page_for_htmx
 from app.survey import services as survey
 
 PAGE_SIZE = 50
@@ -22,32 +26,66 @@ PAGE_SIZE = 50
 
 @bp.get("/consultations/<slug>/responses")
 def responses(slug: str):
-    """Submitted responses to one consultation, newest first, a page at a time."""
+    """The consultation's responses, newest first, filtered and a page at a time."""
     consultation = get_by_slug_or_404(slug)
-    page = max(request.args.get("page", 1, type=int), 1)
-    submitted = select(Response).filter_by(consultation_id=consultation.id, status=SUBMITTED)
-    total = db.session.scalar(select(func.count()).select_from(submitted.subquery()))
+    form = FilterForm(consultation, request.args)
+    context = {"consultation": consultation, "form": form, "channel_labels": CHANNEL_LABELS}
+    if not form.validate():
+        # The whole page, also for htmx: the messages belong by the filters, outside #found.
+        return whole_page_for_htmx(
+            render_page(
+                "admin/responses.html",
+                status=422,
+                responses=[],
+                page=1,
+                pages=1,
+                total=0,
+                **context,
+            )
+        )
+    matching = filtered(consultation, form)
+    total = db.session.scalar(select(func.count()).select_from(matching.subquery()))
+    pages = max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1)
+    page = min(max(request.args.get("page", 1, type=int), 1), pages)
     rows = db.session.scalars(
-        submitted.order_by(Response.submitted_at.desc(), Response.id.desc())
+        matching.options(selectinload(Response.tags))
+        .order_by(Response.submitted_at.desc(), Response.id.desc())
         .limit(PAGE_SIZE)
         .offset((page - 1) * PAGE_SIZE)
     ).all()
-    return render_template(
+    return render_page(
         "admin/responses.html",
-        consultation=consultation,
+        "admin/_responses_found.html",
         responses=rows,
         page=page,
-        pages=max((total + PAGE_SIZE - 1) // PAGE_SIZE, 1),
+        pages=pages,
         total=total,
+        **context,
     )
 
 
 @bp.get("/responses/<int(max=2147483647):response_id>")
 def response(response_id: int):
-    """One submitted response in full."""
+    """One submitted response in full, with its tags and notes."""
+    return response_page(submitted_or_404(response_id))
+
+
+def submitted_or_404(response_id: int) -> Response:
     item = db.session.get(Response, response_id)
     if item is None or item.status != SUBMITTED:
         abort(404)
+    return item
+
+
+def response_page(
+    item: Response,
+    status: int = 200,
+    tag_form: ResponseTagsForm | None = None,
+    note_form: NoteForm | None = None,
+    fragment: str | None = None,
+    saved: str = "",
+):
+    """The response page, or one of its panels for htmx, with any errors of its forms."""
     if item.channel == "survey":
         questions = list(item.consultation.questions)
         answers = [(q.prompt, text) for q, text in survey.answer_rows(questions, item.answers)]
@@ -59,14 +97,22 @@ def response(response_id: int):
     bookings = db.session.scalars(
         select(Booking).filter_by(response_id=item.id).order_by(Booking.id)
     ).all()
-    return render_template(
+    tags = tags_of(item.consultation)
+    if tag_form is None:
+        tag_form = ResponseTagsForm(tags, formdata=None, tags=[str(tag.id) for tag in item.tags])
+    return render_page(
         "admin/response.html",
+        fragment,
+        status=status,
         item=item,
         consultation=item.consultation,
         answers=answers,
         details=details,
         bookings=bookings,
+        tag_form=tag_form,
+        note_form=note_form or NoteForm(formdata=None),
         safe_name=files.safe_name,
+        saved=saved,
     )
 
 
@@ -83,7 +129,9 @@ def attachment(attachment_id: int):
         current_user.email,
         "download",
         item.response.consultation,
-        f"Downloaded {item.original_name} from {item.response.reference}",
+        # Its type and size, not its name, which may name the respondent.
+        f"Downloaded a document ({item.file_type.upper()}, {item.size:,} bytes)"
+        f" from {item.response.reference}",
     )
     db.session.commit()
     download = send_file(

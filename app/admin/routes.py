@@ -7,7 +7,8 @@ from flask_login import current_user
 from sqlalchemy import select
 
 from app import clock, timefmt
-from app.admin import bp, services
+from app.admin import bp, charts, services, stats
+from app.admin.auth import admin_only
 from app.admin.forms import OVERRIDE_LABELS, AlertModeForm, DatesForm, OverrideForm
 from app.consultations import get_by_slug_or_404
 from app.extensions import db, htmx
@@ -20,13 +21,28 @@ AUDIT_PAGE_SIZE = 50
 
 @bp.get("/")
 def dashboard():
-    """Every consultation with its state and the control to change it."""
-    return render_template(
-        "admin/dashboard.html", consultations=_all_consultations(), now=clock.now()
-    )
+    """Every consultation with its state, time to the deadline, responses per channel and
+    per day, and (for admins) the control to change its state."""
+    return render_template("admin/dashboard.html", **_dashboard(clock.now()))
+
+
+def _dashboard(now) -> dict:
+    zone = current_app.config["SITE_ZONE"]
+    consultations = _all_consultations()
+    charts_by_id = {}
+    for consultation in consultations:
+        days = stats.per_day(consultation, stats.chart_days(consultation, now, zone), zone)
+        charts_by_id[consultation.id] = (days, charts.columns(days))
+    return {
+        "consultations": consultations,
+        "now": now,
+        "counts": stats.channel_counts(),
+        "charts": charts_by_id,
+    }
 
 
 @bp.post("/consultations/<slug>/state")
+@admin_only
 def set_state(slug: str):
     """One tap: follow the dates, force open or force closed.
 
@@ -50,13 +66,13 @@ def set_state(slug: str):
         form=form,
         status=422 if form.errors else 200,
         consultation=consultation,
-        consultations=_all_consultations(),
-        now=clock.now(),
         state_errors={slug: "Select one option"} if form.errors else {},
+        **_dashboard(clock.now()),
     )
 
 
 @bp.route("/consultations/<slug>/dates", methods=["GET", "POST"])
+@admin_only
 def edit_dates(slug: str):
     """Change the opening time and the deadline."""
     consultation = get_by_slug_or_404(slug)
@@ -82,6 +98,7 @@ def edit_dates(slug: str):
 
 
 @bp.route("/consultations/<slug>/alerts", methods=["GET", "POST"])
+@admin_only
 def edit_alerts(slug: str):
     """Choose instant alerts or a daily digest for the policy officer."""
     consultation = get_by_slug_or_404(slug)

@@ -397,7 +397,8 @@ def cancel_for_officer(booking: Booking, actor: str, now: datetime) -> bool:
         actor,
         "cancel_call",
         message.consultation,
-        f"Cancelled the call with {message.name} ({message.reference}),"
+        # The reference, not the name: the log outlives a deletion or the purge.
+        f"Cancelled the call for {message.reference},"
         f" {timefmt.call_time(booking.starts_at, booking.ends_at, zone)}",
     )
     return cancel(booking, now, by="officer")

@@ -9,13 +9,14 @@ from flask import session
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app import search
 from app.extensions import db
 from app.forms import PUBLISH_CHOICES
 from app.models import DRAFT, SUBMITTED, Consultation, Question, Response
 from app.notifications import Submission, notify_submission, site_url
 from app.outbox import address, queue_email
 from app.submissions import new_reference, new_token, remember_sent
-from app.survey import routing
+from app.survey import results, routing
 from app.survey.forms import choice_pairs
 
 CHANNEL = "survey"
@@ -172,6 +173,8 @@ def submit(
             continue
         db.session.refresh(draft)
         if claimed:
+            results.record(draft, questions)
+            search.index(draft)
             notify_submission(as_submission(consultation, draft, questions), now)
         db.session.commit()
         return draft

@@ -1,0 +1,306 @@
+"""Exporting a consultation's responses as a CSV or XLSX file, with the list's filters.
+
+One row per submitted response, oldest first. The columns are the same for every row,
+whichever way the respondent took part and whichever route they took through the
+survey: the respondent's details, then one column per survey question key in question
+order, blank where the route skipped the question or the response is not a survey.
+
+Decisions:
+
+- Private notes are not exported. They are the team's working notes about respondents,
+  not what respondents sent, and an export travels further (email, shared drives) than
+  the admin area, where the notes stay readable.
+- Text a spreadsheet would read as a formula gets a leading apostrophe (app.csv_safety)
+  in both formats: an XLSX string cell is not run, but a copy saved as CSV or a cell
+  edited would be. Answers to number questions are written as numbers, not text, so
+  they can be added up; digits alone cannot make a formula.
+- XLSX cells drop the control characters XML cannot hold, always hold text as text
+  (never a formula or an error value such as "#N/A"), and are cut to the 32,767
+  characters a spreadsheet cell holds, saying so; the CSV keeps every character.
+- The CSV is streamed a batch of responses at a time, so memory does not grow with
+  the number of responses. The XLSX is built in a temporary file, not in memory.
+- Each export is in the audit log with the number of responses and the filters, written
+  before the download starts.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import tempfile
+from collections.abc import Iterator, Sequence
+from datetime import datetime
+from typing import IO
+
+from flask import Response as HttpResponse
+from flask import current_app, request, send_file, stream_with_context
+from flask_login import current_user
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
+from openpyxl.styles import Font
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import load_only, selectinload
+
+from app import clock, phones
+from app.admin import bp
+from app.admin.filters import CHANNEL_LABELS, FilterForm, filtered
+from app.consultations import get_by_slug_or_404
+from app.csv_safety import safe_cell
+from app.errors import render_error
+from app.extensions import db
+from app.forms import PUBLISH_CHOICES
+from app.models import BOOKED, Booking, Consultation, Question, Response, record_audit
+from app.survey import routing
+from app.survey.services import RESPOND_AS
+
+BATCH_SIZE = 500
+XLSX_CELL_LIMIT = 32_767  # the most characters a spreadsheet cell holds
+CUT_NOTE = " [cut: the full text is in the admin area and the CSV export]"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+DETAIL_COLUMNS = [
+    "Reference",
+    "Type",
+    "Received",
+    "Accepted late",
+    "Name",
+    "Email address",
+    "Organisation",
+    "Respondent type",
+    "Responding as",
+    "Publication",
+    "Themes",
+    "Evidence",
+    "Documents",
+    "Subject",
+    "Message",
+    "Telephone",
+    "Call",
+    "Tags",
+]
+
+# What the rows are made of: not the search text (a second copy of every word), tokens
+# and the like, which would only make each batch slower to read.
+EXPORTED_FIELDS = [
+    Response.channel,
+    Response.reference,
+    Response.submitted_at,
+    Response.late,
+    Response.name,
+    Response.email,
+    Response.organisation,
+    Response.respondent_type,
+    Response.respond_as,
+    Response.publish,
+    Response.topics,
+    Response.evidence_text,
+    Response.subject,
+    Response.message,
+    Response.phone,
+    Response.answers,
+]
+
+Cell = str | int | float
+
+
+@bp.get("/consultations/<slug>/responses.<any(csv, xlsx):file_format>")
+def export_responses(slug: str, file_format: str):
+    """The consultation's responses that pass the list's filters, as a CSV or XLSX file."""
+    consultation = get_by_slug_or_404(slug)
+    form = FilterForm(consultation, request.args)
+    if not form.validate():
+        problems = " ".join(message for messages in form.errors.values() for message in messages)
+        return render_error(
+            422,
+            "The filters are not valid",
+            f"Go back to the list of responses and change the filters. {problems}",
+        )
+    chosen = filtered(consultation, form)
+    count = db.session.scalar(select(func.count()).select_from(chosen.subquery()))
+    record_audit(
+        current_user.email,
+        "export",
+        consultation,
+        f"Exported {count} response{'' if count == 1 else 's'} as {file_format.upper()}"
+        f" ({form.describe()})",
+    )
+    db.session.commit()
+    questions = list(consultation.questions)
+    header = DETAIL_COLUMNS + [q.key for q in questions]
+    batches = row_batches(chosen, questions)
+    name = f"{consultation.slug}-responses-{_today(consultation)}.{file_format}"
+    if file_format == "csv":
+        download = HttpResponse(
+            stream_with_context(csv_chunks(header, batches)), mimetype="text/csv"
+        )
+        download.headers.set("Content-Disposition", "attachment", filename=name)
+    else:
+        download = send_file(
+            xlsx_file(header, batches), mimetype=XLSX_TYPE, as_attachment=True, download_name=name
+        )
+    download.headers["Cache-Control"] = "no-store"  # respondents' personal data: keep no copy
+    return download
+
+
+def _today(consultation: Consultation) -> str:
+    """Today's date where the site is, for the file name."""
+    return clock.now().astimezone(current_app.config["SITE_ZONE"]).date().isoformat()
+
+
+# Reading the rows.
+
+
+def row_batches(chosen: Select, questions: Sequence[Question]) -> Iterator[list[list[Cell]]]:
+    """The rows, oldest response first, read and built a batch at a time.
+
+    Each batch's tags, documents and booked calls are loaded with it, in a few queries,
+    and the batch is let go before the next is read.
+    """
+    zone = current_app.config["SITE_ZONE"]
+    region = current_app.config["PHONE_REGION"]
+    ordered = (
+        chosen.order_by(Response.submitted_at, Response.id)
+        .options(
+            load_only(*EXPORTED_FIELDS),
+            selectinload(Response.tags),
+            selectinload(Response.attachments),
+        )
+        .execution_options(yield_per=BATCH_SIZE)
+    )
+    for batch in db.session.scalars(ordered).partitions():
+        calls = _booked_calls([r.id for r in batch if r.channel == "contact"])
+        yield [_details(r, calls.get(r.id), zone, region) + _answers(r, questions) for r in batch]
+
+
+def _booked_calls(message_ids: list[int]) -> dict[int, datetime]:
+    """When each of these messages' booked call starts (a message holds one at most)."""
+    if not message_ids:
+        return {}
+    rows = db.session.execute(
+        select(Booking.response_id, Booking.starts_at).where(
+            Booking.response_id.in_(message_ids), Booking.status == BOOKED
+        )
+    )
+    return {response_id: starts_at for response_id, starts_at in rows}
+
+
+def _local(moment: datetime | None, zone) -> str:
+    """'2027-03-01 14:30', in the site's time zone: sortable, and read as a date."""
+    return moment.astimezone(zone).strftime("%Y-%m-%d %H:%M") if moment else ""
+
+
+def _details(response: Response, call: datetime | None, zone, region: str) -> list[Cell]:
+    """The DETAIL_COLUMNS of one response."""
+    return [
+        response.reference or "",
+        CHANNEL_LABELS.get(response.channel, response.channel),
+        _local(response.submitted_at, zone),
+        "Yes" if response.late else "No",
+        response.name,
+        response.email,
+        response.organisation,
+        response.respondent_type,
+        RESPOND_AS.get(response.respond_as, ""),
+        PUBLISH_CHOICES.get(response.publish, ""),
+        "; ".join(response.topics or []),
+        response.evidence_text,
+        "; ".join(a.original_name for a in response.attachments),
+        response.subject,
+        response.message,
+        phones.display(response.phone, region),
+        _local(call, zone),
+        "; ".join(tag.name for tag in response.tags),
+    ]
+
+
+def _answers(response: Response, questions: Sequence[Question]) -> list[Cell]:
+    """One cell per question: the answer on the respondent's route, or blank.
+
+    A number question's answer stays a number, so a spreadsheet can add them up.
+    """
+    answers = response.answers or {}
+    texts = routing.export_row(questions, answers)
+    cells: list[Cell] = []
+    for question in questions:
+        value = answers.get(question.key)
+        is_number = isinstance(value, int | float) and not isinstance(value, bool)
+        if question.type == "number" and texts[question.key] and is_number:
+            cells.append(int(value) if float(value).is_integer() else value)
+        else:
+            cells.append(texts[question.key])
+    return cells
+
+
+# Writing the files.
+
+
+def _csv_text(value: Cell) -> str:
+    """A cell for the CSV: a number as written, text safe from formula injection."""
+    if isinstance(value, int | float):
+        return routing.format_answer(value)
+    return safe_cell(value)
+
+
+def csv_chunks(header: list[str], batches: Iterator[list[list[Cell]]]) -> Iterator[bytes]:
+    """The CSV, a batch of rows at a time, starting with the BOM that makes Excel read UTF-8."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)  # CRLF line ends, as RFC 4180 and Excel expect
+    writer.writerow([safe_cell(name) for name in header])
+    yield ("\ufeff" + buffer.getvalue()).encode("utf-8")
+    for batch in batches:
+        buffer.seek(0)
+        buffer.truncate()
+        writer.writerows([_csv_text(value) for value in row] for row in batch)
+        yield buffer.getvalue().encode("utf-8")
+
+
+def _xlsx_text(value: str) -> str:
+    """Text an XLSX cell can hold: safe from formulas, no control characters, not too long."""
+    text = ILLEGAL_CHARACTERS_RE.sub("", safe_cell(value))
+    if len(text) > XLSX_CELL_LIMIT:
+        text = text[: XLSX_CELL_LIMIT - len(CUT_NOTE)] + CUT_NOTE
+    return text
+
+
+def _xlsx_cell(sheet, value: Cell) -> Cell | WriteOnlyCell:
+    """A number as a number; text always as text, whatever it looks like."""
+    if isinstance(value, int | float):
+        return value
+    text = _xlsx_text(value)
+    if text.startswith("=") or text in ERROR_CODES:
+        # openpyxl reads such text as a formula or an error value ("#N/A") unless told.
+        cell = WriteOnlyCell(sheet, text)
+        cell.data_type = "s"
+        return cell
+    return text  # a plain string is stored as a string, without the cost of a cell object
+
+
+def _header_cell(sheet, name: str) -> WriteOnlyCell:
+    """A column name, in bold."""
+    cell = WriteOnlyCell(sheet, _xlsx_text(name))
+    cell.data_type = "s"
+    cell.font = Font(bold=True)
+    return cell
+
+
+def xlsx_file(header: list[str], batches: Iterator[list[list[Cell]]]) -> IO[bytes]:
+    """The XLSX workbook in an unnamed temporary file, ready to read from the start.
+
+    The file has no name on disk, so it goes when the download closes it, even if the
+    download is abandoned; the write-only workbook keeps its rows on disk too.
+    """
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("Responses")
+    sheet.freeze_panes = "A2"  # the header stays in view when scrolling
+    sheet.append([_header_cell(sheet, name) for name in header])
+    for batch in batches:
+        for row in batch:
+            sheet.append([_xlsx_cell(sheet, value) for value in row])
+    handle = tempfile.TemporaryFile(suffix=".xlsx")
+    try:
+        workbook.save(handle)
+        handle.seek(0)
+    except BaseException:
+        handle.close()
+        raise
+    return handle

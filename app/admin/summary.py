@@ -1,0 +1,22 @@
+"""The survey's choice questions counted and charted."""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from app.admin import bp, charts
+from app.consultations import get_by_slug_or_404
+from app.survey import results
+
+
+@bp.get("/consultations/<slug>/summary")
+def results_page(slug: str):
+    """A bar chart and a table for each choice question of the survey."""
+    consultation = get_by_slug_or_404(slug)
+    tallies = results.tallies(consultation)
+    return render_template(
+        "admin/summary.html",
+        consultation=consultation,
+        charted=[(tally, charts.bars(tally.counts, tally.answered)) for tally in tallies],
+        total=results.survey_total(consultation),
+    )

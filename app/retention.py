@@ -1,0 +1,323 @@
+"""Removing personal data: one response when its respondent asks, and the respondents'
+details of every consultation closed for longer than the retention period.
+
+What each removes and keeps, and why, is in docs/retention.md. Stored documents are
+removed from disk only after the commit: a delete that fails keeps them with its rows.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import ColumnElement, Select, delete, exists, or_, select
+
+from app import search
+from app.contact import services as contact
+from app.evidence import files
+from app.extensions import db
+from app.lifecycle import State
+from app.models import (
+    BOOKED,
+    DRAFT,
+    SUBMITTED,
+    Attachment,
+    Booking,
+    ChoiceAnswer,
+    Consultation,
+    OutboxEmail,
+    Question,
+    Response,
+    record_audit,
+)
+from app.notifications import SUMMARY_WITHIN
+from app.outbox import PENDING, SENDING
+from app.submissions import new_token
+
+BATCH_SIZE = 500
+PURGE_ACTOR = "purge command"
+CHANNEL_LABELS = {"survey": "Survey", "evidence": "Written evidence", "contact": "Message"}
+# The kind each channel's alert and receipt carry in their event keys (app.notifications).
+SUBMISSION_KINDS = {"survey": "survey", "evidence": "evidence", "contact": "message"}
+# Emails not yet handed to the mail server: left for the worker to send.
+STILL_TO_GO = (PENDING, SENDING)
+
+
+def upload_folder() -> Path:
+    return Path(current_app.config["UPLOAD_FOLDER"])
+
+
+def plural(count: int, word: str) -> str:
+    return f"{count} {word}" if count == 1 else f"{count} {word}s"
+
+
+# Deleting one response.
+
+
+def channel_label(response: Response) -> str:
+    """What kind of response it is, in words: "Survey", "Written evidence" or "Message"."""
+    return CHANNEL_LABELS.get(response.channel, response.channel)
+
+
+def upcoming_call(response: Response, now: datetime) -> Booking | None:
+    """The call this response (a message) holds that has not started yet, if any."""
+    booking = contact.current_booking(response) if response.channel == "contact" else None
+    return booking if booking is not None and booking.starts_at > now else None
+
+
+def delete_response(response: Response, actor: str, now: datetime) -> str:
+    """Delete a submitted response and the emails about it, at the respondent's request.
+
+    Commits, then removes its documents from disk. Returns its reference.
+    """
+    booking = upcoming_call(response, now)
+    if booking is not None:
+        # contact.cancel rather than cancel_for_officer: that one writes the respondent's
+        # name into the audit log, which would keep what we are asked to delete.
+        contact.cancel(booking, now, by="officer")
+    consultation, reference = response.consultation, response.reference or ""
+    detail = f"Deleted response {reference} ({channel_label(response)}) at the respondent's request"
+    stored = [attachment.stored_name for attachment in response.attachments]
+    uids = db.session.scalars(select(Booking.uid).filter_by(response_id=response.id)).all()
+    db.session.execute(
+        delete(OutboxEmail)
+        .where(
+            OutboxEmail.consultation_id == response.consultation_id, _emails_about(response, uids)
+        )
+        .execution_options(synchronize_session=False)
+    )
+    # Neither has a relationship the ORM could cascade along; say so rather than rely on
+    # the database's ON DELETE CASCADE, which SQLite only honours with foreign_keys on.
+    for table in (Booking, ChoiceAnswer):
+        db.session.execute(
+            delete(table)
+            .where(table.response_id == response.id)
+            .execution_options(synchronize_session=False)
+        )
+    db.session.delete(response)  # its attachments, notes and tag links go with it
+    record_audit(actor, "delete_response", consultation, detail)
+    db.session.commit()
+    files.remove(upload_folder(), stored)
+    return reference
+
+
+def _emails_about(response: Response, uids: Sequence[str]) -> ColumnElement[bool]:
+    """The emails that hold this response's details: its alert and receipt, links to its
+    draft, and every email about its calls except a cancellation still to be sent, which
+    must reach both calendars."""
+    kind = SUBMISSION_KINDS.get(response.channel, response.channel)
+    about = [
+        OutboxEmail.event_key.in_(
+            [f"{event}:{kind}:{response.reference}" for event in ("alert", "receipt")]
+        ),
+        OutboxEmail.event_key.startswith(f"resume:{response.id}:"),
+        *(
+            OutboxEmail.event_key.startswith("call-")
+            & OutboxEmail.event_key.contains(f":{uid}:", autoescape=True)
+            for uid in uids
+        ),
+    ]
+    cancellation_to_send = (OutboxEmail.kind == "call_cancelled") & OutboxEmail.status.in_(
+        STILL_TO_GO
+    )
+    # A worker sending one right now would find its row gone; it is on its way anyway.
+    being_sent = OutboxEmail.status == SENDING
+    return or_(*about) & ~cancellation_to_send & ~being_sent
+
+
+# Purging consultations closed for longer than the retention period.
+
+
+@dataclass
+class Purged:
+    """What the purge removed from one consultation."""
+
+    title: str
+    responses: int = 0
+    drafts: int = 0
+    documents: int = 0
+    emails: int = 0
+
+    @property
+    def anything(self) -> bool:
+        return bool(self.responses or self.drafts or self.documents or self.emails)
+
+    def summary(self) -> str:
+        """What was removed, as the command prints it and the audit log records it."""
+        return (
+            f"removed personal details from {plural(self.responses, 'response')}; deleted"
+            f" {plural(self.drafts, 'draft')}, {plural(self.documents, 'document')} and"
+            f" {plural(self.emails, 'email')}"
+        )
+
+
+def due_for_purge(now: datetime, older_than: timedelta) -> list[Consultation]:
+    """Consultations closed now whose deadline passed more than `older_than` ago.
+
+    One an admin has forced open is left alone, whatever its deadline.
+    """
+    closed_long_ago = db.session.scalars(
+        select(Consultation)
+        .where(Consultation.closes_at < now - older_than)
+        .order_by(Consultation.closes_at, Consultation.id)
+    ).all()
+    return [c for c in closed_long_ago if c.state(now) is State.CLOSED]
+
+
+def purge(now: datetime, older_than: timedelta) -> list[Purged]:
+    """Purge every consultation due; what was removed from each that had anything left."""
+    purged = [purge_consultation(c, now, older_than) for c in due_for_purge(now, older_than)]
+    return [result for result in purged if result.anything]
+
+
+def purge_consultation(
+    consultation: Consultation, now: datetime, older_than: timedelta = timedelta(0)
+) -> Purged:
+    """Remove the respondents' details from one consultation, a batch per transaction,
+    and record what went in the audit log. Running it again removes nothing more."""
+    consultation_id = consultation.id
+    result = Purged(consultation.title)
+    email_questions = [
+        key
+        for (key,) in db.session.execute(
+            select(Question.key).filter_by(consultation_id=consultation_id, type="email")
+        )
+    ]
+    result.responses, documents = _purge_responses(
+        consultation_id, email_questions, now, now - older_than
+    )
+    result.drafts, draft_documents = _delete_drafts(consultation_id)
+    result.documents = documents + draft_documents
+    result.emails = _delete_sent_emails(consultation, now)
+    if result.anything:
+        summary = result.summary()
+        record_audit(PURGE_ACTOR, "purge", consultation, summary[0].upper() + summary[1:])
+    db.session.commit()
+    return result
+
+
+def _purge_responses(
+    consultation_id: int, email_questions: list[str], now: datetime, sent_before: datetime
+) -> tuple[int, int]:
+    """Blank the personal details of each submitted response sent before `sent_before` and
+    not purged yet. Returns how many responses, and how many documents were deleted."""
+    call_to_come = exists().where(
+        Booking.response_id == Response.id, Booking.status == BOOKED, Booking.ends_at > now
+    )
+    due = (
+        Response.consultation_id == consultation_id,
+        Response.status == SUBMITTED,
+        Response.purged_at.is_(None),
+        # A message can arrive after the close: it is kept as long as any response.
+        Response.submitted_at < sent_before,
+        # The officer still has to call them: the number and name are still needed.
+        ~call_to_come,
+    )
+    responses = documents = 0
+    for ids in _batches(select(Response.id).where(*due)):
+        batch = db.session.scalars(select(Response).where(Response.id.in_(ids), *due)).all()
+        for response in batch:
+            remove_personal_details(response, email_questions, now)
+        stored = _delete_attachment_rows([response.id for response in batch])
+        db.session.commit()
+        files.remove(upload_folder(), stored)
+        responses += len(batch)
+        documents += len(stored)
+    return responses, documents
+
+
+def _batches(ids: Select[tuple[int]]) -> Iterator[list[int]]:
+    """The ids the query finds, BATCH_SIZE at a time.
+
+    They are read at the start, a few bytes each: paging with LIMIT instead would have
+    the database find and sort every remaining row again for each batch.
+    """
+    found = list(db.session.scalars(ids.order_by(Response.id)))
+    for start in range(0, len(found), BATCH_SIZE):
+        yield found[start : start + BATCH_SIZE]
+
+
+def remove_personal_details(response: Response, email_questions: list[str], now: datetime) -> None:
+    """Blank who the respondent is and how to reach them; keep what they told us."""
+    response.name = response.email = response.phone = ""
+    # The token cannot be blank (unique, required): a new one makes old links lead nowhere.
+    response.token = new_token()
+    if response.channel == "contact":
+        # A message is correspondence with the officer, not an answer to the consultation.
+        response.subject = response.message = ""
+    if any(key in response.answers for key in email_questions):
+        # An email address typed as an answer is a way to reach them like any other.
+        response.answers = {k: v for k, v in response.answers.items() if k not in email_questions}
+    response.purged_at = now
+    search.index(response)
+
+
+def _delete_attachment_rows(response_ids: list[int]) -> list[str]:
+    """Delete these responses' document rows; return the files' stored names."""
+    stored = list(
+        db.session.scalars(
+            select(Attachment.stored_name).where(Attachment.response_id.in_(response_ids))
+        )
+    )
+    if stored:
+        db.session.execute(
+            delete(Attachment)
+            .where(Attachment.response_id.in_(response_ids))
+            .execution_options(synchronize_session=False)
+        )
+    return stored
+
+
+def _delete_drafts(consultation_id: int) -> tuple[int, int]:
+    """Delete the responses never sent. Returns how many, and how many documents."""
+    drafts = documents = 0
+    is_draft = (Response.consultation_id == consultation_id, Response.status == DRAFT)
+    for batch in _batches(select(Response.id).where(*is_draft)):
+        # Read again in this transaction: a draft sent meanwhile is no longer one.
+        ids = list(db.session.scalars(select(Response.id).where(Response.id.in_(batch), *is_draft)))
+        stored = _delete_attachment_rows(ids)
+        for table in (ChoiceAnswer, Booking):
+            db.session.execute(
+                delete(table)
+                .where(table.response_id.in_(ids))
+                .execution_options(synchronize_session=False)
+            )
+        db.session.execute(
+            delete(Response)
+            .where(Response.id.in_(ids))
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+        files.remove(upload_folder(), stored)
+        drafts += len(ids)
+        documents += len(stored)
+    return drafts, documents
+
+
+def _delete_sent_emails(consultation: Consultation, now: datetime) -> int:
+    """Delete the consultation's emails that are no longer to be sent: their bodies hold
+    the respondents' details. Returns how many."""
+    kept = [OutboxEmail.status.in_(STILL_TO_GO)]
+    if consultation.closes_at > now - SUMMARY_WITHIN:
+        # Still inside the time the worker sends a closing summary: without its row it
+        # would send the summary again.
+        kept.append(OutboxEmail.kind == "closing_summary")
+    uids = db.session.scalars(
+        select(Booking.uid)
+        .join(Response)
+        .where(
+            Response.consultation_id == consultation.id,
+            Booking.status == BOOKED,
+            Booking.ends_at > now,
+        )
+    ).all()
+    # The emails about a call still to come stay, so that its reminder is not sent twice.
+    kept += [OutboxEmail.event_key.contains(f":{uid}:", autoescape=True) for uid in uids]
+    return db.session.execute(
+        delete(OutboxEmail)
+        .where(OutboxEmail.consultation_id == consultation.id, ~or_(*kept))
+        .execution_options(synchronize_session=False)
+    ).rowcount

@@ -1,0 +1,105 @@
+"""What survey respondents chose, counted for the admin's charts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import func, select
+
+from app.extensions import db
+from app.models import ChoiceAnswer, Consultation, Question, Response
+from app.survey import routing
+from app.survey.forms import CHOICE_TYPES, OTHER_PREFIX, choice_pairs
+
+OTHER_LABEL = "Other"
+
+
+def chosen(questions: Sequence[Question], answers: dict[str, Any]) -> list[tuple[str, str]]:
+    """(question key, option label) for every option chosen on the respondent's route.
+
+    An answer typed under "Other" counts as "Other": the text itself is in the export.
+    """
+    kept = routing.kept_answers(questions, answers)
+    found = []
+    for question in questions:
+        if question.type not in CHOICE_TYPES or kept.get(question.key) in (None, "", []):
+            continue
+        labels = dict(choice_pairs(question))
+        values = kept[question.key]
+        for value in values if isinstance(values, list) else [values]:
+            text = str(value)
+            label = OTHER_LABEL if text.startswith(OTHER_PREFIX) else labels.get(text, text)
+            found.append((question.key, label[:200]))
+    return found
+
+
+def record(response: Response, questions: Sequence[Question]) -> None:
+    """Keep the response's choices where the charts count them (in the caller's transaction)."""
+    db.session.add_all(
+        ChoiceAnswer(
+            response_id=response.id,
+            consultation_id=response.consultation_id,
+            question_key=key,
+            option=label,
+        )
+        for key, label in chosen(questions, response.answers)
+    )
+
+
+@dataclass
+class Tally:
+    """One choice question's answers: how many chose each option, of how many answered."""
+
+    question: Question
+    counts: list[tuple[str, int]] = field(default_factory=list)
+    answered: int = 0
+
+    @property
+    def most(self) -> int:
+        return max((count for _, count in self.counts), default=0)
+
+
+def tallies(consultation: Consultation) -> list[Tally]:
+    """A tally for each choice question of the survey, options in the order offered."""
+    questions = [q for q in consultation.questions if q.type in CHOICE_TYPES]
+    counted: dict[tuple[str, str], int] = {
+        (key, option): count
+        for key, option, count in db.session.execute(
+            select(ChoiceAnswer.question_key, ChoiceAnswer.option, func.count())
+            .where(ChoiceAnswer.consultation_id == consultation.id)
+            .group_by(ChoiceAnswer.question_key, ChoiceAnswer.option)
+        )
+    }
+    answered: dict[str, int] = dict(
+        db.session.execute(
+            select(ChoiceAnswer.question_key, func.count(func.distinct(ChoiceAnswer.response_id)))
+            .where(ChoiceAnswer.consultation_id == consultation.id)
+            .group_by(ChoiceAnswer.question_key)
+        ).all()
+    )
+    result = []
+    for question in questions:
+        labels = [label for _, label in choice_pairs(question)]
+        # Options removed from the survey since someone chose them still count.
+        labels += sorted(
+            option for key, option in counted if key == question.key and option not in labels
+        )
+        result.append(
+            Tally(
+                question,
+                [(label, counted.get((question.key, label), 0)) for label in labels],
+                answered.get(question.key, 0),
+            )
+        )
+    return result
+
+
+def survey_total(consultation: Consultation) -> int:
+    """How many survey responses the consultation has received."""
+    return db.session.scalar(
+        select(func.count(Response.id)).filter_by(
+            consultation_id=consultation.id, channel="survey", status="submitted"
+        )
+    )
