@@ -244,6 +244,8 @@ class ChoiceAnswer(db.Model):
 
     __table_args__ = (
         db.Index("ix_choice_answer_count", "consultation_id", "question_key", "option"),
+        # How many answered each question, counted without a temporary sort.
+        db.Index("ix_choice_answer_answered", "consultation_id", "question_key", "response_id"),
     )
 
 

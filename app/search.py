@@ -7,6 +7,8 @@ used, so the results do not change with the database.
 
 from __future__ import annotations
 
+import unicodedata
+
 from sqlalchemy import ColumnElement, and_
 
 from app.models import Response
@@ -30,7 +32,13 @@ def text_of(response: Response) -> str:
     ]
     for value in (response.answers or {}).values():
         parts.extend(value if isinstance(value, list) else [value])
-    return " ".join(str(part) for part in parts if part not in (None, "")).casefold()
+    return folded(" ".join(str(part) for part in parts if part not in (None, "")))
+
+
+def folded(text: str) -> str:
+    """Text as the search compares it: composed the same way, then casefolded, so "café"
+    typed with a separate accent finds "café" typed with one character."""
+    return unicodedata.normalize("NFKC", text).casefold()
 
 
 def index(response: Response) -> None:
@@ -40,7 +48,7 @@ def index(response: Response) -> None:
 
 def terms(query: str) -> list[str]:
     """The words of a search, casefolded; quotes are not special."""
-    return [word[:LONGEST_TERM] for word in query.casefold().split()][:MOST_TERMS]
+    return [word[:LONGEST_TERM] for word in folded(query).split()][:MOST_TERMS]
 
 
 def matches(query: str) -> ColumnElement[bool] | None:

@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-
-from app.admin.auth import OPEN_ENDPOINTS
 from limits import parse_many
 from sqlalchemy import func, select
 
+from app.admin.auth import OPEN_ENDPOINTS
 from app.extensions import db
 from app.models import AuditEvent, Consultation
 from tests.conftest import CheckedClient
@@ -524,6 +523,7 @@ def test_every_change_appears_in_the_audit_log(client, auth, make_consultation):
 
 def _fill(rule: str, slug: str) -> str:
     """The rule's path with <slug> (or any other parameter) replaced by a real value."""
+
     def value(match: re.Match) -> str:
         converter, name = match.group(1) or "", match.group(2)
         if converter.startswith("any("):  # one of the listed words

@@ -337,11 +337,6 @@ def test_a_change_that_cannot_be_saved_is_refused(
     assert audit() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="templates/admin/tag_delete.html: the title 'Delete tag Transport' does not start "
-    "with the h1 'Delete the tag Transport?', as every page's must (tests/html_checks.py)",
-)
 def test_deleting_a_tag_asks_first(app, consultation, items, tags, admin_user):
     browser = new_browser(app)
     assert AuthActions(browser).login().status_code == 303
@@ -365,7 +360,7 @@ def test_deleting_a_tag_takes_it_off_every_response(admin, consultation, items, 
     assert choose_tags(admin, items[1], [transport]).status_code == 303
     assert references(admin.get(f"{LIST_URL}?tag=none")) == [items[2].reference]
 
-    token = csrf_token(admin, TAGS_URL)  # the confirmation page has its own (xfail) test
+    token = csrf_token(admin, TAGS_URL)  # the confirmation page has its own test
     deleted = admin.post(f"/admin/tags/{tag_id}/delete", data={"csrf_token": token})
 
     assert deleted.status_code == 303
@@ -479,12 +474,6 @@ def test_a_tag_the_page_never_offered_is_refused(
     assert audit() == before
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/admin/forms.py ResponseTagsForm: the field keeps WTForms' validate_choice, so "
-    "a crafted tag shows \"'99' is not a valid choice for this field.\" instead of the "
-    "site's own 'Select one of the options shown'",
-)
 def test_the_wording_for_a_crafted_tag_is_the_sites_own(admin, consultation, items, tags):
     refused = choose_tags(admin, items[0], ["99"])
 

@@ -646,11 +646,6 @@ def test_search_by_reference(admin, received, case):
     assert references(shown) == [reference]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/search.py casefolds but does not normalise Unicode: 'café' written with a "
-    "combining accent (e + U+0301) and 'café' with a precomposed é do not find each other",
-)
 def test_search_finds_a_word_typed_with_a_combining_accent(admin, received):
     """The respondent's é came precomposed; the same letter typed as e + a combining
     accent (as some keyboards and pasted text send it) must find it too."""
@@ -813,7 +808,7 @@ INVALID = [
         "The end date must be the same as or after the start date",
     ),
     ({"q": "x" * 10_000}, "q", "Enter 200 characters or fewer"),
-    # Values the page never offers: the wording has its own (xfail) test below.
+    # Values the page never offers: the wording has its own test below.
     ({"channel": "fax"}, "channel", None),
     ({"respondent_type": "Astronaut"}, "respondent_type", None),
     ({"late": "maybe"}, "late", None),
@@ -851,12 +846,6 @@ def test_an_invalid_filter_is_refused_with_a_message(admin, received, params, fi
         assert soup.find(id=field)["value"] == params[field]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="app/admin/filters.py: the select fields keep WTForms' validate_choice, so a value "
-    "the page never offered shows WTForms' 'Not a valid choice.' before the site's own "
-    "in_choices message 'Select one of the options shown'",
-)
 @pytest.mark.parametrize("name", ["channel", "respondent_type", "late", "publish", "tag"])
 def test_the_wording_of_a_crafted_choice_is_the_sites_own(admin, received, name):
     shown = admin.get(list_url(**{name: "crafted"}))
@@ -1201,12 +1190,6 @@ def test_revision_0006_fills_in_search_text_and_choices_as_the_app_would(tmp_pat
         db.engine.dispose()
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="migrations/versions/0006_admin.py downgrade: batch_alter_table('consultation') "
-    "rebuilds the table, and with PRAGMA foreign_keys=ON (app/sqlite.py) dropping the old "
-    "table cascades: every question and response is deleted",
-)
 def test_going_back_to_0005_and_up_again_keeps_every_response(tmp_path):
     from flask_migrate import downgrade, upgrade
 

@@ -36,6 +36,17 @@ NOT_TAGGED = "none"
 FILTER_NAMES = ("q", "channel", "respondent_type", "since", "until", "late", "publish", "tag")
 
 
+def _choice(label: str, offered: list[tuple[str, str]] | None = None) -> SelectField:
+    """A drop-down whose crafted values get the site's own message (from in_choices)."""
+    return SelectField(
+        label,
+        choices=choices(offered) if offered else None,
+        validators=[in_choices],
+        default="",
+        validate_choice=False,
+    )
+
+
 class FilterForm(Form):
     """The filters above the list of responses, sent in the address so a view can be shared."""
 
@@ -45,17 +56,13 @@ class FilterForm(Form):
     q = StringField(
         "Search", [Optional(), Length(max=200, message="Enter 200 characters or fewer")]
     )
-    channel = SelectField(
-        "Type", choices=choices(CHANNEL_CHOICES), validators=[in_choices], default=""
-    )
-    respondent_type = SelectField("Respondent type", validators=[in_choices], default="")
+    channel = _choice("Type", CHANNEL_CHOICES)
+    respondent_type = _choice("Respondent type")
     since = DayField("Received from", [Optional()])
     until = DayField("Received up to", [Optional()])
-    late = SelectField(
-        "Deadline", choices=choices(LATE_CHOICES), validators=[in_choices], default=""
-    )
-    publish = SelectField("Publication", validators=[in_choices], default="")
-    tag = SelectField("Tag", validators=[in_choices], default="")
+    late = _choice("Deadline", LATE_CHOICES)
+    publish = _choice("Publication")
+    tag = _choice("Tag")
 
     def __init__(self, consultation: Consultation, args: MultiDict, **kwargs: Any) -> None:
         super().__init__(formdata=MultiDict(_only_filters(args)), **kwargs)

@@ -274,7 +274,7 @@ class TagForm(Form):
 class ResponseTagsForm(Form):
     """Which of the consultation's tags a response carries."""
 
-    tags = SelectMultipleField("Tags", validators=[in_choices])
+    tags = SelectMultipleField("Tags", validators=[in_choices], validate_choice=False)
 
     def __init__(self, offered: list, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)

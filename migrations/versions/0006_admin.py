@@ -5,6 +5,7 @@ Revises: 0005_get_in_touch
 
 """
 import json
+import unicodedata
 
 from alembic import op
 import sqlalchemy as sa
@@ -41,6 +42,7 @@ def upgrade():
     )
     with op.batch_alter_table('choice_answer', schema=None) as batch_op:
         batch_op.create_index('ix_choice_answer_count', ['consultation_id', 'question_key', 'option'], unique=False)
+        batch_op.create_index('ix_choice_answer_answered', ['consultation_id', 'question_key', 'response_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_choice_answer_response_id'), ['response_id'], unique=False)
 
     op.create_table('note',
@@ -103,7 +105,9 @@ def _fill_in_submitted():
                  *(_loaded(row.topics) or []), row.evidence_text, row.subject, row.message]
         for value in answers.values():
             parts.extend(value if isinstance(value, list) else [value])
-        text = " ".join(str(p) for p in parts if p not in (None, "")).casefold()
+        text = unicodedata.normalize(
+            "NFKC", " ".join(str(p) for p in parts if p not in (None, ""))
+        ).casefold()
         bind.execute(sa.text("UPDATE response SET search_text = :text WHERE id = :id"),
                      {"text": text, "id": row.id})
         for question in questions.get(row.consultation_id, []):
@@ -156,6 +160,7 @@ def downgrade():
     op.drop_table('note')
     with op.batch_alter_table('choice_answer', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_choice_answer_response_id'))
+        batch_op.drop_index('ix_choice_answer_answered')
         batch_op.drop_index('ix_choice_answer_count')
 
     op.drop_table('choice_answer')

@@ -398,8 +398,6 @@ def test_an_officer_searches_filters_tags_notes_and_exports(
     assert_accessible(page)
 
 
-
-
 def test_a_date_range_the_wrong_way_round_is_explained_by_the_fields(
     request, page, javascript, received, assert_accessible
 ):
