@@ -34,7 +34,7 @@ from app.models import (
     record_audit,
 )
 from app.notifications import SUMMARY_WITHIN
-from app.outbox import PENDING, SENDING
+from app.outbox import HELD, PENDING, SENDING
 from app.submissions import new_token
 
 BATCH_SIZE = 500
@@ -300,7 +300,8 @@ def _delete_drafts(consultation_id: int) -> tuple[int, int]:
 def _delete_sent_emails(consultation: Consultation, now: datetime) -> int:
     """Delete the consultation's emails that are no longer to be sent: their bodies hold
     the respondents' details. Returns how many."""
-    kept = [OutboxEmail.status.in_(STILL_TO_GO)]
+    # A held alert waits for the daily digest: a message taken after the close needs it.
+    kept = [OutboxEmail.status.in_((*STILL_TO_GO, HELD))]
     if consultation.closes_at > now - SUMMARY_WITHIN:
         # Still inside the time the worker sends a closing summary: without its row it
         # would send the summary again.

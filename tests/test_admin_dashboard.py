@@ -255,6 +255,40 @@ def test_a_closed_consultations_chart_ends_on_its_last_day(admin, clock, make_su
     assert "left" not in deadline_text(shown)
 
 
+def test_a_consultation_opened_again_after_its_deadline_charts_up_to_today(
+    admin, clock, make_survey
+):
+    clock.set(datetime(2027, 6, 1, 9, 0, tzinfo=UTC))
+    consultation = make_survey(
+        opens_at=clock.now, closes_at=datetime(2027, 6, 3, 16, 0, tzinfo=UTC)
+    )
+    consultation.override = "open"  # an admin opened it again after the deadline
+    insert_response(consultation, datetime(2027, 6, 9, 10, 0, tzinfo=UTC), 1)
+    db.session.commit()
+    clock.set(datetime(2027, 6, 10, 12, 0, tzinfo=UTC))
+
+    shown = admin.get("/admin/")
+
+    days = days_table(shown)
+    assert days[0] == ("Thu 10 Jun", "0")
+    assert ("Wed 9 Jun", "1") in days
+    assert chart_caption(shown).endswith(": 1 in all")
+
+
+def test_a_message_after_the_close_extends_the_chart_to_its_day(admin, clock, make_survey):
+    clock.set(datetime(2027, 6, 1, 9, 0, tzinfo=UTC))
+    consultation = make_survey(
+        opens_at=clock.now, closes_at=datetime(2027, 6, 3, 16, 0, tzinfo=UTC)
+    )
+    insert_response(consultation, datetime(2027, 6, 7, 10, 0, tzinfo=UTC), 1)
+    db.session.commit()
+    clock.set(datetime(2027, 6, 20, 12, 0, tzinfo=UTC))
+
+    shown = admin.get("/admin/")
+
+    assert days_table(shown)[0] == ("Mon 7 Jun", "1")
+
+
 # --- time left -------------------------------------------------------------------------------
 
 
@@ -650,3 +684,28 @@ def test_publishing_and_withdrawing_need_the_csrf_token(admin, after_the_deadlin
         assert refused.status_code == 400, url
     assert stored().outcome_published_at is None
     assert audit("publish_outcome", "withdraw_outcome") == []
+
+
+def test_typed_answers_are_counted_apart_from_an_option_called_other(app):
+    """A question offering "Other" as an option and a box for your own words counts the
+    two apart; an option that itself starts "Other: " is counted as itself."""
+    from types import SimpleNamespace
+
+    from app.survey import results
+
+    question = SimpleNamespace(
+        key="help",
+        type="multi",
+        options=["Other", "Other: not listed", "Buses"],
+        settings={"allow_other": True},
+        show_if={},
+        page=1,
+        position=1,
+    )
+    answers = {"help": ["Other", "Other: not listed", "Other: a bike scheme"]}
+
+    assert results.chosen([question], answers) == [
+        ("help", "Other"),
+        ("help", "Other: not listed"),
+        ("help", "Other (own words)"),
+    ]

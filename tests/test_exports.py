@@ -524,6 +524,15 @@ def test_each_export_is_audited_with_its_count_and_filters(admin, responses, con
     assert {event.consultation_id for event in events} == {consultation.id}
 
 
+def test_an_exports_audit_says_a_search_was_used_but_not_its_words(admin, responses):
+    """A search for someone's name or email address must not outlive their deletion."""
+    body(admin.get(f"{CSV_URL}?q=ada%40example.org+Jones"))
+
+    (event,) = exports()
+    assert event.detail.endswith("(Search: 2 words)")
+    assert "ada" not in event.detail.lower() and "jones" not in event.detail.lower()
+
+
 # --- no responses, many responses ------------------------------------------------------------
 
 

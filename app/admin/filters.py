@@ -86,7 +86,11 @@ class FilterForm(Form):
         chosen = []
         for name in FILTER_NAMES:
             field = self[name]
-            if _given(field):
+            if name == "q" and _given(field):
+                # Not the words: a search for someone's name would outlive their deletion.
+                count = len(search.terms(field.data or ""))
+                chosen.append(f"Search: {count} {'word' if count == 1 else 'words'}")
+            elif _given(field):
                 labels = {choice.value: choice.label for choice in getattr(field, "choices", [])}
                 shown = labels.get(field.data, field.data)
                 chosen.append(f"{field.label.text}: {shown}")

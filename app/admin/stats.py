@@ -11,6 +11,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 from app.extensions import db
+from app.lifecycle import State
 from app.models import SUBMITTED, Consultation, Response
 
 CHART_DAYS = 28
@@ -51,10 +52,17 @@ def channel_counts() -> dict[int, Counter]:
 
 def chart_days(consultation: Consultation, now: datetime, zone: ZoneInfo) -> list[date]:
     """The days the dashboard charts: up to CHART_DAYS, from the opening to today or the close."""
-    if consultation.closes_at > now:
+    if consultation.state(now) is State.OPEN or consultation.closes_at > now:
         end = now
-    else:  # late responses within the grace period count too
-        end = min(now, consultation.closes_at + timedelta(minutes=consultation.grace_minutes))
+    else:
+        # Closed: up to the last response, which may be a late one or a message sent
+        # after the close, or else the deadline.
+        latest = db.session.scalar(
+            select(func.max(Response.submitted_at)).where(
+                Response.consultation_id == consultation.id, Response.status == SUBMITTED
+            )
+        )
+        end = min(now, max(consultation.closes_at, latest or consultation.closes_at))
     if consultation.opens_at > end:
         return []
     # Worked out from the end so that no date far from today is ever converted.

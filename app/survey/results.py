@@ -11,9 +11,16 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import ChoiceAnswer, Consultation, Question, Response
 from app.survey import routing
-from app.survey.forms import CHOICE_TYPES, OTHER_PREFIX, choice_pairs
+from app.survey.forms import CHOICE_TYPES, OTHER, OTHER_PREFIX, choice_pairs
 
 OTHER_LABEL = "Other"
+OPTION_LENGTH = 200  # ChoiceAnswer.option
+
+
+def other_label(question: Question) -> str:
+    """What answers typed under "Other" are counted as: "Other", unless the question has
+    an option of that name, which they must not be mixed with."""
+    return "Other (own words)" if OTHER_LABEL in question.options else OTHER_LABEL
 
 
 def chosen(questions: Sequence[Question], answers: dict[str, Any]) -> list[tuple[str, str]]:
@@ -30,8 +37,11 @@ def chosen(questions: Sequence[Question], answers: dict[str, Any]) -> list[tuple
         values = kept[question.key]
         for value in values if isinstance(values, list) else [values]:
             text = str(value)
-            label = OTHER_LABEL if text.startswith(OTHER_PREFIX) else labels.get(text, text)
-            found.append((question.key, label[:200]))
+            if text not in labels and text.startswith(OTHER_PREFIX):
+                label = other_label(question)
+            else:
+                label = labels.get(text, text)
+            found.append((question.key, label[:OPTION_LENGTH]))
     return found
 
 
@@ -81,7 +91,7 @@ def tallies(consultation: Consultation) -> list[Tally]:
     )
     result = []
     for question in questions:
-        labels = [label for _, label in choice_pairs(question)]
+        labels = [_offered_label(question, value, label) for value, label in choice_pairs(question)]
         # Options removed from the survey since someone chose them still count.
         labels += sorted(
             option for key, option in counted if key == question.key and option not in labels
@@ -94,6 +104,11 @@ def tallies(consultation: Consultation) -> list[Tally]:
             )
         )
     return result
+
+
+def _offered_label(question: Question, value: str, label: str) -> str:
+    """An option's label as counted: typed answers under their own name, long labels cut."""
+    return other_label(question) if value == OTHER else label[:OPTION_LENGTH]
 
 
 def survey_total(consultation: Consultation) -> int:

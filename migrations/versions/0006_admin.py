@@ -127,8 +127,9 @@ def _loaded(value):
 
 
 def _label(question, value):
-    if value.startswith("Other: "):
-        return "Other"
+    options = _loaded(question.options) or []
+    if value not in options and value.startswith("Other: "):
+        return "Other (own words)" if "Other" in options else "Other"
     if question.type == "yesno":
         return {"yes": "Yes", "no": "No"}.get(value, value)
     if question.type == "scale":
