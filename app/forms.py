@@ -76,6 +76,24 @@ def valid_email(form: Form, field: Field) -> None:
         raise ValidationError(EMAIL_FORMAT) from None
 
 
+def limited_text(
+    label: str,
+    most: int,
+    required: str = "",
+    field_class: type[Field] = StringField,
+    one_line: bool = False,
+) -> Field:
+    """A text field of up to `most` characters, trimmed (and its spaces run together when
+    `one_line`), required with the message `required` if one is given."""
+    validators = [DataRequired(required)] if required else []
+    validators.append(Length(max=most, message=f"Enter {most:,} characters or fewer"))
+
+    def tidy(text: str | None) -> str:
+        return (" ".join(text.split()) if one_line else text.strip()) if text else ""
+
+    return field_class(label, validators=validators, filters=[tidy])
+
+
 def name_field() -> StringField:
     """A person's full name, required."""
     return StringField(

@@ -13,7 +13,6 @@ from wtforms import (
     PasswordField,
     RadioField,
     SelectMultipleField,
-    StringField,
     TextAreaField,
     TimeField,
 )
@@ -21,13 +20,12 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
-    Length,
     NumberRange,
     ValidationError,
 )
 
 from app import calls, timefmt
-from app.forms import Form, choices, in_choices
+from app.forms import Form, choices, in_choices, limited_text
 from app.lifecycle import Override
 
 OVERRIDE_LABELS = {
@@ -251,24 +249,8 @@ TAG_NAME_LENGTH, TAG_DESCRIPTION_LENGTH, NOTE_LENGTH = 60, 300, 2000
 class TagForm(Form):
     """A code to sort responses by."""
 
-    name = StringField(
-        "Tag",
-        validators=[
-            DataRequired("Enter a name for the tag"),
-            Length(max=TAG_NAME_LENGTH, message=f"Enter {TAG_NAME_LENGTH} characters or fewer"),
-        ],
-        filters=[lambda text: " ".join(text.split()) if text else text],
-    )
-    description = StringField(
-        "What it covers (optional)",
-        validators=[
-            Length(
-                max=TAG_DESCRIPTION_LENGTH,
-                message=f"Enter {TAG_DESCRIPTION_LENGTH} characters or fewer",
-            )
-        ],
-        filters=[lambda text: text.strip() if text else ""],
-    )
+    name = limited_text("Tag", TAG_NAME_LENGTH, "Enter a name for the tag", one_line=True)
+    description = limited_text("What it covers (optional)", TAG_DESCRIPTION_LENGTH)
 
 
 class ResponseTagsForm(Form):
@@ -284,11 +266,4 @@ class ResponseTagsForm(Form):
 class NoteForm(Form):
     """A private note on a response."""
 
-    text = TextAreaField(
-        "Add a note",
-        validators=[
-            DataRequired("Enter the note"),
-            Length(max=NOTE_LENGTH, message=f"Enter {NOTE_LENGTH:,} characters or fewer"),
-        ],
-        filters=[lambda text: text.strip() if text else text],
-    )
+    text = limited_text("Add a note", NOTE_LENGTH, "Enter the note", TextAreaField)

@@ -5,14 +5,13 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms import TextAreaField
-from wtforms.validators import DataRequired, Length
 
 from app import clock
 from app.admin import bp
 from app.admin.auth import admin_only
 from app.consultations import get_by_slug_or_404
 from app.extensions import db
-from app.forms import Form
+from app.forms import Form, limited_text
 from app.lifecycle import State
 from app.models import Consultation, record_audit
 
@@ -22,13 +21,8 @@ OUTCOME_LENGTH = 20_000
 class OutcomeForm(Form):
     """The outcome, in Markdown like the consultation's own text."""
 
-    outcome = TextAreaField(
-        "What you heard and what you did",
-        validators=[
-            DataRequired("Enter the outcome"),
-            Length(max=OUTCOME_LENGTH, message=f"Enter {OUTCOME_LENGTH:,} characters or fewer"),
-        ],
-        filters=[lambda text: text.strip() if text else text],
+    outcome = limited_text(
+        "What you heard and what you did", OUTCOME_LENGTH, "Enter the outcome", TextAreaField
     )
 
 
