@@ -20,6 +20,7 @@ from app.consultation_files import ConsultationFileError, load_consultation_file
 from app.contact.services import publish
 from app.demo import load as demo_load
 from app.extensions import db
+from app.lifecycle import plural
 from app.models import AdminUser, admin_with_email
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
@@ -170,7 +171,7 @@ def purge_command(days: int) -> None:
     for result in purged:
         click.echo(f"{result.title}: {result.summary()}.")
     if not purged:
-        period = retention.plural(days, "day")
+        period = plural(days, "day")
         click.echo(
             f"Nothing to purge: no consultation closed more than {period} ago"
             " has personal details left."

@@ -97,13 +97,14 @@ class TimeLeft:
 
     def __str__(self) -> str:
         if self.days:
-            return _plural(self.days, "day")
+            return plural(self.days, "day")
         if self.hours:
-            return _plural(self.hours, "hour")
-        return _plural(max(self.minutes, 1), "minute")
+            return plural(self.hours, "hour")
+        return plural(max(self.minutes, 1), "minute")
 
 
-def _plural(count: int, unit: str) -> str:
+def plural(count: int, unit: str) -> str:
+    """ "1 day", "2 days"."""
     return f"{count} {unit}" if count == 1 else f"{count} {unit}s"
 
 

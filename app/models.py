@@ -15,6 +15,7 @@ from app.extensions import db
 from app.lifecycle import Override, State, state_at
 
 CHANNELS = ("survey", "evidence", "contact")
+CHANNEL_LABELS = {"survey": "Survey", "evidence": "Written evidence", "contact": "Message"}
 DRAFT, SUBMITTED = "draft", "submitted"
 BOOKED, CANCELLED = "booked", "cancelled"
 ADMIN, OFFICER = "admin", "officer"
@@ -205,6 +206,8 @@ class Tag(db.Model):
     name: Mapped[str] = mapped_column(String(60))
     description: Mapped[str] = mapped_column(String(300), default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    consultation: Mapped[Consultation] = relationship()
 
     __table_args__ = (db.UniqueConstraint("consultation_id", "name"),)
 

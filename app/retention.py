@@ -10,18 +10,18 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from pathlib import Path
 
-from flask import current_app
 from sqlalchemy import ColumnElement, Select, delete, exists, or_, select
 
 from app import search
 from app.contact import services as contact
 from app.evidence import files
+from app.evidence.services import upload_folder
 from app.extensions import db
-from app.lifecycle import State
+from app.lifecycle import State, plural
 from app.models import (
     BOOKED,
+    CHANNEL_LABELS,
     DRAFT,
     SUBMITTED,
     Attachment,
@@ -39,19 +39,8 @@ from app.submissions import new_token
 
 BATCH_SIZE = 500
 PURGE_ACTOR = "purge command"
-CHANNEL_LABELS = {"survey": "Survey", "evidence": "Written evidence", "contact": "Message"}
-# The kind each channel's alert and receipt carry in their event keys (app.notifications).
-SUBMISSION_KINDS = {"survey": "survey", "evidence": "evidence", "contact": "message"}
 # Emails not yet handed to the mail server: left for the worker to send.
 STILL_TO_GO = (PENDING, SENDING)
-
-
-def upload_folder() -> Path:
-    return Path(current_app.config["UPLOAD_FOLDER"])
-
-
-def plural(count: int, word: str) -> str:
-    return f"{count} {word}" if count == 1 else f"{count} {word}s"
 
 
 # Deleting one response.
@@ -108,11 +97,10 @@ def _emails_about(response: Response, uids: Sequence[str]) -> ColumnElement[bool
     """The emails that hold this response's details: its alert and receipt, links to its
     draft, and every email about its calls except a cancellation still to be sent, which
     must reach both calendars."""
-    kind = SUBMISSION_KINDS.get(response.channel, response.channel)
     about = [
-        OutboxEmail.event_key.in_(
-            [f"{event}:{kind}:{response.reference}" for event in ("alert", "receipt")]
-        ),
+        # References are unique across channels, so the key's ending finds them.
+        OutboxEmail.kind.in_(("alert", "receipt"))
+        & OutboxEmail.event_key.endswith(f":{response.reference}", autoescape=True),
         OutboxEmail.event_key.startswith(f"resume:{response.id}:"),
         *(
             OutboxEmail.event_key.startswith("call-")

@@ -43,17 +43,17 @@ def change_tag(tag: Tag, name: str, description: str, actor: str) -> bool:
     """Rename a tag or change its description. Returns whether anything changed."""
     if (tag.name, tag.description) == (name, description):
         return False
-    _refuse_taken(tag_consultation(tag), name, tag.id)
+    _refuse_taken(tag.consultation, name, tag.id)
     detail = f"Renamed tag {tag.name} to {name}" if name != tag.name else f"Described tag {name}"
     tag.name, tag.description = name, description
-    record_audit(actor, "change_tag", tag_consultation(tag), detail)
+    record_audit(actor, "change_tag", tag.consultation, detail)
     _commit_or_taken()
     return True
 
 
 def remove_tag(tag: Tag, actor: str) -> int:
     """Delete a tag, taking it off every response. Returns how many carried it."""
-    consultation = tag_consultation(tag)
+    consultation = tag.consultation
     carried = db.session.scalar(
         select(func.count()).select_from(response_tag).where(response_tag.c.tag_id == tag.id)
     )
@@ -112,10 +112,6 @@ def add_note(response: Response, text: str, actor: str) -> Note:
     db.session.commit()
     db.session.expire(response, ["notes"])
     return note
-
-
-def tag_consultation(tag: Tag) -> Consultation:
-    return db.session.get(Consultation, tag.consultation_id)
 
 
 def _refuse_taken(consultation: Consultation, name: str, except_id: int | None = None) -> None:

@@ -44,13 +44,21 @@ from sqlalchemy.orm import load_only, selectinload
 
 from app import clock, phones
 from app.admin import bp
-from app.admin.filters import CHANNEL_LABELS, FilterForm, filtered
+from app.admin.filters import FilterForm, filtered
 from app.consultations import get_by_slug_or_404
 from app.csv_safety import safe_cell
 from app.errors import render_error
 from app.extensions import db
 from app.forms import PUBLISH_CHOICES
-from app.models import BOOKED, Booking, Consultation, Question, Response, record_audit
+from app.models import (
+    BOOKED,
+    CHANNEL_LABELS,
+    Booking,
+    Consultation,
+    Question,
+    Response,
+    record_audit,
+)
 from app.survey import routing
 from app.survey.services import RESPOND_AS
 

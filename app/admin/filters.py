@@ -19,11 +19,6 @@ from app.extensions import db
 from app.forms import PUBLISH_CHOICES, Form, choices, in_choices
 from app.models import BOOKED, SUBMITTED, Booking, Consultation, Response, Tag, response_tag
 
-CHANNEL_LABELS = {
-    "survey": "Survey",
-    "evidence": "Written evidence",
-    "contact": "Message",
-}
 CHANNEL_CHOICES = [
     ("", "All"),
     ("survey", "Survey responses"),

@@ -2,22 +2,20 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from flask import abort, current_app, request, send_file
+from flask import abort, request, send_file
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from app.admin import bp
-from app.admin.filters import CHANNEL_LABELS, FilterForm, filtered, tags_of
+from app.admin.filters import FilterForm, filtered, tags_of
 from app.admin.forms import NoteForm, ResponseTagsForm
 from app.consultations import get_by_slug_or_404
 from app.contact import services as contact
 from app.evidence import files
 from app.evidence import services as evidence
 from app.extensions import db
-from app.models import SUBMITTED, Attachment, Booking, Response, record_audit
+from app.models import CHANNEL_LABELS, SUBMITTED, Attachment, Booking, Response, record_audit
 from app.rendering import render_page, whole_page_for_htmx
 from app.survey import services as survey
 
@@ -122,7 +120,7 @@ def attachment(attachment_id: int):
     item = db.session.get(Attachment, attachment_id)
     if item is None:
         abort(404)
-    path = Path(current_app.config["UPLOAD_FOLDER"]) / item.stored_name
+    path = evidence.upload_folder() / item.stored_name
     if not path.is_file():
         abort(404)
     record_audit(

@@ -6,6 +6,7 @@ from flask import render_template
 
 from app.admin import bp, charts
 from app.consultations import get_by_slug_or_404
+from app.submissions import count_sent
 from app.survey import results
 
 
@@ -18,5 +19,5 @@ def results_page(slug: str):
         "admin/summary.html",
         consultation=consultation,
         charted=[(tally, charts.bars(tally.counts, tally.answered)) for tally in tallies],
-        total=results.survey_total(consultation),
+        total=count_sent(consultation, "survey"),
     )

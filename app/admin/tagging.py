@@ -53,7 +53,7 @@ def add_tag(slug: str):
 def edit_tag(tag_id: int):
     """Rename a tag or change what it covers."""
     tag = _tag_or_404(tag_id)
-    consultation = coding.tag_consultation(tag)
+    consultation = tag.consultation
     form = TagForm(obj=tag)
     if form.validate_on_submit():
         try:
@@ -76,7 +76,7 @@ def edit_tag(tag_id: int):
 def delete_tag(tag_id: int):
     """Delete a tag after a confirmation: it comes off every response."""
     tag = _tag_or_404(tag_id)
-    consultation = coding.tag_consultation(tag)
+    consultation = tag.consultation
     form = ActionForm()
     if form.validate_on_submit():
         carried = coding.remove_tag(tag, current_user.email)
@@ -97,12 +97,7 @@ def tag_response(response_id: int):
     changed = coding.set_tags(item, chosen, current_user.email)
     message = "Tags saved." if changed else "No change to the tags."
     if htmx:
-        return response_page(
-            item,
-            tag_form=ResponseTagsForm(tags, formdata=None, tags=[str(t.id) for t in item.tags]),
-            fragment=_fragment("tags"),
-            saved=message,
-        )
+        return response_page(item, fragment=_fragment("tags"), saved=message)
     flash(message, "success")
     return redirect(url_for("admin.response", response_id=item.id, _anchor="tags"), code=303)
 

@@ -109,12 +109,3 @@ def tallies(consultation: Consultation) -> list[Tally]:
 def _offered_label(question: Question, value: str, label: str) -> str:
     """An option's label as counted: typed answers under their own name, long labels cut."""
     return other_label(question) if value == OTHER else label[:OPTION_LENGTH]
-
-
-def survey_total(consultation: Consultation) -> int:
-    """How many survey responses the consultation has received."""
-    return db.session.scalar(
-        select(func.count(Response.id)).filter_by(
-            consultation_id=consultation.id, channel="survey", status="submitted"
-        )
-    )
