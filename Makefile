@@ -8,7 +8,7 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-fast fuzz browser db lint bench clean
+.PHONY: install run test test-fast fuzz browser wrk db lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,13 +30,22 @@ run: db
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
+# A Debian package, installed when its command is missing: $(call debian,command,package)
+define debian
+	@command -v $(1) >/dev/null 2>&1 || { \
+	  $(SUDO) apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(2) >/dev/null; }
+endef
+
 # Debian's Chromium, for the browser tests; Playwright drives it, never a browser it downloads.
 browser:
-	@command -v chromium >/dev/null 2>&1 || { \
-	  $(SUDO) apt-get update -qq && \
-	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq chromium >/dev/null; }
+	$(call debian,chromium,chromium)
 
-test: install browser
+# wrk makes the benchmark's load from a process of its own.
+wrk:
+	$(call debian,wrk,wrk)
+
+test: install browser wrk
 	$(BIN)/pytest
 
 test-fast: install
@@ -48,6 +57,11 @@ fuzz: install
 	for round in $$(seq $(ROUNDS)); do \
 	  HYPOTHESIS_PROFILE=explore $(BIN)/pytest -q -m "not browser" -k "fuzz or property" || exit 1; \
 	done
+
+# Throughput, latency, page weight and admin timings; writes bench/results.json.
+# See docs/performance.md. BENCH_ARGS=--tiny checks it runs in a minute.
+bench: install browser wrk
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 lint: install
 	$(BIN)/ruff check app tests

@@ -1,0 +1,1 @@
+"""`make bench`: throughput, latency, page weight and admin timings against a bare Flask app."""

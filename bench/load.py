@@ -1,0 +1,87 @@
+"""Load from a separate process: wrk, for a fixed number of seconds, on loopback."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import subprocess
+from pathlib import Path
+
+LUA = Path(__file__).resolve().parent / "lua"
+
+
+def _wrk(args: list[str]) -> dict:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise RuntimeError("wrk is not installed: run `make bench`, which installs it")
+    finished = subprocess.run(  # noqa: S603
+        [wrk, *args], capture_output=True, text=True, check=True
+    )
+    for line in finished.stdout.splitlines():
+        if line.startswith("BENCH_JSON "):
+            return json.loads(line.removeprefix("BENCH_JSON "))
+    raise RuntimeError(f"wrk printed no result:\n{finished.stdout}\n{finished.stderr}")
+
+
+def percentiles(values: list[float]) -> dict[str, float]:
+    """p50, p95 and p99 of durations in seconds, in milliseconds."""
+    if len(values) < 2:
+        only = values[0] * 1000 if values else float("nan")
+        return {"p50": only, "p95": only, "p99": only}
+    cuts = statistics.quantiles(values, n=100, method="inclusive")
+    return {"p50": cuts[49] * 1000, "p95": cuts[94] * 1000, "p99": cuts[98] * 1000}
+
+
+def get(url: str, seconds: float, connections: int) -> dict:
+    """Requests a second and latency of one URL fetched as a browser would, compressed."""
+    raw = _wrk([
+        "--threads", str(min(2, connections)),
+        "--connections", str(connections),
+        "--duration", f"{seconds}s",
+        "--timeout", "10s",
+        "--header", "Accept-Encoding: gzip, deflate, br",
+        "--script", str(LUA / "report.lua"),
+        url,
+    ])
+    return {
+        "requests_per_s": raw["requests"] / raw["duration_s"],
+        "latency_ms": raw["request_latency_ms"],
+        "requests": raw["requests"],
+        "errors": raw["socket_errors"] + raw["bad_status"],
+    }
+
+
+def journey(
+    base_url: str, start: str, finish: str, seconds: float, connections: int,
+    upload: Path | None = None,
+) -> dict:
+    """Whole journeys a second, from GET of the first form to the confirmation page.
+
+    One wrk thread per connection, so each journey's requests follow one another.
+    """
+    args = [
+        "--threads", str(connections),
+        "--connections", str(connections),
+        "--duration", f"{seconds}s",
+        "--timeout", "30s",
+        "--script", str(LUA / "journey.lua"),
+        base_url,
+        "--",
+        start,
+        finish,
+    ]
+    if upload is not None:
+        args.append(str(upload))
+    raw = _wrk(args)
+    completed = len(raw["journeys"])
+    return {
+        "journeys_per_s": completed / raw["duration_s"],
+        "journeys": completed,
+        "requests_per_journey": raw["requests"] / completed if completed else None,
+        "send_latency_ms": percentiles(raw["sends"]),
+        "journey_latency_ms": percentiles(raw["journeys"]),
+        "request_latency_ms": raw["request_latency_ms"],
+        "failures": raw["failures"],
+        "errors": raw["socket_errors"] + sum(raw["failures"].values()),
+    }
