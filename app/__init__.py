@@ -10,7 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config
-from app.extensions import csrf, db, htmx, limiter, login_manager, mail, migrate
+from app.extensions import compress, csrf, db, htmx, limiter, login_manager, mail, migrate
 
 MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
 
@@ -52,6 +52,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
 
 def _init_extensions(app: Flask) -> None:
+    # First registered, so its after_request runs last, on the finished response.
+    compress.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)

@@ -1,5 +1,6 @@
 """The extension objects, created unbound and bound to the app in create_app()."""
 
+from flask_compress import Compress
 from flask_htmx import HTMX
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
@@ -20,5 +21,6 @@ migrate = Migrate()
 csrf = CSRFProtect()
 mail = Mail()
 htmx = HTMX()
+compress = Compress()
 login_manager = LoginManager()
 limiter = Limiter(key_func=get_remote_address)

@@ -11,7 +11,7 @@ from flask import Flask, current_app, url_for
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from app import channels, clock, phones, timefmt
+from app import channels, clock, phones, stylesheet, timefmt
 from app.lifecycle import time_left
 
 # Raw HTML in Markdown is escaped, and markdown-it refuses javascript: and data: links.
@@ -94,6 +94,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["time_to_deadline"] = time_to_deadline
     app.jinja_env.filters["short_day"] = timefmt.short_day
     app.jinja_env.globals["static_url"] = static_url
+    app.jinja_env.globals["inline_stylesheet"] = stylesheet.inline
     app.jinja_env.globals["form_errors"] = form_errors
     app.jinja_env.globals["channel_links"] = channel_links
     app.jinja_env.trim_blocks = True

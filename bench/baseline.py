@@ -1,4 +1,4 @@
-"""The baseline: a bare Flask app served exactly as the site is, so ratios cancel out the machine."""
+"""The baseline: a bare Flask app served as the site is, so ratios cancel out the machine."""
 
 from flask import Flask
 

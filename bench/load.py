@@ -35,15 +35,23 @@ def percentiles(values: list[float]) -> dict[str, float]:
 
 def get(url: str, seconds: float, connections: int) -> dict:
     """Requests a second and latency of one URL fetched as a browser would, compressed."""
-    raw = _wrk([
-        "--threads", str(min(2, connections)),
-        "--connections", str(connections),
-        "--duration", f"{seconds}s",
-        "--timeout", "10s",
-        "--header", "Accept-Encoding: gzip, deflate, br",
-        "--script", str(LUA / "report.lua"),
-        url,
-    ])
+    raw = _wrk(
+        [
+            "--threads",
+            str(min(2, connections)),
+            "--connections",
+            str(connections),
+            "--duration",
+            f"{seconds}s",
+            "--timeout",
+            "10s",
+            "--header",
+            "Accept-Encoding: gzip, deflate, br",
+            "--script",
+            str(LUA / "report.lua"),
+            url,
+        ]
+    )
     return {
         "requests_per_s": raw["requests"] / raw["duration_s"],
         "latency_ms": raw["request_latency_ms"],
@@ -53,7 +61,11 @@ def get(url: str, seconds: float, connections: int) -> dict:
 
 
 def journey(
-    base_url: str, start: str, finish: str, seconds: float, connections: int,
+    base_url: str,
+    start: str,
+    finish: str,
+    seconds: float,
+    connections: int,
     upload: Path | None = None,
 ) -> dict:
     """Whole journeys a second, from GET of the first form to the confirmation page.
@@ -61,11 +73,16 @@ def journey(
     One wrk thread per connection, so each journey's requests follow one another.
     """
     args = [
-        "--threads", str(connections),
-        "--connections", str(connections),
-        "--duration", f"{seconds}s",
-        "--timeout", "30s",
-        "--script", str(LUA / "journey.lua"),
+        "--threads",
+        str(connections),
+        "--connections",
+        str(connections),
+        "--duration",
+        f"{seconds}s",
+        "--timeout",
+        "30s",
+        "--script",
+        str(LUA / "journey.lua"),
         base_url,
         "--",
         start,

@@ -25,10 +25,7 @@ def add_ratios(throughput: dict) -> None:
         latency = figures.get("send_latency_ms", figures.get("latency_ms"))
         figures["ratio_to_baseline"] = {
             "throughput": rate / baseline["requests_per_s"],
-            **{
-                key: latency[key] / baseline["latency_ms"][key]
-                for key in ("p50", "p95", "p99")
-            },
+            **{key: latency[key] / baseline["latency_ms"][key] for key in ("p50", "p95", "p99")},
         }
 
 
@@ -49,7 +46,9 @@ def targets(results: dict) -> list[dict]:
     for label, key, comparison, goal in TARGETS:
         value = measured[key]
         met = value >= goal if comparison == ">=" else value < goal
-        rows.append({"target": label, "goal": f"{comparison} {goal}", "measured": value, "met": met})
+        rows.append(
+            {"target": label, "goal": f"{comparison} {goal}", "measured": value, "met": met}
+        )
     return rows
 
 
@@ -65,24 +64,39 @@ def table(results: dict) -> str:
     for name, figures in results["throughput"].items():
         rate = figures.get("requests_per_s", figures.get("journeys_per_s"))
         latency = figures.get("send_latency_ms", figures.get("latency_ms"))
-        lines.append(_row([
-            name, f"{rate:.1f}", *(f"{latency[key]:.1f}" for key in ("p50", "p95", "p99")),
-            f"{figures['ratio_to_baseline']['throughput']:.3f}",
-        ], widths))
+        lines.append(
+            _row(
+                [
+                    name,
+                    f"{rate:.1f}",
+                    *(f"{latency[key]:.1f}" for key in ("p50", "p95", "p99")),
+                    f"{figures['ratio_to_baseline']['throughput']:.3f}",
+                ],
+                widths,
+            )
+        )
     lines.append("")
     lines.append(_row(["mail server", "sent/s", "p50 ms", "p95 ms", "p99 ms", "emails"], widths))
     for mode, figures in results["smtp"].items():
         latency = figures["send_latency_ms"]
-        lines.append(_row([
-            mode, f"{figures['journeys_per_s']:.1f}",
-            *(f"{latency[key]:.1f}" for key in ("p50", "p95", "p99")),
-            figures["emails_delivered"],
-        ], widths))
+        lines.append(
+            _row(
+                [
+                    mode,
+                    f"{figures['journeys_per_s']:.1f}",
+                    *(f"{latency[key]:.1f}" for key in ("p50", "p95", "p99")),
+                    figures["emails_delivered"],
+                ],
+                widths,
+            )
+        )
     lines.append("")
     widths = [16, 8, 8, 8, 8, 8]
     lines.append(_row(["first visit", "html", "css", "js", "other", "total B"], widths))
     for name, weight in results["browser"]["page_weight_bytes"].items():
-        lines.append(_row([name, *(weight[k] for k in ("html", "css", "js", "other", "total"))], widths))
+        lines.append(
+            _row([name, *(weight[k] for k in ("html", "css", "js", "other", "total"))], widths)
+        )
     lines.append("")
     lines.append(f"LCP, survey page: {results['browser']['lcp_ms']['median']:.0f} ms (median)")
     admin = results["admin"]
@@ -95,8 +109,15 @@ def table(results: dict) -> str:
     widths = [58, 8, 10, 4]
     lines.append(_row(["target", "goal", "measured", "met"], widths))
     for row in results["targets"]:
-        lines.append(_row(
-            [row["target"], row["goal"], f"{row['measured']:.2f}", "yes" if row["met"] else "no"],
-            widths,
-        ))
+        lines.append(
+            _row(
+                [
+                    row["target"],
+                    row["goal"],
+                    f"{row['measured']:.2f}",
+                    "yes" if row["met"] else "no",
+                ],
+                widths,
+            )
+        )
     return "\n".join(lines)

@@ -49,7 +49,8 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--lcp-runs", type=int, default=5)
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results.json")
     parser.add_argument(
-        "--tiny", action="store_true",
+        "--tiny",
+        action="store_true",
         help="a few seconds of light load on a small database: checks the benchmark runs",
     )
     options = parser.parse_args()
@@ -70,7 +71,10 @@ def _pdf(folder: Path) -> Path:
 def _flask(env: dict, *args: str) -> None:
     subprocess.run(  # noqa: S603
         [str(servers.BIN / "flask"), "--app", "wsgi", *args],
-        cwd=servers.PROJECT, env=env, check=True, capture_output=True,
+        cwd=servers.PROJECT,
+        env=env,
+        check=True,
+        capture_output=True,
     )
 
 
@@ -97,7 +101,9 @@ def _submissions(base_url: str, env: dict, options, pdf: Path) -> tuple[dict, di
                 figures = load.journey(base_url, *SURVEY, options.seconds, options.connections)
                 figures["emails_delivered"] = received()
         smtp[mode] = figures
-        print(f"  survey journeys, mail server {mode}: {figures['journeys_per_s']:.1f}/s", flush=True)
+        print(
+            f"  survey journeys, mail server {mode}: {figures['journeys_per_s']:.1f}/s", flush=True
+        )
     evidence = load.journey(base_url, *EVIDENCE, options.seconds, options.connections, upload=pdf)
     print(f"  evidence journeys: {evidence['journeys_per_s']:.1f}/s", flush=True)
     return smtp, evidence

@@ -59,9 +59,12 @@ def gunicorn(app: str, env: dict, chdir: Path = PROJECT, health: str = "/"):
     process = subprocess.Popen(  # noqa: S603
         [
             str(BIN / "gunicorn"),
-            "--config", str(GUNICORN_CONFIG),
-            "--chdir", str(chdir),
-            "--bind", f"127.0.0.1:{port}",
+            "--config",
+            str(GUNICORN_CONFIG),
+            "--chdir",
+            str(chdir),
+            "--bind",
+            f"127.0.0.1:{port}",
             app,
         ],
         env=env,

@@ -16,7 +16,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 from werkzeug.serving import make_server
 
-from app.security import CONTENT_SECURITY_POLICY
+from app.security import content_security_policy
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -174,7 +174,7 @@ def _axe_on_snapshot(browser: Browser, page: Page) -> AxeResults:
             route.fulfill(
                 status=200,
                 content_type="text/html; charset=utf-8",
-                headers={"Content-Security-Policy": CONTENT_SECURITY_POLICY},
+                headers={"Content-Security-Policy": content_security_policy()},
                 body=html,
             )
         elif route.request.resource_type == "script":
