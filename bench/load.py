@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import resource
 import shutil
 import statistics
 import subprocess
@@ -11,16 +12,26 @@ from pathlib import Path
 LUA = Path(__file__).resolve().parent / "lua"
 
 
+def _cpu_seconds_of_children() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
 def _wrk(args: list[str]) -> dict:
+    """wrk's JSON line, plus how many cores wrk itself kept busy (it shares the machine)."""
     wrk = shutil.which("wrk")
     if wrk is None:
         raise RuntimeError("wrk is not installed: run `make bench`, which installs it")
+    cpu_before = _cpu_seconds_of_children()
     finished = subprocess.run(  # noqa: S603
         [wrk, *args], capture_output=True, text=True, check=True
     )
+    cpu = _cpu_seconds_of_children() - cpu_before
     for line in finished.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
-            return json.loads(line.removeprefix("BENCH_JSON "))
+            raw = json.loads(line.removeprefix("BENCH_JSON "))
+            raw["load_generator_cores"] = cpu / raw["duration_s"]
+            return raw
     raise RuntimeError(f"wrk printed no result:\n{finished.stdout}\n{finished.stderr}")
 
 
@@ -57,6 +68,7 @@ def get(url: str, seconds: float, connections: int) -> dict:
         "latency_ms": raw["request_latency_ms"],
         "requests": raw["requests"],
         "errors": raw["socket_errors"] + raw["bad_status"],
+        "load_generator_cores": raw["load_generator_cores"],
     }
 
 
@@ -92,13 +104,18 @@ def journey(
         args.append(str(upload))
     raw = _wrk(args)
     completed = len(raw["journeys"])
+    # Journeys move in step, so counting only finished ones undercounts a short run by
+    # up to one journey per connection; requests made, over requests a journey takes,
+    # also counts the journeys under way when the time ran out.
+    per_journey = statistics.mean(raw["steps"]) if completed else None
     return {
-        "journeys_per_s": completed / raw["duration_s"],
+        "journeys_per_s": raw["requests"] / per_journey / raw["duration_s"] if completed else 0.0,
         "journeys": completed,
-        "requests_per_journey": raw["requests"] / completed if completed else None,
+        "requests_per_journey": per_journey,
         "send_latency_ms": percentiles(raw["sends"]),
         "journey_latency_ms": percentiles(raw["journeys"]),
         "request_latency_ms": raw["request_latency_ms"],
         "failures": raw["failures"],
         "errors": raw["socket_errors"] + sum(raw["failures"].values()),
+        "load_generator_cores": raw["load_generator_cores"],
     }

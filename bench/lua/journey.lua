@@ -27,11 +27,13 @@ end
 
 -- Per thread: read by done() through thread:get().
 journeys = {}
+steps = {}
 sends = {}
 failures = {}
 
 local start_path, finish_marker, upload_name, upload_bytes
 local cookie, next_request, journey_started, sent_at, sent_method, sent_path
+local requests_made = 0
 
 function init(args)
   start_path, finish_marker = args[1], args[2]
@@ -136,6 +138,7 @@ end
 local function begin_journey()
   cookie = nil
   journey_started = nil
+  requests_made = 0
   next_request = { "GET", start_path, {}, nil }
 end
 
@@ -150,6 +153,7 @@ function request()
   if cookie then headers["Cookie"] = cookie end
   sent_at = seconds()
   journey_started = journey_started or sent_at
+  requests_made = requests_made + 1
   sent_method, sent_path = method, path
   return wrk.format(method, path, headers, body)
 end
@@ -168,6 +172,7 @@ function response(status, headers, body)
     next_request = { "GET", location, {}, nil }
   elseif status == 200 and sent_path:find(finish_marker, 1, true) then
     table.insert(journeys, finished_at - journey_started)
+    table.insert(steps, requests_made)
     begin_journey()
   elseif status == 200 then
     local form = fill(body)
@@ -196,19 +201,21 @@ local function json_counts(counts)
 end
 
 function done(summary, latency, requests)
-  local all_journeys, all_sends, all_failures = {}, {}, {}
+  local all_journeys, all_steps, all_sends, all_failures = {}, {}, {}, {}
   for _, thread in ipairs(threads) do
     for _, value in ipairs(thread:get("journeys")) do table.insert(all_journeys, value) end
+    for _, value in ipairs(thread:get("steps")) do table.insert(all_steps, value) end
     for _, value in ipairs(thread:get("sends")) do table.insert(all_sends, value) end
     for key, value in pairs(thread:get("failures")) do
       all_failures[key] = (all_failures[key] or 0) + value
     end
   end
   io.write("BENCH_JSON ", string.format(
-    '{"requests":%d,"duration_s":%.6f,"socket_errors":%d,"journeys":%s,"sends":%s,"failures":%s,'
+    '{"requests":%d,"duration_s":%.6f,"socket_errors":%d,"journeys":%s,"steps":%s,"sends":%s,'
+    .. '"failures":%s,'
     .. '"request_latency_ms":{"p50":%.3f,"p95":%.3f,"p99":%.3f}}\n',
     summary.requests, summary.duration / 1e6,
     summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.timeout,
-    json_list(all_journeys), json_list(all_sends), json_counts(all_failures),
+    json_list(all_journeys), json_list(all_steps), json_list(all_sends), json_counts(all_failures),
     latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
 end
