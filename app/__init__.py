@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from flask import Flask
+from flask import Flask, Response, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from app import config
@@ -54,6 +54,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 def _init_extensions(app: Flask) -> None:
     # First registered, so its after_request runs last, on the finished response.
     compress.init_app(app)
+    app.after_request(_static_file_as_bytes)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
@@ -66,6 +67,18 @@ def _init_extensions(app: Flask) -> None:
 
         with app.app_context():
             tune_sqlite(db.engine)
+
+
+def _static_file_as_bytes(response: Response) -> Response:
+    """Read a static file into the response before Flask-Compress sees it.
+
+    Flask-Compress compresses a streamed file without ever closing it; our static files
+    are small, so they are sent as bytes and compressed like pages.
+    """
+    if request.endpoint == "static" and response.direct_passthrough:
+        response.direct_passthrough = False
+        response.get_data()  # closes the file once the response is closed
+    return response
 
 
 def _register_blueprints(app: Flask) -> None:

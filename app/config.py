@@ -76,7 +76,7 @@ FIXED = {
     # as they are. Cookies are SameSite=Lax, so another site cannot make a signed-in
     # browser fetch pages over and over to guess a secret from their size (BREACH).
     "COMPRESS_ALGORITHM": ["br", "gzip"],
-    "COMPRESS_ALGORITHM_STREAMING": ["br", "deflate"],  # static files are sent as streams
+    "COMPRESS_STREAMS": False,
     "COMPRESS_MIMETYPES": [
         "text/html",
         "text/css",

@@ -17,18 +17,8 @@ from playwright.sync_api import Browser, Page, Route, sync_playwright
 from werkzeug.serving import make_server
 
 from app.security import content_security_policy
+from bench.browser import CHROMIUM, CHROMIUM_ARGS, PHONE  # one way to start Chromium here
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-sync",
-]
-PHONE = {"width": 390, "height": 844}
 TIMEOUT_MS = 10_000
 
 # axe-core's tags for WCAG 2.0, 2.1 and 2.2 at levels A and AA.
