@@ -44,11 +44,11 @@ def measure(base_url: str, master_pid: int, slug: str, email: str, password: str
     """Median time of the first page of responses; time and peak memory of a CSV export."""
     opener = _session(base_url, email, password)
     responses = f"{base_url}/admin/consultations/{slug}/responses"
-    for _ in range(2 * len(servers.worker_pids(master_pid))):
+    workers = servers.worker_pids(master_pid)
+    for _ in range(2 * len(workers)):
         _timed(opener, responses)  # a worker's first request loads templates: not counted
     list_times = [_timed(opener, responses)[0] for _ in range(runs)]
 
-    workers = servers.worker_pids(master_pid)
     before = {pid: servers.memory_status(pid)["VmRSS"] for pid in workers}
     peaks_reset = all(servers.reset_peak(pid) for pid in workers)
     seconds, export = _timed(opener, f"{responses}.csv")

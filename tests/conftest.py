@@ -90,12 +90,11 @@ def app(app_config: dict, tmp_path: Path) -> Iterator[Flask]:
         db.engine.dispose()
 
 
-class CheckedClient(FlaskClient):
-    """A test client that behaves like a browser and checks every page it receives.
+class UncheckedClient(FlaskClient):
+    """A test client that runs each request in its own app context, as in production.
 
-    Each request runs in its own app context, as in production, so requests do not
-    share `g` or a database session with the test. A redirect's placeholder body is
-    not a page anyone sees, so it is not checked.
+    Requests then do not share `g` or a database session with the test. Used as it is
+    for pages a test checks itself, or junk input that makes a page invalid HTML.
     """
 
     def open(self, *args, **kwargs):
@@ -103,16 +102,32 @@ class CheckedClient(FlaskClient):
             response = super().open(*args, **kwargs)
         # End the test's own read transaction, so its next query sees what the request wrote.
         db.session.rollback()
+        return response
+
+
+class CheckedClient(UncheckedClient):
+    """A test client that behaves like a browser and checks every page it receives.
+
+    A redirect's placeholder body is not a page anyone sees, so it is not checked.
+    """
+
+    def open(self, *args, **kwargs):
+        response = super().open(*args, **kwargs)
         if response.mimetype == "text/html" and not 300 <= response.status_code < 400:
             fragment = bool(response.request.headers.get("HX-Request"))
             check_page(response.get_data(as_text=True), fragment=fragment)
         return response
 
 
+def new_browser(app: Flask, client_class: type[FlaskClient] = CheckedClient) -> FlaskClient:
+    """Another device: a test client with no cookies of its own."""
+    app.test_client_class = client_class
+    return app.test_client()
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    app.test_client_class = CheckedClient
-    return app.test_client()
+    return new_browser(app)
 
 
 @pytest.fixture

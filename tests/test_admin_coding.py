@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Note, Response, Tag, response_tag
+from tests.conftest import new_browser
 from tests.factories import ADMIN_EMAIL, AuthActions, csrf_token
 from tests.pages import error_messages, page, summary_links, text_of
 from tests.test_admin_responses import (
@@ -22,7 +23,6 @@ from tests.test_admin_responses import (
     SLUG,
     TITLE,
     insert_response,
-    new_browser,
     new_tag,
     page_title,
     references,

@@ -62,7 +62,7 @@ from app.models import (
     Tag,
     response_tag,
 )
-from tests.conftest import START
+from tests.conftest import START, UncheckedClient, new_browser
 from tests.factories import ADMIN_EMAIL, AuthActions, csrf_token
 from tests.html_checks import check_page
 from tests.pages import page, text_of
@@ -71,10 +71,8 @@ from tests.test_evidence import send as send_evidence
 from tests.test_form_fuzz import (
     ANY_TEXT,
     READINGS,
-    UncheckedClient,
     body,
     extra_fields,
-    new_client,
     read,
     sent_as,
 )
@@ -141,7 +139,7 @@ class World:
 
 
 def signed_in(app: Flask, email: str, password: str | None = None) -> tuple[FlaskClient, str]:
-    client = new_client(app, UncheckedClient)
+    client = new_browser(app, UncheckedClient)
     auth = AuthActions(client)
     answer = auth.login(email, password) if password else auth.login()
     assert answer.status_code == 303
@@ -170,17 +168,17 @@ def world(request, app_config, clock) -> Iterator[World]:
     )
 
     clock.set(START - timedelta(days=5))
-    person = new_client(app)
+    person = new_browser(app)
     take_route(person, RESIDENT_ROUTE, details("Pat Reid", "pat@example.org", "named"))
     assert send_survey(person, clock).status_code == 303
     clock.set(START - timedelta(days=2))
     evidence = {**VALID_EVIDENCE, "name": "Jo Hart", "evidence": EVIDENCE_TEXT}
-    assert send_evidence(new_client(app), clock, evidence).status_code == 303
+    assert send_evidence(new_browser(app), clock, evidence).status_code == 303
     clock.set(START - timedelta(days=2, hours=-1))
-    person = new_client(app)
+    person = new_browser(app)
     take_route(person, COUNCIL_ROUTE, details("Sam Cole", "sam@example.org", "anonymous"))
     assert send_survey(person, clock).status_code == 303
-    take_route(new_client(app), RESIDENT_ROUTE, details("Draft Person", "d@example.org", "no"))
+    take_route(new_browser(app), RESIDENT_ROUTE, details("Draft Person", "d@example.org", "no"))
     clock.set(START)
 
     main = db.session.scalar(select(Consultation).filter_by(slug=SLUG))
@@ -1082,7 +1080,7 @@ def test_choosing_a_password_survives_junk(world, passwords, confirm, extra):
     db.session.add(invited)
     db.session.commit()
     link = f"/admin/set-password/{user_services.password_token(invited)}"
-    client = new_client(world.app, UncheckedClient)
+    client = new_browser(world.app, UncheckedClient)
     token = csrf_token(client, link)
     since = audit_id()
 
@@ -1106,7 +1104,7 @@ def test_choosing_a_password_survives_junk(world, passwords, confirm, extra):
     assert any(reading and user.check_password(reading) for reading in readings)
     assert audit_since(since) == ["set_password"]
     follow(client, response)  # signed in: the dashboard
-    assert new_client(world.app, UncheckedClient).get(link).status_code == 410  # used up
+    assert new_browser(world.app, UncheckedClient).get(link).status_code == 410  # used up
 
 
 # --- ids in the address, and the CSRF token --------------------------------------------------
@@ -1250,13 +1248,13 @@ def test_someone_invited_with_a_non_ascii_capital_can_sign_in(world, clock):
     fresh()
     user = db.session.scalar(select(AdminUser).filter_by(email=email))
     link = f"/admin/set-password/{user_services.password_token(user)}"
-    newcomer = new_client(world.app, UncheckedClient)
+    newcomer = new_browser(world.app, UncheckedClient)
     token = csrf_token(newcomer, link)
     form = {"csrf_token": token, "password": password, "confirm": password}
     chosen = newcomer.post(link, data=form)
     assert chosen.status_code == 303
 
-    later = new_client(world.app, UncheckedClient)
+    later = new_browser(world.app, UncheckedClient)
     assert AuthActions(later).login(email, password).status_code == 303
 
 

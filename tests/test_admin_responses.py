@@ -41,7 +41,7 @@ from app.models import (
     response_tag,
 )
 from app.survey import results
-from tests.conftest import CheckedClient, Clock
+from tests.conftest import CheckedClient, Clock, new_browser
 from tests.contact_helpers import VALID_MESSAGE, call_url, choose, publish, send_message
 from tests.factories import SURVEY_PAGES, AuthActions
 from tests.pages import error_messages, page, summary_links, text_of
@@ -80,12 +80,6 @@ NEWEST_FIRST = [
 
 
 # --- helpers shared with the other admin test modules ----------------------------------------
-
-
-def new_browser(app: Flask) -> CheckedClient:
-    """Another device: conftest's checked client, with no cookies."""
-    app.test_client_class = CheckedClient
-    return app.test_client()
 
 
 def make_officer(email: str = OFFICER_EMAIL, password: str = OFFICER_PASSWORD) -> AdminUser:

@@ -22,6 +22,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import BOOKED, CANCELLED, Booking, Consultation, OutboxEmail, Response, Slot
+from tests.conftest import UncheckedClient
 from tests.contact_helpers import (
     MESSAGE_URL,
     VALID_MESSAGE,
@@ -73,16 +74,6 @@ def times(consultation) -> list[Slot]:
 def another_browser(app) -> FlaskClient:
     """Another person: a checked client with no cookies."""
     return app.test_client()
-
-
-class UncheckedClient(FlaskClient):
-    """conftest's client without its page checks, for a page whose check a test makes itself."""
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-        db.session.rollback()
-        return response
 
 
 def where(response) -> str:

@@ -44,7 +44,7 @@ from werkzeug.wrappers import Request
 from app.contact import services
 from app.extensions import db
 from app.models import BOOKED, AuditEvent, Booking, Consultation, Response, Slot
-from tests.conftest import CheckedClient
+from tests.conftest import CheckedClient, new_browser
 from tests.contact_helpers import MESSAGE_URL, SLUG, VALID_MESSAGE, call_url, form_fields, publish
 from tests.factories import csrf_token
 from tests.pages import page, text_of
@@ -201,11 +201,6 @@ def last_audit_id() -> int:
 def audit_since(audit_id: int) -> list[str]:
     fresh()
     return list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.id > audit_id)))
-
-
-def new_browser(app: Flask) -> CheckedClient:
-    app.test_client_class = CheckedClient
-    return app.test_client()
 
 
 @pytest.fixture

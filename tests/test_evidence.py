@@ -28,14 +28,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
-from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app import outbox as app_outbox
 from app.extensions import db
 from app.models import SUBMITTED, Attachment, AuditEvent, Consultation, OutboxEmail, Response
 from tests import sample_files as sf
-from tests.conftest import CheckedClient
+from tests.conftest import UncheckedClient, new_browser
 from tests.html_checks import check_page
 from tests.pages import (
     error_messages,
@@ -216,22 +215,6 @@ def assert_nothing_stored(app: Flask) -> None:
     assert attachments() == []
     assert outbox() == []
     assert files_on_disk(app) == []
-
-
-class UncheckedClient(FlaskClient):
-    """conftest's client without the page checks: for pages a test checks itself."""
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-        db.session.rollback()
-        return response
-
-
-def new_browser(app: Flask, client_class: type[FlaskClient] = CheckedClient) -> FlaskClient:
-    """Another device: a client with no cookies."""
-    app.test_client_class = client_class
-    return app.test_client()
 
 
 def consultation() -> Consultation:

@@ -34,6 +34,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import SUBMITTED, Attachment, OutboxEmail, Response
 from tests import sample_files as sf
+from tests.conftest import UncheckedClient, new_browser
 from tests.pages import hidden_fields
 from tests.sample_files import Upload
 from tests.test_evidence import (
@@ -41,9 +42,7 @@ from tests.test_evidence import (
     TOPICS,
     URL,
     VALID,
-    UncheckedClient,
     files_on_disk,
-    new_browser,
     upload_folder,
 )
 

@@ -31,7 +31,6 @@ from zoneinfo import ZoneInfo
 import pytest
 from bs4 import BeautifulSoup
 from flask import Flask, current_app
-from flask.testing import FlaskClient
 from hypothesis import HealthCheck, Phase, event, example, given, settings
 from hypothesis import strategies as st
 from limits import parse_many
@@ -41,7 +40,7 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import AuditEvent, Consultation
-from tests.conftest import CheckedClient
+from tests.conftest import CheckedClient, UncheckedClient, new_browser
 from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
 from tests.html_checks import check_page
 from tests.pages import page, text_of
@@ -173,21 +172,6 @@ def body(fields: dict[str, list[str]], extra: dict[str, str], token: str | None)
 
 
 # Reading back what the requests did
-
-
-class UncheckedClient(FlaskClient):
-    """conftest's client without the page checks: for input that makes pages invalid HTML."""
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-        db.session.rollback()
-        return response
-
-
-def new_client(app: Flask, client_class: type[FlaskClient] = CheckedClient) -> FlaskClient:
-    app.test_client_class = client_class
-    return app.test_client()
 
 
 def stored() -> Consultation:
@@ -326,7 +310,7 @@ def nul_padded(password: str) -> bool:
 
 def check_login(app: Flask, emails, passwords, extra, token_kind) -> None:
     """Send the sign-in form once from a fresh browser and check every property."""
-    client = new_client(app, UncheckedClient if token_kind == "unchecked" else CheckedClient)
+    client = new_browser(app, UncheckedClient if token_kind == "unchecked" else CheckedClient)
     token = csrf_token(client, LOGIN_URL)
     sent_token = token if token_kind in ("valid", "unchecked") else token_kind
 
@@ -384,7 +368,7 @@ def login_outcomes(emails: list[str], passwords: list[str]) -> set[int]:
 
 def empty_login_page(app: Flask) -> str:
     """The empty sign-in page without its token: text the page shows whatever was typed."""
-    response = new_client(app).get(LOGIN_URL)
+    response = new_browser(app).get(LOGIN_URL)
     token = page(response).find("input", attrs={"name": "csrf_token"})["value"]
     return response.get_data(as_text=True).replace(token, "")
 
@@ -738,7 +722,7 @@ def test_a_deadline_in_the_spring_forward_gap_is_not_stored_before_the_opening(s
 def test_dates_form_survives_control_characters(app, signed_in, opens, closes):
     """Control characters in the dates: the same properties, without the HTML check."""
     client, token = signed_in
-    unchecked = new_client(app, UncheckedClient)
+    unchecked = new_browser(app, UncheckedClient)
     unchecked.set_cookie("session", client.get_cookie("session").value)
     check_dates(unchecked, token, START, opens, closes, {})
 
@@ -748,7 +732,7 @@ def test_dates_form_survives_control_characters(app, signed_in, opens, closes):
 @example(email="\x00")
 def test_a_page_echoing_control_characters_is_still_valid_html(unlimited_app, email):
     """The refused sign-in page, with the email written back, passes the page checks."""
-    client = new_client(unlimited_app, UncheckedClient)
+    client = new_browser(unlimited_app, UncheckedClient)
     token = csrf_token(client, LOGIN_URL)
 
     response = client.post(LOGIN_URL, data=body({"email": [email], "password": ["x"]}, {}, token))
@@ -836,7 +820,7 @@ def test_a_very_long_value_is_refused_and_kept(app, signed_in, url):
     a 422, what was typed kept in text fields, nothing stored, no audit event."""
     client, token = signed_in
     if url == LOGIN_URL:  # from a browser that is not signed in
-        client = new_client(app)
+        client = new_browser(app)
         token = csrf_token(client, LOGIN_URL)
     before, audit_id = snapshot(), last_audit_id()
     typed = "x" * 300_000 + "é" * 150_000

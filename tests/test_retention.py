@@ -39,7 +39,7 @@ from app.models import (
 from app.submissions import new_reference, new_token
 from app.survey import results
 from tests import sample_files as sf
-from tests.conftest import CheckedClient
+from tests.conftest import CheckedClient, new_browser
 from tests.contact_helpers import call_url, choose, deliver, invite, publish, send_message
 from tests.factories import ADMIN_EMAIL, AuthActions, consultation_fields, csrf_token
 from tests.pages import error_messages, hidden_fields, page, stamped_form, text_of
@@ -116,15 +116,10 @@ def latest(channel: str) -> Response:
     )
 
 
-def new_client(app: Flask) -> CheckedClient:
-    app.test_client_class = CheckedClient
-    return app.test_client()
-
-
 @pytest.fixture
 def admin(app, admin_user) -> CheckedClient:
     """A browser signed in as an admin, apart from the respondents' browsers."""
-    browser = new_client(app)
+    browser = new_browser(app)
     assert AuthActions(browser).login().status_code == 303
     return browser
 
@@ -136,7 +131,7 @@ def officer(app) -> CheckedClient:
     user.set_password("a long enough password")
     db.session.add(user)
     db.session.commit()
-    browser = new_client(app)
+    browser = new_browser(app)
     assert (
         AuthActions(browser).login("reader@example.org", "a long enough password").status_code
         == 303
@@ -193,7 +188,7 @@ def confirm_delete(client, response: Response):
 
 def test_deleting_needs_a_signed_in_user(app, client, clock, survey):
     evidence = send_evidence(client, clock, [])
-    anonymous = new_client(app)
+    anonymous = new_browser(app)
     token = csrf_token(anonymous, "/admin/login")
 
     for answer in (
@@ -281,7 +276,7 @@ def test_deleting_evidence_removes_it_its_documents_notes_tags_and_emails(
 ):
     evidence = send_evidence(client, clock, [sf.upload("pdf"), sf.upload("docx")])
     other = send_evidence(
-        new_client(app), clock, [sf.upload("txt")], name="Bo Li", email="bo@example.org"
+        new_browser(app), clock, [sf.upload("txt")], name="Bo Li", email="bo@example.org"
     )
     tag = Tag(consultation_id=survey.id, name="Cost")
     db.session.add_all([tag, Note(response_id=evidence.id, author=ADMIN_EMAIL, text="Call back")])
@@ -785,8 +780,8 @@ def test_responses_sent_through_the_forms_are_purged_after_the_period(
     app, client, clock, survey, smtp_server, runner
 ):
     survey_response = send_survey(client, clock)
-    evidence = send_evidence(new_client(app), clock, [sf.upload("pdf")])
-    message_browser = new_client(app)
+    evidence = send_evidence(new_browser(app), clock, [sf.upload("pdf")])
+    message_browser = new_browser(app)
     (slot,) = publish(survey, clock.now + timedelta(days=2))
     call_page = call_url(send_message(message_browser, clock))
     assert choose(message_browser, call_page, slot).status_code == 303

@@ -21,7 +21,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import DRAFT, SUBMITTED, OutboxEmail, Response
 from app.survey import services
-from tests.conftest import CheckedClient
+from tests.conftest import new_browser
 from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
 from tests.pages import (
     error_messages,
@@ -221,12 +221,6 @@ def deliver(runner) -> str:
 def lines_of(received) -> str:
     """An email's text part with plain newlines."""
     return received.text.replace("\r\n", "\n")
-
-
-def new_browser(app: Flask) -> CheckedClient:
-    """Another device: a client with no cookies."""
-    app.test_client_class = CheckedClient
-    return app.test_client()
 
 
 def force_closed(app: Flask) -> None:

@@ -51,16 +51,14 @@ from app.models import SUBMITTED, Consultation, OutboxEmail, Question, Response
 from app.submissions import REFERENCE_ALPHABET, stamp
 from app.survey import routing
 from app.survey.forms import OTHER, OTHER_LIMIT, OTHER_PREFIX, choice_pairs, text_limit
-from tests.conftest import START
+from tests.conftest import START, UncheckedClient, new_browser
 from tests.html_checks import check_page
 from tests.test_form_fuzz import (
     ANY_TEXT,
     CONTROL_TEXT,
     PAGE_SAFE_CHARS,
-    UncheckedClient,
     body,
     html_forbidden,
-    new_client,
     page,
     sent_as,
     without_forbidden,
@@ -318,7 +316,7 @@ class Respondent:
 
     def __init__(self, survey: Survey) -> None:
         self.survey = survey
-        self.client = new_client(survey.app, UncheckedClient)
+        self.client = new_browser(survey.app, UncheckedClient)
         first = self.client.get(f"{SURVEY}/pages/1")
         assert first.status_code == 200
         field = page(first).find("input", attrs={"name": "csrf_token"})

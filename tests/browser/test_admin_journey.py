@@ -29,7 +29,7 @@ from app.extensions import db
 from app.models import OFFICER, SUBMITTED, AdminUser, AuditEvent, Note, Response, Tag
 from tests.browser.test_contact_journey import assert_no_sideways_scroll
 from tests.browser.test_foundation_journey import Check, sign_in, visit
-from tests.conftest import START, CheckedClient
+from tests.conftest import START, new_browser
 from tests.factories import AuthActions, csrf_token
 from tests.test_evidence import VALID as VALID_EVIDENCE
 from tests.test_evidence import send as send_evidence
@@ -117,12 +117,6 @@ def assert_same_document(page: Page, javascript: bool) -> None:
         assert page.evaluate("window.sameDocument") is True, "the whole page was reloaded"
 
 
-def new_client(app: Flask) -> CheckedClient:
-    """Another person's browser: a checking test client with its own cookies."""
-    app.test_client_class = CheckedClient
-    return app.test_client()
-
-
 def stored_reference(name: str) -> str:
     db.session.rollback()
     return db.session.scalars(
@@ -141,18 +135,18 @@ def received(app: Flask, client, clock, make_survey, admin_user) -> Received:
     make_survey()
 
     clock.set(START - timedelta(days=5))
-    resident = new_client(app)
+    resident = new_browser(app)
     take_route(resident, RESIDENT_ROUTE, RESIDENT_DETAILS)
     assert send_survey(resident, clock).status_code == 303
     clock.set(START - timedelta(days=2))
-    assert send_evidence(new_client(app), clock, EVIDENCE).status_code == 303
+    assert send_evidence(new_browser(app), clock, EVIDENCE).status_code == 303
     clock.set(START - timedelta(days=2, hours=-1))
-    council = new_client(app)
+    council = new_browser(app)
     take_route(council, COUNCIL_ROUTE, COUNCIL_DETAILS)
     assert send_survey(council, clock).status_code == 303
     clock.set(START)
 
-    admin = new_client(app)
+    admin = new_browser(app)
     assert AuthActions(admin).login().status_code == 303
     token = csrf_token(admin, TAGS_URL)
     for name, description in ((TAG, "Needs an answer soon"), (OTHER_TAG, "")):
