@@ -8,7 +8,8 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: install run test test-fast fuzz browser wrk db lint bench clean
+.PHONY: install run test test-fast fuzz browser wrk postgresql redis \
+	db lint bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,23 +31,36 @@ run: db
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-# A Debian package, installed when its command is missing: $(call debian,command,package)
+# Debian packages, installed when `test` (a shell command) fails: $(call debian,test,packages)
 define debian
-	@command -v $(1) >/dev/null 2>&1 || { \
+	@$(1) >/dev/null 2>&1 || { \
 	  $(SUDO) apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $(2) >/dev/null; }
 endef
 
 # Debian's Chromium, for the browser tests; Playwright drives it, never a browser it downloads.
 browser:
-	$(call debian,chromium,chromium)
+	$(call debian,command -v chromium,chromium)
 
 # wrk makes the benchmark's load from a process of its own.
 wrk:
-	$(call debian,wrk,wrk)
+	$(call debian,command -v wrk,wrk)
 
-test: install browser wrk
-	$(BIN)/pytest
+# The suite's second pass starts its own PostgreSQL server, and the multi-process tests a
+# redis-server; both on loopback, for the run only (tests/services.py).
+postgresql:
+	$(call debian,ls /usr/lib/postgresql/*/bin/pg_ctl,postgresql)
+
+redis:
+	$(call debian,command -v redis-server,redis-server)
+
+# The whole suite twice: on SQLite files, then on PostgreSQL. Both passes run, so a
+# failure in the first does not hide one in the second.
+test: install browser wrk redis postgresql
+	@status=0; \
+	$(BIN)/pytest || status=1; \
+	$(BIN)/pytest --database=postgresql || status=1; \
+	exit $$status
 
 test-fast: install
 	$(BIN)/pytest -m "not browser"

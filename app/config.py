@@ -20,12 +20,24 @@ def _int(name: str, default: int) -> int:
     return int(os.environ.get(name, default))
 
 
+def database_url(value: str) -> str:
+    """SQLAlchemy's URL for DATABASE_URL, with PostgreSQL served by psycopg 3.
+
+    Hosting services hand out `postgres://` or `postgresql://` URLs; SQLAlchemy would read
+    those as psycopg2, which this site does not install.
+    """
+    for prefix in ("postgres://", "postgresql://"):
+        if value.startswith(prefix):
+            return "postgresql+psycopg://" + value.removeprefix(prefix)
+    return value
+
+
 def from_environment() -> dict:
     """Build the configuration mapping from the process environment."""
     return {
         "SECRET_KEY": os.environ.get("SECRET_KEY", "dev-only-change-me"),
-        "SQLALCHEMY_DATABASE_URI": os.environ.get(
-            "DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'consultations.db'}"
+        "SQLALCHEMY_DATABASE_URI": database_url(
+            os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_PATH / 'consultations.db'}")
         ),
         "MAIL_SERVER": os.environ.get("MAIL_SERVER", "localhost"),
         "MAIL_PORT": _int("MAIL_PORT", 25),
@@ -71,6 +83,10 @@ FIXED = {
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
     "RATELIMIT_HEADERS_ENABLED": True,
+    # If Redis (RATELIMIT_STORAGE_URI) goes away, each process counts for itself until it
+    # is back: people can still send responses, and limits still hold, only per process.
+    "RATELIMIT_SWALLOW_ERRORS": True,
+    "RATELIMIT_IN_MEMORY_FALLBACK_ENABLED": True,
     # Pages, stylesheets and scripts go out compressed (brotli, else gzip): a first visit
     # on a slow phone network is a third of the bytes. Downloads (exports, documents) go
     # as they are. Cookies are SameSite=Lax, so another site cannot make a signed-in

@@ -22,6 +22,10 @@ ADMIN, OFFICER = "admin", "officer"
 ROLES = (ADMIN, OFFICER)
 
 
+# The largest value an INTEGER id holds (PostgreSQL's limit; SQLite's is larger).
+LARGEST_ID = 2_147_483_647
+
+
 class UTCDateTime(TypeDecorator):
     """Stores aware datetimes as naive UTC and gives them back aware.
 

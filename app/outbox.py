@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import os
 import random
 import re
 import smtplib
@@ -261,7 +262,8 @@ def _send_one(server: smtplib.SMTP, email: OutboxEmail, now: datetime) -> bool:
 
 def deliver_due(now: datetime, worker: str | None = None) -> tuple[int, int]:
     """Send every due email once. Returns (sent, failed attempts)."""
-    worker = worker or f"{socket.gethostname()}:{uuid.uuid4().hex[:8]}"
+    # Host and process id say which worker took a row; the random part tells its rounds apart.
+    worker = worker or f"{socket.gethostname()[:50]}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
     _withdraw_expired(now)
     emails = claim_due(now, worker)
     if not emails:

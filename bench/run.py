@@ -14,12 +14,15 @@ import os
 import platform
 import secrets
 import shutil
-import sqlite3
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
+import sqlalchemy
+import sqlalchemy.pool
+
+from app import config
 from bench import admin, browser, load, report, servers
 
 SLUG = "local-services-local-providers"  # the open demo consultation
@@ -48,6 +51,11 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--responses", type=int, default=100_000, help="generated responses")
     parser.add_argument("--lcp-runs", type=int, default=5)
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results.json")
+    parser.add_argument(
+        "--database-url",
+        help="an empty database to run on, such as postgresql://user@host/bench "
+        "(default: a new SQLite file)",
+    )
     parser.add_argument(
         "--tiny",
         action="store_true",
@@ -86,9 +94,13 @@ def _prepare(env: dict, responses: int) -> None:
     _flask(env, "create-admin", ADMIN_EMAIL)
 
 
-def _count(database: Path, sql: str) -> int:
-    with sqlite3.connect(database) as connection:
-        return connection.execute(sql).fetchone()[0]
+def _count(database_url: str, sql: str) -> int:
+    engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.pool.NullPool)
+    try:
+        with engine.connect() as connection:
+            return connection.execute(sqlalchemy.text(sql)).scalar_one()
+    finally:
+        engine.dispose()
 
 
 def _submissions(base_url: str, env: dict, options, pdf: Path) -> tuple[dict, dict]:
@@ -112,11 +124,11 @@ def _submissions(base_url: str, env: dict, options, pdf: Path) -> tuple[dict, di
 def main() -> None:
     options = _options()
     work = Path(tempfile.mkdtemp(prefix="bench-"))
-    database = work / "bench.db"
+    database = config.database_url(options.database_url or f"sqlite:///{work / 'bench.db'}")
     password = secrets.token_urlsafe(16)
     env = servers.environment(
         INSTANCE_PATH=str(work),
-        DATABASE_URL=f"sqlite:///{database}",
+        DATABASE_URL=database,
         SECRET_KEY=secrets.token_hex(32),
         ADMIN_PASSWORD=password,
         # One address sends everything here, and as fast as it can: no limits, no bot timer.
@@ -165,6 +177,7 @@ def main() -> None:
                 "generated_responses": options.responses,
                 "responses_in_database": responses,
                 "gunicorn_config": "gunicorn.conf.py",
+                "database": sqlalchemy.engine.make_url(database).get_backend_name(),
                 "tiny": options.tiny,
             },
             "throughput": throughput,

@@ -53,8 +53,11 @@ def _stop(process: subprocess.Popen, grace: float = 15) -> None:
 
 
 @contextmanager
-def gunicorn(app: str, env: dict, chdir: Path = PROJECT, health: str = "/"):
-    """Serve `app` with the recommended settings on a free loopback port; yield (url, pid)."""
+def gunicorn(app: str, env: dict, chdir: Path = PROJECT, health: str = "/", args: tuple = ()):
+    """Serve `app` with the recommended settings on a free loopback port; yield (url, pid).
+
+    `args` are more command-line options, which win over the settings file.
+    """
     port = free_port()
     process = subprocess.Popen(  # noqa: S603
         [
@@ -65,6 +68,7 @@ def gunicorn(app: str, env: dict, chdir: Path = PROJECT, health: str = "/"):
             str(chdir),
             "--bind",
             f"127.0.0.1:{port}",
+            *args,
             app,
         ],
         env=env,
@@ -78,16 +82,17 @@ def gunicorn(app: str, env: dict, chdir: Path = PROJECT, health: str = "/"):
         yield url, process.pid
     finally:
         _stop(process)
-        errors = process.stderr.read() if process.stderr else ""
+        with process.stderr:
+            errors = process.stderr.read()
         if "Traceback" in errors or "Error" in errors:
             print(errors[-3000:], file=sys.stderr)
 
 
 @contextmanager
-def outbox_worker(env: dict):
+def outbox_worker(env: dict, args: tuple = ()):
     """`flask outbox work`, delivering to whatever mail server env names."""
     process = subprocess.Popen(  # noqa: S603
-        [str(BIN / "flask"), "--app", "wsgi", "outbox", "work"],
+        [str(BIN / "flask"), "--app", "wsgi", "outbox", "work", *args],
         cwd=PROJECT,
         env=env,
         stdout=subprocess.DEVNULL,

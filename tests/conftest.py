@@ -1,10 +1,14 @@
-"""Fixtures: an app on a real SQLite file made by the migrations, a client, a CLI runner."""
+"""Fixtures: an app on a real database made by the migrations, a client, a CLI runner.
+
+The database is a SQLite file, or with `--database=postgresql` a database on a PostgreSQL
+server that this run starts on loopback and stops at the end (`make test` runs both).
+"""
 
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
+from contextlib import ExitStack
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -15,7 +19,9 @@ from hypothesis import settings
 
 from app import create_app
 from app.extensions import db
+from tests.databases import PostgresDatabases, SQLiteDatabases
 from tests.html_checks import check_page
+from tests.services import ServiceFailed, postgres_server
 
 pytest_plugins = ["tests.factories", "tests.smtp_server"]
 
@@ -44,17 +50,43 @@ class Clock:
         self.now += timedelta(**delta)
 
 
-@pytest.fixture(scope="session")
-def migrated_db(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A database file made once by `db upgrade`, copied for each test."""
-    path = tmp_path_factory.mktemp("template") / "template.db"
-    app = create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
-    from flask_migrate import upgrade
+def pytest_addoption(parser: pytest.Parser) -> None:
+    parser.addoption(
+        "--database",
+        choices=("sqlite", "postgresql"),
+        default="sqlite",
+        help="run on SQLite files, or on a PostgreSQL server started for the run",
+    )
 
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-    return path
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"database: {config.getoption('--database')}"
+
+
+@pytest.fixture(scope="session")
+def databases(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[SQLiteDatabases | PostgresDatabases]:
+    """Where each test's database comes from; a PostgreSQL run that cannot start stops here."""
+    if request.config.getoption("--database") == "sqlite":
+        yield SQLiteDatabases(tmp_path_factory.mktemp("databases"))
+        return
+    with ExitStack() as stack:
+        try:
+            admin_url = stack.enter_context(postgres_server())
+        except ServiceFailed as failure:
+            pytest.exit(f"PostgreSQL could not be started for this run:\n{failure}", returncode=3)
+        databases = PostgresDatabases(admin_url)
+        print(f"\nPostgreSQL {databases.version()} started at {admin_url}")
+        yield databases
+
+
+@pytest.fixture
+def database_url(databases: SQLiteDatabases | PostgresDatabases) -> Iterator[str]:
+    """A database of this test's own, with the migrated schema and nothing in it."""
+    url = databases.fresh()
+    yield url
+    databases.drop(url)
 
 
 @pytest.fixture
@@ -63,14 +95,12 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def app_config(tmp_path: Path, migrated_db: Path, clock: Clock) -> dict:
+def app_config(tmp_path: Path, database_url: str, clock: Clock) -> dict:
     """Settings for a test app; tests may change them before the app is made."""
-    db_path = tmp_path / "test.db"
-    shutil.copy(migrated_db, db_path)
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret",
-        "SQLALCHEMY_DATABASE_URI": f"sqlite:///{db_path}",
+        "SQLALCHEMY_DATABASE_URI": database_url,
         "CLOCK": clock,
         "WTF_CSRF_ENABLED": True,
         "RATELIMIT_STORAGE_URI": "memory://",

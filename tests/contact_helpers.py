@@ -74,7 +74,10 @@ def choose(client: FlaskClient, url: str, slot: Slot | str, **extra: str):
 
 
 def messages() -> list[Response]:
-    return list(db.session.scalars(select(Response).filter_by(channel="contact")))
+    """Every message, oldest first (PostgreSQL keeps no order without ORDER BY)."""
+    return list(
+        db.session.scalars(select(Response).filter_by(channel="contact").order_by(Response.id))
+    )
 
 
 def bookings() -> list[Booking]:

@@ -71,10 +71,12 @@ class RecordingHandler:
     """An aiosmtpd handler that keeps every message.
 
     It can be told to hold back its reply to the next few messages (after recording them)
-    until `release` is set; `holding` is set while a reply is held back.
+    until `release` is set; `holding` is set while a reply is held back. `delay` makes it
+    take that many seconds over each message, as a busy mail server does.
     """
 
     received: list[Received] = field(default_factory=list)
+    delay: float = 0.0
     hold_count: int = 0
     release: threading.Event = field(default_factory=threading.Event)
     holding: threading.Event = field(default_factory=threading.Event)
@@ -85,6 +87,8 @@ class RecordingHandler:
         if isinstance(content, str):
             content = content.encode("utf-8")
         message = email.message_from_bytes(content, policy=email.policy.default)
+        if self.delay:
+            await asyncio.sleep(self.delay)
         with self.lock:
             self.received.append(
                 Received(

@@ -291,7 +291,10 @@ def tags_of_response(response_id: int) -> set[int]:
 
 def notes_now() -> list[tuple[int, int, str, str]]:
     fresh()
-    return [(n.id, n.response_id, n.author, n.text) for n in db.session.scalars(select(Note))]
+    return [
+        (n.id, n.response_id, n.author, n.text)
+        for n in db.session.scalars(select(Note).order_by(Note.id))
+    ]
 
 
 def outcomes_now() -> list[tuple[str, str, datetime | None]]:

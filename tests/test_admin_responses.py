@@ -16,9 +16,9 @@ from __future__ import annotations
 
 import json
 import secrets
-import shutil
 import unicodedata
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import parse_qs, urlencode, urlsplit
@@ -173,7 +173,8 @@ def app_config(app_config: dict, request) -> dict:
     app_config["RATELIMIT_ENABLED"] = False
     if "received" in request.fixturenames:
         snapshot, _references = request.getfixturevalue("received_snapshot")
-        shutil.copy(snapshot, app_config["SQLALCHEMY_DATABASE_URI"].removeprefix("sqlite:///"))
+        databases = request.getfixturevalue("databases")
+        databases.replace(app_config["SQLALCHEMY_DATABASE_URI"], snapshot)
     return app_config
 
 
@@ -352,21 +353,20 @@ def _send_everything(app: Flask, clock: Clock) -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def received_snapshot(tmp_path_factory, migrated_db) -> tuple[Path, dict[str, str]]:
+def received_snapshot(tmp_path_factory, databases) -> Iterator[tuple[str, dict[str, str]]]:
     """A database holding what `_send_everything` sent, made once for this module.
 
     Sending them takes seconds, and most tests here only read them, so each test that
-    asks for `received` starts from a copy of this file.
+    asks for `received` starts from a copy of this database.
     """
     folder = tmp_path_factory.mktemp("received")
-    path = folder / "received.db"
-    shutil.copy(migrated_db, path)
+    url = databases.fresh()
     clock = Clock(JUNE)
     app = create_app(
         {
             "TESTING": True,
             "SECRET_KEY": "test-secret",
-            "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}",
+            "SQLALCHEMY_DATABASE_URI": url,
             "CLOCK": clock,
             "RATELIMIT_ENABLED": False,
             "RATELIMIT_STORAGE_URI": "memory://",
@@ -379,8 +379,8 @@ def received_snapshot(tmp_path_factory, migrated_db) -> tuple[Path, dict[str, st
         sent = _send_everything(app, clock)
         db.session.remove()
         db.engine.dispose()
-    assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0
-    return path, sent
+    yield url, sent
+    databases.drop(url)
 
 
 @pytest.fixture

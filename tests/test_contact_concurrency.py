@@ -89,7 +89,9 @@ def posting(client: FlaskClient, url: str, data: dict) -> Callable[[], object]:
 
 def outbox_rows(kind: str) -> list[OutboxEmail]:
     db.session.rollback()
-    return list(db.session.scalars(select(OutboxEmail).filter_by(kind=kind)))
+    return list(
+        db.session.scalars(select(OutboxEmail).filter_by(kind=kind).order_by(OutboxEmail.id))
+    )
 
 
 def held(slot) -> list[Booking]:

@@ -169,7 +169,9 @@ def assert_message_valid(message: Response) -> None:
 
 def assert_nothing_invalid_stored() -> None:
     fresh()
-    for message in db.session.scalars(select(Response).filter_by(channel="contact")):
+    for message in db.session.scalars(
+        select(Response).filter_by(channel="contact").order_by(Response.id)
+    ):
         assert_message_valid(message)
     by_consultation: dict[int, list[Slot]] = {}
     for slot in db.session.scalars(select(Slot).order_by(Slot.starts_at)):
@@ -331,7 +333,9 @@ def stored_as_sent(message: Response, form: MultiDict) -> bool:
 
 def messages() -> list[Response]:
     fresh()
-    return list(db.session.scalars(select(Response).filter_by(channel="contact")))
+    return list(
+        db.session.scalars(select(Response).filter_by(channel="contact").order_by(Response.id))
+    )
 
 
 @pytest.fixture
@@ -1056,7 +1060,10 @@ def test_bodies_that_are_not_forms_are_refused(call_app, clock, client, auth, co
     fresh()
     before = (
         len(messages()),
-        [(b.id, b.status, b.slot_id) for b in db.session.scalars(select(Booking))],
+        [
+            (b.id, b.status, b.slot_id)
+            for b in db.session.scalars(select(Booking).order_by(Booking.id))
+        ],
         [s.id for s in stored_slots()],
         last_audit_id(),
     )
@@ -1070,7 +1077,10 @@ def test_bodies_that_are_not_forms_are_refused(call_app, clock, client, auth, co
     fresh()
     assert before == (
         len(messages()),
-        [(b.id, b.status, b.slot_id) for b in db.session.scalars(select(Booking))],
+        [
+            (b.id, b.status, b.slot_id)
+            for b in db.session.scalars(select(Booking).order_by(Booking.id))
+        ],
         [s.id for s in stored_slots()],
         last_audit_id(),
     )

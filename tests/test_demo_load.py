@@ -8,9 +8,7 @@ text as the site computes them, unique references and tokens, and no email queue
 from __future__ import annotations
 
 import re
-import shutil
 from collections import Counter
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -279,18 +277,20 @@ def snapshot(app: Flask) -> list[tuple]:
 
 
 @pytest.fixture
-def fresh_app(app_config: dict, migrated_db: Path, tmp_path: Path):
-    """Another app, on a fresh copy of the migrated database."""
+def fresh_app(app_config: dict, databases):
+    """Another app, on a fresh database with the migrated schema."""
+    made = []
 
     def make(name: str) -> Flask:
-        path = tmp_path / f"{name}.db"
-        shutil.copy(migrated_db, path)
-        other = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": f"sqlite:///{path}"})
+        made.append(databases.fresh())
+        other = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": made[-1]})
         runner = other.test_cli_runner()
         assert runner.invoke(args=["seed-demo"]).exit_code == 0
         return other
 
-    return make
+    yield make
+    for url in made:
+        databases.drop(url)
 
 
 def test_the_same_seed_draws_the_same_responses_on_a_fresh_database(fresh_app):

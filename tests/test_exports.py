@@ -163,7 +163,9 @@ def tag(response: Response, *names: str) -> list[Tag]:
 
 def exports() -> list[AuditEvent]:
     db.session.rollback()
-    return list(db.session.scalars(select(AuditEvent).filter_by(action="export")))
+    return list(
+        db.session.scalars(select(AuditEvent).filter_by(action="export").order_by(AuditEvent.id))
+    )
 
 
 def downloaded_name(response) -> str:

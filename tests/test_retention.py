@@ -159,7 +159,9 @@ def event_keys() -> set[str]:
 
 def audit(action: str) -> list[AuditEvent]:
     db.session.rollback()
-    return list(db.session.scalars(select(AuditEvent).filter_by(action=action)))
+    return list(
+        db.session.scalars(select(AuditEvent).filter_by(action=action).order_by(AuditEvent.id))
+    )
 
 
 def stored_files(app: Flask) -> set[str]:

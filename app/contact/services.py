@@ -24,6 +24,7 @@ from app.lifecycle import State
 from app.models import (
     BOOKED,
     CANCELLED,
+    LARGEST_ID,
     SUBMITTED,
     Booking,
     Consultation,
@@ -220,7 +221,8 @@ def by_day(items: list[T], key: Callable[[T], datetime] = lambda slot: slot.star
 def _bookable_slot(consultation: Consultation, slot_id: str, now: datetime) -> Slot:
     """The slot chosen, if it exists for this consultation and is far enough ahead."""
     slot = None
-    if slot_id.isascii() and slot_id.isdigit() and len(slot_id) < 12:
+    # PostgreSQL refuses a number too big for an INTEGER column, so such a value is no slot.
+    if slot_id.isascii() and slot_id.isdigit() and len(slot_id) < 12 and int(slot_id) <= LARGEST_ID:
         slot = db.session.scalar(
             select(Slot).filter_by(id=int(slot_id), consultation_id=consultation.id)
         )
