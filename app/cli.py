@@ -131,6 +131,7 @@ def outbox_work_command(interval: float, rounds: int | None) -> None:
     done = 0
     try:
         while not stopping.is_set() and (rounds is None or done < rounds):
+            backlog = False
             try:
                 queued, sent, failed = _deliver_once()
             except SQLAlchemyError:
@@ -140,10 +141,14 @@ def outbox_work_command(interval: float, rounds: int | None) -> None:
             else:
                 if queued or sent or failed:
                     click.echo(f"Queued {queued}, sent {sent}, failed {failed}.")
+                # A full batch means more may be due: go on at once rather than send at
+                # most one batch per interval (10 emails a second at the defaults).
+                backlog = sent + failed >= outbox.BATCH_SIZE
             finally:
                 db.session.remove()
             done += 1
-            stopping.wait(interval if rounds is None or done < rounds else 0)
+            last = rounds is not None and done >= rounds
+            stopping.wait(0 if backlog or last else interval)
     except KeyboardInterrupt:
         pass
     finally:

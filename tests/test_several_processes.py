@@ -242,6 +242,36 @@ def test_outbox_workers_in_several_processes_send_each_email_once(
     assert len(processes) > 1, processes
 
 
+def test_a_worker_with_a_backlog_sends_batch_after_batch_without_pausing(
+    now, make_consultation, smtp_server, tmp_path
+):
+    consultation = make_consultation()
+    for number in range(60):  # an alert and a receipt each: 120 emails, two batches and some
+        submission = make_submission(
+            consultation, f"EV-{number:04d}", now, email=f"person{number}@example.org"
+        )
+        notify_submission(submission, now)
+    db.session.commit()
+    env = settings(tmp_path, db.engine.url.render_as_string(hide_password=False))
+    env["MAIL_PORT"] = str(smtp_server.port)
+
+    # Three rounds an hour apart, unless a full batch sends the worker straight on.
+    finished = subprocess.run(
+        [str(servers.BIN / "flask"), "--app", "wsgi", "outbox", "work"]
+        + ["--interval", "3600", "--rounds", "3"],
+        cwd=servers.PROJECT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+    assert finished.returncode == 0, finished.stderr
+    assert "sent 50" in finished.stdout
+    assert unsent() == 0
+    assert len(smtp_server.received) == 120
+
+
 def unsent() -> int:
     db.session.rollback()
     return len(
