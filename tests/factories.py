@@ -9,10 +9,12 @@ import pytest
 from flask.testing import FlaskClient
 
 from app.extensions import db
-from app.models import AdminUser, Consultation
+from app.models import OFFICER, AdminUser, Consultation
 
 ADMIN_EMAIL = "admin@example.org"
 ADMIN_PASSWORD = "correct horse battery"
+OFFICER_EMAIL = "ola@example.org"
+OFFICER_PASSWORD = "officer password 1"
 
 
 def consultation_fields(now, **overrides: Any) -> dict[str, Any]:
@@ -75,6 +77,38 @@ class AuthActions:
 @pytest.fixture
 def auth(client, admin_user) -> AuthActions:
     return AuthActions(client)
+
+
+@pytest.fixture
+def admin(client, auth) -> FlaskClient:
+    """The admin's browser, signed in."""
+    assert auth.login().status_code == 303
+    return client
+
+
+def make_officer(email: str = OFFICER_EMAIL, password: str = OFFICER_PASSWORD) -> AdminUser:
+    user = AdminUser(email=email, role=OFFICER)
+    user.set_password(password)
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def sign_in_officer(app) -> FlaskClient:
+    """An officer's browser, signed in through the real form."""
+    from tests.conftest import new_browser
+
+    make_officer()
+    browser = new_browser(app)
+    signed_in = AuthActions(browser).login(OFFICER_EMAIL, OFFICER_PASSWORD)
+    assert signed_in.status_code == 303, signed_in.status_code
+    return browser
+
+
+@pytest.fixture
+def officer(app) -> FlaskClient:
+    """A policy officer's browser, signed in."""
+    return sign_in_officer(app)
 
 
 def csrf_token(client: FlaskClient, path: str) -> str:

@@ -15,18 +15,16 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, Note, Response, Tag, response_tag
 from tests.conftest import new_browser
-from tests.factories import ADMIN_EMAIL, AuthActions, csrf_token
+from tests.factories import ADMIN_EMAIL, OFFICER_EMAIL, AuthActions, csrf_token
 from tests.pages import error_messages, page, summary_links, text_of
 from tests.test_admin_responses import (
     LIST_URL,
-    OFFICER_EMAIL,
     SLUG,
     TITLE,
     insert_response,
     new_tag,
     page_title,
     references,
-    sign_in_officer,
 )
 
 TAGS_URL = f"/admin/consultations/{SLUG}/tags"
@@ -35,17 +33,6 @@ HTMX_NOTES = {**HTMX_TAGS, "HX-Target": "notes"}
 
 
 # --- fixtures and helpers --------------------------------------------------------------------
-
-
-@pytest.fixture
-def admin(client, auth):
-    assert auth.login().status_code == 303
-    return client
-
-
-@pytest.fixture
-def officer(app):
-    return sign_in_officer(app)
 
 
 @pytest.fixture

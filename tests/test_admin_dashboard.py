@@ -18,7 +18,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, Consultation
 from tests.contact_helpers import VALID_MESSAGE, send_message
-from tests.factories import ADMIN_EMAIL, csrf_token
+from tests.factories import ADMIN_EMAIL, csrf_token, sign_in_officer
 from tests.pages import error_messages, page, summary_links, text_of
 from tests.test_admin_responses import (
     SLUG,
@@ -26,7 +26,6 @@ from tests.test_admin_responses import (
     insert_response,
     new_browser,
     page_title,
-    sign_in_officer,
 )
 from tests.test_evidence import send as send_evidence
 from tests.test_survey import answer, take_route
@@ -53,17 +52,6 @@ def app_config(app_config: dict) -> dict:
     """Several responses come from one address here: the limit has its own tests."""
     app_config["RATELIMIT_ENABLED"] = False
     return app_config
-
-
-@pytest.fixture
-def admin(client, auth):
-    assert auth.login().status_code == 303
-    return client
-
-
-@pytest.fixture
-def officer(app):
-    return sign_in_officer(app)
 
 
 def row_of(response, slug: str = SLUG):

@@ -63,7 +63,7 @@ from app.models import (
     response_tag,
 )
 from tests.conftest import START, UncheckedClient, new_browser
-from tests.factories import ADMIN_EMAIL, AuthActions, csrf_token
+from tests.factories import ADMIN_EMAIL, OFFICER_EMAIL, OFFICER_PASSWORD, AuthActions, csrf_token
 from tests.html_checks import check_page
 from tests.pages import page, text_of
 from tests.test_evidence import VALID as VALID_EVIDENCE
@@ -84,8 +84,6 @@ CLOSED_SLUG = "closed-consultation"
 LIST_URL = f"/admin/consultations/{SLUG}/responses"
 TAGS_URL = f"/admin/consultations/{SLUG}/tags"
 USERS_URL = "/admin/users/new"
-OFFICER_EMAIL = "ola@example.org"
-OFFICER_PASSWORD = "officer password 1"
 LONDON = ZoneInfo("Europe/London")
 
 # The ids the fixture's rows get in a fresh database (checked there).

@@ -31,7 +31,6 @@ from sqlalchemy import insert, select
 from app import create_app, search
 from app.extensions import db
 from app.models import (
-    OFFICER,
     SUBMITTED,
     AdminUser,
     ChoiceAnswer,
@@ -41,9 +40,9 @@ from app.models import (
     response_tag,
 )
 from app.survey import results
-from tests.conftest import CheckedClient, Clock, new_browser
+from tests.conftest import Clock, new_browser
 from tests.contact_helpers import VALID_MESSAGE, call_url, choose, publish, send_message
-from tests.factories import SURVEY_PAGES, AuthActions
+from tests.factories import SURVEY_PAGES, AuthActions, sign_in_officer
 from tests.pages import error_messages, page, summary_links, text_of
 from tests.test_evidence import VALID as VALID_EVIDENCE
 from tests.test_evidence import open_form, send_form
@@ -57,8 +56,6 @@ LIST_URL = f"/admin/consultations/{SLUG}/responses"
 JUNE = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)  # 1pm in London (BST)
 DEADLINE = datetime(2027, 6, 3, 17, 0, tzinfo=UTC)  # 6pm in London
 CALL_AT = datetime(2027, 6, 3, 9, 0, tzinfo=UTC)
-OFFICER_EMAIL = "ola@example.org"
-OFFICER_PASSWORD = "officer password 1"
 
 # The stories and evidence hold the words the searches look for.
 CAFE_STORY = "Our Café closed because the council buys from one supplier."
@@ -80,23 +77,6 @@ NEWEST_FIRST = [
 
 
 # --- helpers shared with the other admin test modules ----------------------------------------
-
-
-def make_officer(email: str = OFFICER_EMAIL, password: str = OFFICER_PASSWORD) -> AdminUser:
-    user = AdminUser(email=email, role=OFFICER)
-    user.set_password(password)
-    db.session.add(user)
-    db.session.commit()
-    return user
-
-
-def sign_in_officer(app: Flask) -> CheckedClient:
-    """An officer's browser, signed in through the real form."""
-    make_officer()
-    browser = new_browser(app)
-    signed_in = AuthActions(browser).login(OFFICER_EMAIL, OFFICER_PASSWORD)
-    assert signed_in.status_code == 303, signed_in.status_code
-    return browser
 
 
 def insert_response(
@@ -182,12 +162,6 @@ def app_config(app_config: dict, request) -> dict:
 def consultation(clock, make_survey) -> Consultation:
     clock.set(JUNE)
     return make_survey(closes_at=DEADLINE)
-
-
-@pytest.fixture
-def admin(client, auth) -> CheckedClient:
-    assert auth.login().status_code == 303
-    return client
 
 
 def _stored(**where) -> Response:

@@ -195,13 +195,6 @@ def browser(app, client):
 
 
 @pytest.fixture
-def admin(client, auth):
-    """The admin's browser, signed in."""
-    assert auth.login().status_code == 303
-    return client
-
-
-@pytest.fixture
 def responses(app, consultation, summer, browser) -> dict[str, Response]:
     """Five responses sent through the forms, not in the order they are dated, and a draft.
 

@@ -24,7 +24,6 @@ from app.models import (
     BOOKED,
     DRAFT,
     SUBMITTED,
-    AdminUser,
     Attachment,
     AuditEvent,
     Booking,
@@ -121,21 +120,6 @@ def admin(app, admin_user) -> CheckedClient:
     """A browser signed in as an admin, apart from the respondents' browsers."""
     browser = new_browser(app)
     assert AuthActions(browser).login().status_code == 303
-    return browser
-
-
-@pytest.fixture
-def officer(app) -> CheckedClient:
-    """A browser signed in as a policy officer, who may read responses but not delete them."""
-    user = AdminUser(email="reader@example.org", role="officer")
-    user.set_password("a long enough password")
-    db.session.add(user)
-    db.session.commit()
-    browser = new_browser(app)
-    assert (
-        AuthActions(browser).login("reader@example.org", "a long enough password").status_code
-        == 303
-    )
     return browser
 
 

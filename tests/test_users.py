@@ -29,12 +29,10 @@ from app.models import (
     Response,
     record_audit,
 )
-from tests.factories import ADMIN_EMAIL, AuthActions, csrf_token
+from tests.factories import ADMIN_EMAIL, OFFICER_EMAIL, OFFICER_PASSWORD, AuthActions, csrf_token
 from tests.pages import h1_text, page, summary_links, text_of
 
 SLUG = "test-consultation"
-OFFICER_EMAIL = "ola@example.org"
-OFFICER_PASSWORD = "officer password 1"
 OTHER_ADMIN = "bea@example.org"
 NEW_PASSWORD = "a long enough password"
 ADD_URL = "/admin/users/new"

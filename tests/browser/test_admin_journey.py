@@ -30,7 +30,7 @@ from app.models import OFFICER, SUBMITTED, AdminUser, AuditEvent, Note, Response
 from tests.browser.test_contact_journey import assert_no_sideways_scroll
 from tests.browser.test_foundation_journey import Check, sign_in, visit
 from tests.conftest import START, new_browser
-from tests.factories import AuthActions, csrf_token
+from tests.factories import OFFICER_EMAIL, OFFICER_PASSWORD, AuthActions, csrf_token
 from tests.test_evidence import VALID as VALID_EVIDENCE
 from tests.test_evidence import send as send_evidence
 from tests.test_survey import send as send_survey
@@ -42,8 +42,6 @@ SLUG = "test-consultation"  # make_survey's consultation
 TITLE = "Community services review"
 RESPONSES_URL = f"/admin/consultations/{SLUG}/responses"
 TAGS_URL = f"/admin/consultations/{SLUG}/tags"
-OFFICER_EMAIL = "ola@example.org"
-OFFICER_PASSWORD = "officer password 1"
 WORD = "allotments"  # in the resident's story and in the evidence, not in the councillor's
 NOTE = "Rang Pat back: the allotment contract is up for renewal in May."
 TAG, OTHER_TAG = "Priority", "Follow up"
