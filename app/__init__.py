@@ -82,6 +82,9 @@ def _static_file_as_bytes(response: Response) -> Response:
 
 
 def _register_blueprints(app: Flask) -> None:
+    from app.converters import IdConverter
+
+    app.url_map.converters["id"] = IdConverter
     from app.admin import bp as admin_bp
     from app.contact import bp as contact_bp
     from app.evidence import bp as evidence_bp

@@ -122,7 +122,7 @@ def contact_settings(slug: str):
     return redirect(url_for("admin.calls_page", slug=slug), code=303)
 
 
-@bp.post("/times/<int(max=2147483647):slot_id>/remove")
+@bp.post("/times/<id:slot_id>/remove")
 def remove_time(slot_id: int):
     """Remove a free time (a booked one must be cancelled first)."""
     slot = db.session.get(Slot, slot_id)
@@ -136,7 +136,7 @@ def remove_time(slot_id: int):
     return redirect(url_for("admin.calls_page", slug=slug), code=303)
 
 
-@bp.route("/calls/<int(max=2147483647):booking_id>/cancel", methods=["GET", "POST"])
+@bp.route("/calls/<id:booking_id>/cancel", methods=["GET", "POST"])
 def cancel_call(booking_id: int):
     """Ask to be sure, then cancel a booked call and tell the respondent."""
     booking = db.session.get(Booking, booking_id)

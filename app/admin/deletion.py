@@ -13,7 +13,7 @@ from app.extensions import db
 from app.models import SUBMITTED, Response
 
 
-@bp.route("/responses/<int(max=2147483647):response_id>/delete", methods=["GET", "POST"])
+@bp.route("/responses/<id:response_id>/delete", methods=["GET", "POST"])
 @admin_only
 def delete_response(response_id: int):
     """Say what will be deleted, then delete the response for good."""

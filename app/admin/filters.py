@@ -17,6 +17,7 @@ from app.admin.forms import DayField
 from app.evidence import services as evidence
 from app.extensions import db
 from app.forms import PUBLISH_CHOICES, Form, choices, in_choices
+from app.lifecycle import plural
 from app.models import BOOKED, SUBMITTED, Booking, Consultation, Response, Tag, response_tag
 
 CHANNEL_CHOICES = [
@@ -84,7 +85,7 @@ class FilterForm(Form):
             if name == "q" and _given(field):
                 # Not the words: a search for someone's name would outlive their deletion.
                 count = len(search.terms(field.data or ""))
-                chosen.append(f"Search: {count} {'word' if count == 1 else 'words'}")
+                chosen.append(f"Search: {plural(count, 'word')}")
             elif _given(field):
                 labels = {choice.value: choice.label for choice in getattr(field, "choices", [])}
                 shown = labels.get(field.data, field.data)

@@ -45,7 +45,7 @@ def outbox_list():
     )
 
 
-@bp.post("/outbox/<int(max=2147483647):email_id>/retry")
+@bp.post("/outbox/<id:email_id>/retry")
 @admin_only
 def outbox_retry(email_id: int):
     """Queue a failed email to be sent again now."""

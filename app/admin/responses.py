@@ -62,7 +62,7 @@ def responses(slug: str):
     )
 
 
-@bp.get("/responses/<int(max=2147483647):response_id>")
+@bp.get("/responses/<id:response_id>")
 def response(response_id: int):
     """One submitted response in full, with its tags and notes."""
     return response_page(submitted_or_404(response_id))
@@ -114,7 +114,7 @@ def response_page(
     )
 
 
-@bp.get("/attachments/<int(max=2147483647):attachment_id>")
+@bp.get("/attachments/<id:attachment_id>")
 def attachment(attachment_id: int):
     """A document sent with evidence, as a download under a safe version of its name."""
     item = db.session.get(Attachment, attachment_id)

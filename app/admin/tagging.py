@@ -48,7 +48,7 @@ def add_tag(slug: str):
     return _tags_page(consultation, form, 422)
 
 
-@bp.route("/tags/<int(max=2147483647):tag_id>/edit", methods=["GET", "POST"])
+@bp.route("/tags/<id:tag_id>/edit", methods=["GET", "POST"])
 @admin_only
 def edit_tag(tag_id: int):
     """Rename a tag or change what it covers."""
@@ -71,7 +71,7 @@ def edit_tag(tag_id: int):
     ), status
 
 
-@bp.route("/tags/<int(max=2147483647):tag_id>/delete", methods=["GET", "POST"])
+@bp.route("/tags/<id:tag_id>/delete", methods=["GET", "POST"])
 @admin_only
 def delete_tag(tag_id: int):
     """Delete a tag after a confirmation: it comes off every response."""
@@ -85,7 +85,7 @@ def delete_tag(tag_id: int):
     return render_template("admin/tag_delete.html", form=form, tag=tag, consultation=consultation)
 
 
-@bp.post("/responses/<int(max=2147483647):response_id>/tags")
+@bp.post("/responses/<id:response_id>/tags")
 def tag_response(response_id: int):
     """Set the tags a response carries."""
     item = submitted_or_404(response_id)
@@ -102,7 +102,7 @@ def tag_response(response_id: int):
     return redirect(url_for("admin.response", response_id=item.id, _anchor="tags"), code=303)
 
 
-@bp.post("/responses/<int(max=2147483647):response_id>/notes")
+@bp.post("/responses/<id:response_id>/notes")
 def add_note(response_id: int):
     """Add a private note to a response."""
     item = submitted_or_404(response_id)

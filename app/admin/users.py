@@ -15,7 +15,7 @@ from app.admin.user_forms import AddUserForm, RoleForm, SetPasswordForm
 from app.extensions import db, limiter
 from app.models import AdminUser
 
-ID = "<int(max=2147483647):user_id>"
+ID = "<id:user_id>"
 
 
 def _user_or_404(user_id: int) -> AdminUser:
