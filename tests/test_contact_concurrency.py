@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from app import calls, notifications
 from app.extensions import db
 from app.models import AuditEvent, Booking, OutboxEmail, Response
+from tests.concurrency import at_once
 from tests.conftest import CheckedClient
 from tests.contact_helpers import (
     VALID_MESSAGE,
@@ -54,33 +55,6 @@ def browser(app: Flask, number: int) -> FlaskClient:
 
 def person(number: int) -> dict[str, str]:
     return {**VALID_MESSAGE, "name": f"Person {number}", "email": f"person{number}@example.org"}
-
-
-def at_once(app: Flask, requests: list[Callable[[], object]]) -> list:
-    """Run each request in its own thread, all released together; their responses in order."""
-    start = threading.Barrier(len(requests), timeout=10)
-    answers: list = [None] * len(requests)
-    errors: list[BaseException] = []
-
-    def run(index: int, request: Callable[[], object]) -> None:
-        try:
-            with app.app_context():
-                start.wait()
-                answers[index] = request()
-        except BaseException as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
-
-    threads = [
-        threading.Thread(target=run, args=(index, request))
-        for index, request in enumerate(requests)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
-    return answers
 
 
 def posting(client: FlaskClient, url: str, data: dict) -> Callable[[], object]:
@@ -118,8 +92,8 @@ def test_many_people_booking_one_time_at_once_get_one_booking(app, clock, consul
         forms.append({**form_fields(client, url), "slot": str(wanted.id)})
 
     answers = at_once(
-        app,
         [posting(c, u, f) for c, u, f in zip(people, urls, forms, strict=True)],
+        context=app.app_context,
     )
 
     statuses = [answer.status_code for answer in answers]
@@ -176,7 +150,9 @@ def test_one_person_booking_two_times_at_once_from_two_tabs_gets_one_call(app, c
         for tab, slot in zip(tabs, (first, second), strict=True)
     ]
 
-    answers = at_once(app, [posting(t, url, f) for t, f in zip(tabs, forms, strict=True)])
+    answers = at_once(
+        [posting(t, url, f) for t, f in zip(tabs, forms, strict=True)], context=app.app_context
+    )
 
     assert [answer.status_code for answer in answers] == [303, 303]
     assert {answer.headers["Location"] for answer in answers} == {url + "/booked"}
@@ -200,8 +176,8 @@ def test_people_moving_their_calls_to_the_same_free_time_at_once_one_wins(
     original = {b.id: (b.slot_id, b.sequence) for b in bookings()}
 
     answers = at_once(
-        app,
         [posting(c, u + "/change", f) for c, u, f in zip(people, urls, forms, strict=True)],
+        context=app.app_context,
     )
 
     statuses = [answer.status_code for answer in answers]
@@ -244,11 +220,11 @@ def test_the_respondent_and_the_officer_cancelling_at_once_cancel_once(
     officers_form = {"csrf_token": csrf_token(officer, admin_path)}
 
     answers = at_once(
-        app,
         [
             posting(respondent, url + "/cancel", respondents_form),
             posting(officer, admin_path, officers_form),
         ],
+        context=app.app_context,
     )
 
     (booking,) = bookings()

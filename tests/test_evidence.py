@@ -19,21 +19,23 @@ import hashlib
 import io
 import logging
 import re
-import threading
 import tracemalloc
 import zipfile
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import select
 
 from app import outbox as app_outbox
 from app.extensions import db
 from app.models import SUBMITTED, Attachment, AuditEvent, Consultation, OutboxEmail, Response
 from tests import sample_files as sf
+from tests.concurrency import at_once
 from tests.conftest import UncheckedClient, new_browser
 from tests.html_checks import check_page
 from tests.pages import (
@@ -819,28 +821,16 @@ def test_two_sends_of_the_same_form_at_the_same_moment_make_one_response(
         own = open_form(browser)
         bodies.append(sf.multipart(body_fields(own, {**VALID, "token": token}, [sf.upload("pdf")])))
     clock.advance(seconds=20)
-    start = threading.Barrier(len(browsers))
-    results: list[int] = []
-    errors: list[BaseException] = []
 
-    def post(browser, body):
-        try:
-            with app.app_context():
-                start.wait(timeout=10)
-                answer = browser.post(URL, data=body[0], content_type=body[1])
-                results.append(answer.status_code)
-        except BaseException as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
+    def post(browser: FlaskClient, body: tuple) -> int:
+        return browser.post(URL, data=body[0], content_type=body[1]).status_code
 
-    threads = [
-        threading.Thread(target=post, args=pair) for pair in zip(browsers, bodies, strict=True)
-    ]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
+    results = at_once(
+        [partial(post, browser, body) for browser, body in zip(browsers, bodies, strict=True)],
+        context=app.app_context,
+        timeout=30,
+    )
 
-    assert errors == []
     assert results == [303, 303]
     response = the_response()
     assert len(response.attachments) == 1

@@ -15,6 +15,7 @@ import random
 import signal
 import threading
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 import pytest
 from bs4 import BeautifulSoup
@@ -29,6 +30,7 @@ from app.extensions import csrf, db
 from app.models import AuditEvent, Consultation, OutboxEmail
 from app.notifications import Submission, notify_submission, site_url
 from app.outbox import retry_delay
+from tests.concurrency import at_once
 from tests.factories import ADMIN_EMAIL
 
 SITE_URL = "https://consult.example.gov.uk"
@@ -504,39 +506,29 @@ def test_two_workers_on_one_database_send_each_email_exactly_once(
     queued = {row.message_id for row in emails()}
     assert len(queued) == 60
 
-    start = threading.Barrier(2, timeout=10)
-    results: dict[str, list[tuple[int, int]]] = {"A": [], "B": []}
-    errors: list[BaseException] = []
+    def rounds(name: str) -> list[tuple[int, int]]:
+        """Rounds of sending, like `outbox work`, until nothing is left."""
+        done = []
+        for _ in range(10):
+            done.append(outbox.deliver_due(now, worker=name))
+            left = db.session.scalar(
+                select(func.count())
+                .select_from(OutboxEmail)
+                .where(OutboxEmail.status != outbox.SENT)
+            )
+            if not left:
+                break
+        return done
 
-    def worker(name: str) -> None:
-        try:
-            with app.app_context():
-                start.wait()
-                for _ in range(10):  # rounds, like `outbox work`, until nothing is left
-                    results[name].append(outbox.deliver_due(now, worker=name))
-                    left = db.session.scalar(
-                        select(func.count())
-                        .select_from(OutboxEmail)
-                        .where(OutboxEmail.status != outbox.SENT)
-                    )
-                    if not left:
-                        break
-        except BaseException as error:  # noqa: BLE001 (reported by the test below)
-            errors.append(error)
-
-    threads = [threading.Thread(target=worker, args=(name,)) for name in results]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
+    workers = at_once(
+        [partial(rounds, "A"), partial(rounds, "B")], context=app.app_context, timeout=30
+    )
 
     ids = smtp_server.message_ids()
     assert len(ids) == len(set(ids)) == 60
     assert set(ids) == queued
-    assert sum(sent for rounds in results.values() for sent, _ in rounds) == 60
-    assert all(failed == 0 for rounds in results.values() for _, failed in rounds)
+    assert sum(sent for done in workers for sent, _ in done) == 60
+    assert all(failed == 0 for done in workers for _, failed in done)
     assert {row.status for row in emails()} == {outbox.SENT}
 
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-import threading
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
@@ -29,6 +28,7 @@ from app.extensions import db
 from app.models import Booking, OutboxEmail
 from app.notifications import notify_submission
 from bench import servers
+from tests.concurrency import at_once
 from tests.contact_helpers import MESSAGE_URL, VALID_MESSAGE, publish
 from tests.factories import ADMIN_EMAIL
 from tests.services import ServiceFailed, redis_server
@@ -120,29 +120,6 @@ def hidden_fields(page: requests.Response) -> dict[str, str]:
     }
 
 
-def at_once(requests_to_send: list[Callable[[], requests.Response]]) -> list[requests.Response]:
-    """Send each request from its own thread, all released together; answers in order."""
-    start = threading.Barrier(len(requests_to_send), timeout=30)
-    answers: list = [None] * len(requests_to_send)
-    errors: list[BaseException] = []
-
-    def run(index: int, send: Callable[[], requests.Response]) -> None:
-        try:
-            start.wait()
-            answers[index] = send()
-        except BaseException as error:  # noqa: BLE001 (reported below)
-            errors.append(error)
-
-    threads = [threading.Thread(target=run, args=item) for item in enumerate(requests_to_send)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    assert errors == []
-    return answers
-
-
 def test_people_booking_one_time_through_several_processes_get_one_booking(
     now, make_consultation, serve
 ):
@@ -174,7 +151,8 @@ def test_people_booking_one_time_through_several_processes_get_one_booking(
         [
             (lambda p=person, u=url, f=form: p.post(u, data=f, allow_redirects=False))
             for person, url, form in zip(people, call_urls, forms, strict=True)
-        ]
+        ],
+        timeout=120,
     )
 
     statuses = [answer.status_code for answer in answers]
@@ -298,7 +276,8 @@ def attempt_logins(site: Site, count: int) -> list[int]:
         [
             (lambda p=person, f=form: p.post(site.url + LOGIN_URL, data=f, allow_redirects=False))
             for person, form in zip(people, forms, strict=True)
-        ]
+        ],
+        timeout=120,
     )
     return [answer.status_code for answer in answers]
 
