@@ -23,6 +23,7 @@ GUNICORN_CONFIG = PROJECT / "gunicorn.conf.py"
 
 
 def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]

@@ -25,15 +25,10 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask import Flask
 
+from bench.servers import free_port
+
 HOST = "127.0.0.1"
 TIMEOUT = 2  # seconds: MAIL_TIMEOUT for tests, short so that nothing waits long
-
-
-def free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind((HOST, 0))
-        return probe.getsockname()[1]
 
 
 def point_app_at(app: Flask, port: int, timeout: float = TIMEOUT) -> None:

@@ -15,7 +15,7 @@ from packaging.utils import canonicalize_name
 ROOT = Path(__file__).resolve().parent.parent
 PROJECT = "consultations"
 EXTRAS = ("test",)
-OUR_PACKAGES = {"app", "bench", "tests", "migrations", "wsgi", "gunicorn_conf"}
+OUR_PACKAGES = {"app", "bench", "tests", "migrations", "wsgi"}
 SOURCES = ["app", "bench", "tests", "migrations", "wsgi.py", "gunicorn.conf.py"]
 
 
