@@ -8,6 +8,7 @@ a respondent, and a crash between commit and delivery loses nothing.
 from __future__ import annotations
 
 import base64
+import email.policy
 import logging
 import os
 import random
@@ -17,10 +18,11 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email.utils import parseaddr
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime, getaddresses, parseaddr
 
 from flask import current_app, render_template
-from flask_mail import Attachment, Message
 from sqlalchemy import or_, select, update
 
 from app.extensions import db
@@ -67,7 +69,7 @@ ADDRESS_SPECIALS = re.compile(r'[<>@:;,"()\[\]\\]')
 def address(name: str | None, email: str) -> str:
     """A display name and address for a header, the name stripped of address syntax.
 
-    The name is left unencoded: Flask-Mail encodes it once when the message is built.
+    The name is left unencoded: build_message encodes it once, when the message is built.
     """
     clean_name = header_safe(ADDRESS_SPECIALS.sub(" ", name or ""))
     clean_email = header_safe(email, 254)
@@ -111,6 +113,7 @@ def queue_email(
     `subject` block. `held` keeps it back for the daily digest instead of sending it;
     `send_before` makes it worthless after that moment, so a late one is never sent.
     """
+    subject = header_safe(render_template(f"email/{template}.subject.txt", **context), 250)
     email = OutboxEmail(
         event_key=event_key,
         kind=kind,
@@ -118,9 +121,10 @@ def queue_email(
         to_addr=to,
         cc_addr=cc,
         reply_to=reply_to,
-        subject=header_safe(render_template(f"email/{template}.subject.txt", **context), 250),
+        subject=subject,
         body_text=render_template(f"email/{template}.txt", **context),
-        body_html=render_template(f"email/{template}.html", **context),
+        # The HTML title is the subject as text, escaped like every other value there.
+        body_html=render_template(f"email/{template}.html", **context, subject=subject),
         attachments=[
             {
                 "filename": header_safe(a.filename, 150),
@@ -174,28 +178,53 @@ def claim_due(now: datetime, worker: str, limit: int = BATCH_SIZE) -> list[Outbo
     return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.id.in_(claimed))))
 
 
-def build_message(email: OutboxEmail) -> Message:
+# The standard library's modern email API, with SMTP's CRLF line ends: it encodes each body
+# as quoted-printable or base64 whenever a line would pass 78 characters or the text is not
+# ASCII, and folds headers into RFC 2047 words that decode back to exactly what was written.
+# Strict servers refuse any line over 998 octets (RFC 5321 4.5.3.1.6), so one long paragraph
+# sent as 8bit would never be delivered; Flask-Mail 0.10 did that, and also folded long
+# non-ASCII display names so that they arrived with stray spaces, so it is not used.
+MIME_POLICY = email.policy.SMTP
+
+
+def _header_address(value: str) -> Address:
+    """A header value made by address() as an Address, its name encoded when it is sent."""
+    [(name, addr_spec)] = getaddresses([value]) or [("", value)]
+    return Address(display_name=name, addr_spec=addr_spec)
+
+
+def build_message(email: OutboxEmail, now: datetime) -> EmailMessage:
     """The MIME message for an outbox row: text and HTML parts, attachments, stable Message-ID."""
-    message = Message(
-        subject=email.subject,
-        recipients=[email.to_addr],
-        cc=[email.cc_addr] if email.cc_addr else None,
-        body=email.body_text,
-        html=email.body_html,
-        sender=current_app.config["MAIL_DEFAULT_SENDER"],
-        reply_to=email.reply_to or None,
-        attachments=[
-            Attachment(
-                filename=a["filename"],
-                content_type=a["content_type"],
-                data=base64.b64decode(a["data"]),
-            )
-            for a in email.attachments
-        ],
-    )
-    message.msgId = email.message_id
-    message.extra_headers = {"Auto-Submitted": "auto-generated"}
+    message = EmailMessage(policy=MIME_POLICY)
+    message["Subject"] = email.subject
+    message["From"] = _header_address(current_app.config["MAIL_DEFAULT_SENDER"])
+    message["To"] = _header_address(email.to_addr)
+    if email.cc_addr:
+        message["Cc"] = _header_address(email.cc_addr)
+    if email.reply_to:
+        message["Reply-To"] = _header_address(email.reply_to)
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = email.message_id
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(email.body_text)
+    message.add_alternative(email.body_html, subtype="html")
+    for attachment in email.attachments:
+        # "text/calendar; method=REQUEST; charset=UTF-8": calendars need their parameters.
+        content_type = MIME_POLICY.header_factory("Content-Type", attachment["content_type"])
+        message.add_attachment(
+            base64.b64decode(attachment["data"]),
+            maintype=content_type.maintype,
+            subtype=content_type.subtype,
+            params=dict(content_type.params),
+            filename=attachment["filename"],
+        )
     return message
+
+
+def _recipients(message: EmailMessage) -> list[str]:
+    """The envelope's recipients: every address in To and Cc."""
+    fields = [str(message[name]) for name in ("To", "Cc") if message[name] is not None]
+    return [addr for _, addr in getaddresses(fields)]
 
 
 def _connect() -> smtplib.SMTP:
@@ -245,11 +274,10 @@ def _still_ours(email: OutboxEmail, worker: str, now: datetime) -> bool:
 def _send_one(server: smtplib.SMTP, email: OutboxEmail, now: datetime) -> bool:
     """Hand one email to the server and record the outcome on its row."""
     try:
-        message = build_message(email)
-        message.date = now.timestamp()
-        if message.has_bad_headers():
-            raise ValueError("a header contains a line break")
-        server.sendmail(message.sender, message.send_to, message.as_bytes())
+        message = build_message(email, now)
+        sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
+        # as_bytes refuses a header holding a line break (ValueError), so none can add one.
+        server.sendmail(sender, _recipients(message), message.as_bytes())
     except (OSError, smtplib.SMTPException, ValueError) as error:
         _record_failure(email, error, now)
         return False

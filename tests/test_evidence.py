@@ -27,6 +27,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
+from bs4 import BeautifulSoup
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
@@ -1138,6 +1139,68 @@ def test_without_documents_the_emails_list_none(client, clock, evidence, smtp_se
     assert len(smtp_server.received) == 2
     for message in smtp_server.received:
         assert "Attachments:" not in message.text
+
+
+# Four long sentences, about a thousand characters, written as one paragraph: what made a
+# strict mail server refuse both emails when bodies went out as 8bit with unwrapped lines.
+ONE_PARAGRAPH = " ".join(
+    [
+        "Our food bank has delivered three council contracts since 2019, and in each of them the"
+        " payment terms, the monitoring forms and the rules on subcontracting were written for"
+        " organisations many times our size, so that every quarter we spend more on reporting"
+        " than on the families the contract is meant to serve.",
+        "When the largest contract was retendered last year the lots were merged into a single"
+        " borough-wide lot, which no community organisation could bid for alone, and the winning"
+        " provider then asked us to deliver the same work as a subcontractor for less money.",
+        "We would ask the review to look at how lots are drawn, how social value is scored and"
+        " whether payment could follow within thirty days of an invoice rather than ninety, as"
+        " that delay alone costs us about four thousand pounds a year in overdraft charges.",
+        "We are glad to share our monitoring returns and the tender documents with the team, and"
+        " two of our trustees, who sat on the council's commissioning panel, would talk to you.",
+    ]
+)
+# The same idea in four scripts, with emoji and a letter outside the Basic Multilingual Plane.
+MANY_SCRIPTS = (
+    "Cymraeg: Mae’r gwasanaethau lleol yn bwysig i’n cymuned ni. "
+    "العربية: الخدمات المحلية مهمة لمجتمعنا. "
+    "中文：本地服务对我们的社区很重要。 "
+    "Русский: местные услуги важны. 🥫🏘️ 𠀀"
+)
+
+
+def longest_line(raw: bytes) -> int:
+    """Octets in the longest line of a message as it crossed the wire, CRLF left out."""
+    return max(len(line) for line in raw.split(b"\r\n"))
+
+
+@pytest.mark.parametrize(
+    "evidence_text",
+    [
+        pytest.param(ONE_PARAGRAPH, id="a thousand characters in one paragraph"),
+        pytest.param((ONE_PARAGRAPH + " ") * 20, id="twenty thousand characters in one paragraph"),
+        pytest.param((MANY_SCRIPTS + " ") * 40, id="four scripts and emoji in one paragraph"),
+    ],
+)
+def test_a_long_paragraph_in_any_script_reaches_a_strict_mail_server_intact(
+    app, client, clock, evidence, smtp_server, evidence_text
+):
+    evidence_text = evidence_text.strip()
+    name = "Siân Ó Briain مريم"
+    sent_ok(send(client, clock, fields={**VALID, "name": name, "evidence": evidence_text}))
+
+    deliver(clock)
+
+    # The suite's server refuses a line over 998 octets (RFC 5321 4.5.3.1.6), as strict
+    # servers do, so both emails arriving is the first proof.
+    [alert] = smtp_server.to(OFFICER)
+    [receipt] = smtp_server.to(RESPONDENT)
+    for message in (alert, receipt):
+        assert longest_line(message.raw) <= 998
+        assert evidence_text in message.text.replace("\r\n", "\n")
+        html_text = " ".join(BeautifulSoup(message.html, "html.parser").get_text().split())
+        assert " ".join(evidence_text.split()) in html_text
+        assert name in message.text
+    assert not db.session.scalars(select(OutboxEmail).where(OutboxEmail.status != "sent")).all()
 
 
 # --- the admin's view and download -----------------------------------------------------------
