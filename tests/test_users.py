@@ -14,8 +14,9 @@ import pytest
 from itsdangerous import URLSafeTimedSerializer
 from limits import parse_many
 from sqlalchemy import func, select, update
+from werkzeug.security import check_password_hash
 
-from app import outbox
+from app import models, outbox
 from app.admin import user_services as services
 from app.admin.auth import admin_only
 from app.extensions import db
@@ -814,3 +815,54 @@ def test_every_post_needs_the_csrf_token(app, client, auth, clock, smtp_server, 
     assert not user("new@example.org").has_password
     assert len(invitations()) == 1
     assert len(audit()) == audited
+
+
+# --- sign-in does the same work for every address ---------------------------------------------
+
+
+@pytest.fixture
+def hash_checks(monkeypatch) -> list[str]:
+    """The method of every stored hash a password is checked against, in order.
+
+    The real check still runs: this only notes which kind of hash it was asked to compare.
+    """
+    checked: list[str] = []
+
+    def noted(stored: str, password: str) -> bool:
+        checked.append(stored.split("$", 1)[0])
+        return check_password_hash(stored, password)
+
+    # Wherever a password is checked from: the sign-in service, or the model's own method.
+    monkeypatch.setattr(services, "check_password_hash", noted)
+    monkeypatch.setattr(models, "check_password_hash", noted)
+    return checked
+
+
+@pytest.mark.parametrize(
+    "email",
+    [
+        pytest.param(ADMIN_EMAIL, id="an admin, with a wrong password"),
+        pytest.param("nobody@example.org", id="an address with no account"),
+        pytest.param(OTHER_ADMIN, id="someone invited who has no password yet"),
+    ],
+)
+def test_a_failed_sign_in_checks_one_hash_of_the_same_kind_whoever_it_is_for(
+    app, client, admin_user, make_user, hash_checks, email
+):
+    make_user(OTHER_ADMIN)
+    real_method = admin_user.password_hash.split("$", 1)[0]
+
+    response = AuthActions(client).login(email, "not the password at all")
+
+    assert response.status_code == 422
+    assert "Enter a correct email address and password" in text_of(page(response))
+    # One check against a hash made the way real ones are is the same work for each address,
+    # so how long a refusal takes does not tell anyone which addresses have accounts.
+    assert hash_checks == [real_method]
+
+
+def test_the_right_password_still_signs_in_after_one_check(app, client, admin_user, hash_checks):
+    response = AuthActions(client).login()
+
+    assert response.status_code == 303
+    assert len(hash_checks) == 1

@@ -12,8 +12,8 @@ from flask_login import current_user, login_user, logout_user
 
 from app.admin import bp
 from app.admin.forms import LoginForm
+from app.admin.user_services import authenticate
 from app.extensions import db, limiter, login_manager
-from app.models import admin_with_email
 
 OPEN_ENDPOINTS = {"admin.login", "admin.set_password"}
 
@@ -57,8 +57,8 @@ def login():
         return redirect(url_for("admin.dashboard"))
     form = LoginForm()
     if form.validate_on_submit():
-        user = admin_with_email(form.email.data)
-        if user and user.check_password(form.password.data):
+        user = authenticate(form.email.data, form.password.data)
+        if user:
             session.clear()  # a fresh session on sign-in, so an old one cannot be reused
             login_user(user)
             return redirect(_safe_next(request.args.get("next")), code=303)
