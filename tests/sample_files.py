@@ -4,13 +4,15 @@ Each builder returns the file's bytes. The documents are genuine: the PDF has a 
 reference table a reader can follow, the DOCX and the ODT are the zip packages Word and
 LibreOffice write (the ODT's first entry is its uncompressed `mimetype`). The disguised
 files carry real headers (a Windows executable, an ELF binary, a plain zip) under names
-that claim something else.
+that claim something else. Zip bombs are real documents with a part that unpacks to far
+more than the file's size, in truth or only by what the zip declares.
 """
 
 from __future__ import annotations
 
 import io
 import secrets
+import struct
 import zipfile
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -170,6 +172,61 @@ def plain_zip() -> bytes:
 
 def empty() -> bytes:
     return b""
+
+
+# Zip bombs: documents that open to far more than their size.
+
+
+def with_zeros(document: bytes, size: int, name: str = "word/media/padding.bin") -> bytes:
+    """The zip `document` with one more part: `size` bytes of zeros, deflated (to about a
+    thousandth of that), written a megabyte at a time so the zeros are never all in memory."""
+    buffer = io.BytesIO(document)
+    with zipfile.ZipFile(buffer, "a") as archive:
+        part = zipfile.ZipInfo(name, date_time=(2027, 1, 1, 0, 0, 0))
+        part.compress_type = zipfile.ZIP_DEFLATED
+        with archive.open(part, "w", force_zip64=size >= zipfile.ZIP64_LIMIT) as out:
+            chunk = bytes(1024 * 1024)
+            for start in range(0, size, len(chunk)):
+                out.write(chunk[: size - start])
+    return buffer.getvalue()
+
+
+def declaring(document: bytes, name: str, size: int) -> bytes:
+    """The zip `document` with its part `name` saying it unpacks to `size` bytes (under
+    4 GiB), in its local header and in the central directory, whatever it really holds:
+    what anyone making a bomb by hand can write."""
+    out = bytearray(document)
+    with zipfile.ZipFile(io.BytesIO(document)) as archive:
+        local = archive.getinfo(name).header_offset
+    struct.pack_into("<I", out, local + 22, size)
+    end = document.rindex(b"PK\x05\x06")
+    (position,) = struct.unpack_from("<I", document, end + 16)
+    while document[position : position + 4] == b"PK\x01\x02":
+        name_length, extra_length, comment_length = struct.unpack_from(
+            "<HHH", document, position + 28
+        )
+        if document[position + 46 : position + 46 + name_length] == name.encode():
+            struct.pack_into("<I", out, position + 24, size)
+        position += 46 + name_length + extra_length + comment_length
+    return bytes(out)
+
+
+def with_parts(document: bytes, count: int) -> bytes:
+    """The zip `document` with `count` more parts of a few bytes each."""
+    buffer = io.BytesIO(document)
+    with zipfile.ZipFile(buffer, "a") as archive:
+        for number in range(count):
+            archive.writestr(
+                zipfile.ZipInfo(f"word/parts/{number}.xml", date_time=(2027, 1, 1, 0, 0, 0)),
+                b"<a/>",
+            )
+    return buffer.getvalue()
+
+
+def unpacked(document: bytes) -> int:
+    """The bytes a zip's central directory says its parts unpack to, in all."""
+    with zipfile.ZipFile(io.BytesIO(document)) as archive:
+        return sum(part.file_size for part in archive.infolist())
 
 
 ALLOWED = {

@@ -3,8 +3,9 @@
 A file's name and the type the browser claims are only hints: the content decides.
 A PDF starts with %PDF-; a DOCX is a zip holding a Word document part; an ODT is a
 zip whose first entry names the OpenDocument text type; a TXT is text with no
-binary bytes. Files are written under random names, outside static/, never served
-to the public.
+binary bytes. A DOCX or ODT whose zip says it unpacks to far more than the upload limit
+is refused too: the site never unpacks it, but the officer's word processor would. Files
+are written under random names, outside static/, never served to the public.
 """
 
 from __future__ import annotations
@@ -29,13 +30,24 @@ MEDIA_TYPES = {
 ODT_MIMETYPE = b"application/vnd.oasis.opendocument.text"
 # Control characters other than tab, line breaks and form feed do not occur in text files.
 BINARY_BYTES = re.compile(rb"[\x00-\x08\x0b\x0e-\x1a\x1c-\x1f]")
+ZIP_SIGNATURE = b"PK\x03\x04"
+ZIP_TYPES = ("docx", "odt")
+# A word processor unpacks the whole zip to open a document. Real ones unpack to a few
+# times their size (pictures hardly shrink; text's markup shrinks to about a tenth), so one
+# declaring more than 100 times the upload limit (1,000 MB at the default 10 MB), or more
+# than 10,000 parts (a long report with all its pictures has a few hundred), is built to
+# exhaust the machine that opens it. Measured against the limit rather than the file's own
+# size, so that no small document of repeated markup is refused. The sizes are read from the
+# zip's central directory, as a word processor reads them; nothing is unpacked to find them.
+UNPACKED_TIMES_LIMIT = 100
+MOST_ZIP_ENTRIES = 10_000
 
 
 def detect_type(data: bytes) -> str | None:
     """'pdf', 'docx', 'odt' or 'txt' judged by content alone, or None for anything else."""
     if data.startswith(b"%PDF-"):
         return "pdf"
-    if data.startswith(b"PK\x03\x04"):
+    if data.startswith(ZIP_SIGNATURE):
         return _zip_document_type(data)
     if data and _is_text(data):
         return "txt"
@@ -63,6 +75,23 @@ def _zip_document_type(data: bytes) -> str | None:
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError):
         return None
     return None
+
+
+def unpacked_size(data: bytes) -> tuple[int, int] | None:
+    """How many bytes a zip's entries say they unpack to in all, and how many entries it
+    has, from its central directory without unpacking anything; None if it cannot be read."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+        return None
+    return sum(entry.file_size for entry in entries), len(entries)
+
+
+def opens_too_large(unpacked: int, entries: int, max_bytes: int) -> bool:
+    """Whether a zip that unpacks to `unpacked` bytes in `entries` parts is a zip bomb
+    rather than a document, for an upload limit of `max_bytes`."""
+    return unpacked > UNPACKED_TIMES_LIMIT * max_bytes or entries > MOST_ZIP_ENTRIES
 
 
 def _is_text(data: bytes) -> bool:
@@ -118,8 +147,14 @@ def problem_with(filename: str, data: bytes, allowed: list[str], max_bytes: int)
     if len(data) > max_bytes:
         return too_large(filename, max_bytes)
     found = detect_type(data)
+    unpacked = unpacked_size(data) if data.startswith(ZIP_SIGNATURE) else None
+    if found is None and unpacked is None and data.startswith(ZIP_SIGNATURE):
+        if any(t in ZIP_TYPES for t in allowed):  # a damaged document, or one cut short
+            return f"{filename} cannot be opened: save it again, or save it as a PDF and send that"
     if found is None or found not in allowed:
         return f"{filename} must be a {kinds} file"
+    if found in ZIP_TYPES and unpacked is not None and opens_too_large(*unpacked, max_bytes):
+        return f"{filename} is too large when opened: save it as a PDF and send that instead"
     if extension(filename) not in (found, ""):  # some phones give names without one
         return f"{filename} is a {TYPE_NAMES[found]} file: give it a name ending .{found}"
     return None
