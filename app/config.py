@@ -82,6 +82,9 @@ FIXED = {
     "REMEMBER_COOKIE_HTTPONLY": True,
     "REMEMBER_COOKIE_SAMESITE": "Lax",
     "WTF_CSRF_TIME_LIMIT": None,
+    # Over HTTPS, extensions.CSRFProtect checks the Origin (or the Referer) instead of
+    # Flask-WTF's Referer-only check, which refuses browsers that send no Referer.
+    "WTF_CSRF_SSL_STRICT": False,
     "RATELIMIT_HEADERS_ENABLED": True,
     # If Redis (RATELIMIT_STORAGE_URI) goes away, each process counts for itself until it
     # is back: people can still send responses, and limits still hold, only per process.

@@ -6,7 +6,7 @@ from flask import Flask, make_response, render_template
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.extensions import db
+from app.extensions import NO_ORIGIN, OTHER_ORIGIN, db
 from app.rendering import whole_page_for_htmx
 
 MESSAGES = {
@@ -30,6 +30,27 @@ MESSAGES = {
 }
 
 
+# What a person is told when a form fails its forgery checks, by the reason. A missing,
+# forged or stale token means the page is older than the session it was sent in.
+SESSION_EXPIRED = (
+    "Your session has expired",
+    "For your security the page timed out. Go back, reload the page and send it again.",
+)
+CSRF_MESSAGES = {
+    NO_ORIGIN: (
+        "Your browser did not say which site the form came from",
+        "For your security we only accept forms that your browser says come from this site."
+        " A browser setting or add-on may have stopped it saying so. Reload the page and send"
+        " it again, or try another browser.",
+    ),
+    OTHER_ORIGIN: (
+        "This form was sent from another website",
+        "For your security we only accept forms sent from the pages of this site. Go to the"
+        " page on this site and send the form again.",
+    ),
+}
+
+
 def render_error(status: int, title: str | None = None, message: str | None = None):
     """The error page for `status`, with an optional more specific message."""
     default_title, default_message = MESSAGES.get(status, MESSAGES[500])
@@ -47,12 +68,8 @@ def init_app(app: Flask) -> None:
 
     @app.errorhandler(CSRFError)
     def csrf_failed(error: CSRFError):
-        """The form's security token was missing or stale."""
-        return render_error(
-            400,
-            "Your session has expired",
-            "For your security the page timed out. Go back, reload the page and send it again.",
-        )
+        """The form failed a check against forgery: say which, never blaming the wrong thing."""
+        return render_error(400, *CSRF_MESSAGES.get(error.description, SESSION_EXPIRED))
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):

@@ -34,7 +34,8 @@ def csp_directives(response) -> dict[str, list[str]]:
 def sign_in(client, base_url: str = "http://localhost"):
     """Sign in through the real form at `base_url`, sending the Referer a browser would.
 
-    (Over HTTPS, Flask-WTF refuses a form whose Referer is missing or from another site.)
+    (Over HTTPS, a form whose Origin and Referer are both missing, or from another site,
+    is refused.)
     """
     token = csrf_token_at(client, "/admin/login", base_url)
     return client.post(
@@ -273,6 +274,74 @@ def test_session_cookie_is_secure_over_https(client, admin_user):
     assert cookie.http_only is True
     assert cookie.same_site == "Lax"
     assert client.get("/admin/", base_url="https://localhost").status_code == 200
+
+
+HTTPS = "https://localhost"
+
+
+def sign_in_over_https(client, headers: dict[str, str]):
+    """Sign in through the real form over HTTPS, sending only the given headers."""
+    token = csrf_token_at(client, "/admin/login", HTTPS)
+    data = {"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": token}
+    return client.post("/admin/login", data=data, base_url=HTTPS, headers=headers)
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"Origin": HTTPS}, id="Origin without a Referer"),
+        pytest.param({"Referer": f"{HTTPS}/admin/login"}, id="Referer without an Origin"),
+        pytest.param({"Origin": HTTPS, "Referer": f"{HTTPS}/admin/login"}, id="both"),
+    ],
+)
+def test_over_https_a_form_from_this_site_is_accepted_without_a_referer(
+    client, admin_user, headers
+):
+    """A browser that sends no Referer (a privacy setting) still sends its Origin."""
+    response = sign_in_over_https(client, headers)
+
+    assert response.status_code == 303
+    assert client.get("/admin/", base_url=HTTPS).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("headers", "heading"),
+    [
+        pytest.param({}, "Your browser did not say which site the form came from", id="neither"),
+        pytest.param(
+            {"Origin": "https://evil.example"},
+            "This form was sent from another website",
+            id="Origin of another site",
+        ),
+        pytest.param(
+            {"Origin": "null"}, "This form was sent from another website", id="opaque Origin"
+        ),
+        pytest.param(
+            {"Origin": "http://localhost"},
+            "This form was sent from another website",
+            id="this host over plain HTTP",
+        ),
+        pytest.param(
+            {"Referer": "https://evil.example/admin/login"},
+            "This form was sent from another website",
+            id="Referer of another site",
+        ),
+    ],
+)
+def test_over_https_a_form_not_shown_to_be_from_this_site_is_refused_saying_why(
+    client, admin_user, headers, heading
+):
+    """The page says what really happened, never that the session expired."""
+    response = sign_in_over_https(client, headers)
+
+    soup = assert_friendly_error_page(response, 400, heading)
+    assert "session" not in text_of(soup).lower()
+    assert client.get("/admin/", base_url=HTTPS).status_code == 302
+
+
+def test_over_plain_http_no_origin_is_needed(client, admin_user):
+    """Without HTTPS the headers prove nothing; the token alone is checked, as before."""
+    assert sign_in(client).status_code == 303
 
 
 # Error pages
