@@ -21,7 +21,7 @@ from app.contact.services import publish
 from app.demo import load as demo_load
 from app.extensions import db
 from app.lifecycle import plural
-from app.models import AdminUser, admin_with_email
+from app.models import AdminUser, admin_with_email, utcnow
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 # Days from today when each demo opens and closes, so the demo always shows every state.
@@ -120,6 +120,21 @@ def outbox_send_command() -> None:
     click.echo(f"Queued {queued}, sent {sent}, failed {failed}.")
 
 
+def _remove_orphaned_documents() -> None:
+    """The worker's housekeeping: documents a crash left on disk with no row. A failure is
+    logged and the worker goes on, since email comes first."""
+    try:
+        removed = retention.remove_orphaned_files(utcnow())  # files' times are the wall clock's
+    except (SQLAlchemyError, OSError):
+        log.exception("removing orphaned documents failed")
+        db.session.rollback()
+    else:
+        if removed:
+            click.echo(f"{retention.orphaned_summary(removed)}.")
+    finally:
+        db.session.remove()
+
+
 @outbox_cli.command("work")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
 @click.option("--rounds", type=int, default=None, help="Stop after this many rounds.")
@@ -129,6 +144,7 @@ def outbox_work_command(interval: float, rounds: int | None) -> None:
     previous_handler = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
     click.echo(f"Outbox worker started; a round every {interval:g} s.")
     done = 0
+    swept_at: float | None = None
     try:
         while not stopping.is_set() and (rounds is None or done < rounds):
             backlog = False
@@ -146,6 +162,10 @@ def outbox_work_command(interval: float, rounds: int | None) -> None:
                 backlog = sent + failed >= outbox.BATCH_SIZE
             finally:
                 db.session.remove()
+            # Between rounds, and never while a backlog waits.
+            if not backlog and retention.sweep_due(swept_at, timer.monotonic()):
+                swept_at = timer.monotonic()
+                _remove_orphaned_documents()
             done += 1
             last = rounds is not None and done >= rounds
             stopping.wait(0 if backlog or last else interval)
@@ -171,6 +191,7 @@ def purge_command(days: int) -> None:
 
     Names, email addresses, telephone numbers, messages, documents, drafts and sent emails
     go; answers, evidence and the team's tags and notes stay. Running it again is safe.
+    Documents left on disk with no response, more than an hour old, go too.
     """
     purged = retention.purge(clock.now(), timedelta(days=days))
     for result in purged:
@@ -181,6 +202,10 @@ def purge_command(days: int) -> None:
             f"Nothing to purge: no consultation closed more than {period} ago"
             " has personal details left."
         )
+    # The files' times are the filesystem's, so their age is told by the wall clock.
+    removed = retention.remove_orphaned_files(utcnow(), actor=retention.PURGE_ACTOR)
+    if removed:
+        click.echo(f"{retention.orphaned_summary(removed)}.")
 
 
 @click.command("demo-load")

@@ -3,11 +3,13 @@ details of every consultation closed for longer than the retention period.
 
 What each removes and keeps, and why, is in docs/retention.md. Stored documents are
 removed from disk only after the commit: a delete that fails keeps them with its rows.
+Documents that no row names, left by a process that died at the wrong moment, are swept
+up by the outbox worker and by the purge once they are old enough.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -310,3 +312,73 @@ def _delete_sent_emails(consultation: Consultation, now: datetime) -> int:
         .where(OutboxEmail.consultation_id == consultation.id, ~or_(*kept))
         .execution_options(synchronize_session=False)
     ).rowcount
+
+
+# Documents on disk that no row names.
+
+# A document is written to disk just before the commit that stores its row, in the same
+# request, and deleted just after the commit that deletes it: one that no row names and is
+# this old was left by a process that died in between. An hour is far longer than any
+# request (gunicorn stops one after 120 seconds), so an upload whose row is not committed
+# yet is never taken for one, and clocks a few minutes apart (a network volume's) do not
+# matter.
+ORPHAN_AGE = timedelta(hours=1)
+# How often the outbox worker looks: reading the folder's names and times is cheap, but
+# email comes first, and a file an hour old can wait a few minutes more.
+SWEEP_EVERY = timedelta(minutes=10)
+SWEEP_ACTOR = "housekeeping"
+
+
+def orphaned_files(
+    found: Iterable[tuple[str, datetime]], stored: Collection[str], now: datetime
+) -> list[str]:
+    """Of the files found on disk (name, last written), the ones to delete: named as
+    documents are stored, named by no row in `stored`, and last written more than
+    ORPHAN_AGE before `now`. A file of any other name is not ours, so it is left alone."""
+    return sorted(
+        name
+        for name, written in found
+        if files.STORED_NAME.fullmatch(name) and name not in stored and written < now - ORPHAN_AGE
+    )
+
+
+def sweep_due(last_swept: float | None, now: float) -> bool:
+    """Whether the outbox worker should look for orphaned documents, given when it last
+    did (seconds on a monotonic clock, None if never) and the time now on that clock."""
+    return last_swept is None or now - last_swept >= SWEEP_EVERY.total_seconds()
+
+
+def remove_orphaned_files(now: datetime, actor: str = SWEEP_ACTOR) -> int:
+    """Delete the documents on disk that no row names and that are older than ORPHAN_AGE,
+    and record how many in the audit log. Returns how many were deleted.
+
+    `now` must be the wall clock's (models.utcnow), not the app's clock: the files' times
+    are the filesystem's. The folder is read before the rows, so a row committed meanwhile
+    is seen and keeps its file.
+    """
+    folder = upload_folder()
+    found = files.on_disk(folder)
+    old_enough = orphaned_files(found, (), now)
+    orphans = orphaned_files(found, _named_by_rows(old_enough), now)
+    removed = files.remove(folder, orphans)
+    if removed:
+        record_audit(actor, "remove_orphaned_files", None, orphaned_summary(removed))
+        db.session.commit()
+    return removed
+
+
+def orphaned_summary(removed: int) -> str:
+    return f"Removed {plural(removed, 'document')} left on disk with no response"
+
+
+def _named_by_rows(names: list[str]) -> set[str]:
+    """Those of `names` that a document row names, looked up BATCH_SIZE at a time."""
+    named: set[str] = set()
+    for start in range(0, len(names), BATCH_SIZE):
+        batch = names[start : start + BATCH_SIZE]
+        named.update(
+            db.session.scalars(
+                select(Attachment.stored_name).where(Attachment.stored_name.in_(batch))
+            )
+        )
+    return named

@@ -1,15 +1,33 @@
-"""Documents that would unpack to far more than their size when the officer opens them.
+"""Documents beyond what a single request sees: files a crash left on disk with no row, and
+documents that would unpack to far more than their size when the officer opens them.
 
-A DOCX or ODT is a zip the site never unpacks, but the officer's word processor will: one
-whose central directory declares far more than the upload limit, or far more parts than
-any document has, is refused through the real form, as is one that cannot be read at all.
+A document is written to disk just before the commit that stores its row. A process killed
+in between leaves a file no row names; the outbox worker (at most every 10 minutes) and
+the purge delete such files once they are an hour old, and never younger ones, since an
+upload still in progress has no committed row either. The rules are pure functions
+checked here directly; the commands are run on real files in the test's UPLOAD_FOLDER and
+a real database. A DOCX or ODT is a zip the site never unpacks, but the officer's word
+processor will: one whose central directory declares far more than the upload limit is
+refused through the real form.
 """
 
 from __future__ import annotations
 
-import pytest
+import os
+import secrets
+import signal
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
+import pytest
+from sqlalchemy import select
+
+from app import retention
 from app.evidence import files
+from app.extensions import db
+from app.models import AuditEvent, utcnow
 from tests import sample_files as sf
 from tests.sample_files import Upload
 from tests.test_evidence import (
@@ -19,6 +37,7 @@ from tests.test_evidence import (
     assert_nothing_stored,
     assert_refused_with,
     field_errors,
+    files_on_disk,
     send,
     sent_ok,
     the_response,
@@ -26,10 +45,166 @@ from tests.test_evidence import (
     with_rules,
 )
 
+NOW = datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
+HOUR = timedelta(hours=1)
+A_STORED_NAME = "0123456789abcdef0123456789abcdef"
+ORPHANED = "Removed 1 document left on disk with no response"
 LIMIT = 10 * MB  # a consultation's default upload limit
 TOO_LARGE = "{} is too large when opened: save it as a PDF and send that instead"
 CANNOT_OPEN = "{} cannot be opened: save it again, or save it as a PDF and send that"
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+# --- which files are orphans: the rule --------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "written", "stored", "removed"),
+    [
+        pytest.param(A_STORED_NAME, NOW - 2 * HOUR, {A_STORED_NAME}, False, id="named by a row"),
+        pytest.param(A_STORED_NAME, NOW - 2 * HOUR, set(), True, id="no row, two hours old"),
+        pytest.param(A_STORED_NAME, NOW - HOUR - timedelta(seconds=1), set(), True, id="just over"),
+        pytest.param(A_STORED_NAME, NOW - HOUR, set(), False, id="no row, exactly an hour old"),
+        pytest.param(A_STORED_NAME, NOW, set(), False, id="no row, being written now"),
+        pytest.param(A_STORED_NAME, NOW + HOUR, set(), False, id="written after now"),
+        pytest.param("notes.txt", NOW - 100 * HOUR, set(), False, id="not a name we give"),
+        pytest.param(A_STORED_NAME.upper(), NOW - 100 * HOUR, set(), False, id="not our case"),
+        pytest.param(A_STORED_NAME + "0", NOW - 100 * HOUR, set(), False, id="too long"),
+    ],
+)
+def test_a_file_is_an_orphan_only_with_our_name_no_row_and_over_an_hour_old(
+    name, written, stored, removed
+):
+    assert retention.orphaned_files([(name, written)], stored, NOW) == ([name] if removed else [])
+
+
+def test_orphans_are_listed_in_order_among_others():
+    old, older, fresh, kept = ("a" * 32, "b" * 32, "c" * 32, "d" * 32)
+    found = [(older, NOW - 9 * HOUR), (fresh, NOW), (kept, NOW - 9 * HOUR), (old, NOW - 2 * HOUR)]
+    assert retention.orphaned_files(found, {kept}, NOW) == [old, older]
+
+
+@pytest.mark.parametrize(
+    ("last", "now", "due"),
+    [(None, 0.0, True), (100.0, 100.0, False), (100.0, 699.9, False), (100.0, 700.0, True)],
+)
+def test_the_worker_looks_for_orphans_at_most_every_ten_minutes(last, now, due):
+    assert retention.sweep_due(last, now) is due
+
+
+def test_a_folder_not_made_yet_holds_no_files(tmp_path):
+    assert files.on_disk(tmp_path / "uploads") == []
+
+
+# --- which files are orphans: real files, a real database, the real commands ------------------
+
+
+def age(path: Path, by: timedelta) -> None:
+    """Make the file look last written `by` ago, by the filesystem's clock."""
+    moment = time.time() - by.total_seconds()
+    os.utime(path, (moment, moment))
+
+
+@dataclass
+class Folder:
+    kept: str  # a document sent with evidence, two days old: its row keeps it
+    fresh: str  # no row, just written: an upload in progress looks the same
+    old: str  # no row, two hours old: what a killed worker leaves
+    not_ours: str  # another name, two days old: nothing the site wrote
+
+
+@pytest.fixture
+def folder(app, client, clock, make_survey) -> Folder:
+    make_survey()
+    sent_ok(send(client, clock, files=[sf.upload("pdf")]))
+    uploads = upload_folder(app)
+    kept = the_response().attachments[0].stored_name
+    age(uploads / kept, timedelta(days=2))
+    fresh, old = secrets.token_hex(16), secrets.token_hex(16)
+    (uploads / fresh).write_bytes(sf.pdf())
+    (uploads / old).write_bytes(sf.pdf())
+    age(uploads / old, 2 * HOUR)
+    (uploads / "notes.txt").write_text("an operator's notes")
+    age(uploads / "notes.txt", timedelta(days=2))
+    return Folder(kept, fresh, old, "notes.txt")
+
+
+def work(runner, rounds: int = 1) -> str:
+    """Run `flask outbox work` for a few rounds without waiting between them."""
+    previous = signal.getsignal(signal.SIGTERM)  # the command installs its own handler
+    try:
+        result = runner.invoke(args=["outbox", "work", "--rounds", str(rounds), "--interval", "0"])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "Outbox worker stopped." in result.output
+    return result.output
+
+
+def audit(action: str) -> list[tuple[str, str]]:
+    db.session.rollback()
+    events = db.session.scalars(select(AuditEvent).filter_by(action=action).order_by(AuditEvent.id))
+    return [(event.actor, event.detail) for event in events]
+
+
+def test_the_outbox_worker_removes_an_old_file_no_row_names_and_nothing_else(app, runner, folder):
+    output = work(runner)
+
+    assert f"{ORPHANED}." in output.splitlines()
+    assert files_on_disk(app) == sorted([folder.kept, folder.fresh, folder.not_ours])
+    assert audit("remove_orphaned_files") == [("housekeeping", ORPHANED)]
+
+
+def test_the_purge_removes_an_old_file_no_row_names_and_nothing_else(app, runner, folder):
+    result = runner.invoke(args=["purge", "--older-than", "30"])
+
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert f"{ORPHANED}." in result.output.splitlines()
+    assert files_on_disk(app) == sorted([folder.kept, folder.fresh, folder.not_ours])
+    assert audit("remove_orphaned_files") == [("purge command", ORPHANED)]
+    # Nothing left to remove: the second run says nothing about documents.
+    again = runner.invoke(args=["purge", "--older-than", "30"])
+    assert "document" not in again.output
+    assert len(audit("remove_orphaned_files")) == 1
+
+
+def test_an_upload_whose_row_is_not_committed_yet_keeps_its_file(
+    app, client, clock, make_survey, monkeypatch
+):
+    """A worker looks for orphans at the worst moment: the document is on disk, its row
+    not yet committed."""
+    make_survey()
+    real_store, removed = files.store, []
+
+    def store_then_sweep(folder: Path, file: files.CheckedFile) -> str:
+        name = real_store(folder, file)
+        with app.app_context():  # another process: a session of its own
+            removed.append(retention.remove_orphaned_files(utcnow()))
+        return name
+
+    monkeypatch.setattr(files, "store", store_then_sweep)
+    sent_ok(send(client, clock, files=[sf.upload("pdf")]))
+
+    assert removed == [0]
+    assert files_on_disk(app) == [the_response().attachments[0].stored_name]
+
+
+def test_the_worker_looks_once_however_many_rounds_it_runs_in_ten_minutes(app, runner, monkeypatch):
+    calls = []
+    monkeypatch.setattr(retention, "remove_orphaned_files", lambda now: calls.append(now) or 0)
+    work(runner, rounds=5)
+    assert len(calls) == 1
+
+
+def test_a_failed_look_for_orphans_is_logged_and_the_worker_goes_on(
+    app, runner, monkeypatch, caplog
+):
+    def fail(now: datetime) -> int:
+        raise PermissionError("uploads folder not readable")
+
+    monkeypatch.setattr(retention, "remove_orphaned_files", fail)
+    work(runner, rounds=2)
+    assert "removing orphaned documents failed" in caplog.text
 
 
 # --- documents that open to far more than their size: the rule --------------------------------

@@ -18,6 +18,7 @@ import secrets
 import unicodedata
 import zipfile
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 TYPE_NAMES = {"pdf": "PDF", "docx": "Word (DOCX)", "odt": "OpenDocument (ODT)", "txt": "text (TXT)"}
@@ -41,6 +42,8 @@ ZIP_TYPES = ("docx", "odt")
 # zip's central directory, as a word processor reads them; nothing is unpacked to find them.
 UNPACKED_TIMES_LIMIT = 100
 MOST_ZIP_ENTRIES = 10_000
+# What store() names files: 16 random bytes in hex. Nothing else in the folder is ours.
+STORED_NAME = re.compile(r"[0-9a-f]{32}")
 
 
 def detect_type(data: bytes) -> str | None:
@@ -188,7 +191,32 @@ def _sync_folder(folder: Path) -> None:
         os.close(descriptor)
 
 
-def remove(folder: Path, stored_names: list[str]) -> None:
-    """Delete stored files, ignoring those already gone."""
+def remove(folder: Path, stored_names: list[str]) -> int:
+    """Delete stored files, ignoring those already gone; how many this call deleted."""
+    removed = 0
     for name in stored_names:
-        (folder / name).unlink(missing_ok=True)
+        try:
+            (folder / name).unlink()
+        except FileNotFoundError:
+            continue
+        removed += 1
+    return removed
+
+
+def on_disk(folder: Path) -> list[tuple[str, datetime]]:
+    """Each file directly in the folder, with when it was last written (in UTC, by the
+    filesystem's clock); none if the folder does not exist yet."""
+    found = []
+    try:
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                try:
+                    if not entry.is_file(follow_symlinks=False):
+                        continue
+                    written = entry.stat(follow_symlinks=False).st_mtime
+                except FileNotFoundError:  # deleted while the folder was read
+                    continue
+                found.append((entry.name, datetime.fromtimestamp(written, UTC)))
+    except FileNotFoundError:
+        return []
+    return found
