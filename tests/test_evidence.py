@@ -39,6 +39,7 @@ from tests import sample_files as sf
 from tests.concurrency import at_once
 from tests.conftest import UncheckedClient, new_browser
 from tests.html_checks import check_page
+from tests.many_scripts import longest_line
 from tests.pages import (
     error_messages,
     h1_text,
@@ -1166,11 +1167,6 @@ MANY_SCRIPTS = (
     "中文：本地服务对我们的社区很重要。 "
     "Русский: местные услуги важны. 🥫🏘️ 𠀀"
 )
-
-
-def longest_line(raw: bytes) -> int:
-    """Octets in the longest line of a message as it crossed the wire, CRLF left out."""
-    return max(len(line) for line in raw.split(b"\r\n"))
 
 
 @pytest.mark.parametrize(

@@ -37,6 +37,7 @@ from app.models import SUBMITTED, Attachment, OutboxEmail, Response
 from app.outbox import deliver_due as outbox_deliver
 from tests import sample_files as sf
 from tests.conftest import UncheckedClient, new_browser
+from tests.many_scripts import PARAGRAPH, long_text, longest_line, names
 from tests.pages import hidden_fields
 from tests.sample_files import Upload
 from tests.test_evidence import (
@@ -421,20 +422,6 @@ def test_any_file_name_keeps_the_store_consistent(fuzz_app, clock, state, files,
 
 # --- long text in any script reaches a strict mail server ---------------------------------------
 
-# Letters of the scripts respondents write in, with emoji and a letter beyond the BMP; spaces
-# are rare, so a paragraph is often one long run, as pasted text can be.
-SCRIPTS = (
-    "abcdefghijklmnopqrstuvwxyz ÂâŴŵŶŷÏïéè'’-.,;:?!0123456789"  # English and Welsh
-    "ابتثجحخدذرسشصضطظعغفقكلمنهوي،؟"  # Arabic
-    "的一是不了人我在有他这中大来上国个到说们为子和你地出道"  # Chinese
-    "абвгдеёжзийклмнопрстуфхцчшщъыьэюя"  # Russian
-    "🥫🏘️👍🏽𠀀\u200d"
-)
-LONG_TEXT = st.text(alphabet=st.sampled_from(SCRIPTS), min_size=1, max_size=60).flatmap(
-    lambda run: st.integers(min_value=1, max_value=20_000 // len(run)).map(lambda n: run * n)
-)
-
-
 @pytest.fixture
 def mail_app(request, app_config) -> Iterator[Flask]:
     """An app without the rate limit, taking evidence of up to 20,000 characters."""
@@ -444,12 +431,9 @@ def mail_app(request, app_config) -> Iterator[Flask]:
     yield app
 
 
-NAMES = st.text(alphabet=st.sampled_from(SCRIPTS), min_size=1, max_size=200)
-
-
 @settings(FUZZ, max_examples=25)
-@given(evidence=LONG_TEXT, name=NAMES)
-@example(evidence="Gwasanaethau’n lleol, الخدمات, 本地服务, услуги 🏘️ " * 400, name="Siân مريم")
+@given(evidence=long_text(20_000), name=names())
+@example(evidence=(PARAGRAPH * 400)[:20_000], name="Siân مريم")
 def test_long_text_in_any_script_reaches_the_mail_server_intact(
     mail_app, clock, smtp_server, evidence, name
 ):
@@ -476,7 +460,7 @@ def test_long_text_in_any_script_reaches_the_mail_server_intact(
     received = smtp_server.received
     assert len(received) == 2
     for message in received:
-        assert max(len(line) for line in message.raw.split(b"\r\n")) <= 998
+        assert longest_line(message.raw) <= 998
         assert response.evidence_text in message.text.replace("\r\n", "\n")
         assert response.name in message.text
         html = BeautifulSoup(message.html, "html.parser").get_text()
