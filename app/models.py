@@ -128,9 +128,9 @@ class Question(db.Model):
 class Response(db.Model):
     """One respondent's survey, evidence or message: a draft until it is submitted.
 
-    `token` is the secret that finds a draft (from the session cookie or an emailed
-    link) and makes a double submit land on the same row. `reference` is given on
-    submission and is what the respondent and the officer quote.
+    `token` is the secret that finds a draft from the session cookie and makes a double
+    submit land on the same row; a survey's emailed link finds it by `resume_hash`.
+    `reference` is given on submission and is what the respondent and the officer quote.
     """
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -138,6 +138,10 @@ class Response(db.Model):
     channel: Mapped[str] = mapped_column(String(20))  # "survey", "evidence" or "contact"
     status: Mapped[str] = mapped_column(String(12), default=DRAFT)
     token: Mapped[str] = mapped_column(String(64), unique=True)
+    # A survey draft's emailed "continue later" link: the SHA-256 of its token, so the
+    # database holds no working link. Opening the link clears it (the link works once),
+    # and asking for a new link replaces it.
+    resume_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     reference: Mapped[str | None] = mapped_column(String(20), unique=True)
     # Survey answers by question key: text, a number, or a list for multiple choice.
     answers: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)

@@ -1110,6 +1110,31 @@ def save_on_page_2(client) -> str:
     return where(saving)
 
 
+def emailed_link() -> str:
+    """The path of the newest "continue later" link in the outbox."""
+    body = outbox("resume")[-1].body_text
+    return urlsplit(re.search(r"https?://\S+/resume/\S+", body).group(0)).path
+
+
+def save_and_email_link(client) -> str:
+    """Save on page 2 and have the link emailed; returns the link's path."""
+    save_on_page_2(client)
+    sent = post_form(client, f"{SURVEY}/save", {"email": RESPONDENT})
+    assert where(sent) == f"{SURVEY}/saved"
+    return emailed_link()
+
+
+def open_link(browser, link: str):
+    """Open an emailed link as a person would, pressing "Continue the survey" when asked."""
+    opened = browser.get(link)
+    button = page(opened).find("button", string="Continue the survey")
+    if opened.status_code != 200 or button is None:
+        return opened
+    form = button.find_parent("form")
+    hidden = form.find_all("input", attrs={"type": "hidden"})
+    return browser.post(form["action"], data={field["name"]: field["value"] for field in hidden})
+
+
 def test_save_and_come_back_later_emails_a_link(client, survey):
     assert save_on_page_2(client) == f"{SURVEY}/save"
     save = open_step(client, f"{SURVEY}/save")
@@ -1149,7 +1174,9 @@ def test_the_emailed_link_resumes_the_draft_on_another_device(
     link = re.search(r"https?://\S+/resume/\S+", email.text).group(0)
 
     phone = new_browser(app)
-    opened = phone.get(urlsplit(link).path)
+    asked = phone.get(urlsplit(link).path)
+    assert h1_text(asked) == "Continue the survey you saved?"
+    opened = open_link(phone, urlsplit(link).path)
 
     assert opened.status_code == 303
     assert where(opened) == page_url(4)  # pages 1 and 2 are done
@@ -1166,11 +1193,10 @@ def test_the_emailed_link_resumes_the_draft_on_another_device(
 def test_a_draft_resumed_on_another_device_can_be_finished_and_sent_there(
     app, client, clock, survey
 ):
-    save_on_page_2(client)
-    token = the_response().token
+    link = save_and_email_link(client)
 
     phone = new_browser(app)
-    phone.get(f"{SURVEY}/resume/{token}")
+    open_link(phone, link)
     answer(phone, 4, ORGANISATION_ROUTE[4])
     give_details(phone)
     sent = send(phone, clock)
@@ -1185,35 +1211,36 @@ def test_a_bogus_resume_link_does_not_work(client, survey):
     response = client.get(f"{SURVEY}/resume/not-a-real-token")
 
     assert response.status_code == 404
-    assert h1_text(response) == "This link does not work"
-    assert "Check you copied the whole link from the email." in text_of(page(response))
+    assert h1_text(response) == "This link has been used or has expired"
+    assert "we will email you a new link" in text_of(page(response))
 
 
 def test_the_resume_link_stops_working_once_the_consultation_has_closed(
     app, client, clock, closing_soon
 ):
-    save_on_page_2(client)
-    token = the_response().token
+    link = save_and_email_link(client)
     clock.set(closing_soon.closes_at + timedelta(minutes=31))
 
-    opened = new_browser(app).get(f"{SURVEY}/resume/{token}")
+    opened = new_browser(app).get(link)
 
     assert opened.status_code == 410
     assert h1_text(opened) == "The deadline for responses has passed"
+    assert "Insurance" not in opened.get_data(as_text=True)  # the closed page lists no answers
 
 
-def test_the_resume_link_of_a_sent_response_shows_its_confirmation(app, client, clock, survey):
+def test_the_resume_link_of_a_sent_response_no_longer_works(app, client, clock, survey):
     take_route(client, OFFICER_ROUTE)
-    token = the_response().token
+    post_form(client, f"{SURVEY}/save", {"email": RESPONDENT})
+    link = emailed_link()
     send(client, clock)
 
     phone = new_browser(app)
-    opened = phone.get(f"{SURVEY}/resume/{token}")
+    opened = open_link(phone, link)
 
-    assert where(opened) == CONFIRMATION
-    assert text_of(page(phone.get(CONFIRMATION)).find(class_="reference")) == (
-        the_response().reference
-    )
+    assert opened.status_code == 404
+    assert h1_text(opened) == "This link has been used or has expired"
+    assert where(phone.get(CONFIRMATION)) == SURVEY  # not the reference
+    assert the_response().resume_hash is None
 
 
 def test_saving_a_page_without_its_required_answer_brings_the_respondent_back_to_it(

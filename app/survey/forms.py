@@ -353,3 +353,8 @@ class SaveForm(Form):
     email = email_field()
     website = StringField("Leave this field empty")
     loaded = HiddenField()
+
+
+class ResumeForm(Form):
+    """Carry on with a saved survey here: a button, so that a mail scanner following the
+    emailed link (a GET) does not spend it."""

@@ -9,7 +9,6 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app import clock
 from app.consultations import get_by_slug_or_404, open_channel_or_abort
-from app.errors import render_error
 from app.extensions import db, limiter
 from app.forms import clean_text
 from app.models import Consultation, Question, Response
@@ -28,6 +27,7 @@ from app.survey.forms import (
     OTHER,
     OTHER_PREFIX,
     DetailsForm,
+    ResumeForm,
     SaveForm,
     SubmitForm,
     choice_pairs,
@@ -132,8 +132,13 @@ def _go(url: str) -> WerkzeugResponse:
 
 
 def _already_sent(consultation: Consultation, draft: Response) -> WerkzeugResponse:
-    """The response was sent from another tab meanwhile: show its confirmation."""
+    """The response was sent from another tab meanwhile: show its confirmation. Or its
+    emailed link moved it to another browser: this one starts afresh, seeing nothing of it."""
+    token = draft.token
     db.session.refresh(draft)
+    if draft.token != token:
+        services.forget_draft(consultation)
+        return _go(_step_url(consultation, "start"))
     services.remember_submitted(consultation, draft)
     return _go(_step_url(consultation, "confirmation"))
 
@@ -345,7 +350,8 @@ def save(slug: str):
         if looks_automated(form.website.data, read_stamp(form.loaded.data), now, min_seconds=0):
             return _neutral(consultation)
         if form.validate():
-            services.send_resume_link(consultation, draft, form.email.data, now)
+            if not services.send_resume_link(consultation, draft, form.email.data, now):
+                return _already_sent(consultation, draft)
             session[SENT_TO_KEY] = form.email.data
             return _go(_step_url(consultation, "saved"))
     keep_or_stamp(form.loaded, now)
@@ -377,22 +383,51 @@ def saved(slug: str):
     )
 
 
-@bp.get("/resume/<token>")
+@bp.route("/resume/<token>", methods=["GET", "POST"])
+@limiter.limit(_pages_limit, methods=["POST"])
 def resume(slug: str, token: str):
-    """The emailed link: open the draft on this device, where the respondent left off."""
+    """The emailed link: asks before moving the draft to this browser, then carries on.
+
+    Opening the link (a GET) changes nothing and shows nothing of the draft: mail
+    scanners follow links. The button moves the draft here and spends the link, so
+    whoever holds the link, or the browser that asked for it, cannot see what is typed
+    next. Carrying on somewhere else takes a new link.
+    """
     consultation, questions = _survey(slug)
     now = clock.now()
-    response = services.find_by_token(consultation, token)
-    if response is None:
-        return render_error(
-            404,
-            "This link does not work",
-            "Check you copied the whole link from the email.",
+    draft = services.find_by_link(consultation, token)
+    if draft is None:
+        return _link_spent(consultation)
+    # Closed: the closed page, without the answers, which are not yet this browser's.
+    late = admit(consultation, "survey", now, draft.started_at)
+    here = services.draft_from_session(consultation)
+    form = ResumeForm()
+    if request.method == "POST" and form.validate():
+        draft = services.take_over(consultation, token, now)
+        if draft is None:  # opened in another browser a moment ago
+            return _link_spent(consultation)
+        services.remember_draft(consultation, draft)
+    elif here is None or here.id != draft.id:
+        return _step(
+            "resume",
+            consultation,
+            "Continue the survey you saved?",
+            form=form,
+            replaces=here is not None,
+            late=late,
+            action=url_for("survey.resume", slug=consultation.slug, token=token),
         )
-    if response.is_submitted:
-        services.remember_submitted(consultation, response)
-        return _go(_step_url(consultation, "confirmation"))
-    _admit(consultation, now, questions, response)
-    services.remember_draft(consultation, response)
-    step, where = services.next_step(response, questions)
+    # Moved here now, or this browser had it already (the link is then kept for elsewhere).
+    step, where = services.next_step(draft, questions)
     return _go(_step_url(consultation, step, where))
+
+
+def _link_spent(consultation: Consultation):
+    """A link that was used, replaced by a newer one, or never existed: how to carry on."""
+    return _step(
+        "link_used",
+        consultation,
+        "This link has been used or has expired",
+        status=404,
+        start_url=_step_url(consultation, "start"),
+    )

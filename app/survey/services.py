@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +16,7 @@ from app.forms import PUBLISH_CHOICES
 from app.models import DRAFT, SUBMITTED, Consultation, Question, Response
 from app.notifications import Submission, notify_submission, site_url
 from app.outbox import address, queue_email
-from app.submissions import new_reference, new_token, remember_sent
+from app.submissions import TOKEN_SHAPE, new_reference, new_token, remember_sent
 from app.survey import results, routing
 from app.survey.forms import choice_pairs
 
@@ -48,11 +49,16 @@ def remember_draft(consultation: Consultation, draft: Response) -> None:
     session.permanent = True  # a phone's browser may be closed between two sittings
 
 
-def remember_submitted(consultation: Consultation, response: Response) -> None:
-    """Forget the draft and remember the reference, for the confirmation page."""
+def forget_draft(consultation: Consultation) -> None:
+    """This browser no longer has a draft for the consultation."""
     drafts = dict(session.get(DRAFTS_KEY, {}))
     drafts.pop(str(consultation.id), None)
     session[DRAFTS_KEY] = drafts
+
+
+def remember_submitted(consultation: Consultation, response: Response) -> None:
+    """Forget the draft and remember the reference, for the confirmation page."""
+    forget_draft(consultation)
     remember_sent(consultation, response)
 
 
@@ -73,14 +79,17 @@ def start_draft(consultation: Consultation, started_at: datetime, now: datetime)
 
 
 def _claim_draft(draft: Response, now: datetime) -> bool:
-    """Lock the row for this change while it is still a draft; False once it was sent.
+    """Lock the row for this change while it is still this browser's draft; False once it
+    was sent, or moved to another browser by its emailed link.
 
     Without this, a page saved in one tab while another tab sends the response would
-    change a response whose emails have already gone.
+    change a response whose emails have already gone; and a request from the browser
+    that asked for the link, under way as the link was opened elsewhere, could still
+    change the draft (or get a new link to it) after it had moved.
     """
     claimed = db.session.execute(
         update(Response)
-        .where(Response.id == draft.id, Response.status == DRAFT)
+        .where(Response.id == draft.id, Response.status == DRAFT, Response.token == draft.token)
         .values(updated_at=now)
     ).rowcount
     if not claimed:
@@ -166,7 +175,14 @@ def submit(
             claimed = db.session.execute(
                 update(Response)
                 .where(Response.id == draft.id, Response.status == DRAFT)
-                .values(status=SUBMITTED, reference=reference, submitted_at=now, late=late)
+                # A sent response has no link to carry on with.
+                .values(
+                    status=SUBMITTED,
+                    reference=reference,
+                    submitted_at=now,
+                    late=late,
+                    resume_hash=None,
+                )
             ).rowcount
         except IntegrityError:  # the reference is taken: draw again
             db.session.rollback()
@@ -230,10 +246,68 @@ def as_submission(
     )
 
 
+def _link_hash(token: str) -> str:
+    """What the database keeps of an emailed link's token: its SHA-256, so that a copy
+    of the database opens no draft. The token is random, so a plain hash is enough."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def find_by_link(consultation: Consultation, token: str) -> Response | None:
+    """The unfinished draft an emailed link opens, while the link is unused and the newest."""
+    if not TOKEN_SHAPE.fullmatch(token):
+        return None
+    return db.session.scalar(
+        select(Response).filter_by(
+            consultation_id=consultation.id,
+            channel=CHANNEL,
+            status=DRAFT,
+            resume_hash=_link_hash(token),
+        )
+    )
+
+
+def take_over(consultation: Consultation, token: str, now: datetime) -> Response | None:
+    """Move the draft an emailed link opens to the browser opening it. Commits.
+
+    One conditional update spends the link and gives the draft a new session token, so
+    neither the link nor any browser that had the draft (such as the one that asked for
+    the link) finds it again: only this browser sees what is typed next. Of two browsers
+    opening the link at once, one gets the draft. None, changing nothing, when the link
+    was used, replaced by a newer one or never existed, or the response has been sent.
+    """
+    if not TOKEN_SHAPE.fullmatch(token):
+        return None
+    session_token = new_token()
+    moved = db.session.execute(
+        update(Response)
+        .where(
+            Response.consultation_id == consultation.id,
+            Response.channel == CHANNEL,
+            Response.status == DRAFT,
+            Response.resume_hash == _link_hash(token),
+        )
+        .values(resume_hash=None, token=session_token, updated_at=now)
+    ).rowcount
+    if not moved:
+        db.session.rollback()
+        return None
+    db.session.commit()
+    return find_by_token(consultation, session_token, status=DRAFT)
+
+
 def send_resume_link(
     consultation: Consultation, draft: Response, email: str, now: datetime
-) -> None:
-    """Email a link that opens this draft on any device until the consultation closes. Commits."""
+) -> bool:
+    """Email a link that opens this draft once, on any device, until the consultation
+    closes. Commits; False, sending nothing, if the draft is no longer this browser's.
+
+    Only the newest link works: asking again stops any earlier one, so a link that went
+    to a mistyped address can be replaced.
+    """
+    if not _claim_draft(draft, now):
+        return False
+    token = new_token()
+    draft.resume_hash = _link_hash(token)
     if not draft.email:
         draft.email = email
     queue_email(
@@ -243,9 +317,10 @@ def send_resume_link(
         template="survey_resume",
         context={
             "consultation": consultation,
-            "link": site_url("survey.resume", slug=consultation.slug, token=draft.token),
+            "link": site_url("survey.resume", slug=consultation.slug, token=token),
         },
         consultation=consultation,
         now=now,
     )
     db.session.commit()
+    return True
