@@ -14,9 +14,11 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 from playwright.sync_api import Locator, Page, expect
+from sqlalchemy import select
 
 from app import outbox
 from app.extensions import db
+from app.models import OutboxEmail
 from tests.browser.test_foundation_journey import visit
 
 pytestmark = pytest.mark.browser
@@ -348,3 +350,61 @@ def test_long_text_is_kept_after_an_error_elsewhere_on_the_page(
     expect(page).to_have_url(url_of("/pages/4"))
     expect(page.get_by_label(STORY_PROMPT)).to_have_value(STORY)
     expect(question(page, CONFIDENCE).get_by_label("4", exact=True)).to_be_checked()
+
+
+def emailed_link() -> str:
+    """The path of the newest "continue later" link the site has emailed."""
+    db.session.rollback()  # see what the live server's requests committed
+    email = db.session.scalars(
+        select(OutboxEmail).filter_by(kind="resume").order_by(OutboxEmail.id.desc())
+    ).first()
+    assert email is not None, "no link was emailed"
+    return re.search(rf"{re.escape(SURVEY)}/resume/\S+", email.body_text).group(0)
+
+
+def test_a_saved_survey_moves_to_another_device_once_with_the_emailed_link(
+    open_page, page, javascript, make_survey, assert_accessible
+):
+    make_survey()
+    open_survey(page)
+    answer_page_1(page)
+    answer_page_2(page)
+    page.get_by_label(STORY_PROMPT).fill(STORY)
+    press(page, "Save and come back later")
+    expect(page).to_have_url(url_of("/save"))
+    expect(heading(page)).to_have_text("Your answers are saved")
+    page.get_by_label("Email address").fill(RESPONDENT)
+    press(page, "Send me a link")
+    expect(page).to_have_url(url_of("/saved"))
+    expect(page.get_by_text("The link works once")).to_be_visible()
+    link = emailed_link()
+
+    # A phone with a survey of its own in progress is told the saved one replaces it.
+    phone = open_page()
+    open_survey(phone)
+    question(phone, ROLE).get_by_label("Resident").check()
+    press(phone, "Continue")
+    expect(phone).to_have_url(url_of("/pages/4"))
+    visit(phone, link)
+    expect(heading(phone)).to_have_text("Continue the survey you saved?")
+    expect(phone.locator(".notice")).to_contain_text("You already have a survey in progress")
+    assert_accessible(phone)
+    mark_document(phone, javascript)
+    press(phone, "Continue the survey")
+
+    expect(phone).to_have_url(url_of("/pages/4"))
+    expect(heading(phone)).to_have_text("Your views")
+    assert_same_document(phone, javascript)
+    expect(phone.get_by_label(STORY_PROMPT)).to_have_value(STORY)
+    phone.get_by_role("link", name="Back").click()
+    expect(phone).to_have_url(url_of("/pages/2"))
+    expect(question(phone, OBSTACLES).get_by_label("Paperwork")).to_be_checked()
+
+    # The link, used, shows nothing of the survey; the first device no longer has it.
+    visit(page, link, status=404)
+    expect(heading(page)).to_have_text("This link has been used or has expired")
+    expect(page.get_by_text(STORY)).to_have_count(0)
+    assert_accessible(page)
+    page.get_by_role("link", name="go to the survey").click()
+    expect(page).to_have_url(url_of(""))
+    expect(page.get_by_role("button", name="Start now")).to_be_visible()
