@@ -112,7 +112,7 @@ def test_the_browser_that_asked_for_the_link_cannot_send_or_change_the_draft_onc
     changed = post_form(
         other, page_url(4, **{"return": "check"}), OFFICER_ROUTE[4] | {"q_story": THEIR_STORY}
     )
-    assert where(changed) == CHECK
+    assert where(changed) == DETAILS_URL  # their own address and consent first
     give_details(other, THEIR_DETAILS)
 
     clock.advance(seconds=30)
@@ -370,3 +370,23 @@ def test_the_buttons_form_carries_only_its_csrf_token(app, client, survey):
     form = page(new_browser(app).get(link)).find("form")
 
     assert [field["name"] for field in form.find_all("input")] == ["csrf_token"]
+
+
+def test_the_address_that_asked_for_the_link_never_gets_the_receipt_of_who_opened_it(
+    app, client, clock, survey
+):
+    take_route(client, OFFICER_ROUTE)  # with their details: a@… is the receipt's address
+    post_form(client, SAVE, {"email": "a@example.org"})
+    link = emailed_link()
+
+    other = new_browser(app)
+    assert where(open_link(other, link)) == DETAILS_URL  # consent and address asked again
+    assert "a@example.org" not in open_step(other, DETAILS_URL).get_data(as_text=True)
+    give_details(other, {**THEIR_DETAILS, "email": ""})
+    shown = open_step(other, CHECK)
+    clock.advance(seconds=30)
+    assert where(send_form(other, shown, {})).endswith("/confirmation")
+
+    assert the_response().status == SUBMITTED
+    assert the_response().email == ""
+    assert outbox("receipt") == []

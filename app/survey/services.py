@@ -272,7 +272,8 @@ def take_over(consultation: Consultation, token: str, now: datetime) -> Response
     One conditional update spends the link and gives the draft a new session token, so
     neither the link nor any browser that had the draft (such as the one that asked for
     the link) finds it again: only this browser sees what is typed next. Of two browsers
-    opening the link at once, one gets the draft. None, changing nothing, when the link
+    opening the link at once, one gets the draft. The email address and the consent are
+    asked for again. None, changing nothing, when the link
     was used, replaced by a newer one or never existed, or the response has been sent.
     """
     if not TOKEN_SHAPE.fullmatch(token):
@@ -286,7 +287,9 @@ def take_over(consultation: Consultation, token: str, now: datetime) -> Response
             Response.status == DRAFT,
             Response.resume_hash == _link_hash(token),
         )
-        .values(resume_hash=None, token=session_token, updated_at=now)
+        # Whoever opens the link gives their own consent and the address for their receipt:
+        # kept, they would send the receipt, answers and all, to whoever saved the draft.
+        .values(resume_hash=None, token=session_token, email="", consent=False, updated_at=now)
     ).rowcount
     if not moved:
         db.session.rollback()
