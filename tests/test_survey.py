@@ -9,12 +9,14 @@ only council officers; page 4 everyone. Time moves only when a test moves the cl
 
 from __future__ import annotations
 
+import copy
 import logging
 import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from bs4 import BeautifulSoup
 from flask import Flask
 from sqlalchemy import select
 
@@ -22,7 +24,8 @@ from app.extensions import db
 from app.models import DRAFT, SUBMITTED, OutboxEmail, Response
 from app.survey import services
 from tests.conftest import new_browser
-from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
+from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, SURVEY_PAGES, csrf_token
+from tests.many_scripts import PARAGRAPH, longest_line
 from tests.pages import (
     error_messages,
     h1_text,
@@ -369,6 +372,25 @@ def test_the_officers_alert_and_the_receipt_arrive_with_the_reference_and_the_an
     assert "after the deadline" not in alert.text
     assert "Dear Ada Jones" in receipt.text
     assert re.search(r"/admin/responses/\d+", alert.text)
+
+
+def test_a_long_answer_in_any_script_reaches_a_strict_mail_server_intact(
+    client, clock, make_survey, smtp_server, runner
+):
+    pages = copy.deepcopy(SURVEY_PAGES)
+    [story] = [q for page in pages for q in page["questions"] if q["key"] == "story"]
+    story["max_length"] = 20_000
+    make_survey(survey={"pages": pages})
+    long_story = (PARAGRAPH * 400)[:20_000].strip()  # one paragraph, four scripts, emoji
+    take_route(client, {**OFFICER_ROUTE, 4: {**OFFICER_ROUTE[4], "q_story": long_story}})
+    send(client, clock)
+
+    # The suite's server refuses lines over 998 octets, as strict servers do.
+    assert "sent 2, failed 0" in deliver(runner)
+    for message in (*smtp_server.to(OFFICER), *smtp_server.to(RESPONDENT)):
+        assert longest_line(message.raw) <= 998
+        assert f"{STORY_PROMPT}\n{long_story}\n" in lines_of(message)
+        assert long_story in " ".join(BeautifulSoup(message.html, "html.parser").get_text().split())
 
 
 # --- routing: answers the route excludes are never stored ------------------------------------
