@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from flask import Flask, make_response, render_template
+from flask import Flask, Response, current_app, g, make_response, render_template, request, session
 from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-from app.extensions import NO_ORIGIN, OTHER_ORIGIN, db
+from app.extensions import NO_ORIGIN, OTHER_ORIGIN, db, limiter
+from app.forms import NOT_SENT, clean_text, not_sent_message
 from app.rendering import whole_page_for_htmx
 
 MESSAGES = {
@@ -84,3 +89,179 @@ def init_app(app: Flask) -> None:
         """Roll back whatever the failed request had started, then apologise."""
         db.session.rollback()
         return render_error(500)
+
+    app.register_error_handler(DBAPIError, database_unavailable)
+    app.register_error_handler(PoolTimeout, database_unavailable)
+
+
+# --- The database cannot store anything for a moment -------------------------------------
+#
+# Decision: written once, here, not in each view. A write that fails because the database
+# is busy (locked), read-only or unreachable is rolled back and the request is run again
+# with every form refused (app.forms: the message goes in `g`), so each view shows its own
+# page with everything typed kept, exactly as for a validation error; the answer is then
+# 503 with Retry-After. A view that would write even so (a send button with no fields,
+# such as checking survey answers or cancelling a call) is stopped before it writes, and
+# gets a page that sends what was posted again. Any other database error is a fault in
+# the site and stays a 500.
+
+BUSY, READ_ONLY, UNREACHABLE = "busy", "read-only", "unreachable"
+RETRY_AFTER_SECONDS = 5
+BUSY_TITLE = "Sorry, the service is busy"
+SUBMIT_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+
+# SQLite's primary result codes (sqlite3.Error.sqlite_errorcode, low byte): BUSY, LOCKED,
+# PROTOCOL (a WAL lock race), READONLY and CANTOPEN.
+_SQLITE_TROUBLE = {5: BUSY, 6: BUSY, 15: BUSY, 8: READ_ONLY, 14: UNREACHABLE}
+# PostgreSQL's SQLSTATEs; besides these, class 08 is a lost or refused connection.
+_POSTGRES_TROUBLE = {
+    "55P03": BUSY,  # lock_not_available: lock_timeout ran out
+    "40001": BUSY,  # serialization_failure
+    "40P01": BUSY,  # deadlock_detected
+    "57014": BUSY,  # query_canceled: statement_timeout ran out
+    "53300": BUSY,  # too_many_connections
+    "25006": READ_ONLY,  # read_only_sql_transaction: a standby, or made read-only
+    "57P01": UNREACHABLE,  # admin_shutdown
+    "57P02": UNREACHABLE,  # crash_shutdown
+    "57P03": UNREACHABLE,  # cannot_connect_now: starting up
+}
+
+
+def database_trouble(error: BaseException) -> str | None:
+    """BUSY, READ_ONLY or UNREACHABLE when `error` says the database cannot store anything
+    for now, through no fault of the request; None for anything else (a bug, bad data),
+    which stays a 500."""
+    if isinstance(error, PoolTimeout):
+        return BUSY  # every connection of the pool stayed in use
+    if not isinstance(error, DBAPIError):
+        return None
+    if error.connection_invalidated:
+        return UNREACHABLE
+    code = getattr(error.orig, "sqlite_errorcode", None)
+    if code is not None:
+        return _SQLITE_TROUBLE.get(code & 0xFF)
+    sqlstate = getattr(error.orig, "sqlstate", "")
+    if sqlstate is None:  # psycopg: no server answered (refused, closed, timed out)
+        return UNREACHABLE if isinstance(error, OperationalError) else None
+    if sqlstate.startswith("08"):
+        return UNREACHABLE
+    return _POSTGRES_TROUBLE.get(sqlstate)
+
+
+class WriteRefused(Exception):
+    """A view run again only to show its page tried to write."""
+
+
+def _showing_again() -> bool:
+    return not_sent_message() is not None
+
+
+@event.listens_for(Session, "before_flush")
+def _no_flush_when_showing_again(session: Session, _context, _instances) -> None:
+    """A request run again to show its form stores nothing (and waits for no lock)."""
+    if _showing_again() and (session.new or session.dirty or session.deleted):
+        raise WriteRefused("flush while showing a form again")
+
+
+@event.listens_for(Session, "do_orm_execute")
+def _no_statement_when_showing_again(state) -> None:
+    """As above, for UPDATE, INSERT and DELETE statements run through the session."""
+    if _showing_again() and (state.is_insert or state.is_update or state.is_delete):
+        raise WriteRefused("write while showing a form again")
+
+
+# Running the request again is not another attempt: it does not count against the limits.
+limiter.request_filter(_showing_again)
+
+
+def database_unavailable(error: Exception):
+    """The database is busy, read-only or unreachable: roll back and answer 503 with
+    Retry-After. A form sent is shown again with what was typed; any other request gets
+    a page saying to try again in a moment. Other database errors are raised again, for
+    Flask to log and answer with the 500 page as before."""
+    trouble = database_trouble(error)
+    if trouble is None:
+        raise error
+    _roll_back()
+    reason = str(getattr(error, "orig", error)).strip().splitlines()
+    current_app.logger.warning(
+        "Database %s (%s): answered 503 to %s %s",
+        trouble,
+        reason[0] if reason else type(error).__name__,
+        request.method,
+        request.path,
+    )
+    if request.method in SUBMIT_METHODS and not _showing_again():
+        return _form_again(_not_sent_text())
+    return _busy(render_error(503, BUSY_TITLE, "Try again in a moment."))
+
+
+def _roll_back() -> None:
+    """Undo the request's writes; a connection already lost is dropped instead."""
+    try:
+        db.session.rollback()
+    except DBAPIError:
+        db.session.invalidate()
+
+
+def _not_sent_text() -> str:
+    """What the error summary says: nothing was stored, try again (attach files again)."""
+    if request.blueprint == "admin":
+        text = "Your changes were not saved because the service is busy."
+    else:
+        text = "Your answers were not sent because the service is busy."
+    text += " Try again in a moment."
+    if any(getattr(upload, "filename", "") for _name, upload in request.files.items(multi=True)):
+        text += " You need to attach your documents again."
+    return text
+
+
+def _form_again(message: str) -> Response:
+    """Run the request again with every form refused with `message`, and answer with the
+    page the view shows then; or, if it does not show the message (it went on to write,
+    or redirected), with a page that sends what was posted again."""
+    flashes = session.get("_flashes")
+    setattr(g, NOT_SENT, message)
+    try:
+        rv = current_app.preprocess_request()
+        if rv is None:
+            rv = current_app.dispatch_request()
+        page = current_app.make_response(rv)
+    except HTTPException as refused:  # e.g. closed meanwhile: that page, as it is
+        return current_app.make_response(current_app.handle_http_exception(refused))
+    except (WriteRefused, DBAPIError, PoolTimeout) as again:
+        if not isinstance(again, WriteRefused) and database_trouble(again) is None:
+            raise
+        _roll_back()
+        page = None
+    if page is None or not _tells(page, message):
+        # A refusal's flash ("Enter a tag name") from the run again would mislead.
+        if flashes is None:
+            session.pop("_flashes", None)
+        elif session.get("_flashes") != flashes:
+            session["_flashes"] = flashes
+        page = _send_again_page(message)
+    return _busy(page)
+
+
+def _tells(page: Response, message: str) -> bool:
+    """Whether `page` is one to show that says `message`."""
+    if 300 <= page.status_code < 400 or page.is_streamed or page.direct_passthrough:
+        return False
+    return message in page.get_data(as_text=True)
+
+
+def _send_again_page(message: str) -> Response:
+    """`message`, and a button that posts every field sent again to the same address."""
+    fields = [(name, clean_text(value)) for name, value in request.form.items(multi=True)]
+    action = request.script_root + (request.full_path if request.query_string else request.path)
+    page = render_template(
+        "errors/send_again.html", title=BUSY_TITLE, message=message, fields=fields, action=action
+    )
+    return whole_page_for_htmx(make_response(page))
+
+
+def _busy(page: Response) -> Response:
+    page.status_code = 503
+    page.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    return page

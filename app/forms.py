@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from functools import wraps
 
 from email_validator import EmailNotValidError, validate_email
+from flask import g, has_app_context
 from flask_wtf import FlaskForm
 from werkzeug.datastructures import MultiDict
 from wtforms import BooleanField, Field, RadioField, StringField
@@ -33,8 +36,34 @@ def clean_text(value: str) -> str:
     return NOT_IN_HTML.sub("", value.replace("\r\n", "\n"))
 
 
+# The `g` attribute holding the message every form is refused with while app.errors shows
+# a form again because the database could not store it (busy, read-only, unreachable).
+NOT_SENT = "form_not_sent"
+
+
+def not_sent_message() -> str | None:
+    """The message forms are refused with in this request, if the database let it down."""
+    return g.get(NOT_SENT) if has_app_context() else None
+
+
+def _refusing_when_not_sent(validate: Callable[..., bool]) -> Callable[..., bool]:
+    """`validate`, which also refuses the form while the database cannot store it."""
+
+    @wraps(validate)
+    def checked(self, extra_validators=None) -> bool:
+        return self.refuse_if_not_sent(validate(self, extra_validators))
+
+    return checked
+
+
 class Form(FlaskForm):
-    """A FlaskForm (CSRF included) that drops characters HTML cannot carry from every value."""
+    """A FlaskForm (CSRF included) that drops characters HTML cannot carry from every value.
+
+    When the database could not store what a form sent, app.errors runs the view again,
+    in which every form is refused with a form-level error saying so (`form_errors`,
+    shown first in the error summary). The view then shows the page with everything
+    typed kept, as for any other error, and stores nothing.
+    """
 
     class Meta(FlaskForm.Meta):
         def wrap_formdata(self, form, formdata):
@@ -45,6 +74,27 @@ class Form(FlaskForm):
                 (key, clean_text(value) if isinstance(value, str) else value)
                 for key, value in data.items(multi=True)
             )
+
+    def __init_subclass__(cls, **kwargs) -> None:
+        # A form that checks itself its own way (the survey's pages decide from their
+        # questions) is refused all the same.
+        super().__init_subclass__(**kwargs)
+        if "validate" in cls.__dict__:
+            cls.validate = _refusing_when_not_sent(cls.__dict__["validate"])
+
+    def validate(self, extra_validators=None) -> bool:
+        """Check every field (and refuse the form while the database cannot store it)."""
+        return self.refuse_if_not_sent(super().validate(extra_validators))
+
+    def refuse_if_not_sent(self, valid: bool) -> bool:
+        """`valid`, unless the database could not store this form: then False, with the
+        message in the form's errors."""
+        message = not_sent_message()
+        if not message:
+            return valid
+        if message not in self.form_errors:
+            self.form_errors.append(message)
+        return False
 
 
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
