@@ -71,9 +71,9 @@ def from_environment() -> dict:
         "PHONE_REGION": os.environ.get("PHONE_REGION", "GB"),
         # Documents sent with written evidence; never under static/.
         "UPLOAD_FOLDER": os.environ.get("UPLOAD_FOLDER", str(INSTANCE_PATH / "uploads")),
-        # On SQLite, how long a write waits for another's to finish before the person is
-        # told the service is busy (503) and to send again.
-        "SQLITE_BUSY_SECONDS": float(os.environ.get("SQLITE_BUSY_SECONDS", 5)),
+        # How long a write waits for another's lock (SQLite's busy timeout, PostgreSQL's
+        # lock_timeout) before the person is told the service is busy (503) and to send again.
+        "DATABASE_BUSY_SECONDS": float(os.environ.get("DATABASE_BUSY_SECONDS", 5)),
     }
 
 

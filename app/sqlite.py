@@ -8,9 +8,9 @@ from sqlalchemy.engine import Engine
 def tune_sqlite(engine: Engine) -> None:
     """Turn on WAL, a busy timeout and foreign keys for every new connection.
 
-    Called while the app is being made: the busy timeout is its SQLITE_BUSY_SECONDS.
+    Called while the app is being made: the busy timeout is its DATABASE_BUSY_SECONDS.
     """
-    busy_ms = round(current_app.config["SQLITE_BUSY_SECONDS"] * 1000)
+    busy_ms = round(current_app.config["DATABASE_BUSY_SECONDS"] * 1000)
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # noqa: ANN001
