@@ -23,13 +23,14 @@ install: $(STAMP)
 db: install
 	$(FLASK) db upgrade
 
-# The site and the outbox worker side by side; Ctrl-C stops both.
+# The site under gunicorn, as in production (gunicorn.conf.py), and the outbox worker
+# beside it; Ctrl-C stops both.
 run: db
 	$(FLASK) seed-demo
 	@echo "Site: http://$(HOST):$(PORT)/  Admin: http://$(HOST):$(PORT)/admin/ (make an account with: $(FLASK) create-admin you@example.org)"
 	@$(FLASK) outbox work & worker=$$!; \
 	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
-	$(FLASK) run --host $(HOST) --port $(PORT)
+	$(BIN)/gunicorn --bind $(HOST):$(PORT) wsgi:app
 
 # Debian packages, installed when `test` (a shell command) fails: $(call debian,test,packages)
 define debian
