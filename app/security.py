@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import hmac
+from collections.abc import Callable, Iterator
+from typing import IO
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSessionInterface
+from werkzeug.exceptions import BadRequest, ClientDisconnected, HTTPException
+from werkzeug.utils import cached_property
 
 from app import stylesheet
 from app.extensions import db, login_manager
@@ -35,13 +39,64 @@ class SessionInterface(SecureCookieSessionInterface):
         return bool(app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
 
 
+class RequestBody:
+    """A request's body as the server hands it over, where a body that cannot be read
+    whole is the sender's fault: 400, never 500.
+
+    The server decodes the body only as it is read, so a malformed one (to gunicorn, a
+    chunk size that is not hex, or a chunk without its CRLF) raises the server's own
+    error from inside whatever reads it, the form parser among them. Whatever the server
+    raises, the body cannot be had and only the sender can put that right. A body that
+    ends before its Content-Length is refused too: gunicorn hands over what arrived as if
+    it were all, and a form cut short must not be taken for the whole one.
+    """
+
+    def __init__(self, stream: IO[bytes], length: int | None) -> None:
+        self._stream = stream
+        self._length = length
+        self._received = 0
+
+    def read(self, size: int | None = -1) -> bytes:
+        data = self._from_server(self._stream.read, size)
+        # Asked for all of it, or for more and given none: that was the end of the body.
+        self._count(data, ended=size is None or size < 0 or (size > 0 and not data))
+        return data
+
+    def readline(self, size: int | None = -1) -> bytes:
+        data = self._from_server(self._stream.readline, size)
+        self._count(data, ended=size != 0 and not data)
+        return data
+
+    def __iter__(self) -> Iterator[bytes]:
+        return iter(self.readline, b"")
+
+    @staticmethod
+    def _from_server(read: Callable[[int | None], bytes], size: int | None) -> bytes:
+        try:
+            return read(size)
+        except HTTPException:
+            raise  # Werkzeug's own answer: too large (413), or the sender went away (400)
+        except Exception as error:
+            raise BadRequest("The request body could not be read.") from error
+
+    def _count(self, data: bytes, ended: bool) -> None:
+        self._received += len(data)
+        if ended and self._length is not None and self._received < self._length:
+            raise ClientDisconnected("The request body ended before its Content-Length.")
+
+
 class SiteRequest(Request):
-    """A request whose form data has names only.
+    """A request whose form data has names only, and whose body is read whole or not at all.
 
     Werkzeug files a multipart part sent without a name under the key None, and code
     that reads the keys (Flask-WTF's CSRF check among it) expects strings; such a part
     carries nothing a form asked for, so it is dropped.
     """
+
+    @cached_property
+    def stream(self) -> RequestBody:
+        """Werkzeug's stream (which the form parser reads too), through RequestBody."""
+        return RequestBody(super().stream, self.content_length)
 
     def _load_form_data(self) -> None:
         super()._load_form_data()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from functools import wraps
 from typing import Any
@@ -42,9 +43,16 @@ def _login_limit() -> str:
     return current_app.config["RATELIMIT_LOGIN"]
 
 
+# A `next` worth following: a path in the admin area, written as a URL is on the wire
+# (printable ASCII, no spaces), which is how Flask-Login writes the page asked for. Any
+# other character (a line break, a control character) has no place in a Location header,
+# and a line break there would fail the request after the admin had signed in.
+ADMIN_PATH = re.compile(r"/admin(?:[/?#][!-~]*)?")
+
+
 def _safe_next(target: str | None) -> str:
     """Only follow a `next` that stays on this site's admin area."""
-    if target and target.startswith("/admin") and not urlsplit(target).netloc:
+    if target and ADMIN_PATH.fullmatch(target) and not urlsplit(target).netloc:
         return target
     return url_for("admin.dashboard")
 
