@@ -42,7 +42,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     _init_extensions(app)
     _register_blueprints(app)
 
-    from app import cli, errors, security, templating
+    from app import cli
+    from app.web import errors, security, templating
 
     security.init_app(app)
     templating.init_app(app)
@@ -64,7 +65,7 @@ def _init_extensions(app: Flask) -> None:
     limiter.init_app(app)
     login_manager.init_app(app)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        from app.sqlite import tune_sqlite
+        from app.runtime.sqlite import tune_sqlite
 
         with app.app_context():
             tune_sqlite(db.engine)
@@ -92,7 +93,7 @@ def _static_file_as_bytes(response: Response) -> Response:
 
 
 def _register_blueprints(app: Flask) -> None:
-    from app.converters import IdConverter
+    from app.web.converters import IdConverter
 
     app.url_map.converters["id"] = IdConverter
     from app.admin import bp as admin_bp

@@ -15,13 +15,16 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
-from app import calls, clock, notifications, outbox, retention
-from app.consultation_files import ConsultationFileError, load_consultation_file, save_consultation
+from app.calls import rules as calls
+from app.consultations.files import ConsultationFileError, load_consultation_file, save_consultation
+from app.consultations.lifecycle import plural
 from app.contact.services import publish
 from app.demo import load as demo_load
 from app.extensions import db
-from app.lifecycle import plural
+from app.mail import notifications, outbox
 from app.models import AdminUser, admin_with_email, utcnow
+from app.privacy import retention
+from app.runtime import clock
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 # Days from today when each demo opens and closes, so the demo always shows every state.

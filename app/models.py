@@ -11,8 +11,8 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDe
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.consultations.lifecycle import Override, State, state_at
 from app.extensions import db
-from app.lifecycle import Override, State, state_at
 
 CHANNELS = ("survey", "evidence", "contact")
 CHANNEL_LABELS = {"survey": "Survey", "evidence": "Written evidence", "contact": "Message"}

@@ -11,8 +11,8 @@ from flask.testing import FlaskClient
 from icalendar import Calendar
 from sqlalchemy import select
 
-from app import notifications, outbox
 from app.extensions import db
+from app.mail import notifications, outbox
 from app.models import Booking, Consultation, Response, Slot
 from tests.smtp_server import Received
 

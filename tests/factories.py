@@ -206,7 +206,7 @@ def make_survey(app, clock):
     a follow-up to the first, on the same page); page 3 only council officers; page 4
     everyone. Keyword arguments override the consultation file's top-level keys.
     """
-    from app.consultation_files import parse_consultation, save_consultation
+    from app.consultations.files import parse_consultation, save_consultation
 
     def make(**overrides: Any):
         data: dict[str, Any] = {

@@ -48,7 +48,7 @@ from sqlalchemy import func, select
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from app.admin import user_services
+from app.admin.users import services as user_services
 from app.extensions import db
 from app.models import (
     OFFICER,

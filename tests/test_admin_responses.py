@@ -20,8 +20,9 @@ import pytest
 from flask import Flask
 from sqlalchemy import insert, select
 
-from app import create_app, search
+from app import create_app
 from app.extensions import db
+from app.intake import search
 from app.models import (
     SUBMITTED,
     Consultation,
@@ -161,7 +162,7 @@ def _stored(**where) -> Response:
 
 def survey_consultation(app: Flask, now: datetime, **overrides) -> Consultation:
     """tests/factories.py's routed survey (make_survey), for a fixture wider than a test."""
-    from app.consultation_files import parse_consultation, save_consultation
+    from app.consultations.files import parse_consultation, save_consultation
 
     data = {
         "slug": SLUG,

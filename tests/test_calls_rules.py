@@ -1,4 +1,4 @@
-"""The pure rules for calls (app/calls.py): which times a series makes, which wanted times
+"""The pure rules for calls (app/calls/rules.py): which times a series makes, which wanted times
 are published, and when a call can be booked, changed or reminded of.
 
 Nothing here needs the app: every rule takes `now` and its settings as arguments.
@@ -14,9 +14,9 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from app import calls
-from app.calls import Sorted, available, bookable, changeable, reminder_due, series, sort_out
-from app.lifecycle import State
+from app.calls import rules as calls
+from app.calls.rules import Sorted, available, bookable, changeable, reminder_due, series, sort_out
+from app.consultations.lifecycle import State
 
 LONDON = ZoneInfo("Europe/London")
 WEEKDAYS = [0, 1, 2, 3, 4]

@@ -351,7 +351,7 @@ def test_publish_one_time_bad_input(signed_in, fields, field_id, message):
 def test_dates_at_the_ends_of_the_calendar_are_refused(app, signed_in, url, fields, field_id):
     """Regression: 9999-12-31 is a real date, but adding a call's length to 23:00 on it, or
     a day to it at the end of a series, overflowed into a 500 (app/admin/calls.py
-    publish_time, app/calls.py series). Dates outside this century are a form error now."""
+    publish_time, app/calls/rules.py series). Dates outside this century are a form error now."""
     app.config["PROPAGATE_EXCEPTIONS"] = False
     before = snapshot()
     token_field = "one-csrf_token" if url == TIME_URL else "series-csrf_token"

@@ -17,8 +17,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from app import calls, notifications
+from app.calls import rules as calls
 from app.extensions import db
+from app.mail import notifications
 from app.models import AuditEvent, Booking, OutboxEmail, Response
 from tests.concurrency import at_once
 from tests.conftest import CheckedClient

@@ -45,8 +45,8 @@ from werkzeug.wrappers import Request
 from app.contact import services
 from app.contact.forms import MESSAGE_LENGTH
 from app.extensions import db
+from app.mail.outbox import deliver_due
 from app.models import BOOKED, AuditEvent, Booking, Consultation, Response, Slot
-from app.outbox import deliver_due
 from tests.conftest import CheckedClient, new_browser
 from tests.contact_helpers import (
     MESSAGE_URL,

@@ -14,8 +14,8 @@ import pytest
 from icalendar import Calendar, Event
 from sqlalchemy import select
 
-from app import notifications
 from app.extensions import db
+from app.mail import notifications
 from app.models import OutboxEmail, Response
 from tests.contact_helpers import (
     VALID_MESSAGE,

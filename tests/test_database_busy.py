@@ -13,7 +13,7 @@ error summary saying nothing was sent, every value that was sent back on the pag
 nothing at all stored. Sent again from that page once the database is free, it is stored
 exactly once. (Checking survey answers and cancelling a call have no fields to refuse:
 they come back as a page with the same error summary and a button sending everything
-again; see app/errors.py.)
+again; see app/web/errors.py.)
 """
 
 from __future__ import annotations
@@ -34,9 +34,9 @@ from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
 
 from app import config, create_app
-from app.errors import BUSY, READ_ONLY, UNREACHABLE, database_trouble
 from app.extensions import db
 from app.models import SUBMITTED, Booking, Consultation, OutboxEmail, Response, Tag
+from app.web.errors import BUSY, READ_ONLY, UNREACHABLE, database_trouble
 from bench.servers import free_port
 from tests.conftest import new_browser
 from tests.contact_helpers import MESSAGE_URL, VALID_MESSAGE, call_url, choose, publish

@@ -15,11 +15,13 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from app import create_app, phones, search
+from app import create_app
 from app.demo import load
 from app.evidence.services import settings as evidence_settings
 from app.extensions import db
-from app.forms import PUBLISH_CHOICES
+from app.formatting import phones
+from app.intake import search
+from app.intake.submissions import REFERENCE_ALPHABET
 from app.models import (
     SUBMITTED,
     ChoiceAnswer,
@@ -29,9 +31,9 @@ from app.models import (
     Tag,
     response_tag,
 )
-from app.submissions import REFERENCE_ALPHABET
 from app.survey import results, routing
 from app.survey.forms import CHOICE_TYPES, OTHER_PREFIX, choice_pairs, text_limit
+from app.web.forms import PUBLISH_CHOICES
 
 DEMO = "local-services-local-providers"
 DEMO_TITLE = "Local services, local providers"

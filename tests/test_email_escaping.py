@@ -33,13 +33,13 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from app.admin import services as admin_services
-from app.admin import user_services
+from app.admin import consultation_settings as admin_services
+from app.admin.users import services as user_services
 from app.contact import services as contact_services
 from app.evidence.files import safe_name
 from app.extensions import db
+from app.mail.outbox import SENT
 from app.models import BOOKED, OFFICER, Booking, Consultation, OutboxEmail, Slot
-from app.outbox import SENT
 from app.survey import services as survey_services
 from app.survey.forms import OTHER_PREFIX
 from tests.contact_helpers import call_url, choose, deliver, form_fields, publish, send_message

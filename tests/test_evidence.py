@@ -32,8 +32,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from app import outbox as app_outbox
 from app.extensions import db
+from app.mail import outbox as app_outbox
 from app.models import SUBMITTED, Attachment, AuditEvent, Consultation, OutboxEmail, Response
 from tests import sample_files as sf
 from tests.concurrency import at_once
@@ -981,7 +981,7 @@ def bot_log(caplog):
     The migrations run in this process (the session's template database) and must leave
     the app's loggers working, so nothing here switches the logger back on.
     """
-    caplog.set_level(logging.WARNING, logger="app.submissions")
+    caplog.set_level(logging.WARNING, logger="app.intake.submissions")
 
     def messages() -> list[str]:
         return [

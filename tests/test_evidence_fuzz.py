@@ -33,8 +33,8 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.extensions import db
+from app.mail.outbox import deliver_due as outbox_deliver
 from app.models import SUBMITTED, Attachment, OutboxEmail, Response
-from app.outbox import deliver_due as outbox_deliver
 from tests import sample_files as sf
 from tests.conftest import UncheckedClient, new_browser
 from tests.many_scripts import PARAGRAPH, long_text, longest_line, names

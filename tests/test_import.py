@@ -16,9 +16,9 @@ import yaml
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
-from app.admin.services import set_override
+from app.admin.consultation_settings import set_override
+from app.consultations.lifecycle import Override, State
 from app.extensions import db
-from app.lifecycle import Override, State
 from app.models import AuditEvent, Consultation, Question
 
 SLUG = "town-centre-services-2027"

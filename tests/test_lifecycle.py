@@ -1,4 +1,4 @@
-"""The pure deadline rules in app/lifecycle.py, checked at exact instants.
+"""The pure deadline rules in app/consultations/lifecycle.py, checked at exact instants.
 
 Times are built by hand, so every boundary is hit to the microsecond, including the two
 British Summer Time changes of 2027 (28 March and 31 October).
@@ -11,7 +11,14 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.lifecycle import Acceptance, Override, State, accept_submission, state_at, time_left
+from app.consultations.lifecycle import (
+    Acceptance,
+    Override,
+    State,
+    accept_submission,
+    state_at,
+    time_left,
+)
 
 LONDON = ZoneInfo("Europe/London")
 TICK = timedelta(microseconds=1)

@@ -18,8 +18,9 @@ from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select
 
-from app import create_app, search
+from app import create_app
 from app.extensions import db
+from app.intake import search
 from app.models import SUBMITTED, AdminUser, ChoiceAnswer, Consultation, Response
 from app.survey import results
 from tests.conftest import new_browser

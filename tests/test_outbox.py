@@ -27,12 +27,12 @@ from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.pool import NullPool
 
-from app import clock as app_clock
-from app import outbox
 from app.extensions import csrf, db
+from app.mail import outbox
+from app.mail.notifications import Submission, notify_submission, site_url
+from app.mail.outbox import retry_delay
 from app.models import AuditEvent, Consultation, OutboxEmail
-from app.notifications import Submission, notify_submission, site_url
-from app.outbox import retry_delay
+from app.runtime import clock as app_clock
 from tests.concurrency import at_once
 from tests.factories import ADMIN_EMAIL
 

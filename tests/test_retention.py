@@ -17,9 +17,10 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from app import search
 from app.evidence import files
 from app.extensions import db
+from app.intake import search
+from app.intake.submissions import new_reference, new_token
 from app.models import (
     BOOKED,
     DRAFT,
@@ -35,7 +36,6 @@ from app.models import (
     Tag,
     response_tag,
 )
-from app.submissions import new_reference, new_token
 from app.survey import results
 from tests import sample_files as sf
 from tests.conftest import CheckedClient, new_browser

@@ -25,8 +25,8 @@ from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from app.extensions import db
+from app.mail.notifications import notify_submission
 from app.models import Booking, OutboxEmail
-from app.notifications import notify_submission
 from bench import servers
 from tests.concurrency import at_once
 from tests.contact_helpers import MESSAGE_URL, VALID_MESSAGE, publish

@@ -46,11 +46,11 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, func, select, update
 
 from app.extensions import db
-from app.forms import PUBLISH_CHOICES
+from app.intake.submissions import REFERENCE_ALPHABET, stamp
 from app.models import SUBMITTED, Consultation, OutboxEmail, Question, Response
-from app.submissions import REFERENCE_ALPHABET, stamp
 from app.survey import routing
 from app.survey.forms import OTHER, OTHER_LIMIT, OTHER_PREFIX, choice_pairs, text_limit
+from app.web.forms import PUBLISH_CHOICES
 from tests.conftest import START, UncheckedClient, new_browser
 from tests.html_checks import check_page
 from tests.test_form_fuzz import (

@@ -1,4 +1,4 @@
-"""How times are shown to people (app/timefmt.py): site zone named, GOV.UK style."""
+"""How times are shown to people (app/formatting/timefmt.py): site zone named, GOV.UK style."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from app.timefmt import clock_time, from_local, local_time, to_local, zone_label
+from app.formatting.timefmt import clock_time, from_local, local_time, to_local, zone_label
 
 LONDON = ZoneInfo("Europe/London")
 

@@ -24,10 +24,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from app import retention
 from app.evidence import files
 from app.extensions import db
 from app.models import AuditEvent, utcnow
+from app.privacy import retention
 from tests import sample_files as sf
 from tests.sample_files import Upload
 from tests.test_evidence import (

@@ -16,10 +16,11 @@ from limits import parse_many
 from sqlalchemy import func, select, update
 from werkzeug.security import check_password_hash
 
-from app import models, outbox
-from app.admin import user_services as services
+from app import models
 from app.admin.auth import admin_only
+from app.admin.users import services
 from app.extensions import db
+from app.mail import outbox
 from app.models import (
     ADMIN,
     OFFICER,

@@ -1,4 +1,5 @@
-"""The admin area: sign in, consultations and their state, the audit log."""
+"""The admin area, by capability: sign-in, the dashboard and consultation settings,
+responses (reading, coding, exporting, deleting), calls, the outcome, users, the outbox."""
 
 from flask import Blueprint
 
@@ -7,13 +8,13 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 from app.admin import (  # noqa: E402,F401
     auth,
     calls,
+    dashboard,
     deletion,
     exports,
-    outbox_views,
+    outbox,
     outcome,
     responses,
-    routes,
     summary,
-    tagging,
-    users,
 )
+from app.admin.coding import views as coding_views  # noqa: E402,F401
+from app.admin.users import views as users_views  # noqa: E402,F401

@@ -13,7 +13,7 @@ from flask_login import current_user, login_user, logout_user
 
 from app.admin import bp
 from app.admin.forms import LoginForm
-from app.admin.user_services import authenticate
+from app.admin.users.services import authenticate
 from app.extensions import db, limiter, login_manager
 
 OPEN_ENDPOINTS = {"admin.login", "admin.set_password"}

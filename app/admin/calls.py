@@ -7,14 +7,16 @@ from datetime import datetime, timedelta
 from flask import abort, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from app import calls, clock, timefmt
 from app.admin import bp
 from app.admin.auth import admin_only
 from app.admin.forms import ActionForm, ContactSettingsForm, SeriesForm, SlotForm
-from app.consultations import get_by_slug_or_404
+from app.calls import rules as calls
+from app.consultations.lookup import get_by_slug_or_404
 from app.contact import services
 from app.extensions import db
+from app.formatting import timefmt
 from app.models import Booking, Consultation, Slot
+from app.runtime import clock
 
 
 def _page(consultation: Consultation, status: int = 200, **forms):

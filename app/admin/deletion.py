@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from app import clock, retention
 from app.admin import bp
 from app.admin.auth import admin_only
 from app.admin.forms import ActionForm
 from app.extensions import db
 from app.models import SUBMITTED, Response
+from app.privacy import retention
+from app.runtime import clock
 
 
 @bp.route("/responses/<id:response_id>/delete", methods=["GET", "POST"])

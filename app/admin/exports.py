@@ -42,14 +42,12 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Font
 from sqlalchemy import Row, Select, func, inspect, select
 
-from app import clock, phones
 from app.admin import bp
 from app.admin.filters import FilterForm, filtered
-from app.consultations import get_by_slug_or_404
-from app.csv_safety import safe_cell
-from app.errors import render_error
+from app.consultations.lookup import get_by_slug_or_404
 from app.extensions import db
-from app.forms import PUBLISH_CHOICES
+from app.formatting import phones
+from app.formatting.csv_safety import safe_cell
 from app.models import (
     BOOKED,
     CHANNEL_LABELS,
@@ -62,8 +60,11 @@ from app.models import (
     record_audit,
     response_tag,
 )
+from app.runtime import clock
 from app.survey import routing
 from app.survey.services import RESPOND_AS
+from app.web.errors import render_error
+from app.web.forms import PUBLISH_CHOICES
 
 BATCH_SIZE = 500
 XLSX_CELL_LIMIT = 32_767  # the most characters a spreadsheet cell holds

@@ -12,13 +12,13 @@ from werkzeug.datastructures import MultiDict
 from wtforms import SelectField, StringField
 from wtforms.validators import Length, Optional, ValidationError
 
-from app import search
 from app.admin.forms import DayField
+from app.consultations.lifecycle import plural
 from app.evidence import services as evidence
 from app.extensions import db
-from app.forms import PUBLISH_CHOICES, Form, choices, in_choices
-from app.lifecycle import plural
+from app.intake import search
 from app.models import BOOKED, SUBMITTED, Booking, Consultation, Response, Tag, response_tag
+from app.web.forms import PUBLISH_CHOICES, Form, choices, in_choices
 
 CHANNEL_CHOICES = [
     ("", "All"),

@@ -24,9 +24,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
-from app import calls, timefmt
-from app.forms import Form, choices, in_choices, limited_text
-from app.lifecycle import Override
+from app.calls import rules as calls
+from app.consultations.lifecycle import Override
+from app.formatting import timefmt
+from app.web.forms import Form, choices, in_choices, limited_text
 
 OVERRIDE_LABELS = {
     Override.AUTO.value: "Follow dates",

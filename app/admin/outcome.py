@@ -6,14 +6,14 @@ from flask import flash, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms import TextAreaField
 
-from app import clock
 from app.admin import bp
 from app.admin.auth import admin_only
-from app.consultations import get_by_slug_or_404
+from app.consultations.lifecycle import State
+from app.consultations.lookup import get_by_slug_or_404
 from app.extensions import db
-from app.forms import Form, limited_text
-from app.lifecycle import State
 from app.models import Consultation, record_audit
+from app.runtime import clock
+from app.web.forms import Form, limited_text
 
 OUTCOME_LENGTH = 20_000
 

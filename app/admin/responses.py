@@ -10,14 +10,14 @@ from sqlalchemy.orm import selectinload
 from app.admin import bp
 from app.admin.filters import FilterForm, filtered, tags_of
 from app.admin.forms import NoteForm, ResponseTagsForm
-from app.consultations import get_by_slug_or_404
+from app.consultations.lookup import get_by_slug_or_404
 from app.contact import services as contact
 from app.evidence import files
 from app.evidence import services as evidence
 from app.extensions import db
 from app.models import CHANNEL_LABELS, SUBMITTED, Attachment, Booking, Response, record_audit
-from app.rendering import render_page, whole_page_for_htmx
 from app.survey import services as survey
+from app.web.rendering import render_page, whole_page_for_htmx
 
 PAGE_SIZE = 50
 

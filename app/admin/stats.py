@@ -10,8 +10,8 @@ from sqlalchemy import String, func, select
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
+from app.consultations.lifecycle import State
 from app.extensions import db
-from app.lifecycle import State
 from app.models import SUBMITTED, Consultation, Response
 
 CHART_DAYS = 28

@@ -5,8 +5,8 @@ from __future__ import annotations
 from flask import render_template
 
 from app.admin import bp, charts
-from app.consultations import get_by_slug_or_404
-from app.submissions import count_sent
+from app.consultations.lookup import get_by_slug_or_404
+from app.intake.submissions import count_sent
 from app.survey import results
 
 

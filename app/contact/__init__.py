@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from app import channels
+from app.intake import channels
 
 bp = Blueprint("contact", __name__, url_prefix="/consultations/<slug>/contact")
 

@@ -8,8 +8,8 @@ from flask import current_app
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional, ValidationError
 
-from app import phones
-from app.forms import Form, choices, email_field, in_choices, name_field
+from app.formatting import phones
+from app.web.forms import Form, choices, email_field, in_choices, name_field
 
 MESSAGE_LENGTH = 5000
 PHONE_FORMAT = "Enter a telephone number, like 020 7946 0000 or +44 808 157 0192"

@@ -10,13 +10,12 @@ from datetime import date
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 
-from app import calls, clock
-from app.consultations import get_by_slug_or_404
+from app.calls import rules as calls
+from app.consultations.lookup import get_by_slug_or_404
 from app.contact import bp, services
 from app.contact.forms import MESSAGE_LENGTH, CallForm, MessageForm
 from app.extensions import htmx, limiter
-from app.models import Booking, Consultation, Response
-from app.submissions import (
+from app.intake.submissions import (
     TOKEN_SHAPE,
     form_token,
     keep_or_stamp,
@@ -27,6 +26,8 @@ from app.submissions import (
     remember_sent,
     submit_rate_limit,
 )
+from app.models import Booking, Consultation, Response
+from app.runtime import clock
 
 
 def _pages_rate_limit() -> str:

@@ -17,10 +17,13 @@ from flask import abort, current_app
 from sqlalchemy import delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import calls, phones, timefmt
+from app.calls import rules as calls
+from app.consultations.lifecycle import State
 from app.contact.forms import MessageForm
 from app.extensions import db
-from app.lifecycle import State
+from app.formatting import phones, timefmt
+from app.intake.submissions import admit, count_sent, new_reference, store_once
+from app.mail.notifications import Submission, notify_call, notify_submission, site_url
 from app.models import (
     BOOKED,
     CANCELLED,
@@ -32,8 +35,6 @@ from app.models import (
     Slot,
     record_audit,
 )
-from app.notifications import Submission, notify_call, notify_submission, site_url
-from app.submissions import admit, count_sent, new_reference, store_once
 
 CHANNEL = "contact"
 T = TypeVar("T")

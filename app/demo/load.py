@@ -19,15 +19,15 @@ from typing import Any
 
 from sqlalchemy import func, insert, select
 
-from app import search
+from app.consultations.lifecycle import State
 from app.evidence.services import settings as evidence_settings
 from app.extensions import db
-from app.forms import PUBLISH_CHOICES
-from app.lifecycle import State
+from app.intake import search
+from app.intake.submissions import REFERENCE_ALPHABET, new_token
 from app.models import SUBMITTED, ChoiceAnswer, Consultation, Question, Response, Tag, response_tag
-from app.submissions import REFERENCE_ALPHABET, new_token
 from app.survey import results, routing
 from app.survey.forms import OTHER_PREFIX, choice_pairs, text_limit
+from app.web.forms import PUBLISH_CHOICES
 
 BATCH_SIZE = 2000
 DEMO_SLUG = "local-services-local-providers"

@@ -9,7 +9,7 @@ from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, T
 from wtforms.validators import DataRequired, Length, Optional
 
 from app.evidence.files import CheckedFile, detect_type, problem_with, too_large
-from app.forms import (
+from app.web.forms import (
     Form,
     choices,
     clean_text,

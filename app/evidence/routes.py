@@ -4,14 +4,11 @@ from __future__ import annotations
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 
-from app import clock
-from app.consultations import get_by_slug_or_404, open_channel_or_abort
-from app.errors import render_error
+from app.consultations.lookup import get_by_slug_or_404, open_channel_or_abort
 from app.evidence import bp, services
 from app.evidence.forms import MB, EvidenceForm
 from app.extensions import csrf, limiter
-from app.models import Consultation
-from app.submissions import (
+from app.intake.submissions import (
     admit,
     form_token,
     keep_or_stamp,
@@ -22,6 +19,9 @@ from app.submissions import (
     remember_sent,
     submit_rate_limit,
 )
+from app.models import Consultation
+from app.runtime import clock
+from app.web.errors import render_error
 
 
 def _consultation(slug: str) -> tuple[Consultation, dict]:

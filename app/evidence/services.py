@@ -9,14 +9,14 @@ from typing import Any
 from flask import current_app
 from sqlalchemy import select
 
-from app.consultation_files import DEFAULT_RESPONDENT_TYPES, AttachmentRules, EvidenceSpec
+from app.consultations.files import DEFAULT_RESPONDENT_TYPES, AttachmentRules, EvidenceSpec
 from app.evidence import files
 from app.evidence.forms import EvidenceForm
 from app.extensions import db
-from app.forms import PUBLISH_CHOICES
+from app.intake.submissions import new_reference, store_once
+from app.mail.notifications import Submission, notify_submission, site_url
 from app.models import SUBMITTED, Attachment, Consultation, Response
-from app.notifications import Submission, notify_submission, site_url
-from app.submissions import new_reference, store_once
+from app.web.forms import PUBLISH_CHOICES
 
 CHANNEL = "evidence"
 DEFAULT_MAX_LENGTH = EvidenceSpec.model_fields["max_length"].default

@@ -5,11 +5,11 @@ from __future__ import annotations
 from flask import render_template
 from sqlalchemy import text
 
-from app import clock
-from app.consultations import get_by_slug_or_404, grouped_by_state
+from app.consultations.lifecycle import time_left
+from app.consultations.lookup import get_by_slug_or_404, grouped_by_state
 from app.extensions import db
-from app.lifecycle import time_left
 from app.public import bp
+from app.runtime import clock
 
 
 @bp.get("/")

@@ -2,8 +2,8 @@
 
 from flask import Blueprint
 
-from app import channels
-from app.submissions import count_sent
+from app.intake import channels
+from app.intake.submissions import count_sent
 
 bp = Blueprint("survey", __name__, url_prefix="/consultations/<slug>/survey")
 

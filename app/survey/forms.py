@@ -17,7 +17,9 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
-from app.forms import (
+from app.models import Question
+from app.survey import routing
+from app.web.forms import (
     EMAIL_FORMAT,
     Form,
     choices,
@@ -27,8 +29,6 @@ from app.forms import (
     publish_field,
     valid_email,
 )
-from app.models import Question
-from app.survey import routing
 
 TEXT_LIMIT = 500
 LONGTEXT_LIMIT = 5000

@@ -7,13 +7,9 @@ from datetime import datetime
 from flask import abort, current_app, redirect, request, session, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from app import clock
-from app.consultations import get_by_slug_or_404, open_channel_or_abort
+from app.consultations.lookup import get_by_slug_or_404, open_channel_or_abort
 from app.extensions import db, limiter
-from app.forms import clean_text
-from app.models import Consultation, Question, Response
-from app.rendering import render_page
-from app.submissions import (
+from app.intake.submissions import (
     admit,
     keep_or_stamp,
     last_sent,
@@ -21,6 +17,8 @@ from app.submissions import (
     read_stamp,
     submit_rate_limit,
 )
+from app.models import Consultation, Question, Response
+from app.runtime import clock
 from app.survey import bp, routing, services
 from app.survey.forms import (
     CHOICE_TYPES,
@@ -38,6 +36,8 @@ from app.survey.forms import (
     page_form,
     text_limit,
 )
+from app.web.forms import clean_text
+from app.web.rendering import render_page
 
 SENT_TO_KEY = "survey_link_sent_to"
 

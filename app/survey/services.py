@@ -10,15 +10,15 @@ from flask import session
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import search
 from app.extensions import db
-from app.forms import PUBLISH_CHOICES
+from app.intake import search
+from app.intake.submissions import TOKEN_SHAPE, new_reference, new_token, remember_sent
+from app.mail.notifications import Submission, notify_submission, site_url
+from app.mail.outbox import address, queue_email
 from app.models import DRAFT, SUBMITTED, Consultation, Question, Response
-from app.notifications import Submission, notify_submission, site_url
-from app.outbox import address, queue_email
-from app.submissions import TOKEN_SHAPE, new_reference, new_token, remember_sent
 from app.survey import results, routing
 from app.survey.forms import choice_pairs
+from app.web.forms import PUBLISH_CHOICES
 
 CHANNEL = "survey"
 DRAFTS_KEY = "survey_drafts"

@@ -4,9 +4,8 @@ Revision ID: 0003_responses
 Revises: 0002_outbox
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0003_responses'

@@ -4,9 +4,8 @@ Revision ID: 0005_get_in_touch
 Revises: 0004_attachments
 
 """
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0005_get_in_touch'

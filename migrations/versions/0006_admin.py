@@ -7,9 +7,8 @@ Revises: 0005_get_in_touch
 import json
 import unicodedata
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0006_admin'

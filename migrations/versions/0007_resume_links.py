@@ -6,9 +6,8 @@ Revises: 0006_admin
 """
 import hashlib
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = '0007_resume_links'

@@ -16,7 +16,7 @@ from flask import Flask
 from playwright.sync_api import Browser, Page, Route, sync_playwright
 from werkzeug.serving import make_server
 
-from app.security import content_security_policy
+from app.web.security import content_security_policy
 from bench.browser import CHROMIUM, CHROMIUM_ARGS, PHONE  # one way to start Chromium here
 
 TIMEOUT_MS = 10_000

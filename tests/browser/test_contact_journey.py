@@ -16,8 +16,8 @@ import pytest
 from flask import Flask
 from playwright.sync_api import Locator, Page, expect
 
-from app import outbox
 from app.extensions import db
+from app.mail import outbox
 from tests.browser.test_foundation_journey import sign_in, visit
 from tests.contact_helpers import VALID_MESSAGE, call_url, choose, invite, publish, send_message
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from app import outbox
+from app.mail import outbox
 from tests import sample_files as sf
 from tests.browser.test_foundation_journey import sign_in, visit
 

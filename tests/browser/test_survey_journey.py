@@ -16,8 +16,8 @@ from flask import Flask
 from playwright.sync_api import Locator, Page, expect
 from sqlalchemy import select
 
-from app import outbox
 from app.extensions import db
+from app.mail import outbox
 from app.models import OutboxEmail
 from tests.browser.test_foundation_journey import visit
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from app import timefmt
 from app.admin.forms import OVERRIDE_LABELS
+from app.consultations.lifecycle import Override
 from app.extensions import db
-from app.lifecycle import Override
+from app.formatting import timefmt
 from app.models import Consultation, record_audit
 
 

@@ -6,11 +6,12 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
 from sqlalchemy import func, select
 
-from app import clock, outbox
 from app.admin import bp
 from app.admin.auth import admin_only
 from app.extensions import db
+from app.mail import outbox
 from app.models import OutboxEmail, record_audit
+from app.runtime import clock
 
 PAGE_SIZE = 50
 STATUSES = [

@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from app.lifecycle import State
-from app.timefmt import exists_locally, from_local
+from app.consultations.lifecycle import State
+from app.formatting.timefmt import exists_locally, from_local
 
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 SHORTEST_CALL, LONGEST_CALL = 10, 240  # minutes

@@ -6,15 +6,17 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from app import clock, timefmt
-from app.admin import bp, charts, services, stats
+from app.admin import bp, charts, stats
+from app.admin import consultation_settings as services
 from app.admin.auth import admin_only
 from app.admin.forms import OVERRIDE_LABELS, AlertModeForm, DatesForm, OverrideForm
-from app.consultations import get_by_slug_or_404
+from app.consultations.lifecycle import Override
+from app.consultations.lookup import get_by_slug_or_404
 from app.extensions import db, htmx
-from app.lifecycle import Override
+from app.formatting import timefmt
 from app.models import AuditEvent, Consultation
-from app.rendering import render_page
+from app.runtime import clock
+from app.web.rendering import render_page
 
 AUDIT_PAGE_SIZE = 50
 

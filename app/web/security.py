@@ -11,9 +11,9 @@ from flask.sessions import SecureCookieSessionInterface
 from werkzeug.exceptions import BadRequest, ClientDisconnected, HTTPException
 from werkzeug.utils import cached_property
 
-from app import stylesheet
 from app.extensions import db, login_manager
 from app.models import AdminUser
+from app.web import stylesheet
 
 
 def content_security_policy() -> str:

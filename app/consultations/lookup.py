@@ -8,10 +8,10 @@ from datetime import datetime
 from flask import Response, abort, make_response, render_template
 from sqlalchemy import select
 
+from app.consultations.lifecycle import State
 from app.extensions import db
-from app.lifecycle import State
 from app.models import Consultation
-from app.rendering import whole_page_for_htmx
+from app.web.rendering import whole_page_for_htmx
 
 
 @dataclass

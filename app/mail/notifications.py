@@ -16,13 +16,16 @@ from flask import current_app, has_request_context, url_for
 from sqlalchemy import exists, select, update
 from sqlalchemy.exc import IntegrityError
 
-from app import calls, channels, invites, phones
-from app.csv_safety import safe_cell
+from app.calls import invites
+from app.calls import rules as calls
+from app.consultations.lifecycle import State
 from app.extensions import db
-from app.lifecycle import State
+from app.formatting import phones
+from app.formatting.csv_safety import safe_cell
+from app.formatting.timefmt import call_time
+from app.intake import channels
+from app.mail.outbox import DIGESTED, HELD, EmailAttachment, address, queue_email, withdraw
 from app.models import BOOKED, Booking, Consultation, OutboxEmail
-from app.outbox import DIGESTED, HELD, EmailAttachment, address, queue_email, withdraw
-from app.timefmt import call_time
 
 REMINDER_BEFORE = timedelta(hours=24)
 # A summary is only worth sending soon after the close; older closes are history.

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from app.extensions import NO_ORIGIN, OTHER_ORIGIN, db, limiter
-from app.forms import NOT_SENT, clean_text, not_sent_message
-from app.rendering import whole_page_for_htmx
+from app.web.forms import NOT_SENT, clean_text, not_sent_message
+from app.web.rendering import whole_page_for_htmx
 
 MESSAGES = {
     400: ("There is a problem with your request", "Go back, reload the page and try again."),

@@ -11,8 +11,11 @@ from flask import Flask, current_app, url_for
 from markdown_it import MarkdownIt
 from markupsafe import Markup
 
-from app import channels, clock, phones, stylesheet, timefmt
-from app.lifecycle import time_left
+from app.consultations.lifecycle import time_left
+from app.formatting import phones, timefmt
+from app.intake import channels
+from app.runtime import clock
+from app.web import stylesheet
 
 # Raw HTML in Markdown is escaped, and markdown-it refuses javascript: and data: links.
 _markdown = MarkdownIt("commonmark", {"html": False})

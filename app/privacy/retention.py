@@ -15,12 +15,15 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import ColumnElement, Select, delete, exists, or_, select
 
-from app import search
+from app.consultations.lifecycle import State, plural
 from app.contact import services as contact
 from app.evidence import files
 from app.evidence.services import upload_folder
 from app.extensions import db
-from app.lifecycle import State, plural
+from app.intake import search
+from app.intake.submissions import new_token
+from app.mail.notifications import SUMMARY_WITHIN
+from app.mail.outbox import HELD, PENDING, SENDING
 from app.models import (
     BOOKED,
     CHANNEL_LABELS,
@@ -35,9 +38,6 @@ from app.models import (
     Response,
     record_audit,
 )
-from app.notifications import SUMMARY_WITHIN
-from app.outbox import HELD, PENDING, SENDING
-from app.submissions import new_token
 
 BATCH_SIZE = 500
 PURGE_ACTOR = "purge command"

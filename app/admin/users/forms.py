@@ -5,9 +5,9 @@ from __future__ import annotations
 from wtforms import EmailField, PasswordField, RadioField
 from wtforms.validators import DataRequired, Length, ValidationError
 
-from app.admin.user_services import ROLE_DESCRIPTIONS, ROLE_NAMES
-from app.forms import EMAIL_FORMAT, Form, choices, in_choices, valid_email
+from app.admin.users.services import ROLE_DESCRIPTIONS, ROLE_NAMES
 from app.models import ROLES
+from app.web.forms import EMAIL_FORMAT, Form, choices, in_choices, valid_email
 
 SHORTEST_PASSWORD = 12
 

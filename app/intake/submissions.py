@@ -20,12 +20,12 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
-from app import search
-from app.consultations import open_channel_or_abort
+from app.consultations.lifecycle import Acceptance, Override, State, accept_submission
+from app.consultations.lookup import open_channel_or_abort
 from app.extensions import db
-from app.lifecycle import Acceptance, Override, State, accept_submission
+from app.intake import search
 from app.models import SUBMITTED, Consultation, Response
-from app.rendering import render_page, whole_page_for_htmx
+from app.web.rendering import render_page, whole_page_for_htmx
 
 log = logging.getLogger(__name__)
 

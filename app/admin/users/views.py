@@ -6,14 +6,15 @@ from flask import abort, current_app, flash, redirect, render_template, session,
 from flask_login import current_user, login_user
 from sqlalchemy import func, select
 
-from app import clock, timefmt
 from app.admin import bp
-from app.admin import user_services as services
 from app.admin.auth import admin_only
 from app.admin.forms import ActionForm
-from app.admin.user_forms import AddUserForm, RoleForm, SetPasswordForm
+from app.admin.users import services
+from app.admin.users.forms import AddUserForm, RoleForm, SetPasswordForm
 from app.extensions import db, limiter
+from app.formatting import timefmt
 from app.models import AdminUser
+from app.runtime import clock
 
 ID = "<id:user_id>"
 

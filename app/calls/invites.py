@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress
 
-from app.outbox import EmailAttachment
+from app.mail.outbox import EmailAttachment
 
 PRODID = "-//Have your say//Calls with the policy officer//EN"
 REQUEST, CANCEL = "REQUEST", "CANCEL"

@@ -5,12 +5,13 @@ from __future__ import annotations
 from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
-from app.admin import bp, coding
+from app.admin import bp
 from app.admin.auth import admin_only
+from app.admin.coding import services as coding
 from app.admin.filters import tags_of
 from app.admin.forms import ActionForm, NoteForm, ResponseTagsForm, TagForm
 from app.admin.responses import response_page, submitted_or_404
-from app.consultations import get_by_slug_or_404
+from app.consultations.lookup import get_by_slug_or_404
 from app.extensions import db, htmx
 from app.models import Tag
 

@@ -20,11 +20,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from app import clock
 from app.extensions import db
+from app.mail.notifications import site_url
+from app.mail.outbox import queue_email
 from app.models import ADMIN, OFFICER, AdminUser, admin_with_email, record_audit
-from app.notifications import site_url
-from app.outbox import queue_email
+from app.runtime import clock
 
 INVITATION_LASTS = timedelta(hours=72)
 ROLE_NAMES = {ADMIN: "Admin", OFFICER: "Officer"}

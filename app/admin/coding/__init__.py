@@ -1,0 +1,1 @@
+"""Coding responses: tags and private notes, their views and their services."""

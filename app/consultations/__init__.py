@@ -1,0 +1,1 @@
+"""Consultations: their rules in time (lifecycle), finding them, and their files."""

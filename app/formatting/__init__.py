@@ -1,0 +1,2 @@
+"""Showing values to people: times in the site's zone, telephone numbers, safe spreadsheet
+cells."""

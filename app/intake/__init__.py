@@ -1,0 +1,2 @@
+"""What every way of responding shares: the channel protocol, tokens, guards, storing once,
+search words."""

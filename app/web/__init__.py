@@ -1,0 +1,1 @@
+"""Web plumbing: the base form, rendering, error pages, security headers, template filters."""
