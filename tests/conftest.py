@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import ExitStack
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -19,35 +18,17 @@ from hypothesis import settings
 
 from app import create_app
 from app.extensions import db
-from tests.databases import PostgresDatabases, SQLiteDatabases
-from tests.html_checks import check_page
-from tests.services import ServiceFailed, postgres_server
+from tests.support.clients import Clock, new_browser
+from tests.support.databases import PostgresDatabases, SQLiteDatabases
+from tests.support.services import ServiceFailed, postgres_server
 
-pytest_plugins = ["tests.factories", "tests.smtp_server"]
+pytest_plugins = ["tests.support.factories", "tests.support.smtp_server"]
 
 # The suite draws the same examples on every run, so a red build is a change's doing
 # and can be reproduced; `make fuzz` draws fresh ones to look for what they miss.
 settings.register_profile("repeatable", derandomize=True)
 settings.register_profile("explore", derandomize=False)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "repeatable"))
-
-START = datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
-
-
-class Clock:
-    """A clock the tests move by hand; the app reads it through config["CLOCK"]."""
-
-    def __init__(self, start: datetime = START) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def set(self, moment: datetime) -> None:
-        self.now = moment
-
-    def advance(self, **delta: float) -> None:
-        self.now += timedelta(**delta)
 
 
 def pytest_addoption(parser: pytest.Parser) -> None:
@@ -118,41 +99,6 @@ def app(app_config: dict, tmp_path: Path) -> Iterator[Flask]:
         yield app
         db.session.remove()
         db.engine.dispose()
-
-
-class UncheckedClient(FlaskClient):
-    """A test client that runs each request in its own app context, as in production.
-
-    Requests then do not share `g` or a database session with the test. Used as it is
-    for pages a test checks itself, or junk input that makes a page invalid HTML.
-    """
-
-    def open(self, *args, **kwargs):
-        with self.application.app_context():
-            response = super().open(*args, **kwargs)
-        # End the test's own read transaction, so its next query sees what the request wrote.
-        db.session.rollback()
-        return response
-
-
-class CheckedClient(UncheckedClient):
-    """A test client that behaves like a browser and checks every page it receives.
-
-    A redirect's placeholder body is not a page anyone sees, so it is not checked.
-    """
-
-    def open(self, *args, **kwargs):
-        response = super().open(*args, **kwargs)
-        if response.mimetype == "text/html" and not 300 <= response.status_code < 400:
-            fragment = bool(response.request.headers.get("HX-Request"))
-            check_page(response.get_data(as_text=True), fragment=fragment)
-        return response
-
-
-def new_browser(app: Flask, client_class: type[FlaskClient] = CheckedClient) -> FlaskClient:
-    """Another device: a test client with no cookies of its own."""
-    app.test_client_class = client_class
-    return app.test_client()
 
 
 @pytest.fixture

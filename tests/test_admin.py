@@ -13,9 +13,9 @@ from sqlalchemy import func, select
 from app.admin.auth import OPEN_ENDPOINTS
 from app.extensions import db
 from app.models import AuditEvent, Consultation
-from tests.conftest import CheckedClient
-from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
-from tests.pages import page, text_of
+from tests.support.clients import CheckedClient
+from tests.support.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
+from tests.support.pages import page, text_of
 
 SLUG = "test-consultation"  # the factory's default
 TITLE = "Community services review"

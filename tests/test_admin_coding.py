@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 
 from app.extensions import db
 from app.models import AuditEvent, Note, Response, Tag, response_tag
-from tests.conftest import new_browser
-from tests.factories import ADMIN_EMAIL, OFFICER_EMAIL, AuthActions, csrf_token
-from tests.pages import error_messages, page, summary_links, text_of
+from tests.support.clients import new_browser
+from tests.support.factories import ADMIN_EMAIL, OFFICER_EMAIL, AuthActions, csrf_token
+from tests.support.pages import error_messages, page, summary_links, text_of
 from tests.test_admin_responses import (
     LIST_URL,
     SLUG,

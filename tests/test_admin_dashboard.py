@@ -17,9 +17,9 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Consultation
-from tests.contact_helpers import VALID_MESSAGE, send_message
-from tests.factories import ADMIN_EMAIL, csrf_token, sign_in_officer
-from tests.pages import error_messages, page, summary_links, text_of
+from tests.support.contact import VALID_MESSAGE, send_message
+from tests.support.factories import ADMIN_EMAIL, csrf_token, sign_in_officer
+from tests.support.pages import error_messages, page, summary_links, text_of
 from tests.test_admin_responses import (
     SLUG,
     TITLE,

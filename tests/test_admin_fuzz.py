@@ -62,10 +62,16 @@ from app.models import (
     Tag,
     response_tag,
 )
-from tests.conftest import START, UncheckedClient, new_browser
-from tests.factories import ADMIN_EMAIL, OFFICER_EMAIL, OFFICER_PASSWORD, AuthActions, csrf_token
-from tests.html_checks import check_page
-from tests.pages import page, text_of
+from tests.support.clients import START, UncheckedClient, new_browser
+from tests.support.factories import (
+    ADMIN_EMAIL,
+    OFFICER_EMAIL,
+    OFFICER_PASSWORD,
+    AuthActions,
+    csrf_token,
+)
+from tests.support.html_checks import check_page
+from tests.support.pages import page, text_of
 from tests.test_evidence import VALID as VALID_EVIDENCE
 from tests.test_evidence import send as send_evidence
 from tests.test_form_fuzz import (

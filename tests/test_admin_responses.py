@@ -31,10 +31,10 @@ from app.models import (
     response_tag,
 )
 from app.survey import results
-from tests.conftest import Clock, new_browser
-from tests.contact_helpers import VALID_MESSAGE, call_url, choose, publish, send_message
-from tests.factories import SURVEY_PAGES, sign_in_officer
-from tests.pages import error_messages, page, summary_links, text_of
+from tests.support.clients import Clock, new_browser
+from tests.support.contact import VALID_MESSAGE, call_url, choose, publish, send_message
+from tests.support.factories import SURVEY_PAGES, sign_in_officer
+from tests.support.pages import error_messages, page, summary_links, text_of
 from tests.test_evidence import VALID as VALID_EVIDENCE
 from tests.test_evidence import open_form, send_form
 from tests.test_evidence import send as send_evidence
@@ -161,7 +161,7 @@ def _stored(**where) -> Response:
 
 
 def survey_consultation(app: Flask, now: datetime, **overrides) -> Consultation:
-    """tests/factories.py's routed survey (make_survey), for a fixture wider than a test."""
+    """tests/support/factories.py's routed survey (make_survey), for a fixture wider than a test."""
     from app.consultations.files import parse_consultation, save_consultation
 
     data = {

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from app import create_app
 from app.extensions import db
 from app.models import AdminUser
-from tests.factories import AuthActions
+from tests.support.factories import AuthActions
 
 PASSWORD = "a long enough password"
 

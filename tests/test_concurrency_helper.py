@@ -4,7 +4,7 @@ import threading
 
 import pytest
 
-from tests.concurrency import at_once
+from tests.support.concurrency import at_once
 
 
 def test_calls_run_at_the_same_time_and_results_come_in_order():

@@ -2,11 +2,11 @@
 cancelled in one of the times the officer published.
 
 A respondent is a test client: it opens a form, reads its hidden fields and sends it,
-after the clock has moved as a person would take to fill it in (tests/contact_helpers.py).
+after the clock has moved as a person would take to fill it in (tests/support/contact.py).
 Another person is another client, with no cookies. Time moves only when a test moves it:
 the clock starts on Monday 1 February 2027 at midday (UK time is UTC in February).
 
-The consultation (tests/factories.py) opened a week ago and closes in three weeks; its
+The consultation (tests/support/factories.py) opened a week ago and closes in three weeks; its
 officer is Sam Okafor, officer@example.org. The `times` fixture publishes three calls.
 """
 
@@ -22,8 +22,8 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import BOOKED, CANCELLED, Booking, Consultation, OutboxEmail, Response, Slot
-from tests.conftest import UncheckedClient
-from tests.contact_helpers import (
+from tests.support.clients import UncheckedClient
+from tests.support.contact import (
     MESSAGE_URL,
     VALID_MESSAGE,
     bookings,
@@ -36,7 +36,7 @@ from tests.contact_helpers import (
     publish,
     send_message,
 )
-from tests.pages import error_messages, h1_text, page, summary_links, text_of
+from tests.support.pages import error_messages, h1_text, page, summary_links, text_of
 
 CONFIRMATION = f"{MESSAGE_URL}/confirmation"
 OFFICER = "officer@example.org"

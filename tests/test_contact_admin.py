@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from app.contact import services
 from app.extensions import db
 from app.models import BOOKED, CANCELLED, AuditEvent, Booking, Consultation, Slot
-from tests.contact_helpers import (
+from tests.support.contact import (
     SLUG,
     VALID_MESSAGE,
     bookings,
@@ -23,8 +23,8 @@ from tests.contact_helpers import (
     publish,
     send_message,
 )
-from tests.factories import ADMIN_EMAIL, csrf_token
-from tests.pages import page, text_of
+from tests.support.factories import ADMIN_EMAIL, csrf_token
+from tests.support.pages import page, text_of
 
 CALLS_URL = f"/admin/consultations/{SLUG}/calls"
 TIME_URL = f"{CALLS_URL}/time"

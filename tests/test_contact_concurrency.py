@@ -21,9 +21,9 @@ from app.calls import rules as calls
 from app.extensions import db
 from app.mail import notifications
 from app.models import AuditEvent, Booking, OutboxEmail, Response
-from tests.concurrency import at_once
-from tests.conftest import CheckedClient
-from tests.contact_helpers import (
+from tests.support.clients import CheckedClient
+from tests.support.concurrency import at_once
+from tests.support.contact import (
     VALID_MESSAGE,
     bookings,
     call_url,
@@ -34,7 +34,7 @@ from tests.contact_helpers import (
     publish,
     send_message,
 )
-from tests.factories import AuthActions, csrf_token
+from tests.support.factories import AuthActions, csrf_token
 
 TAKEN = "That time has just been taken. Choose another time."
 PEOPLE = 12

@@ -47,8 +47,8 @@ from app.contact.forms import MESSAGE_LENGTH
 from app.extensions import db
 from app.mail.outbox import deliver_due
 from app.models import BOOKED, AuditEvent, Booking, Consultation, Response, Slot
-from tests.conftest import CheckedClient, new_browser
-from tests.contact_helpers import (
+from tests.support.clients import CheckedClient, new_browser
+from tests.support.contact import (
     MESSAGE_URL,
     SLUG,
     VALID_MESSAGE,
@@ -57,9 +57,9 @@ from tests.contact_helpers import (
     publish,
     send_message,
 )
-from tests.factories import csrf_token
-from tests.many_scripts import PARAGRAPH, long_text, longest_line, names
-from tests.pages import page, text_of
+from tests.support.factories import csrf_token
+from tests.support.many_scripts import PARAGRAPH, long_text, longest_line, names
+from tests.support.pages import page, text_of
 from tests.test_form_fuzz import (
     ANY_TEXT,
     assert_form_error_page,

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.mail import notifications
 from app.models import OutboxEmail, Response
-from tests.contact_helpers import (
+from tests.support.contact import (
     VALID_MESSAGE,
     bookings,
     call_url,
@@ -28,8 +28,8 @@ from tests.contact_helpers import (
     publish,
     send_message,
 )
-from tests.factories import csrf_token
-from tests.smtp_server import Received
+from tests.support.factories import csrf_token
+from tests.support.smtp_server import Received
 
 SITE_URL = "https://haveyoursay.example.gov.uk"
 ANN, OFFICER = "ann@example.org", "officer@example.org"

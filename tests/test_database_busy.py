@@ -38,9 +38,9 @@ from app.extensions import db
 from app.models import SUBMITTED, Booking, Consultation, OutboxEmail, Response, Tag
 from app.web.errors import BUSY, READ_ONLY, UNREACHABLE, database_trouble
 from bench.servers import free_port
-from tests.conftest import new_browser
-from tests.contact_helpers import MESSAGE_URL, VALID_MESSAGE, call_url, choose, publish
-from tests.pages import page, text_of
+from tests.support.clients import new_browser
+from tests.support.contact import MESSAGE_URL, VALID_MESSAGE, call_url, choose, publish
+from tests.support.pages import page, text_of
 
 SLUG = "test-consultation"
 SURVEY = f"/consultations/{SLUG}/survey"

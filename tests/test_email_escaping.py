@@ -42,10 +42,10 @@ from app.mail.outbox import SENT
 from app.models import BOOKED, OFFICER, Booking, Consultation, OutboxEmail, Slot
 from app.survey import services as survey_services
 from app.survey.forms import OTHER_PREFIX
-from tests.contact_helpers import call_url, choose, deliver, form_fields, publish, send_message
-from tests.factories import ADMIN_EMAIL
-from tests.pages import hidden_fields
-from tests.sample_files import Upload, multipart, txt
+from tests.support.contact import call_url, choose, deliver, form_fields, publish, send_message
+from tests.support.factories import ADMIN_EMAIL
+from tests.support.pages import hidden_fields
+from tests.support.sample_files import Upload, multipart, txt
 
 SITE_URL = "https://haveyoursay.example.gov.uk"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"

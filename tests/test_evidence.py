@@ -2,7 +2,7 @@
 
 A respondent is a test client: it opens the form, reads its hidden fields (CSRF token,
 the double-submit `token`, the signed `loaded` stamp) and sends it as multipart/form-data
-built byte by byte (tests/sample_files.py), with real small files of each allowed type or
+built byte by byte (tests/support/sample_files.py), with real small files of each allowed type or
 disguised ones. A person takes some seconds to fill the form in, so the clock moves
 between opening and sending; time moves only when a test moves it.
 
@@ -35,12 +35,12 @@ from sqlalchemy import select
 from app.extensions import db
 from app.mail import outbox as app_outbox
 from app.models import SUBMITTED, Attachment, AuditEvent, Consultation, OutboxEmail, Response
-from tests import sample_files as sf
-from tests.concurrency import at_once
-from tests.conftest import UncheckedClient, new_browser
-from tests.html_checks import check_page
-from tests.many_scripts import longest_line
-from tests.pages import (
+from tests.support import sample_files as sf
+from tests.support.clients import UncheckedClient, new_browser
+from tests.support.concurrency import at_once
+from tests.support.html_checks import check_page
+from tests.support.many_scripts import longest_line
+from tests.support.pages import (
     error_messages,
     h1_text,
     hidden_fields,
@@ -49,7 +49,7 @@ from tests.pages import (
     summary_links,
     text_of,
 )
-from tests.sample_files import Upload
+from tests.support.sample_files import Upload
 
 SLUG = "test-consultation"  # make_survey's consultation
 TITLE = "Community services review"

@@ -35,11 +35,11 @@ from sqlalchemy import select
 from app.extensions import db
 from app.mail.outbox import deliver_due as outbox_deliver
 from app.models import SUBMITTED, Attachment, OutboxEmail, Response
-from tests import sample_files as sf
-from tests.conftest import UncheckedClient, new_browser
-from tests.many_scripts import PARAGRAPH, long_text, longest_line, names
-from tests.pages import hidden_fields
-from tests.sample_files import Upload
+from tests.support import sample_files as sf
+from tests.support.clients import UncheckedClient, new_browser
+from tests.support.many_scripts import PARAGRAPH, long_text, longest_line, names
+from tests.support.pages import hidden_fields
+from tests.support.sample_files import Upload
 from tests.test_evidence import (
     RESPONDENT_TYPES,
     TOPICS,

@@ -22,10 +22,10 @@ from sqlalchemy import insert, select
 from app.admin.exports import BATCH_SIZE, CUT_NOTE, DETAIL_COLUMNS, XLSX_CELL_LIMIT
 from app.extensions import db
 from app.models import SUBMITTED, AdminUser, AuditEvent, Response, Tag, response_tag
-from tests import sample_files as sf
-from tests.contact_helpers import VALID_MESSAGE, call_url, choose, publish, send_message
-from tests.factories import AuthActions
-from tests.pages import h1_text
+from tests.support import sample_files as sf
+from tests.support.contact import VALID_MESSAGE, call_url, choose, publish, send_message
+from tests.support.factories import AuthActions
+from tests.support.pages import h1_text
 from tests.test_evidence import VALID as VALID_EVIDENCE
 from tests.test_evidence import send as send_evidence
 from tests.test_survey import answer, take_route

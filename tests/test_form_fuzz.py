@@ -10,7 +10,7 @@ For any input, whatever it is:
 - what was typed into a text field comes back in the form, except a password, never;
 - nothing invalid is stored, and each change made leaves exactly one audit event.
 
-The test client checks the structure of every page it receives (tests/html_checks.py), so
+The test client checks the structure of every page it receives (tests/support/html_checks.py), so
 these tests also show that no input breaks a page. Characters HTML forbids (most control
 characters, noncharacters) cannot be written back into a valid page, so where a text field
 is echoed they are fuzzed through an unchecked client, and whether the page stays valid is
@@ -40,10 +40,10 @@ from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
 from app.models import AuditEvent, Consultation
-from tests.conftest import CheckedClient, UncheckedClient, new_browser
-from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
-from tests.html_checks import check_page
-from tests.pages import page, text_of
+from tests.support.clients import CheckedClient, UncheckedClient, new_browser
+from tests.support.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
+from tests.support.html_checks import check_page
+from tests.support.pages import page, text_of
 
 SLUG = "test-consultation"  # the factory's default
 LOGIN_URL = "/admin/login"

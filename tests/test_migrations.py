@@ -23,9 +23,9 @@ from app.extensions import db
 from app.intake import search
 from app.models import SUBMITTED, AdminUser, ChoiceAnswer, Consultation, Response
 from app.survey import results
-from tests.conftest import new_browser
-from tests.factories import AuthActions
-from tests.pages import page, text_of
+from tests.support.clients import new_browser
+from tests.support.factories import AuthActions
+from tests.support.pages import page, text_of
 
 
 def schema_differences() -> list:

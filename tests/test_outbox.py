@@ -33,8 +33,8 @@ from app.mail.notifications import Submission, notify_submission, site_url
 from app.mail.outbox import retry_delay
 from app.models import AuditEvent, Consultation, OutboxEmail
 from app.runtime import clock as app_clock
-from tests.concurrency import at_once
-from tests.factories import ADMIN_EMAIL
+from tests.support.concurrency import at_once
+from tests.support.factories import ADMIN_EMAIL
 
 SITE_URL = "https://consult.example.gov.uk"
 OFFICER = "officer@example.org"

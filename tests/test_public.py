@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from tests.pages import h1_text, page, text_of
+from tests.support.pages import h1_text, page, text_of
 
 DEADLINE = datetime(2027, 3, 1, 17, 0, tzinfo=UTC)  # 5pm GMT, so 5pm UK time
 CHANNELS = ["survey", "evidence", "contact"]

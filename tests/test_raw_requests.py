@@ -31,8 +31,8 @@ from app import create_app
 from app.extensions import db
 from app.models import AdminUser, Consultation
 from bench import servers
-from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, consultation_fields, csrf_token
-from tests.pages import h1_text
+from tests.support.factories import ADMIN_EMAIL, ADMIN_PASSWORD, consultation_fields, csrf_token
+from tests.support.pages import h1_text
 from tests.test_several_processes import hidden_fields, settings
 
 SLUG = "test-consultation"  # the factory's default

@@ -37,11 +37,11 @@ from app.models import (
     response_tag,
 )
 from app.survey import results
-from tests import sample_files as sf
-from tests.conftest import CheckedClient, new_browser
-from tests.contact_helpers import call_url, choose, deliver, invite, publish, send_message
-from tests.factories import ADMIN_EMAIL, AuthActions, consultation_fields, csrf_token
-from tests.pages import error_messages, hidden_fields, page, stamped_form, text_of
+from tests.support import sample_files as sf
+from tests.support.clients import CheckedClient, new_browser
+from tests.support.contact import call_url, choose, deliver, invite, publish, send_message
+from tests.support.factories import ADMIN_EMAIL, AuthActions, consultation_fields, csrf_token
+from tests.support.pages import error_messages, hidden_fields, page, stamped_form, text_of
 
 SLUG = "test-consultation"
 TITLE = "Community services review"
@@ -59,7 +59,7 @@ EVIDENCE = {
     "publish": "anonymous",
     "consent": "y",
 }
-SURVEY_ROUTE = {  # a council officer: pages 1, 3 and 4 of tests/factories.py's survey
+SURVEY_ROUTE = {  # a council officer: pages 1, 3 and 4 of tests/support/factories.py's survey
     1: {"q_role": "Council officer", "q_postcode": "AB1 2CD"},
     3: {"q_commissions": "yes", "q_budget": "12"},
     4: {
@@ -541,7 +541,7 @@ def test_with_nothing_to_purge_it_says_so(clock, runner, make_consultation):
 
 @pytest.fixture
 def old_survey(make_survey, clock) -> Consultation:
-    """tests/factories.py's survey, closed 40 days ago."""
+    """tests/support/factories.py's survey, closed 40 days ago."""
     return make_survey(
         opens_at=clock.now - timedelta(days=90), closes_at=clock.now - timedelta(days=40)
     )

@@ -14,9 +14,9 @@ from sqlalchemy import func, select, text
 from app.config import PROJECT_ROOT
 from app.extensions import db
 from app.models import AuditEvent, Consultation
-from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
-from tests.html_checks import check_page
-from tests.pages import page, text_of
+from tests.support.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
+from tests.support.html_checks import check_page
+from tests.support.pages import page, text_of
 
 SLUG = "test-consultation"  # the factory's default
 STATE_URL = f"/admin/consultations/{SLUG}/state"

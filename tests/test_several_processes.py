@@ -28,10 +28,10 @@ from app.extensions import db
 from app.mail.notifications import notify_submission
 from app.models import Booking, OutboxEmail
 from bench import servers
-from tests.concurrency import at_once
-from tests.contact_helpers import MESSAGE_URL, VALID_MESSAGE, publish
-from tests.factories import ADMIN_EMAIL
-from tests.services import ServiceFailed, redis_server
+from tests.support.concurrency import at_once
+from tests.support.contact import MESSAGE_URL, VALID_MESSAGE, publish
+from tests.support.factories import ADMIN_EMAIL
+from tests.support.services import ServiceFailed, redis_server
 from tests.test_outbox import make_submission
 
 WORKERS = 4  # gunicorn processes, and outbox worker processes

@@ -2,7 +2,7 @@
 
 A respondent is a test client: it opens a page, reads the form's hidden fields (CSRF token,
 `loaded` stamp, the draft's token) and sends the form, keeping its cookies like a browser.
-The survey is tests/factories.py's SURVEY_PAGES: page 1 asks everyone; page 2 only
+The survey is tests/support/factories.py's SURVEY_PAGES: page 1 asks everyone; page 2 only
 community organisations (`obstacles` follows `delivers_now` on the same page); page 3
 only council officers; page 4 everyone. Time moves only when a test moves the clock.
 """
@@ -23,10 +23,10 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import DRAFT, SUBMITTED, OutboxEmail, Response
 from app.survey import services
-from tests.conftest import new_browser
-from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD, SURVEY_PAGES, csrf_token
-from tests.many_scripts import PARAGRAPH, longest_line
-from tests.pages import (
+from tests.support.clients import new_browser
+from tests.support.factories import ADMIN_EMAIL, ADMIN_PASSWORD, SURVEY_PAGES, csrf_token
+from tests.support.many_scripts import PARAGRAPH, longest_line
+from tests.support.pages import (
     error_messages,
     h1_text,
     hidden_fields,

@@ -22,7 +22,7 @@ For any input:
   route and have consent, a publish choice, one officer's alert (and a receipt when an
   email was given), are marked late exactly when they came in after the deadline, and
   one browser never sends two;
-- every page served is well formed (tests/html_checks.py), as are the pages a redirect
+- every page served is well formed (tests/support/html_checks.py), as are the pages a redirect
   leads to.
 
 Bugs this found are kept below as regression tests with the shrunk inputs.
@@ -51,8 +51,8 @@ from app.models import SUBMITTED, Consultation, OutboxEmail, Question, Response
 from app.survey import routing
 from app.survey.forms import OTHER, OTHER_LIMIT, OTHER_PREFIX, choice_pairs, text_limit
 from app.web.forms import PUBLISH_CHOICES
-from tests.conftest import START, UncheckedClient, new_browser
-from tests.html_checks import check_page
+from tests.support.clients import START, UncheckedClient, new_browser
+from tests.support.html_checks import check_page
 from tests.test_form_fuzz import (
     ANY_TEXT,
     CONTROL_TEXT,

@@ -18,10 +18,10 @@ from flask_migrate import downgrade, upgrade
 from app.extensions import db
 from app.models import DRAFT, SUBMITTED
 from app.survey import services
-from tests.concurrency import at_once
-from tests.conftest import new_browser
-from tests.factories import csrf_token
-from tests.pages import h1_text, page, text_of
+from tests.support.clients import new_browser
+from tests.support.concurrency import at_once
+from tests.support.factories import csrf_token
+from tests.support.pages import h1_text, page, text_of
 from tests.test_survey import (
     CHECK,
     DETAILS,

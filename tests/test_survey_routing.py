@@ -1,7 +1,7 @@
 """The pure routing rules of the survey: which questions apply, which pages a respondent
 sees, which answers are kept, and the export row that has the same shape for every route.
 
-The questions are those of tests/factories.py's SURVEY_PAGES: page 1 asks everyone; page 2
+The questions are those of tests/support/factories.py's SURVEY_PAGES: page 1 asks everyone; page 2
 only community organisations (its `obstacles` is a follow-up to `delivers_now` on the same
 page); page 3 only council officers; page 4 everyone.
 """
@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 import pytest
 
 from app.survey import routing
-from tests.factories import SURVEY_PAGES
+from tests.support.factories import SURVEY_PAGES
 
 ORGANISATION = "Community organisation"
 OFFICER = "Council officer"

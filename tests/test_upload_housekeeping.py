@@ -28,8 +28,8 @@ from app.evidence import files
 from app.extensions import db
 from app.models import AuditEvent, utcnow
 from app.privacy import retention
-from tests import sample_files as sf
-from tests.sample_files import Upload
+from tests.support import sample_files as sf
+from tests.support.sample_files import Upload
 from tests.test_evidence import (
     CHOOSE_AGAIN,
     MB,

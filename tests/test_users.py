@@ -31,8 +31,14 @@ from app.models import (
     Response,
     record_audit,
 )
-from tests.factories import ADMIN_EMAIL, OFFICER_EMAIL, OFFICER_PASSWORD, AuthActions, csrf_token
-from tests.pages import h1_text, page, summary_links, text_of
+from tests.support.factories import (
+    ADMIN_EMAIL,
+    OFFICER_EMAIL,
+    OFFICER_PASSWORD,
+    AuthActions,
+    csrf_token,
+)
+from tests.support.pages import h1_text, page, summary_links, text_of
 
 SLUG = "test-consultation"
 OTHER_ADMIN = "bea@example.org"

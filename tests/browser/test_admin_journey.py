@@ -29,8 +29,8 @@ from app.extensions import db
 from app.models import OFFICER, SUBMITTED, AdminUser, AuditEvent, Note, Response, Tag
 from tests.browser.test_contact_journey import assert_no_sideways_scroll
 from tests.browser.test_foundation_journey import Check, sign_in, visit
-from tests.conftest import START, new_browser
-from tests.factories import OFFICER_EMAIL, OFFICER_PASSWORD, AuthActions, csrf_token
+from tests.support.clients import START, new_browser
+from tests.support.factories import OFFICER_EMAIL, OFFICER_PASSWORD, AuthActions, csrf_token
 from tests.test_evidence import VALID as VALID_EVIDENCE
 from tests.test_evidence import send as send_evidence
 from tests.test_survey import send as send_survey

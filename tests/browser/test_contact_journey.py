@@ -19,7 +19,7 @@ from playwright.sync_api import Locator, Page, expect
 from app.extensions import db
 from app.mail import outbox
 from tests.browser.test_foundation_journey import sign_in, visit
-from tests.contact_helpers import VALID_MESSAGE, call_url, choose, invite, publish, send_message
+from tests.support.contact import VALID_MESSAGE, call_url, choose, invite, publish, send_message
 
 pytestmark = pytest.mark.browser
 

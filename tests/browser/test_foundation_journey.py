@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.factories import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.support.factories import ADMIN_EMAIL, ADMIN_PASSWORD
 
 pytestmark = pytest.mark.browser
 

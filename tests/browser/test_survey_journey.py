@@ -33,7 +33,7 @@ NAME = "Amara Okoye"
 STORY = "We bid for a day-centre contract in 2026.\nThe paperwork took three weeks."
 REFERENCE = re.compile(r"^SV-[23456789ABCDEFGHJKMNPQRSTWXYZ]{6}$")
 
-# The questions as the respondent reads them (tests/factories.py SURVEY_PAGES).
+# The questions as the respondent reads them (tests/support/factories.py SURVEY_PAGES).
 ROLE = "Which best describes you?"
 DELIVERS = "Do you deliver public service contracts today?"
 OBSTACLES = "What gets in the way?"

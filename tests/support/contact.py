@@ -14,7 +14,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.mail import notifications, outbox
 from app.models import Booking, Consultation, Response, Slot
-from tests.smtp_server import Received
+from tests.support.smtp_server import Received
 
 SLUG = "test-consultation"
 MESSAGE_URL = f"/consultations/{SLUG}/contact"

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 
 from app.extensions import db
 from app.models import OFFICER, AdminUser, Consultation
+from tests.support.clients import new_browser
 
 ADMIN_EMAIL = "admin@example.org"
 ADMIN_PASSWORD = "correct horse battery"
@@ -96,8 +97,6 @@ def make_officer(email: str = OFFICER_EMAIL, password: str = OFFICER_PASSWORD) -
 
 def sign_in_officer(app) -> FlaskClient:
     """An officer's browser, signed in through the real form."""
-    from tests.conftest import new_browser
-
     make_officer()
     browser = new_browser(app)
     signed_in = AuthActions(browser).login(OFFICER_EMAIL, OFFICER_PASSWORD)
