@@ -159,6 +159,36 @@ def test_a_request_from_the_old_browser_under_way_as_the_link_is_opened_changes_
     assert len(outbox("resume")) == 1
 
 
+def test_a_send_from_the_old_browser_under_way_as_the_link_is_opened_sends_nothing(
+    app, client, clock, survey, monkeypatch
+):
+    """The old tab's send read the draft just before another browser opened the link."""
+    take_route(client, OFFICER_ROUTE)
+    check_page = open_step(client, CHECK)  # left open in a tab
+    post_form(client, SAVE, {"email": "a@example.org"})
+    link = emailed_link()
+    read_draft = services.find_by_token
+    moved = []
+
+    def link_opened_meanwhile(*args, **kwargs):
+        draft = read_draft(*args, **kwargs)
+        if not moved:
+            moved.append(True)
+            with app.app_context():  # the other browser's request, with its own session
+                moved.append(services.take_over(survey, link.rsplit("/", 1)[1], clock.now))
+        return draft
+
+    monkeypatch.setattr(services, "find_by_token", link_opened_meanwhile)
+    clock.advance(seconds=30)
+    sent = send_form(client, check_page, {})
+    monkeypatch.undo()
+
+    assert moved[1] is not None
+    assert where(sent) == SURVEY  # this browser starts afresh, seeing nothing of it
+    assert the_response().status == DRAFT
+    assert outbox("receipt") == [] and outbox("alert") == []
+
+
 # --- opening the link ------------------------------------------------------------------------
 
 

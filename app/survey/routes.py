@@ -131,10 +131,13 @@ def _go(url: str) -> WerkzeugResponse:
     return redirect(url, code=303)
 
 
-def _already_sent(consultation: Consultation, draft: Response) -> WerkzeugResponse:
+def _already_sent(consultation: Consultation, draft: Response, token: str) -> WerkzeugResponse:
     """The response was sent from another tab meanwhile: show its confirmation. Or its
-    emailed link moved it to another browser: this one starts afresh, seeing nothing of it."""
-    token = draft.token
+    emailed link moved it to another browser: this one starts afresh, seeing nothing of it.
+
+    `token` is the draft's as this request read it: the failed claim has expired the
+    draft, so `draft.token` would load the new one.
+    """
     db.session.refresh(draft)
     if draft.token != token:
         services.forget_draft(consultation)
@@ -206,8 +209,9 @@ def question_page(slug: str, page: int):
             if draft is None:
                 draft = services.start_draft(consultation, started_at or now, now)
                 services.remember_draft(consultation, draft)
+            token = draft.token
             if not services.save_page(draft, questions, page, form.answers(), now, valid):
-                return _already_sent(consultation, draft)
+                return _already_sent(consultation, draft, token)
             if saving:
                 return _go(_step_url(consultation, "save"))
             following = routing.next_page(routing.route(questions, draft.answers), page)
@@ -258,8 +262,9 @@ def details(slug: str):
         if looks_automated(form.website.data, read_stamp(form.loaded.data), now, min_seconds=0):
             return _neutral(consultation)
         if form.validate():
+            token = draft.token
             if not services.save_details(draft, form.data, now):
-                return _already_sent(consultation, draft)
+                return _already_sent(consultation, draft, token)
             step, where = services.next_step(draft, questions)
             return _go(_step_url(consultation, step, where))
     keep_or_stamp(form.loaded, now)
@@ -305,7 +310,9 @@ def check(slug: str):
         late = _admit(consultation, now, questions, draft, loaded_at)
         if looks_automated(form.website.data, draft.started_at if loaded_at else None, now):
             return _neutral(consultation)
-        services.submit(consultation, draft, questions, now, late=late)
+        token = draft.token
+        if not services.submit(consultation, draft, questions, now, late=late):
+            return _already_sent(consultation, draft, token)
         services.remember_submitted(consultation, draft)
         return _go(_step_url(consultation, "confirmation"))
 
@@ -350,8 +357,9 @@ def save(slug: str):
         if looks_automated(form.website.data, read_stamp(form.loaded.data), now, min_seconds=0):
             return _neutral(consultation)
         if form.validate():
+            token = draft.token
             if not services.send_resume_link(consultation, draft, form.email.data, now):
-                return _already_sent(consultation, draft)
+                return _already_sent(consultation, draft, token)
             session[SENT_TO_KEY] = form.email.data
             return _go(_step_url(consultation, "saved"))
     keep_or_stamp(form.loaded, now)

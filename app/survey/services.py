@@ -162,19 +162,21 @@ def submit(
     questions: list[Question],
     now: datetime,
     late: bool,
-) -> Response:
+) -> bool:
     """Mark the draft submitted and queue its emails, in one transaction.
 
-    The update only succeeds while the row is still a draft: a second send of the
-    same form (two taps, a refresh, Back and send again) finds it already submitted
-    and changes nothing.
+    The update only succeeds while the row is still this browser's draft: a second send
+    of the same form (two taps, a refresh, Back and send again) finds it already
+    submitted, and a send under way as its emailed link moved it to another browser
+    finds a new token; either changes nothing and returns False.
     """
+    token = draft.token  # as this request read it
     for _attempt in range(5):
         reference = new_reference("SV")
         try:
             claimed = db.session.execute(
                 update(Response)
-                .where(Response.id == draft.id, Response.status == DRAFT)
+                .where(Response.id == draft.id, Response.status == DRAFT, Response.token == token)
                 # A sent response has no link to carry on with.
                 .values(
                     status=SUBMITTED,
@@ -193,7 +195,7 @@ def submit(
             search.index(draft)
             notify_submission(as_submission(consultation, draft, questions), now)
         db.session.commit()
-        return draft
+        return bool(claimed)
     raise RuntimeError("could not find a free reference")
 
 
