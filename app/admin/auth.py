@@ -12,7 +12,7 @@ from flask import abort, current_app, flash, redirect, render_template, request,
 from flask_login import current_user, login_user, logout_user
 
 from app.admin import bp
-from app.admin.forms import LoginForm
+from app.admin.forms import ActionForm, LoginForm
 from app.admin.users.services import authenticate
 from app.extensions import db, limiter, login_manager
 
@@ -25,6 +25,14 @@ def require_login():
     if request.endpoint not in OPEN_ENDPOINTS and not current_user.is_authenticated:
         return login_manager.unauthorized()
     return None
+
+
+@bp.context_processor
+def one_button_form() -> dict:
+    """`action_form`: the empty form whose CSRF token every one-button form carries (sign
+    out, retry an email, change a role, remove a time). Only signed-in people see those
+    buttons, and making it for others would start a session they do not need."""
+    return {"action_form": ActionForm()} if current_user.is_authenticated else {}
 
 
 def admin_only(view: Callable[..., Any]) -> Callable[..., Any]:

@@ -40,6 +40,7 @@ def _dashboard(now) -> dict:
         "now": now,
         "counts": stats.channel_counts(),
         "charts": charts_by_id,
+        "state_form": OverrideForm(formdata=None),
     }
 
 

@@ -38,7 +38,6 @@ def users():
         users=people,
         added=added,
         role_names=services.ROLE_NAMES,
-        action=ActionForm(),
     )
 
 
