@@ -20,6 +20,8 @@ from app.models import AuditEvent, Consultation
 from tests.support.contact import VALID_MESSAGE, send_message
 from tests.support.factories import ADMIN_EMAIL, csrf_token, sign_in_officer
 from tests.support.pages import error_messages, page, summary_links, text_of
+from tests.support.survey import answer, take_route
+from tests.support.survey import send as send_survey
 from tests.test_admin_responses import (
     SLUG,
     TITLE,
@@ -28,8 +30,6 @@ from tests.test_admin_responses import (
     page_title,
 )
 from tests.test_evidence import send as send_evidence
-from tests.test_survey import answer, take_route
-from tests.test_survey import send as send_survey
 
 SUMMARY_URL = f"/admin/consultations/{SLUG}/summary"
 OUTCOME_URL = f"/admin/consultations/{SLUG}/outcome"

@@ -72,6 +72,8 @@ from tests.support.factories import (
 )
 from tests.support.html_checks import check_page
 from tests.support.pages import page, text_of
+from tests.support.survey import send as send_survey
+from tests.support.survey import take_route
 from tests.test_evidence import VALID as VALID_EVIDENCE
 from tests.test_evidence import send as send_evidence
 from tests.test_form_fuzz import (
@@ -82,8 +84,6 @@ from tests.test_form_fuzz import (
     read,
     sent_as,
 )
-from tests.test_survey import send as send_survey
-from tests.test_survey import take_route
 
 SLUG = "test-consultation"  # make_survey's, open
 CLOSED_SLUG = "closed-consultation"

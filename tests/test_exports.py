@@ -26,10 +26,10 @@ from tests.support import sample_files as sf
 from tests.support.contact import VALID_MESSAGE, call_url, choose, publish, send_message
 from tests.support.factories import AuthActions
 from tests.support.pages import h1_text
+from tests.support.survey import answer, take_route
+from tests.support.survey import send as send_survey
 from tests.test_evidence import VALID as VALID_EVIDENCE
 from tests.test_evidence import send as send_evidence
-from tests.test_survey import answer, take_route
-from tests.test_survey import send as send_survey
 
 SLUG = "test-consultation"
 CSV_URL = f"/admin/consultations/{SLUG}/responses.csv"

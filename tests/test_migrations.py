@@ -3,6 +3,7 @@
 The tests of revision 0006 build a SQLite database at revision 0005 with Alembic, store
 responses as the site did then, upgrade, and compare what revision 0006 filled in with what
 the application's own code (search.text_of, results.chosen) makes of the same response.
+A "continue later" link emailed before revision 0007 still resumes its draft, once.
 """
 
 from __future__ import annotations
@@ -25,7 +26,8 @@ from app.models import SUBMITTED, AdminUser, ChoiceAnswer, Consultation, Respons
 from app.survey import results
 from tests.support.clients import new_browser
 from tests.support.factories import AuthActions
-from tests.support.pages import page, text_of
+from tests.support.pages import page, text_of, where
+from tests.support.survey import SURVEY, open_link, page_url, save_on_page_2, the_response
 
 
 def schema_differences() -> list:
@@ -328,3 +330,19 @@ def test_responses_from_before_0006_are_found_and_counted_in_the_admin_area(tmp_
         ]
         db.session.remove()
         db.engine.dispose()
+
+
+# --- revision 0007: emailed "continue later" links carry a token of their own ---------------
+
+
+def test_links_emailed_before_the_upgrade_work_once_more(app, client, survey):
+    """Until revision 0007 the link carried the draft's own token."""
+    save_on_page_2(client)
+    old_link = f"{SURVEY}/resume/{the_response().token}"
+    db.session.remove()
+
+    downgrade(revision="0006_admin")
+    upgrade()
+
+    assert where(open_link(new_browser(app), old_link)) == page_url(4)
+    assert open_link(new_browser(app), old_link).status_code == 404

@@ -123,11 +123,6 @@ def admin(app, admin_user) -> CheckedClient:
     return browser
 
 
-@pytest.fixture
-def survey(make_survey) -> Consultation:
-    return make_survey()
-
-
 # --- reading what is stored -------------------------------------------------------------------
 
 

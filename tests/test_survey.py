@@ -18,38 +18,64 @@ from urllib.parse import urlsplit
 import pytest
 from bs4 import BeautifulSoup
 from flask import Flask
-from sqlalchemy import select
 
 from app.extensions import db
-from app.models import DRAFT, SUBMITTED, OutboxEmail, Response
+from app.models import DRAFT, SUBMITTED
 from app.survey import services
 from tests.support.clients import new_browser
-from tests.support.factories import ADMIN_EMAIL, ADMIN_PASSWORD, SURVEY_PAGES, csrf_token
+from tests.support.factories import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    SLUG,
+    SURVEY_PAGES,
+    TITLE,
+    csrf_token,
+)
 from tests.support.many_scripts import PARAGRAPH, longest_line
+from tests.support.outbox import outbox
 from tests.support.pages import (
-    error_messages,
+    field_error,
     h1_text,
     hidden_fields,
+    kept_on_closed_page,
     page,
-    stamped_form,
     summary_links,
     text_of,
+    value_of,
+    where,
+)
+from tests.support.survey import (
+    CHECK,
+    CONFIRMATION,
+    COUNCIL,
+    DETAILS,
+    DETAILS_URL,
+    OFFICER_ROUTE,
+    ORGANISATION,
+    ORGANISATION_ROUTE,
+    RESIDENT,
+    RESPONDENT,
+    STORY,
+    SURVEY,
+    answer,
+    emailed_link,
+    give_details,
+    open_link,
+    open_step,
+    page_url,
+    post_form,
+    responses,
+    save_and_email_link,
+    save_on_page_2,
+    send,
+    send_form,
+    take_route,
+    the_response,
 )
 
-SLUG = "test-consultation"  # make_survey's consultation
-TITLE = "Community services review"
-SURVEY = f"/consultations/{SLUG}/survey"
-CHECK = f"{SURVEY}/check"
-DETAILS_URL = f"{SURVEY}/details"
-CONFIRMATION = f"{SURVEY}/confirmation"
 OFFICER = "officer@example.org"
-RESPONDENT = "ada@example.org"
 REFERENCE = re.compile(r"SV-[23456789ABCDEFGHJKMNPQRSTWXYZ]{6}")
 
-ORGANISATION = "Community organisation"
-COUNCIL = "Council officer"
-RESIDENT = "Resident"
-STORY = "We buy too much from too few suppliers."
 EMAIL_FORMAT = "Enter an email address in the correct format, like name@example.com"
 
 # The prompts as respondents read them.
@@ -63,28 +89,6 @@ CONFIDENCE = "How far do you agree that services are bought well?"
 STORY_PROMPT = "Tell us about your experience"
 FOLLOW_UP_EMAIL = "Email for follow-up questions"
 
-OFFICER_ROUTE = {
-    1: {"q_role": COUNCIL, "q_postcode": "AB1 2CD"},
-    3: {"q_commissions": "yes", "q_budget": "12"},
-    4: {"q_confidence": "2", "q_story": STORY, "q_contact_email": "ada.work@example.org"},
-}
-ORGANISATION_ROUTE = {
-    1: {"q_role": ORGANISATION, "q_postcode": "ZZ9 9ZZ"},
-    2: {
-        "q_delivers_now": "yes",
-        "q_obstacles": ["Paperwork", "__other__"],
-        "other_obstacles": "Insurance",
-    },
-    4: {"q_confidence": "4", "q_story": STORY},
-}
-DETAILS = {
-    "respond_as": "individual",
-    "name": "Ada Jones",
-    "email": RESPONDENT,
-    "publish": "anonymous",
-    "consent": "y",
-}
-
 
 # --- helpers ---------------------------------------------------------------------------------
 
@@ -93,84 +97,10 @@ def caption(response) -> str:
     return text_of(page(response).find(class_="caption"))
 
 
-def page_url(number: int, **query: str) -> str:
-    suffix = "?" + "&".join(f"{k}={v}" for k, v in query.items()) if query else ""
-    return f"{SURVEY}/pages/{number}{suffix}"
-
-
-def where(response) -> str:
-    """Where a redirect points: path and query."""
-    target = urlsplit(response.headers["Location"])
-    return target.path + (f"?{target.query}" if target.query else "")
-
-
-def send_form(client, shown, data: dict, **kwargs):
-    """Send the form on the page `shown` with `data`, as a browser would.
-
-    The form's hidden fields go too; a value of None in `data` leaves that field out.
-    """
-    form = stamped_form(page(shown))
-    fields = {**hidden_fields(shown), **data}
-    fields = {name: value for name, value in fields.items() if value is not None}
-    return client.post(form["action"], data=fields, **kwargs)
-
-
-def open_step(client, path: str, **kwargs):
-    """GET a survey step, which must show its form."""
-    shown = client.get(path, **kwargs)
-    assert shown.status_code == 200, (path, shown.status_code, shown.headers.get("Location"))
-    return shown
-
-
-def post_form(client, path: str, data: dict, **kwargs):
-    """Open the step at `path` and send its form with `data`."""
-    return send_form(client, open_step(client, path), data, **kwargs)
-
-
-def answer(client, number: int, data: dict) -> str:
-    """Answer a question page; it must be accepted. Returns where it leads."""
-    response = post_form(client, page_url(number), data)
-    assert response.status_code == 303, error_messages(response)
-    return where(response)
-
-
-def give_details(client, details: dict = DETAILS) -> str:
-    response = post_form(client, DETAILS_URL, details)
-    assert response.status_code == 303, error_messages(response)
-    return where(response)
-
-
-def take_route(client, route: dict[int, dict], details: dict = DETAILS) -> None:
-    """Answer each page of a route, then the details: the respondent is at the check page."""
-    for number, data in route.items():
-        answer(client, number, data)
-    assert give_details(client, details) == CHECK
-
-
-def send(client, clock, seconds: float = 5, **kwargs):
-    """Wait like a person, then press "Send response" on the check page."""
-    shown = open_step(client, CHECK)
-    clock.advance(seconds=seconds)
-    return send_form(client, shown, {}, **kwargs)
-
-
-def field_error(response, field_id: str) -> str:
-    """The message shown by the field, without its visually hidden "Error:"."""
-    message = page(response).find(id=f"{field_id}-error")
-    assert message is not None, f"no error by {field_id}"
-    return text_of(message).removeprefix("Error:").strip()
-
-
 def checked(response, name: str) -> list[str]:
     """The values ticked for a radio or checkbox question."""
     soup = page(response)
     return [box["value"] for box in soup.find_all("input", attrs={"name": name, "checked": True})]
-
-
-def value_of(response, name: str) -> str:
-    field = page(response).find(attrs={"name": name})
-    assert field is not None, f"no field {name}"
-    return field.get_text() if field.name == "textarea" else field.get("value", "")
 
 
 def check_rows(response) -> dict[str, str]:
@@ -181,37 +111,6 @@ def check_rows(response) -> dict[str, str]:
         text_of(row.find("dt")): text_of(row.find("dd", class_="answer"))
         for row in first_list.find_all("div", recursive=False)
     }
-
-
-def kept_on_closed_page(response) -> dict[str, str]:
-    """What the closed page shows the respondent wrote: prompt -> text."""
-    soup = page(response)
-    return {
-        text_of(row.find("dt")): text_of(row.find("dd"))
-        for row in soup.select("dl.summary-list > div")
-    }
-
-
-def responses() -> list[Response]:
-    """Every survey response as stored now."""
-    db.session.rollback()
-    return list(
-        db.session.scalars(select(Response).filter_by(channel="survey").order_by(Response.id))
-    )
-
-
-def the_response() -> Response:
-    stored = responses()
-    assert len(stored) == 1, f"expected one response, found {len(stored)}"
-    return stored[0]
-
-
-def outbox(kind: str | None = None) -> list[OutboxEmail]:
-    db.session.rollback()
-    query = select(OutboxEmail).order_by(OutboxEmail.id)
-    if kind:
-        query = query.where(OutboxEmail.kind == kind)
-    return list(db.session.scalars(query))
 
 
 def deliver(runner) -> str:
@@ -239,12 +138,6 @@ def force_closed(app: Flask) -> None:
         data={"override": "closed", "csrf_token": csrf_token(admin, "/admin/")},
     )
     assert changed.status_code == 303
-
-
-@pytest.fixture
-def survey(make_survey):
-    """The routed survey, open for three weeks more."""
-    return make_survey()
 
 
 # --- a whole journey -------------------------------------------------------------------------
@@ -1122,39 +1015,6 @@ def test_sending_is_rate_limited_per_address(submit_limit, app, client, clock, s
 
 
 # --- save and come back ----------------------------------------------------------------------
-
-
-def save_on_page_2(client) -> str:
-    """Answer page 1, then on page 2 choose "Save and come back later"."""
-    answer(client, 1, ORGANISATION_ROUTE[1])
-    saving = post_form(client, page_url(2), {**ORGANISATION_ROUTE[2], "action": "save"})
-    assert saving.status_code == 303
-    return where(saving)
-
-
-def emailed_link() -> str:
-    """The path of the newest "continue later" link in the outbox."""
-    body = outbox("resume")[-1].body_text
-    return urlsplit(re.search(r"https?://\S+/resume/\S+", body).group(0)).path
-
-
-def save_and_email_link(client) -> str:
-    """Save on page 2 and have the link emailed; returns the link's path."""
-    save_on_page_2(client)
-    sent = post_form(client, f"{SURVEY}/save", {"email": RESPONDENT})
-    assert where(sent) == f"{SURVEY}/saved"
-    return emailed_link()
-
-
-def open_link(browser, link: str):
-    """Open an emailed link as a person would, pressing "Continue the survey" when asked."""
-    opened = browser.get(link)
-    button = page(opened).find("button", string="Continue the survey")
-    if opened.status_code != 200 or button is None:
-        return opened
-    form = button.find_parent("form")
-    hidden = form.find_all("input", attrs={"type": "hidden"})
-    return browser.post(form["action"], data={field["name"]: field["value"] for field in hidden})
 
 
 def test_save_and_come_back_later_emails_a_link(client, survey):

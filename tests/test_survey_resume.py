@@ -3,8 +3,8 @@
 Someone saves a survey and has the link emailed to them. Opening the link asks first
 (a GET changes nothing, since mail scanners follow links); the button moves the draft to
 that browser and spends the link, so neither the link nor the browser that asked for it
-can see, send or change what is typed afterwards. The respondents are test clients, as
-in tests/test_survey.py, whose helpers these tests share.
+can see, send or change what is typed afterwards. The respondents are test clients that
+take the survey's steps in tests/support/survey.py.
 """
 
 from __future__ import annotations
@@ -13,16 +13,15 @@ import hashlib
 from datetime import timedelta
 
 import pytest
-from flask_migrate import downgrade, upgrade
 
-from app.extensions import db
 from app.models import DRAFT, SUBMITTED
 from app.survey import services
 from tests.support.clients import new_browser
 from tests.support.concurrency import at_once
 from tests.support.factories import csrf_token
-from tests.support.pages import h1_text, page, text_of
-from tests.test_survey import (
+from tests.support.outbox import outbox
+from tests.support.pages import h1_text, page, text_of, where
+from tests.support.survey import (
     CHECK,
     DETAILS,
     DETAILS_URL,
@@ -34,16 +33,13 @@ from tests.test_survey import (
     give_details,
     open_link,
     open_step,
-    outbox,
     page_url,
     post_form,
     responses,
     save_and_email_link,
-    save_on_page_2,
     send_form,
     take_route,
     the_response,
-    where,
 )
 
 SAVE = f"{SURVEY}/save"
@@ -55,12 +51,6 @@ REPLACES = "You already have a survey in progress on this device."
 THEIR_STORY = "Our shop closed in May and my phone number is 07700 900123"
 THEIR_DETAILS = {**DETAILS, "name": "Bea Lindqvist", "email": "bea@example.org"}
 THEIR_SECRETS = (THEIR_STORY, "Bea Lindqvist", "bea@example.org")
-
-
-@pytest.fixture
-def survey(make_survey):
-    """The routed survey, open for three weeks more."""
-    return make_survey()
 
 
 def what_the_survey_shows(browser) -> str:
@@ -379,19 +369,6 @@ def test_the_emails_say_the_link_works_once(client, survey):
     for body in (email.body_text, email.body_html):
         assert "The link works once" in body
         assert "If you ask for a new link, this one stops working." in body
-
-
-def test_links_emailed_before_the_upgrade_work_once_more(app, client, survey):
-    """Until revision 0007 the link carried the draft's own token."""
-    save_on_page_2(client)
-    old_link = f"{SURVEY}/resume/{the_response().token}"
-    db.session.remove()
-
-    downgrade(revision="0006_admin")
-    upgrade()
-
-    assert where(open_link(new_browser(app), old_link)) == page_url(4)
-    assert open_link(new_browser(app), old_link).status_code == 404
 
 
 def test_the_buttons_form_carries_only_its_csrf_token(app, client, survey):

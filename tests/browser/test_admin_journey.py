@@ -31,10 +31,10 @@ from tests.browser.test_contact_journey import assert_no_sideways_scroll
 from tests.browser.test_foundation_journey import Check, sign_in, visit
 from tests.support.clients import START, new_browser
 from tests.support.factories import OFFICER_EMAIL, OFFICER_PASSWORD, AuthActions, csrf_token
+from tests.support.survey import send as send_survey
+from tests.support.survey import take_route
 from tests.test_evidence import VALID as VALID_EVIDENCE
 from tests.test_evidence import send as send_evidence
-from tests.test_survey import send as send_survey
-from tests.test_survey import take_route
 
 pytestmark = pytest.mark.browser
 

@@ -12,6 +12,8 @@ from app.extensions import db
 from app.models import OFFICER, AdminUser, Consultation
 from tests.support.clients import new_browser
 
+SLUG = "test-consultation"  # the consultation every factory makes, unless told otherwise
+TITLE = "Community services review"
 ADMIN_EMAIL = "admin@example.org"
 ADMIN_PASSWORD = "correct horse battery"
 OFFICER_EMAIL = "ola@example.org"
@@ -21,8 +23,8 @@ OFFICER_PASSWORD = "officer password 1"
 def consultation_fields(now, **overrides: Any) -> dict[str, Any]:
     """A valid open consultation's fields, with `overrides` applied."""
     fields: dict[str, Any] = {
-        "slug": "test-consultation",
-        "title": "Community services review",
+        "slug": SLUG,
+        "title": TITLE,
         "summary": "Tell us how community services are run where you live.",
         "body": "## Why we are asking\n\nWe want to hear from *everyone*.",
         "opens_at": now - timedelta(days=7),
@@ -209,8 +211,8 @@ def make_survey(app, clock):
 
     def make(**overrides: Any):
         data: dict[str, Any] = {
-            "slug": "test-consultation",
-            "title": "Community services review",
+            "slug": SLUG,
+            "title": TITLE,
             "summary": "Tell us how community services are run where you live.",
             "opens_at": clock.now - timedelta(days=7),
             "closes_at": clock.now + timedelta(days=21),
@@ -225,3 +227,9 @@ def make_survey(app, clock):
         return consultation
 
     return make
+
+
+@pytest.fixture
+def survey(make_survey):
+    """The routed survey, open for three weeks more."""
+    return make_survey()

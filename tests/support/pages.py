@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from bs4 import BeautifulSoup
 
 
@@ -50,4 +52,35 @@ def hidden_fields(response) -> dict[str, str]:
     return {
         field["name"]: field.get("value", "")
         for field in stamped_form(page(response)).find_all("input", attrs={"type": "hidden"})
+    }
+
+
+def where(response) -> str:
+    """Where a redirect points: its path, with the query and the fragment if it has them."""
+    target = urlsplit(response.headers["Location"])
+    query = f"?{target.query}" if target.query else ""
+    fragment = f"#{target.fragment}" if target.fragment else ""
+    return target.path + query + fragment
+
+
+def field_error(response, field_id: str) -> str:
+    """The message shown by the field, without its visually hidden "Error:"."""
+    message = page(response).find(id=f"{field_id}-error")
+    assert message is not None, f"no error by {field_id}"
+    return text_of(message).removeprefix("Error:").strip()
+
+
+def value_of(response, name: str) -> str:
+    """The value of the page's field called `name`, as the browser would send it."""
+    field = page(response).find(attrs={"name": name})
+    assert field is not None, f"no field {name}"
+    return field.get_text() if field.name == "textarea" else field.get("value", "")
+
+
+def kept_on_closed_page(response) -> dict[str, str]:
+    """What the closed page shows the respondent wrote: prompt -> text."""
+    soup = page(response)
+    return {
+        text_of(row.find("dt")): text_of(row.find("dd"))
+        for row in soup.select("dl.summary-list > div")
     }
