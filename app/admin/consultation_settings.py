@@ -5,12 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from app.admin.forms import OVERRIDE_LABELS
 from app.consultations.lifecycle import Override
 from app.extensions import db
 from app.formatting import timefmt
 from app.models import Consultation, record_audit
 
+OVERRIDE_LABELS = {
+    Override.AUTO.value: "Follow dates",
+    Override.OPEN.value: "Open",
+    Override.CLOSED.value: "Closed",
+}
 
 def set_override(consultation: Consultation, override: Override, actor: str) -> bool:
     """Follow the dates, or force open or closed. Returns whether anything changed."""

@@ -9,14 +9,14 @@ from sqlalchemy import select
 from app.admin import bp, charts, stats
 from app.admin import consultation_settings as services
 from app.admin.auth import admin_only
-from app.admin.forms import OVERRIDE_LABELS, AlertModeForm, DatesForm, OverrideForm
+from app.admin.forms import AlertModeForm, DatesForm, OverrideForm
 from app.consultations.lifecycle import Override
 from app.consultations.lookup import get_by_slug_or_404
-from app.extensions import db, htmx
+from app.extensions import db
 from app.formatting import timefmt
 from app.models import AuditEvent, Consultation
 from app.runtime import clock
-from app.web.rendering import render_page
+from app.web.rendering import after_post, render_page
 
 AUDIT_PAGE_SIZE = 50
 
@@ -53,23 +53,26 @@ def set_state(slug: str):
     """
     consultation = get_by_slug_or_404(slug)
     form = OverrideForm()
-    if form.validate_on_submit():
-        changed = services.set_override(
-            consultation, Override(form.override.data), current_user.email
-        )
-        if not htmx:
-            if changed:
-                flash(
-                    f"{consultation.title} now: {OVERRIDE_LABELS[form.override.data]}.", "success"
-                )
-            return redirect(url_for("admin.dashboard"), code=303)
+    if not form.validate_on_submit():
+        return _state_answer(consultation, form)
+    changed = services.set_override(consultation, Override(form.override.data), current_user.email)
+    label = services.OVERRIDE_LABELS[form.override.data]
+    return after_post(
+        url_for("admin.dashboard"),
+        lambda: _state_answer(consultation, form),
+        f"{consultation.title} now: {label}." if changed else "",
+    )
+
+
+def _state_answer(consultation: Consultation, form: OverrideForm):
+    """The consultation's row for htmx, or else the whole dashboard, with any error."""
     return render_page(
         "admin/dashboard.html",
         "admin/_consultation_row.html",
         form=form,
         status=422 if form.errors else 200,
         consultation=consultation,
-        state_errors={slug: "Select one option"} if form.errors else {},
+        state_errors={consultation.slug: "Select one option"} if form.errors else {},
         **_dashboard(clock.now()),
     )
 

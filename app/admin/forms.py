@@ -24,16 +24,10 @@ from wtforms.validators import (
     ValidationError,
 )
 
+from app.admin.consultation_settings import OVERRIDE_LABELS
 from app.calls import rules as calls
-from app.consultations.lifecycle import Override
 from app.formatting import timefmt
 from app.web.forms import Form, choices, in_choices, limited_text
-
-OVERRIDE_LABELS = {
-    Override.AUTO.value: "Follow dates",
-    Override.OPEN.value: "Open",
-    Override.CLOSED.value: "Closed",
-}
 
 
 class LoginForm(Form):

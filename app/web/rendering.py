@@ -1,10 +1,11 @@
-"""Render a whole page, or only its fragment for an htmx request."""
+"""Render a whole page, or only its fragment for an htmx request; answer a POST that worked."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
-from flask import Response, make_response, render_template
+from flask import Response, flash, make_response, redirect, render_template
 
 from app.extensions import htmx
 
@@ -22,6 +23,19 @@ def render_page(
     response = make_response(render_template(name, as_fragment=as_fragment, **context), status)
     response.vary.add("HX-Request")
     return response
+
+
+def after_post(location: str, fragment: Callable[[], Response], message: str = "") -> Response:
+    """After a POST that worked: htmx gets `fragment()` to swap in; a plain form post is
+    told `message` (when there is one) on the page it is redirected (303) to, `location`.
+
+    htmx does not read the answer to a redirect, so it needs the fragment itself.
+    """
+    if htmx:
+        return fragment()
+    if message:
+        flash(message, "success")
+    return redirect(location, code=303)
 
 
 def whole_page_for_htmx(response: Response) -> Response:

@@ -14,6 +14,7 @@ from app.admin.responses import response_page, submitted_or_404
 from app.consultations.lookup import get_by_slug_or_404
 from app.extensions import db, htmx
 from app.models import Tag
+from app.web.rendering import after_post
 
 
 @bp.get("/consultations/<slug>/tags")
@@ -97,10 +98,11 @@ def tag_response(response_id: int):
     chosen = [tag for tag in tags if str(tag.id) in set(form.tags.data or [])]
     changed = coding.set_tags(item, chosen, current_user.email)
     message = "Tags saved." if changed else "No change to the tags."
-    if htmx:
-        return response_page(item, fragment=_fragment("tags"), saved=message)
-    flash(message, "success")
-    return redirect(url_for("admin.response", response_id=item.id, _anchor="tags"), code=303)
+    return after_post(
+        url_for("admin.response", response_id=item.id, _anchor="tags"),
+        lambda: response_page(item, fragment=_fragment("tags"), saved=message),
+        message,
+    )
 
 
 @bp.post("/responses/<id:response_id>/notes")
@@ -111,10 +113,11 @@ def add_note(response_id: int):
     if not form.validate_on_submit():
         return response_page(item, 422, note_form=form, fragment=_fragment("notes"))
     coding.add_note(item, form.text.data, current_user.email)
-    if htmx:
-        return response_page(item, fragment=_fragment("notes"), saved="Note added.")
-    flash("Note added.", "success")
-    return redirect(url_for("admin.response", response_id=item.id, _anchor="notes"), code=303)
+    return after_post(
+        url_for("admin.response", response_id=item.id, _anchor="notes"),
+        lambda: response_page(item, fragment=_fragment("notes"), saved="Note added."),
+        "Note added.",
+    )
 
 
 def _fragment(panel: str) -> str | None:
