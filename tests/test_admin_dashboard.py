@@ -18,6 +18,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.models import AuditEvent, Consultation
 from tests.support.contact import VALID_MESSAGE, send_message
+from tests.support.evidence import send as send_evidence
 from tests.support.factories import ADMIN_EMAIL, csrf_token, sign_in_officer
 from tests.support.pages import error_messages, page, summary_links, text_of
 from tests.support.survey import answer, take_route
@@ -29,7 +30,6 @@ from tests.test_admin_responses import (
     new_browser,
     page_title,
 )
-from tests.test_evidence import send as send_evidence
 
 SUMMARY_URL = f"/admin/consultations/{SLUG}/summary"
 OUTCOME_URL = f"/admin/consultations/{SLUG}/outcome"

@@ -63,6 +63,8 @@ from app.models import (
     response_tag,
 )
 from tests.support.clients import START, UncheckedClient, new_browser
+from tests.support.evidence import VALID as VALID_EVIDENCE
+from tests.support.evidence import send as send_evidence
 from tests.support.factories import (
     ADMIN_EMAIL,
     OFFICER_EMAIL,
@@ -74,8 +76,6 @@ from tests.support.html_checks import check_page
 from tests.support.pages import page, text_of
 from tests.support.survey import send as send_survey
 from tests.support.survey import take_route
-from tests.test_evidence import VALID as VALID_EVIDENCE
-from tests.test_evidence import send as send_evidence
 from tests.test_form_fuzz import (
     ANY_TEXT,
     READINGS,

@@ -33,13 +33,13 @@ from app.models import (
 from app.survey import results
 from tests.support.clients import Clock, new_browser
 from tests.support.contact import VALID_MESSAGE, call_url, choose, publish, send_message
+from tests.support.evidence import VALID as VALID_EVIDENCE
+from tests.support.evidence import open_form, send_form
+from tests.support.evidence import send as send_evidence
 from tests.support.factories import SURVEY_PAGES, sign_in_officer
 from tests.support.pages import error_messages, page, summary_links, text_of
 from tests.support.survey import answer, take_route
 from tests.support.survey import send as send_survey
-from tests.test_evidence import VALID as VALID_EVIDENCE
-from tests.test_evidence import open_form, send_form
-from tests.test_evidence import send as send_evidence
 
 SLUG = "test-consultation"  # make_survey's consultation
 TITLE = "Community services review"

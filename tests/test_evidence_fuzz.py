@@ -37,10 +37,7 @@ from app.mail.outbox import deliver_due as outbox_deliver
 from app.models import SUBMITTED, Attachment, OutboxEmail, Response
 from tests.support import sample_files as sf
 from tests.support.clients import UncheckedClient, new_browser
-from tests.support.many_scripts import PARAGRAPH, long_text, longest_line, names
-from tests.support.pages import hidden_fields
-from tests.support.sample_files import Upload
-from tests.test_evidence import (
+from tests.support.evidence import (
     RESPONDENT_TYPES,
     TOPICS,
     URL,
@@ -49,6 +46,9 @@ from tests.test_evidence import (
     files_on_disk,
     upload_folder,
 )
+from tests.support.many_scripts import PARAGRAPH, long_text, longest_line, names
+from tests.support.pages import hidden_fields
+from tests.support.sample_files import Upload
 
 MAX_FILES = 2
 MAX_MB = 1

@@ -24,12 +24,12 @@ from app.extensions import db
 from app.models import SUBMITTED, AdminUser, AuditEvent, Response, Tag, response_tag
 from tests.support import sample_files as sf
 from tests.support.contact import VALID_MESSAGE, call_url, choose, publish, send_message
+from tests.support.evidence import VALID as VALID_EVIDENCE
+from tests.support.evidence import send as send_evidence
 from tests.support.factories import AuthActions
 from tests.support.pages import h1_text
 from tests.support.survey import answer, take_route
 from tests.support.survey import send as send_survey
-from tests.test_evidence import VALID as VALID_EVIDENCE
-from tests.test_evidence import send as send_evidence
 
 SLUG = "test-consultation"
 CSV_URL = f"/admin/consultations/{SLUG}/responses.csv"

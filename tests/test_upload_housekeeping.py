@@ -29,8 +29,7 @@ from app.extensions import db
 from app.models import AuditEvent, utcnow
 from app.privacy import retention
 from tests.support import sample_files as sf
-from tests.support.sample_files import Upload
-from tests.test_evidence import (
+from tests.support.evidence import (
     CHOOSE_AGAIN,
     MB,
     assert_kept,
@@ -44,6 +43,7 @@ from tests.test_evidence import (
     upload_folder,
     with_rules,
 )
+from tests.support.sample_files import Upload
 
 NOW = datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
 HOUR = timedelta(hours=1)

@@ -30,11 +30,11 @@ from app.models import OFFICER, SUBMITTED, AdminUser, AuditEvent, Note, Response
 from tests.browser.test_contact_journey import assert_no_sideways_scroll
 from tests.browser.test_foundation_journey import Check, sign_in, visit
 from tests.support.clients import START, new_browser
+from tests.support.evidence import VALID as VALID_EVIDENCE
+from tests.support.evidence import send as send_evidence
 from tests.support.factories import OFFICER_EMAIL, OFFICER_PASSWORD, AuthActions, csrf_token
 from tests.support.survey import send as send_survey
 from tests.support.survey import take_route
-from tests.test_evidence import VALID as VALID_EVIDENCE
-from tests.test_evidence import send as send_evidence
 
 pytestmark = pytest.mark.browser
 
