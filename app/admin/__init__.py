@@ -12,9 +12,9 @@ from app.admin import (  # noqa: E402,F401
     deletion,
     exports,
     outbox,
-    outcome,
     responses,
     summary,
 )
 from app.admin.coding import views as coding_views  # noqa: E402,F401
+from app.admin.outcome import views as outcome_views  # noqa: E402,F401
 from app.admin.users import views as users_views  # noqa: E402,F401

@@ -16,6 +16,7 @@ OVERRIDE_LABELS = {
     Override.CLOSED.value: "Closed",
 }
 
+
 def set_override(consultation: Consultation, override: Override, actor: str) -> bool:
     """Follow the dates, or force open or closed. Returns whether anything changed."""
     previous = consultation.override

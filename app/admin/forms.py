@@ -1,4 +1,8 @@
-"""Forms for the admin area."""
+"""Every admin form that posts, by capability; the response filter, which only reads,
+is in filters.py beside the query it builds.
+
+Forms parse and check what was typed; the services they feed take plain values.
+"""
 
 from __future__ import annotations
 
@@ -20,35 +24,23 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
     InputRequired,
+    Length,
     NumberRange,
     ValidationError,
 )
 
 from app.admin.consultation_settings import OVERRIDE_LABELS
+from app.admin.users.services import ROLE_DESCRIPTIONS, ROLE_NAMES
 from app.calls import rules as calls
 from app.formatting import timefmt
-from app.web.forms import Form, choices, in_choices, limited_text
+from app.models import ROLES
+from app.web.forms import EMAIL_FORMAT, Form, choices, in_choices, limited_text, valid_email
 
-
-class LoginForm(Form):
-    """Email and password."""
-
-    email = EmailField("Email address", validators=[DataRequired("Enter your email address")])
-    password = PasswordField("Password", validators=[DataRequired("Enter your password")])
+# Shared: one-button actions, and dates and times typed in the site's zone
 
 
 class ActionForm(Form):
     """A form with no fields: carries the CSRF token for one-button actions."""
-
-
-class OverrideForm(Form):
-    """Follow the dates, or force the consultation open or closed."""
-
-    override = RadioField(
-        "State",
-        choices=[SelectChoice(value, label) for value, label in OVERRIDE_LABELS.items()],
-        validators=[InputRequired("Select one option")],
-    )
 
 
 class LocalDateTimeField(DateTimeLocalField):
@@ -72,6 +64,81 @@ class LocalDateTimeField(DateTimeLocalField):
                 f"{self.data:%H:%M} on {timefmt.long_date(self.data)} does not exist in "
                 f"{timefmt.zone_label(zone)} because the clocks go forward. Enter another time"
             )
+
+
+class DayField(DateField):
+    """A date typed as 2027-03-01 (the browser's date picker sends that form)."""
+
+    EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Enter a real date, like 2027-03-01") from error
+        if self.data is not None and not self.EARLIEST <= self.data <= self.LATEST:
+            raise ValueError("Enter a date in this century, like 2027-03-01")
+
+
+class ClockField(TimeField):
+    """A time of day typed as 14:30."""
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        try:
+            super().process_formdata(valuelist)
+        except ValueError as error:
+            raise ValueError("Enter a real time, like 14:30") from error
+
+
+# Signing in and choosing a password (auth.py, users/views.py)
+
+
+class LoginForm(Form):
+    """Email and password."""
+
+    email = EmailField("Email address", validators=[DataRequired("Enter your email address")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password")])
+
+
+SHORTEST_PASSWORD = 12
+
+
+class SetPasswordForm(Form):
+    """A new password, typed twice."""
+
+    password = PasswordField(
+        "New password",
+        validators=[
+            DataRequired("Enter a password"),
+            Length(
+                min=SHORTEST_PASSWORD,
+                message=f"Enter a password of {SHORTEST_PASSWORD} characters or more",
+            ),
+        ],
+    )
+    confirm = PasswordField("Type the password again")
+
+    def validate_confirm(self, field: PasswordField) -> None:
+        """Only compare once the password itself is acceptable, so one problem shows at a time."""
+        if self.password.errors or not self.password.data:
+            return
+        if not field.data:
+            raise ValidationError("Enter the password again")
+        if field.data != self.password.data:
+            raise ValidationError("Passwords do not match")
+
+
+# Consultation settings: state, dates, alerts (dashboard.py)
+
+
+class OverrideForm(Form):
+    """Follow the dates, or force the consultation open or closed."""
+
+    override = RadioField(
+        "State",
+        choices=[SelectChoice(value, label) for value, label in OVERRIDE_LABELS.items()],
+        validators=[InputRequired("Select one option")],
+    )
 
 
 class DatesForm(Form):
@@ -107,28 +174,7 @@ class AlertModeForm(Form):
     )
 
 
-class DayField(DateField):
-    """A date typed as 2027-03-01 (the browser's date picker sends that form)."""
-
-    EARLIEST, LATEST = date(2000, 1, 1), date(2099, 12, 31)
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError("Enter a real date, like 2027-03-01") from error
-        if self.data is not None and not self.EARLIEST <= self.data <= self.LATEST:
-            raise ValueError("Enter a date in this century, like 2027-03-01")
-
-
-class ClockField(TimeField):
-    """A time of day typed as 14:30."""
-
-    def process_formdata(self, valuelist: list[str]) -> None:
-        try:
-            super().process_formdata(valuelist)
-        except ValueError as error:
-            raise ValueError("Enter a real time, like 14:30") from error
+# Calls: publishing times, and messages and bookings after the close (calls.py)
 
 
 class MinutesField(IntegerField):
@@ -238,6 +284,9 @@ class ContactSettingsForm(Form):
     )
 
 
+# Coding responses: tags and notes (coding/)
+
+
 TAG_NAME_LENGTH, TAG_DESCRIPTION_LENGTH, NOTE_LENGTH = 60, 300, 2000
 
 
@@ -262,3 +311,52 @@ class NoteForm(Form):
     """A private note on a response."""
 
     text = limited_text("Add a note", NOTE_LENGTH, "Enter the note", TextAreaField)
+
+
+# The outcome (outcome/)
+
+
+OUTCOME_LENGTH = 20_000
+
+
+class OutcomeForm(Form):
+    """The outcome, in Markdown like the consultation's own text."""
+
+    outcome = limited_text(
+        "What you heard and what you did", OUTCOME_LENGTH, "Enter the outcome", TextAreaField
+    )
+
+
+# Users (users/)
+
+
+def role_field() -> RadioField:
+    """Admin or officer, each with what it allows."""
+    return RadioField(
+        "Role",
+        choices=choices(
+            [(role, f"{ROLE_NAMES[role]} – {ROLE_DESCRIPTIONS[role]}") for role in ROLES]
+        ),
+        validators=[DataRequired("Select a role"), in_choices],
+        validate_choice=False,
+    )
+
+
+class AddUserForm(Form):
+    """Who to invite, and in which role."""
+
+    email = EmailField(
+        "Email address",
+        validators=[
+            DataRequired("Enter an email address"),
+            Length(max=254, message=EMAIL_FORMAT),
+            valid_email,
+        ],
+    )
+    role = role_field()
+
+
+class RoleForm(Form):
+    """The role to give someone: sent by one button."""
+
+    role = role_field()

@@ -1,1 +1,1 @@
-"""Who may use the admin area: the views, the services and the forms."""
+"""Who may use the admin area: the views and the services (the forms are in admin/forms.py)."""

@@ -8,9 +8,8 @@ from sqlalchemy import func, select
 
 from app.admin import bp
 from app.admin.auth import admin_only
-from app.admin.forms import ActionForm
+from app.admin.forms import ActionForm, AddUserForm, RoleForm, SetPasswordForm
 from app.admin.users import services
-from app.admin.users.forms import AddUserForm, RoleForm, SetPasswordForm
 from app.extensions import db, limiter
 from app.formatting import timefmt
 from app.models import AdminUser
