@@ -1,11 +1,30 @@
-"""The admin area, by capability: sign-in, the dashboard and consultation settings,
-responses (reading, coding, exporting, deleting), calls, the outcome, users, the outbox."""
+"""The admin area, one module (or package of views and services) per capability.
+
+auth                   signing in and out; every other admin URL needs a signed-in user
+dashboard              every consultation at a glance; changing its state, dates, alerts
+consultation_settings  the services those changes call
+dashboard_counts       responses per channel and per day, for the dashboard
+charts                 bar and column charts drawn as SVG on the server
+responses              reading responses (list, one response, its documents)
+filters                the filter above the list of responses, and the query it builds
+exports                the responses as a CSV or XLSX file, with the list's filters
+deletion               deleting a response when its respondent asks
+survey_summary         the survey's choice questions counted and charted
+coding/                tags and private notes on responses
+calls                  times for calls with the policy officer, and bookings
+outcome/               publishing what came of a closed consultation
+users/                 who may use the admin area, and invitations
+outbox                 emails waiting, sent or failed, and retrying a failure
+audit                  the audit log of every change
+forms                  every admin form that posts
+"""
 
 from flask import Blueprint
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
 from app.admin import (  # noqa: E402,F401
+    audit,
     auth,
     calls,
     dashboard,
@@ -13,7 +32,7 @@ from app.admin import (  # noqa: E402,F401
     exports,
     outbox,
     responses,
-    summary,
+    survey_summary,
 )
 from app.admin.coding import views as coding_views  # noqa: E402,F401
 from app.admin.outcome import views as outcome_views  # noqa: E402,F401

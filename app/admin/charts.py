@@ -1,4 +1,5 @@
-"""Bar charts drawn on the server as SVG: no script, and the numbers stay in the page."""
+"""Charts drawn on the server as SVG, with no script and the numbers kept in the page: bars
+for the survey summary, a column per day for the dashboard."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Views for managing consultations."""
+"""The dashboard (every consultation at a glance) and the views that change one
+consultation's state, dates and email alerts; their services are in consultation_settings.py."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from flask import current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from sqlalchemy import select
 
-from app.admin import bp, charts, stats
+from app.admin import bp, charts, dashboard_counts
 from app.admin import consultation_settings as services
 from app.admin.auth import admin_only
 from app.admin.forms import AlertModeForm, DatesForm, OverrideForm
@@ -14,11 +15,9 @@ from app.consultations.lifecycle import Override
 from app.consultations.lookup import get_by_slug_or_404
 from app.extensions import db
 from app.formatting import timefmt
-from app.models import AuditEvent, Consultation
+from app.models import Consultation
 from app.runtime import clock
 from app.web.rendering import after_post, render_page
-
-AUDIT_PAGE_SIZE = 50
 
 
 @bp.get("/")
@@ -33,12 +32,14 @@ def _dashboard(now) -> dict:
     consultations = _all_consultations()
     charts_by_id = {}
     for consultation in consultations:
-        days = stats.per_day(consultation, stats.chart_days(consultation, now, zone), zone)
+        days = dashboard_counts.per_day(
+            consultation, dashboard_counts.chart_days(consultation, now, zone), zone
+        )
         charts_by_id[consultation.id] = (days, charts.columns(days))
     return {
         "consultations": consultations,
         "now": now,
-        "counts": stats.channel_counts(),
+        "counts": dashboard_counts.channel_counts(),
         "charts": charts_by_id,
         "state_form": OverrideForm(formdata=None),
     }
@@ -115,17 +116,6 @@ def edit_alerts(slug: str):
         return redirect(url_for("admin.dashboard"), code=303)
     status = 422 if form.errors else 200
     return render_template("admin/alerts.html", form=form, consultation=consultation), status
-
-
-@bp.get("/audit")
-def audit_log():
-    """Who changed what, newest first."""
-    events = db.session.scalars(
-        select(AuditEvent)
-        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
-        .limit(AUDIT_PAGE_SIZE)
-    )
-    return render_template("admin/audit.html", events=list(events))
 
 
 def _all_consultations() -> list[Consultation]:

@@ -1,4 +1,6 @@
-"""Choosing which of a consultation's responses to list, chart or export."""
+"""The filter above the list of responses (type, dates, tags, words...) and the query it
+builds: which of a consultation's responses to list or export. It only reads, so its form
+is here rather than in forms.py."""
 
 from __future__ import annotations
 

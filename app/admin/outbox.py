@@ -1,6 +1,9 @@
-"""The outbox as admins see it: what is waiting, sent or failed, and retrying a failure."""
+"""The outbox as admins see it: what is waiting, sent or failed, and retrying a failure
+(the views, and the one service they call that changes anything)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from flask import flash, redirect, render_template, request, url_for
 from flask_login import current_user
@@ -50,14 +53,23 @@ def outbox_list():
 @admin_only
 def outbox_retry(email_id: int):
     """Queue a failed email to be sent again now."""
+    email = retry_failed(email_id, current_user.email, clock.now())
+    if email is None:
+        flash("That email is not waiting for a retry.", "error")
+    else:
+        flash(f"The email to {email.to_addr} will be sent again.", "success")
+    return redirect(url_for("admin.outbox_list"), code=303)
+
+
+def retry_failed(email_id: int, actor: str, now: datetime) -> OutboxEmail | None:
+    """Queue the failed email `email_id` to be sent again now, in the audit log.
+
+    Returns the email, or None when there is no such email or it has not failed.
+    """
     email = db.session.get(OutboxEmail, email_id)
     if email is None or email.status != outbox.FAILED:
-        flash("That email is not waiting for a retry.", "error")
-        return redirect(url_for("admin.outbox_list"), code=303)
-    outbox.retry(email, clock.now())
-    record_audit(
-        current_user.email, "retry_email", email.consultation, f"{email.kind} to {email.to_addr}"
-    )
+        return None
+    outbox.retry(email, now)
+    record_audit(actor, "retry_email", email.consultation, f"{email.kind} to {email.to_addr}")
     db.session.commit()
-    flash(f"The email to {email.to_addr} will be sent again.", "success")
-    return redirect(url_for("admin.outbox_list"), code=303)
+    return email

@@ -1,4 +1,4 @@
-"""The survey's choice questions counted and charted."""
+"""The survey summary page: each choice question of the survey counted and charted."""
 
 from __future__ import annotations
 

@@ -1,0 +1,27 @@
+"""The audit log: every change made in the admin area, who made it and when.
+
+The services write it (record_audit, in the same transaction as the change); this page
+only reads it.
+"""
+
+from __future__ import annotations
+
+from flask import render_template
+from sqlalchemy import select
+
+from app.admin import bp
+from app.extensions import db
+from app.models import AuditEvent
+
+AUDIT_PAGE_SIZE = 50
+
+
+@bp.get("/audit")
+def audit_log():
+    """Who changed what, newest first."""
+    events = db.session.scalars(
+        select(AuditEvent)
+        .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+        .limit(AUDIT_PAGE_SIZE)
+    )
+    return render_template("admin/audit.html", events=list(events))
