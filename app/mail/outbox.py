@@ -8,7 +8,6 @@ a respondent, and a crash between commit and delivery loses nothing.
 from __future__ import annotations
 
 import base64
-import email.policy
 import logging
 import os
 import random
@@ -18,10 +17,13 @@ import socket
 import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.errors import MessageError
 from email.headerregistry import Address
 from email.message import EmailMessage
+from email.policy import EmailPolicy
 from email.utils import format_datetime, getaddresses, parseaddr
 
+import idna
 from flask import current_app, render_template
 from sqlalchemy import or_, select, update
 
@@ -56,9 +58,23 @@ class EmailAttachment:
     data: bytes
 
 
+def one_line(text: str, limit: int = 200) -> str:
+    """Collapse every run of white space, line breaks included, into one space."""
+    # Stripped again after cutting: a header's trailing space would not survive the trip.
+    return re.sub(r"\s+", " ", text or "").strip()[:limit].rstrip()
+
+
+# Python decodes RFC 2047 encoded words (=?utf-8?q?...?=) in header text it is given, and
+# before 3.11.10 (CVE-2024-6923) writes a decoded CR/LF out as a real line break, so typed
+# text could add headers or a body of its own. An invisible WORD JOINER between "=" and "?"
+# means the text is never read as an encoded word, and a reader sees what was typed.
+ENCODED_WORD_START = "=?"
+NOT_AN_ENCODED_WORD = "=\u2060?"
+
+
 def header_safe(text: str, limit: int = 200) -> str:
-    """Collapse every run of white space, line breaks included, so text can sit in a header."""
-    return re.sub(r"\s+", " ", text or "").strip()[:limit]
+    """Text that can sit in a header as itself: on one line, and never an encoded word."""
+    return one_line((text or "").replace(ENCODED_WORD_START, NOT_AN_ENCODED_WORD), limit)
 
 
 # Characters with a meaning in an address header; in a display name they could turn
@@ -70,10 +86,39 @@ def address(name: str | None, email: str) -> str:
     """A display name and address for a header, the name stripped of address syntax.
 
     The name is left unencoded: build_message encodes it once, when the message is built.
+    The address is kept as typed (a joiner would change it); build_message checks it.
     """
     clean_name = header_safe(ADDRESS_SPECIALS.sub(" ", name or ""))
-    clean_email = header_safe(email, 254)
+    clean_email = one_line(email, 254)
     return f"{clean_name} <{clean_email}>" if clean_name else clean_email
+
+
+class UnsendableAddress(MessageError):
+    """An address that cannot be written in a header, or sent to, as itself."""
+
+
+def _ascii_addr_spec(addr_spec: str) -> str:
+    """The address as it can go in a header and to the server: its domain IDNA-encoded.
+
+    Addresses are stored as the validator normalised them, with a Unicode domain
+    (user@bücher.example); on the wire that domain is punycode (xn--bcher-kva.example),
+    encoded as the validator does (IDNA 2008). A local part that is not ASCII would need
+    SMTPUTF8, which the site does not use.
+    """
+    local, _, domain = addr_spec.rpartition("@")
+    if not local.isascii():
+        raise UnsendableAddress(
+            f"{addr_spec} cannot be sent to: the part before the @ is not plain ASCII,"
+            " which needs SMTPUTF8"
+        )
+    if domain.isascii():
+        return addr_spec
+    try:
+        return f"{local}@{idna.encode(domain, uts46=True).decode('ascii')}"
+    except idna.IDNAError as error:
+        raise UnsendableAddress(
+            f"{addr_spec} has a domain that cannot be sent to: {error}"
+        ) from None
 
 
 def retry_delay(attempts: int, rand: random.Random | None = None) -> timedelta:
@@ -87,8 +132,11 @@ def retry_delay(attempts: int, rand: random.Random | None = None) -> timedelta:
 
 def _message_id() -> str:
     sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
-    domain = sender.rpartition("@")[2] or "localhost"
-    return f"<{uuid.uuid4().hex}@{domain}>"
+    try:
+        domain = _ascii_addr_spec(sender).rpartition("@")[2]
+    except UnsendableAddress:
+        domain = ""
+    return f"<{uuid.uuid4().hex}@{domain or 'localhost'}>"
 
 
 def queue_email(
@@ -178,31 +226,68 @@ def claim_due(now: datetime, worker: str, limit: int = BATCH_SIZE) -> list[Outbo
     return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.id.in_(claimed))))
 
 
-# The standard library's modern email API, with SMTP's CRLF line ends: it encodes each body
-# as quoted-printable or base64 whenever a line would pass 78 characters or the text is not
-# ASCII, and folds headers into RFC 2047 words that decode back to exactly what was written.
-# Strict servers refuse any line over 998 octets (RFC 5321 4.5.3.1.6), so one long paragraph
-# sent as 8bit would never be delivered; Flask-Mail 0.10 did that, and also folded long
-# non-ASCII display names so that they arrived with stray spaces, so it is not used.
-MIME_POLICY = email.policy.SMTP
+class UnsafeHeader(MessageError):
+    """A header would be written with a line break that is not a fold."""
+
+
+# A line break that does not start a folded line's white space starts a header of its own.
+NEW_LINE_NOT_FOLD = re.compile(rb"\r\n[^ \t]|\r[^ \n\t]|\n[^ \t]")
+
+
+class _CheckedPolicy(EmailPolicy):
+    """The modern email API, refusing to write a header that would break out of its line.
+
+    The check Python 3.11.10 makes (verify_generated_headers), for the older Pythons that
+    write whatever a header decodes to. Only as_bytes is used, so only fold_binary checks.
+    """
+
+    def fold_binary(self, name, value):
+        folded = super().fold_binary(name, value)
+        ending = self.linesep.encode("ascii")
+        if not folded.endswith(ending) or NEW_LINE_NOT_FOLD.search(folded[: -len(ending)]):
+            raise UnsafeHeader(f"the {name} header would hold a line break")
+        return folded
+
+
+# SMTP's CRLF line ends and nothing but 7-bit ASCII on the wire, because the site does not
+# ask the server for 8BITMIME: each body goes as 7bit if it is ASCII with short lines, and
+# otherwise as quoted-printable or base64, so no line passes 998 octets (RFC 5321 4.5.3.1.6,
+# which strict servers enforce); attachments go as base64, and headers are folded into
+# RFC 2047 words that decode back to exactly what was written. Flask-Mail 0.10 sent one long
+# paragraph as 8bit, which a strict server refuses, and folded long non-ASCII display names
+# so that they arrived with stray spaces, so it is not used.
+MIME_POLICY = _CheckedPolicy(linesep="\r\n", cte_type="7bit")
 
 
 def _header_address(value: str) -> Address:
     """A header value made by address() as an Address, its name encoded when it is sent."""
     [(name, addr_spec)] = getaddresses([value]) or [("", value)]
-    return Address(display_name=name, addr_spec=addr_spec)
+    ascii_addr_spec = _ascii_addr_spec(addr_spec)
+    try:
+        return Address(display_name=header_safe(name), addr_spec=ascii_addr_spec)
+    except ValueError as error:
+        # A local part that starts like an encoded word (=?utf-8?q?x?=@example.org) would be
+        # decoded into another address; RFC 2047 allows none in an address.
+        raise UnsendableAddress(
+            f"{addr_spec} cannot be written in an email header: it would be read as encoded text"
+        ) from error
 
 
 def build_message(email: OutboxEmail, now: datetime) -> EmailMessage:
     """The MIME message for an outbox row: text and HTML parts, attachments, stable Message-ID."""
     message = EmailMessage(policy=MIME_POLICY)
-    message["Subject"] = email.subject
+    # Rows queued before subjects were made header-safe are made so here.
+    message["Subject"] = header_safe(email.subject, 300)
     message["From"] = _header_address(current_app.config["MAIL_DEFAULT_SENDER"])
     message["To"] = _header_address(email.to_addr)
     if email.cc_addr:
         message["Cc"] = _header_address(email.cc_addr)
     if email.reply_to:
-        message["Reply-To"] = _header_address(email.reply_to)
+        try:
+            message["Reply-To"] = _header_address(email.reply_to)
+        except UnsendableAddress as error:
+            # The officer's alert matters more than a Reply-To; the address is in its text.
+            log.warning("email %s goes without a Reply-To: %s", email.id, error)
     message["Date"] = format_datetime(now)
     message["Message-ID"] = email.message_id
     message["Auto-Submitted"] = "auto-generated"
@@ -221,10 +306,16 @@ def build_message(email: OutboxEmail, now: datetime) -> EmailMessage:
     return message
 
 
-def _recipients(message: EmailMessage) -> list[str]:
-    """The envelope's recipients: every address in To and Cc."""
-    fields = [str(message[name]) for name in ("To", "Cc") if message[name] is not None]
-    return [addr for _, addr in getaddresses(fields)]
+def _envelope(message: EmailMessage) -> tuple[str, list[str]]:
+    """The envelope's sender (From) and recipients (every address in To and Cc), as sent."""
+    [sender] = message["From"].addresses
+    recipients = [
+        address.addr_spec
+        for name in ("To", "Cc")
+        if message[name] is not None
+        for address in message[name].addresses
+    ]
+    return sender.addr_spec, recipients
 
 
 def _connect() -> smtplib.SMTP:
@@ -242,11 +333,13 @@ def _connect() -> smtplib.SMTP:
     return server
 
 
-def _record_failure(email: OutboxEmail, error: Exception, now: datetime) -> None:
+def _record_failure(
+    email: OutboxEmail, error: Exception, now: datetime, *, for_good: bool = False
+) -> None:
     email.attempts += 1
-    email.last_error = header_safe(f"{type(error).__name__}: {error}", 1000)
+    email.last_error = one_line(f"{type(error).__name__}: {error}", 1000)
     email.lease_until = None
-    if email.attempts >= MAX_ATTEMPTS:
+    if for_good or email.attempts >= MAX_ATTEMPTS:
         email.status = FAILED
         log.error("email %s failed for good: %s", email.id, email.last_error)
     else:
@@ -275,9 +368,15 @@ def _send_one(server: smtplib.SMTP, email: OutboxEmail, now: datetime) -> bool:
     """Hand one email to the server and record the outcome on its row."""
     try:
         message = build_message(email, now)
-        sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
-        # as_bytes refuses a header holding a line break (ValueError), so none can add one.
-        server.sendmail(sender, _recipients(message), message.as_bytes())
+        sender, recipients = _envelope(message)
+        # MIME_POLICY makes as_bytes refuse a header that would break out of its line.
+        data = message.as_bytes()
+    except (MessageError, ValueError) as error:  # HeaderParseError is a MessageError
+        # The same row makes the same message every time: no retry can mend it.
+        _record_failure(email, error, now, for_good=True)
+        return False
+    try:
+        server.sendmail(sender, recipients, data)
     except (OSError, smtplib.SMTPException, ValueError) as error:
         _record_failure(email, error, now)
         return False
