@@ -72,11 +72,7 @@ from tests.support.factories import (
     AuthActions,
     csrf_token,
 )
-from tests.support.html_checks import check_page
-from tests.support.pages import page, text_of
-from tests.support.survey import send as send_survey
-from tests.support.survey import take_route
-from tests.test_form_fuzz import (
+from tests.support.fuzz import (
     ANY_TEXT,
     READINGS,
     body,
@@ -84,6 +80,10 @@ from tests.test_form_fuzz import (
     read,
     sent_as,
 )
+from tests.support.html_checks import check_page
+from tests.support.pages import page, text_of
+from tests.support.survey import send as send_survey
+from tests.support.survey import take_route
 
 SLUG = "test-consultation"  # make_survey's, open
 CLOSED_SLUG = "closed-consultation"

@@ -58,15 +58,15 @@ from tests.support.contact import (
     send_message,
 )
 from tests.support.factories import csrf_token
-from tests.support.many_scripts import PARAGRAPH, long_text, longest_line, names
-from tests.support.pages import page, text_of
-from tests.test_form_fuzz import (
+from tests.support.fuzz import (
     ANY_TEXT,
     assert_form_error_page,
     extra_fields,
     sent_as,
     without_forbidden,
 )
+from tests.support.many_scripts import PARAGRAPH, long_text, longest_line, names
+from tests.support.pages import page, text_of
 
 LONDON = ZoneInfo("Europe/London")
 CALLS_URL = f"/admin/consultations/{SLUG}/calls"

@@ -20,7 +20,6 @@ for them is fuzzed through a client that does not check pages.
 from __future__ import annotations
 
 import hashlib
-import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -46,6 +45,7 @@ from tests.support.evidence import (
     files_on_disk,
     upload_folder,
 )
+from tests.support.fuzz import html_forbidden
 from tests.support.many_scripts import PARAGRAPH, long_text, longest_line, names
 from tests.support.pages import hidden_fields
 from tests.support.sample_files import Upload
@@ -62,14 +62,6 @@ FUZZ = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-
-
-def html_forbidden(char: str) -> bool:
-    """Whether `char` may not appear in an HTML document."""
-    code = ord(char)
-    if unicodedata.category(char) in ("Cc", "Cs"):
-        return char not in "\t\n\r\x0c"
-    return 0xFDD0 <= code <= 0xFDEF or (code & 0xFFFE) == 0xFFFE
 
 
 def cleaned(text: str) -> str:
@@ -421,6 +413,7 @@ def test_any_file_name_keeps_the_store_consistent(fuzz_app, clock, state, files,
 
 
 # --- long text in any script reaches a strict mail server ---------------------------------------
+
 
 @pytest.fixture
 def mail_app(request, app_config) -> Iterator[Flask]:

@@ -52,17 +52,17 @@ from app.survey import routing
 from app.survey.forms import OTHER, OTHER_LIMIT, OTHER_PREFIX, choice_pairs, text_limit
 from app.web.forms import PUBLISH_CHOICES
 from tests.support.clients import START, UncheckedClient, new_browser
-from tests.support.html_checks import check_page
-from tests.test_form_fuzz import (
+from tests.support.fuzz import (
     ANY_TEXT,
     CONTROL_TEXT,
     PAGE_SAFE_CHARS,
     body,
     html_forbidden,
-    page,
     sent_as,
     without_forbidden,
 )
+from tests.support.html_checks import check_page
+from tests.support.pages import page
 
 SLUG = "test-consultation"  # make_survey's consultation
 SURVEY = f"/consultations/{SLUG}/survey"
