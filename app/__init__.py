@@ -56,8 +56,6 @@ def _init_extensions(app: Flask) -> None:
     # First registered, so its after_request runs last, on the finished response.
     compress.init_app(app)
     app.after_request(_static_file_as_bytes)
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
-        _wait_for_locks_only_so_long(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(MIGRATIONS), render_as_batch=True)
     csrf.init_app(app)
@@ -69,15 +67,18 @@ def _init_extensions(app: Flask) -> None:
 
         with app.app_context():
             tune_sqlite(db.engine)
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql"):
+        _wait_for_locks_only_so_long(app)
 
 
 def _wait_for_locks_only_so_long(app: Flask) -> None:
     """PostgreSQL's lock_timeout, so a held lock gives a 503 rather than a request that
-    waits until gunicorn kills its worker (SQLite's busy timeout is set in app.sqlite)."""
-    wait_ms = round(app.config["DATABASE_BUSY_SECONDS"] * 1000)
-    engine_options = app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {})
-    connect_args = engine_options.setdefault("connect_args", {})
-    connect_args.setdefault("options", f"-c lock_timeout={wait_ms}")
+    waits until gunicorn kills its worker (SQLite's busy timeout is set in
+    app.runtime.sqlite)."""
+    from app.runtime.sqlite import tune_postgresql
+
+    with app.app_context():
+        tune_postgresql(db.engine)
 
 
 def _static_file_as_bytes(response: Response) -> Response:

@@ -647,3 +647,17 @@ def test_the_database_waits_the_configured_time_for_a_lock_five_seconds_unless_s
         else:
             assert connection.exec_driver_sql("SHOW lock_timeout").scalar() == "200ms"
     assert config.from_environment()["DATABASE_BUSY_SECONDS"] == 5
+
+def test_the_lock_timeout_leaves_the_options_in_the_database_url_alone(app_config, database_url):
+    """PostgreSQL's lock_timeout is set on each new connection, not as a startup `options`
+    parameter that would replace those of DATABASE_URL (and that PgBouncer refuses)."""
+    if database_url.startswith("sqlite"):
+        pytest.skip("PostgreSQL's connection options")
+    url = f"{database_url}?options=-c%20statement_timeout%3D4321"
+    made = create_app({**app_config, "SQLALCHEMY_DATABASE_URI": url})
+    with made.app_context():
+        for _ in range(2):  # a new connection, then the same one again from the pool
+            with db.engine.connect() as connection:
+                assert connection.exec_driver_sql("SHOW lock_timeout").scalar() == "200ms"
+                assert connection.exec_driver_sql("SHOW statement_timeout").scalar() == "4321ms"
+        db.engine.dispose()

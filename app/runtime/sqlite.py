@@ -1,4 +1,5 @@
-"""SQLite settings chosen on purpose (see the README on durability)."""
+"""Database settings chosen on purpose: SQLite's (see the README on durability), and
+PostgreSQL's lock timeout."""
 
 from flask import current_app
 from sqlalchemy import event
@@ -25,3 +26,20 @@ def tune_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA synchronous=FULL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.close()
+
+
+def tune_postgresql(engine: Engine) -> None:
+    """Give up waiting for a lock after DATABASE_BUSY_SECONDS on every new connection.
+
+    Called while the app is being made. Set with SET rather than as a startup `options`
+    parameter: that would replace any `options` in DATABASE_URL, and PgBouncer refuses
+    it unless told to ignore it.
+    """
+    wait_ms = round(current_app.config["DATABASE_BUSY_SECONDS"] * 1000)
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record):  # noqa: ANN001
+        with dbapi_connection.cursor() as cursor:
+            cursor.execute(f"SET lock_timeout = {wait_ms:d}")
+        # Committed, or the pool's rollback on the connection's first return would undo it.
+        dbapi_connection.commit()
