@@ -13,7 +13,8 @@ error summary saying nothing was sent, every value that was sent back on the pag
 nothing at all stored. Sent again from that page once the database is free, it is stored
 exactly once. (Checking survey answers and cancelling a call have no fields to refuse:
 they come back as a page with the same error summary and a button sending everything
-again; see app/web/errors.py.)
+again; see app/web/errors.py. That page never writes a password into itself, and asks for
+it again; with documents, which it cannot hold, it links back to the form instead.)
 """
 
 from __future__ import annotations
@@ -32,11 +33,14 @@ from flask import Flask, current_app
 from sqlalchemy import create_engine, event, select, text
 from sqlalchemy.exc import DBAPIError
 from werkzeug.datastructures import MultiDict
+from wtforms import PasswordField, StringField
 
 from app import config, create_app
+from app.admin.users.services import password_token
 from app.extensions import db
-from app.models import SUBMITTED, Booking, Consultation, OutboxEmail, Response, Tag
+from app.models import SUBMITTED, AdminUser, Booking, Consultation, OutboxEmail, Response, Tag
 from app.web.errors import BUSY, READ_ONLY, UNREACHABLE, database_trouble
+from app.web.forms import Form
 from bench.servers import free_port
 from tests.support.clients import new_browser
 from tests.support.contact import MESSAGE_URL, VALID_MESSAGE, call_url, choose, publish
@@ -579,6 +583,86 @@ def test_a_form_sent_when_the_database_cannot_be_reached_is_kept_to_send_again(u
     assert fields_of(refused, MESSAGE_URL) == sent
 
 
+def test_documents_that_cannot_be_stored_are_not_offered_to_send_again_without_them(
+    unreachable,
+):
+    """A page cannot hold a chosen file: a button sending the rest again would store the
+    evidence without its documents. The page says so and links back to the form."""
+    sent = MultiDict({**EVIDENCE_FIELDS, "website": "", "loaded": "x", "token": "t" * 32})
+    sent.add("documents", (io.BytesIO(DOCUMENT[1]), DOCUMENT[0]))
+
+    refused = new_browser(unreachable).post(EVIDENCE, data=sent)
+
+    assert refused.status_code == 503
+    assert f"{NOT_SENT} {ATTACH_AGAIN}" in summary_of(refused)
+    assert page(refused).find("form", attrs={"method": "post"}) is None
+    assert "Your documents were not sent" in text_of(page(refused))
+    back = page(refused).find("a", string="go back to the form")
+    assert back is not None and back["href"] == EVIDENCE
+
+
+PASSWORD = "correct horse battery staple"
+
+
+def test_a_password_sent_when_the_database_cannot_be_reached_is_typed_again_never_kept(
+    unreachable,
+):
+    invited = AdminUser(id=1, session_token="t" * 32)  # no database to store it in
+    url = f"/admin/set-password/{password_token(invited)}"
+
+    refused = new_browser(unreachable).post(url, data={"password": PASSWORD, "confirm": PASSWORD})
+
+    assert refused.status_code == 503
+    assert NOT_SAVED in summary_of(refused)
+    assert PASSWORD not in refused.get_data(as_text=True)
+    asked = the_form(refused, url).find_all("input", attrs={"type": "password"})
+    assert [(box["name"], box.get("value")) for box in asked] == [
+        ("password", None),
+        ("confirm", None),
+    ]
+    assert "Type the password again" in text_of(the_form(refused, url))
+
+
+def test_any_field_a_form_declares_as_a_password_is_typed_again_never_kept(unreachable):
+    class ChangePassword(Form):
+        email = StringField("Email address")
+        current = PasswordField("Your current password")
+
+    def change():
+        form = ChangePassword()
+        db.session.execute(text("SELECT 1"))  # the database cannot be reached
+        return str(form.validate())
+
+    unreachable.add_url_rule("/change", "change", change, methods=["GET", "POST"])
+    sent = {"email": "ada@example.org", "current": PASSWORD}
+
+    refused = new_browser(unreachable).post("/change", data=sent)
+
+    assert refused.status_code == 503
+    assert PASSWORD not in refused.get_data(as_text=True)
+    assert fields_of(refused, "/change") == MultiDict({"email": "ada@example.org", "current": ""})
+    box = the_form(refused, "/change").find("input", attrs={"name": "current"})
+    assert box["type"] == "password"
+    assert text_of(page(refused).find("label", attrs={"for": box["id"]})) == (
+        "Your current password"
+    )
+
+
+def test_sign_in_when_the_database_cannot_be_reached_says_you_could_not_be_signed_in(
+    unreachable,
+):
+    refused = new_browser(unreachable).post(
+        "/admin/login", data={"email": "ada@example.org", "password": PASSWORD}
+    )
+
+    assert refused.status_code == 503
+    assert summary_of(refused) == (
+        "There is a problem You could not be signed in because the service is busy."
+        " Try again in a moment."
+    )
+    assert PASSWORD not in refused.get_data(as_text=True)
+
+
 # --- telling the database's trouble from a fault --------------------------------------------
 
 
@@ -647,6 +731,7 @@ def test_the_database_waits_the_configured_time_for_a_lock_five_seconds_unless_s
         else:
             assert connection.exec_driver_sql("SHOW lock_timeout").scalar() == "200ms"
     assert config.from_environment()["DATABASE_BUSY_SECONDS"] == 5
+
 
 def test_the_lock_timeout_leaves_the_options_in_the_database_url_alone(app_config, database_url):
     """PostgreSQL's lock_timeout is set on each new connection, not as a startup `options`

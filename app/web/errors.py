@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 from flask import Flask, Response, current_app, g, make_response, render_template, request, session
+from flask_wtf import FlaskForm
 from flask_wtf.csrf import CSRFError
+from markupsafe import escape
 from sqlalchemy import event
 from sqlalchemy.exc import DBAPIError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 from werkzeug.exceptions import HTTPException, InternalServerError
+from wtforms import PasswordField
+from wtforms.fields.core import UnboundField
 
 from app.extensions import NO_ORIGIN, OTHER_ORIGIN, db, limiter
 from app.web.forms import NOT_SENT, clean_text, not_sent_message
@@ -102,13 +106,22 @@ def init_app(app: Flask) -> None:
 # page with everything typed kept, exactly as for a validation error; the answer is then
 # 503 with Retry-After. A view that would write even so (a send button with no fields,
 # such as checking survey answers or cancelling a call) is stopped before it writes, and
-# gets a page that sends what was posted again. Any other database error is a fault in
-# the site and stays a 500.
+# gets a page that sends what was posted again (passwords typed again, never written into
+# the page; with documents, a link back to the form instead, since a page cannot hold a
+# chosen file). Any other database error is a fault in the site and stays a 500.
 
 BUSY, READ_ONLY, UNREACHABLE = "busy", "read-only", "unreachable"
 RETRY_AFTER_SECONDS = 5
 BUSY_TITLE = "Sorry, the service is busy"
 SUBMIT_METHODS = {"POST", "PUT", "PATCH", "DELETE"}
+# Where "your answers were not sent" or "your changes were not saved" would be wrong.
+NOT_DONE = {
+    "admin.login": "You could not be signed in because the service is busy.",
+    "admin.logout": "You could not be signed out because the service is busy.",
+}
+# Never written back into a page, whatever form they come from, besides every field a
+# form of the site declares as a PasswordField.
+PASSWORD_NAMES = ("password", "confirm")
 
 # SQLite's primary result codes (sqlite3.Error.sqlite_errorcode, low byte): BUSY, LOCKED,
 # PROTOCOL (a WAL lock race), READONLY and CANTOPEN.
@@ -153,6 +166,7 @@ class WriteRefused(Exception):
 
 
 def _showing_again() -> bool:
+    """Whether this request is being run again, only to show its page with the message."""
     return not_sent_message() is not None
 
 
@@ -206,12 +220,14 @@ def _roll_back() -> None:
 
 def _not_sent_text() -> str:
     """What the error summary says: nothing was stored, try again (attach files again)."""
-    if request.blueprint == "admin":
+    if request.endpoint in NOT_DONE:
+        text = NOT_DONE[request.endpoint]
+    elif request.blueprint == "admin":
         text = "Your changes were not saved because the service is busy."
     else:
         text = "Your answers were not sent because the service is busy."
     text += " Try again in a moment."
-    if any(getattr(upload, "filename", "") for _name, upload in request.files.items(multi=True)):
+    if _files_sent():
         text += " You need to attach your documents again."
     return text
 
@@ -245,23 +261,57 @@ def _form_again(message: str) -> Response:
 
 
 def _tells(page: Response, message: str) -> bool:
-    """Whether `page` is one to show that says `message`."""
+    """Whether `page` is one to show that says `message` (as the page's HTML writes it)."""
     if 300 <= page.status_code < 400 or page.is_streamed or page.direct_passthrough:
         return False
-    return message in page.get_data(as_text=True)
+    return str(escape(message)) in page.get_data(as_text=True)
 
 
 def _send_again_page(message: str) -> Response:
-    """`message`, and a button that posts every field sent again to the same address."""
-    fields = [(name, clean_text(value)) for name, value in request.form.items(multi=True)]
+    """`message`, and a button that posts every field sent again to the same address, with
+    any password to type again; or, if documents were sent, a link back to the form."""
+    passwords = _password_fields()
+    fields = [
+        (name, clean_text(value))
+        for name, value in request.form.items(multi=True)
+        if name not in passwords
+    ]
+    ask_again = [(name, passwords[name]) for name in request.form if name in passwords]
     action = request.script_root + (request.full_path if request.query_string else request.path)
     page = render_template(
-        "errors/send_again.html", title=BUSY_TITLE, message=message, fields=fields, action=action
+        "errors/send_again.html",
+        title=BUSY_TITLE,
+        message=message,
+        fields=fields,
+        passwords=ask_again,
+        files_sent=_files_sent(),
+        action=action,
     )
     return whole_page_for_htmx(make_response(page))
 
 
+def _files_sent() -> bool:
+    """Whether the request carried a chosen file."""
+    return any(getattr(upload, "filename", "") for _name, upload in request.files.items(multi=True))
+
+
+def _password_fields() -> dict[str, str]:
+    """The name of every field a form of the site declares as a PasswordField, and those
+    of PASSWORD_NAMES, each with its label ("Password" where forms label it differently)."""
+    labels: dict[str, set[str]] = {name: set() for name in PASSWORD_NAMES}
+    forms: list[type] = [FlaskForm]
+    while forms:
+        form = forms.pop()
+        forms.extend(form.__subclasses__())
+        for name, field in vars(form).items():
+            if isinstance(field, UnboundField) and issubclass(field.field_class, PasswordField):
+                label = field.args[0] if field.args else field.kwargs.get("label")
+                labels.setdefault(name, set()).add(str(label or "Password"))
+    return {name: found.pop() if len(found) == 1 else "Password" for name, found in labels.items()}
+
+
 def _busy(page: Response) -> Response:
+    """`page` as the answer to a request the database could not serve: 503, Retry-After."""
     page.status_code = 503
     page.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
     return page
