@@ -13,10 +13,14 @@ refused through the real form.
 
 from __future__ import annotations
 
+import functools
+import io
 import os
 import secrets
 import signal
+import struct
 import time
+import zipfile
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -230,6 +234,73 @@ def test_the_unpacked_size_is_read_from_the_central_directory_without_unpacking(
     assert files.unpacked_size(bomb) == (sf.unpacked(bomb), 4)
     assert sf.unpacked(bomb) > 2**30
     assert files.unpacked_size(sf.docx()[:200]) is None
+
+
+@functools.cache
+def many_parts(count: int) -> bytes:
+    """A DOCX with `count` more parts, empty and short-named: about 85 bytes each, so
+    105,000 of them fit in a 9 MB upload."""
+    buffer = io.BytesIO(sf.docx())
+    with zipfile.ZipFile(buffer, "a") as archive:
+        for number in range(count):
+            archive.writestr(zipfile.ZipInfo(f"{number:x}", date_time=(2027, 1, 1, 0, 0, 0)), b"")
+    return buffer.getvalue()
+
+
+# With this many entries a zip's count is in a zip64 end record, not the plain one.
+ZIP64_ENTRIES = 0xFFFF + 1
+ZIP64_END = b"PK\x06\x06"
+
+
+def saying_it_has(data: bytes, entries: int) -> bytes:
+    """The zip `data` with its end-of-directory record declaring `entries` entries."""
+    out = bytearray(data)
+    end = data.rindex(b"PK\x05\x06")
+    struct.pack_into("<HH", out, end + 8, entries, entries)
+    return bytes(out)
+
+
+@pytest.mark.parametrize(
+    ("parts", "says", "zip64"),
+    [
+        pytest.param(20_000, None, False, id="saying so"),
+        pytest.param(20_000, 3, False, id="saying it has three"),
+        pytest.param(ZIP64_ENTRIES, None, True, id="a zip64, saying so"),
+    ],
+)
+def test_a_zip_of_too_many_parts_is_refused_before_any_part_is_listed(
+    parts, says, zip64, monkeypatch
+):
+    """Listing a part costs far more than its bytes in the upload: the parts are counted
+    in the zip's own records before zipfile lists any (a ZipInfo for each)."""
+    data = many_parts(parts - 3)  # a DOCX has three parts of its own
+    if says is not None:
+        data = saying_it_has(data, says)
+    assert (ZIP64_END in data) is zip64
+    listed = []
+
+    class Counted(zipfile.ZipInfo):
+        __slots__ = ()
+
+        def __init__(self, *args, **kwargs) -> None:
+            listed.append(args)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(zipfile, "ZipInfo", Counted)
+
+    problem = files.problem_with("parts.docx", data, ["pdf", "docx"], LIMIT)
+
+    assert problem == TOO_LARGE.format("parts.docx")
+    assert listed == []
+
+
+def test_a_zip_with_as_many_parts_as_a_document_may_have_is_counted_right():
+    at_most = many_parts(files.MOST_ZIP_ENTRIES - 3)  # a DOCX has three parts of its own
+    assert files.read_zip(at_most).entries == files.MOST_ZIP_ENTRIES
+    assert files.read_zip(at_most).document_type == "docx"
+    assert files.problem_with("parts.docx", at_most, ["docx"], LIMIT) is None
+    # Saying it has fewer changes nothing: the parts themselves are counted.
+    assert files.read_zip(saying_it_has(at_most, 3)).entries == files.MOST_ZIP_ENTRIES
 
 
 def test_a_damaged_zip_cannot_be_opened_only_where_documents_are_taken():

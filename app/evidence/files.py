@@ -15,6 +15,7 @@ import io
 import os
 import re
 import secrets
+import struct
 import unicodedata
 import zipfile
 from dataclasses import dataclass
@@ -40,61 +41,167 @@ ZIP_TYPES = ("docx", "odt")
 # exhaust the machine that opens it. Measured against the limit rather than the file's own
 # size, so that no small document of repeated markup is refused. The sizes are read from the
 # zip's central directory, as a word processor reads them; nothing is unpacked to find them.
+# The parts are counted before any is listed: listing a part costs far more than its
+# 46 bytes in the directory, so a directory of empty parts costs more than it weighs.
 UNPACKED_TIMES_LIMIT = 100
 MOST_ZIP_ENTRIES = 10_000
+# The zip records read to count the parts: the end of the central directory (and, for a
+# zip64, the record it points to, just before its locator) and each directory entry.
+END_OF_DIRECTORY = struct.Struct("<4s4H2LH")  # signature, disks, entries, size, offset, comment
+END_OF_DIRECTORY_SIGNATURE = b"PK\x05\x06"
+ZIP64_LOCATOR = struct.Struct("<4sLQL")
+ZIP64_LOCATOR_SIGNATURE = b"PK\x06\x07"
+ZIP64_END = struct.Struct("<4sQ2H2L4Q")  # signature, size, versions, disks, entries, size, offset
+ZIP64_END_SIGNATURE = b"PK\x06\x06"
+DIRECTORY_ENTRY_SIZE = 46  # before its name, extra field and comment
+DIRECTORY_ENTRY_SIGNATURE = b"PK\x01\x02"
+LONGEST_ZIP_COMMENT = 0xFFFF
 # What store() names files: 16 random bytes in hex. Nothing else in the folder is ours.
 STORED_NAME = re.compile(r"[0-9a-f]{32}")
 
 
 def detect_type(data: bytes) -> str | None:
     """'pdf', 'docx', 'odt' or 'txt' judged by content alone, or None for anything else."""
+    if data.startswith(ZIP_SIGNATURE):
+        listing = read_zip(data)
+        return listing.document_type if listing is not None else None
+    return _plain_type(data)
+
+
+def _plain_type(data: bytes) -> str | None:
+    """'pdf' or 'txt' for a file that is not a zip, or None."""
     if data.startswith(b"%PDF-"):
         return "pdf"
-    if data.startswith(ZIP_SIGNATURE):
-        return _zip_document_type(data)
     if data and _is_text(data):
         return "txt"
     return None
 
 
-def _zip_document_type(data: bytes) -> str | None:
+@dataclass(frozen=True)
+class ZipListing:
+    """What a zip's central directory says, read without unpacking anything."""
+
+    entries: int
+    # The bytes its entries say they unpack to, in all; None when more than
+    # MOST_ZIP_ENTRIES were counted, and nothing more was read.
+    unpacked: int | None
+    document_type: str | None = None  # 'docx' or 'odt' when it holds one
+
+
+def read_zip(data: bytes) -> ZipListing | None:
+    """The listing of the zip `data`, read once for both its type and its size; None if it
+    cannot be read (damaged or cut short). One of more than MOST_ZIP_ENTRIES entries is
+    only counted, never listed."""
+    entries = _count_entries(data)
+    if entries is None:
+        return None
+    if entries > MOST_ZIP_ENTRIES:
+        return ZipListing(entries, None)
     try:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
-            names = [entry.filename for entry in entries]
-            # Only a small, uncompressed mimetype entry is read: a compressed one could
-            # unpack to gigabytes from a small upload.
-            first = entries[0] if entries else None
-            if (
-                first is not None
-                and first.filename == "mimetype"
-                and first.compress_type == zipfile.ZIP_STORED
-                and first.file_size == len(ODT_MIMETYPE)
-                and archive.read(first) == ODT_MIMETYPE
-            ):
-                return "odt"
-            if "[Content_Types].xml" in names and "word/document.xml" in names:
-                return "docx"
+            parts = archive.infolist()
+            document_type = _zip_document_type(archive, parts)
+    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+        return None
+    return ZipListing(len(parts), sum(part.file_size for part in parts), document_type)
+
+
+def _zip_document_type(archive: zipfile.ZipFile, parts: list[zipfile.ZipInfo]) -> str | None:
+    """'odt' or 'docx' by the parts the zip holds, or None."""
+    names = {part.filename for part in parts}
+    first = parts[0] if parts else None
+    # Only a small, uncompressed mimetype entry is read: a compressed one could unpack to
+    # gigabytes from a small upload.
+    if (
+        first is not None
+        and first.filename == "mimetype"
+        and first.compress_type == zipfile.ZIP_STORED
+        and first.file_size == len(ODT_MIMETYPE)
+        and _read_part(archive, first) == ODT_MIMETYPE
+    ):
+        return "odt"
+    if "[Content_Types].xml" in names and "word/document.xml" in names:
+        return "docx"
+    return None
+
+
+def _read_part(archive: zipfile.ZipFile, part: zipfile.ZipInfo) -> bytes | None:
+    """The unpacked bytes of a part already known to be small; None if they cannot be read."""
+    try:
+        return archive.read(part)
     except (zipfile.BadZipFile, OSError, KeyError, ValueError, NotImplementedError):
         return None
-    return None
+
+
+def _count_entries(data: bytes) -> int | None:
+    """How many entries the zip `data` has, counted in its central directory no further
+    than one past MOST_ZIP_ENTRIES; None if it has no directory that can be read.
+
+    The count in the end-of-directory record comes first, so a zip that says it has too
+    many is refused at once. It can understate: zipfile lists every entry the directory
+    holds, whatever the count says, so the entries are counted as well (a few bytes read
+    for each, nothing made).
+    """
+    end = _end_of_directory(data)
+    if end is None:
+        return None
+    declared, size, directory_end = end
+    if declared > MOST_ZIP_ENTRIES:
+        return declared
+    position, counted = directory_end - size, 0
+    if position < 0:
+        return None
+    while position < directory_end and counted <= MOST_ZIP_ENTRIES:
+        fixed_end = position + DIRECTORY_ENTRY_SIZE
+        if fixed_end > len(data) or not data.startswith(DIRECTORY_ENTRY_SIGNATURE, position):
+            return None
+        name, extra, comment = struct.unpack_from("<3H", data, position + 28)
+        position += DIRECTORY_ENTRY_SIZE + name + extra + comment
+        counted += 1
+    return counted
+
+
+def _end_of_directory(data: bytes) -> tuple[int, int, int] | None:
+    """From a zip's end-of-central-directory record (its zip64 one if it has one): how many
+    entries it declares, the directory's size, and where the directory ends; None if there
+    is no such record. Found as zipfile finds it: at the very end, or else the last one in
+    the space a comment may take."""
+    at = len(data) - END_OF_DIRECTORY.size
+    if at < 0:
+        return None
+    if not (data.startswith(END_OF_DIRECTORY_SIGNATURE, at) and data.endswith(b"\0\0")):
+        at = data.rfind(END_OF_DIRECTORY_SIGNATURE, max(0, at - LONGEST_ZIP_COMMENT))
+        if at < 0 or at + END_OF_DIRECTORY.size > len(data):
+            return None
+    *_, entries, size, _offset, _comment = END_OF_DIRECTORY.unpack_from(data, at)
+    # A zip64 has its own end record just before a locator, just before this one.
+    zip64_at = at - ZIP64_LOCATOR.size - ZIP64_END.size
+    if (
+        zip64_at >= 0
+        and data.startswith(ZIP64_LOCATOR_SIGNATURE, at - ZIP64_LOCATOR.size)
+        and data.startswith(ZIP64_END_SIGNATURE, zip64_at)
+    ):
+        *_, entries, size, _offset = ZIP64_END.unpack_from(data, zip64_at)
+        return entries, size, zip64_at
+    return entries, size, at
 
 
 def unpacked_size(data: bytes) -> tuple[int, int] | None:
     """How many bytes a zip's entries say they unpack to in all, and how many entries it
-    has, from its central directory without unpacking anything; None if it cannot be read."""
-    try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            entries = archive.infolist()
-    except (zipfile.BadZipFile, OSError, ValueError, NotImplementedError):
+    has, from its central directory without unpacking anything; None if it cannot be read
+    or has more than MOST_ZIP_ENTRIES entries (then its size is never read)."""
+    listing = read_zip(data)
+    if listing is None or listing.unpacked is None:
         return None
-    return sum(entry.file_size for entry in entries), len(entries)
+    return listing.unpacked, listing.entries
 
 
-def opens_too_large(unpacked: int, entries: int, max_bytes: int) -> bool:
-    """Whether a zip that unpacks to `unpacked` bytes in `entries` parts is a zip bomb
-    rather than a document, for an upload limit of `max_bytes`."""
-    return unpacked > UNPACKED_TIMES_LIMIT * max_bytes or entries > MOST_ZIP_ENTRIES
+def opens_too_large(unpacked: int | None, entries: int, max_bytes: int) -> bool:
+    """Whether a zip that unpacks to `unpacked` bytes (None: not read) in `entries` parts
+    is a zip bomb rather than a document, for an upload limit of `max_bytes`."""
+    if entries > MOST_ZIP_ENTRIES:
+        return True
+    return unpacked is not None and unpacked > UNPACKED_TIMES_LIMIT * max_bytes
 
 
 def _is_text(data: bytes) -> bool:
@@ -149,15 +256,21 @@ def problem_with(filename: str, data: bytes, allowed: list[str], max_bytes: int)
         return f"{filename} is empty"
     if len(data) > max_bytes:
         return too_large(filename, max_bytes)
-    found = detect_type(data)
-    unpacked = unpacked_size(data) if data.startswith(ZIP_SIGNATURE) else None
-    if found is None and unpacked is None and data.startswith(ZIP_SIGNATURE):
-        if any(t in ZIP_TYPES for t in allowed):  # a damaged document, or one cut short
+    opens_too_large_text = (
+        f"{filename} is too large when opened: save it as a PDF and send that instead"
+    )
+    is_zip = data.startswith(ZIP_SIGNATURE)
+    listing = read_zip(data) if is_zip else None
+    if is_zip and any(t in ZIP_TYPES for t in allowed):
+        if listing is None:  # a damaged document, or one cut short
             return f"{filename} cannot be opened: save it again, or save it as a PDF and send that"
+        if listing.unpacked is None:  # too many parts even to list, so of no known type
+            return opens_too_large_text
+    found = (listing.document_type if listing else None) if is_zip else _plain_type(data)
     if found is None or found not in allowed:
         return f"{filename} must be a {kinds} file"
-    if found in ZIP_TYPES and unpacked is not None and opens_too_large(*unpacked, max_bytes):
-        return f"{filename} is too large when opened: save it as a PDF and send that instead"
+    if listing is not None and opens_too_large(listing.unpacked, listing.entries, max_bytes):
+        return opens_too_large_text
     if extension(filename) not in (found, ""):  # some phones give names without one
         return f"{filename} is a {TYPE_NAMES[found]} file: give it a name ending .{found}"
     return None
