@@ -35,6 +35,7 @@ from app.models import AuditEvent, Consultation, OutboxEmail
 from app.runtime import clock as app_clock
 from tests.support.concurrency import at_once
 from tests.support.factories import ADMIN_EMAIL
+from tests.support.outbox import make_submission
 
 SITE_URL = "https://consult.example.gov.uk"
 OFFICER = "officer@example.org"
@@ -152,20 +153,6 @@ def decoded_header(raw: bytes, name: str) -> str:
     """
     parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
     return str(make_header(decode_header(parsed[name])))
-
-
-def make_submission(
-    consultation: Consultation, reference: str, now: datetime, **fields
-) -> Submission:
-    return Submission(
-        kind="evidence",
-        kind_label="Written evidence",
-        reference=reference,
-        consultation=consultation,
-        submitted_at=now,
-        admin_url=site_url("admin.dashboard"),
-        **fields,
-    )
 
 
 # --- what the emails say ---------------------------------------------------------------------

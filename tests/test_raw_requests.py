@@ -33,7 +33,7 @@ from app.models import AdminUser, Consultation
 from bench import servers
 from tests.support.factories import ADMIN_EMAIL, ADMIN_PASSWORD, consultation_fields, csrf_token
 from tests.support.pages import h1_text
-from tests.test_several_processes import hidden_fields, settings
+from tests.support.processes import hidden_fields, settings
 
 SLUG = "test-consultation"  # the factory's default
 LOGIN_URL = "/admin/login"

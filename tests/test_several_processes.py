@@ -21,7 +21,6 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
-from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -31,8 +30,9 @@ from bench import servers
 from tests.support.concurrency import at_once
 from tests.support.contact import MESSAGE_URL, VALID_MESSAGE, publish
 from tests.support.factories import ADMIN_EMAIL
+from tests.support.outbox import make_submission
+from tests.support.processes import hidden_fields, settings
 from tests.support.services import ServiceFailed, redis_server
-from tests.test_outbox import make_submission
 
 WORKERS = 4  # gunicorn processes, and outbox worker processes
 PEOPLE = 12
@@ -55,20 +55,6 @@ def redis_url() -> Iterator[str]:
             yield url
     except ServiceFailed as failure:
         pytest.fail(str(failure))
-
-
-def settings(tmp_path: Path, database_url: str, **more: str) -> dict:
-    """The served site's environment: this test's database, and no mail server to reach."""
-    defaults = {
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": "test-secret",
-        "INSTANCE_PATH": str(tmp_path / "instance"),
-        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
-        "MAIL_SERVER": "127.0.0.1",
-        "MAIL_PORT": str(servers.free_port()),
-        "SUBMIT_MIN_SECONDS": "0",
-    }
-    return servers.environment(**{**defaults, **more})
 
 
 class Site:
@@ -108,16 +94,6 @@ def serve(tmp_path: Path, database_url: str) -> Iterator[Callable[..., Site]]:
             return Site(url, log)
 
         yield start
-
-
-def hidden_fields(page: requests.Response) -> dict[str, str]:
-    """The hidden fields (CSRF token, form token, load stamp) of the page's form."""
-    assert page.status_code == 200, page.text[:500]
-    soup = BeautifulSoup(page.text, "html.parser")
-    return {
-        field["name"]: field.get("value", "")
-        for field in soup.select("form[method=post] input[type=hidden]")
-    }
 
 
 def test_people_booking_one_time_through_several_processes_get_one_booking(

@@ -1,11 +1,14 @@
-"""The emails the site has queued, as stored now."""
+"""The emails the site has queued, as stored now, and submissions to queue them for."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import OutboxEmail
+from app.mail.notifications import Submission, site_url
+from app.models import Consultation, OutboxEmail
 
 
 def outbox(kind: str | None = None) -> list[OutboxEmail]:
@@ -15,3 +18,18 @@ def outbox(kind: str | None = None) -> list[OutboxEmail]:
     if kind:
         query = query.where(OutboxEmail.kind == kind)
     return list(db.session.scalars(query))
+
+
+def make_submission(
+    consultation: Consultation, reference: str, now: datetime, **fields
+) -> Submission:
+    """A piece of written evidence as the notifications see it, to queue its emails."""
+    return Submission(
+        kind="evidence",
+        kind_label="Written evidence",
+        reference=reference,
+        consultation=consultation,
+        submitted_at=now,
+        admin_url=site_url("admin.dashboard"),
+        **fields,
+    )
