@@ -96,6 +96,24 @@ def test_the_worker_looks_for_orphans_at_most_every_ten_minutes(last, now, due):
     assert retention.sweep_due(last, now) is due
 
 
+@pytest.mark.parametrize(
+    ("orphans", "documents", "too_many"),
+    [
+        pytest.param(20, 20, False, id="20 of 20: a crash's worth"),
+        pytest.param(21, 21, True, id="21 of 21: every document"),
+        pytest.param(21, 210, False, id="21 of 210: a tenth"),
+        pytest.param(21, 209, True, id="21 of 209: over a tenth"),
+        pytest.param(100, 5_000, False, id="100 of 5,000"),
+        pytest.param(5_000, 5_000, True, id="5,000 of 5,000: another database"),
+        pytest.param(0, 0, False, id="nothing"),
+    ],
+)
+def test_a_sweep_removing_over_20_documents_and_over_a_tenth_of_them_is_refused(
+    orphans, documents, too_many
+):
+    assert retention.too_many_orphans(orphans, documents) is too_many
+
+
 def test_a_folder_not_made_yet_holds_no_files(tmp_path):
     assert files.on_disk(tmp_path / "uploads") == []
 
@@ -170,6 +188,39 @@ def test_the_purge_removes_an_old_file_no_row_names_and_nothing_else(app, runner
     again = runner.invoke(args=["purge", "--older-than", "30"])
     assert "document" not in again.output
     assert len(audit("remove_orphaned_files")) == 1
+
+
+@pytest.mark.parametrize("command", ["purge", "worker"])
+def test_a_sweep_on_a_database_naming_none_of_many_old_documents_removes_none_and_says_so(
+    app, runner, caplog, command
+):
+    """The purge or the worker pointed at the wrong database, migrated but naming none of
+    the folder's documents, would take them all for orphans."""
+    uploads = upload_folder(app)
+    uploads.mkdir(parents=True, exist_ok=True)
+    for _ in range(30):
+        document = uploads / secrets.token_hex(16)
+        document.write_bytes(sf.pdf())
+        age(document, timedelta(days=2))
+    before = files_on_disk(app)
+
+    if command == "purge":
+        result = runner.invoke(args=["purge", "--older-than", "30"])
+        assert result.exit_code == 0, (result.output, result.exception)
+    else:
+        work(runner)
+
+    assert files_on_disk(app) == before
+    assert audit("remove_orphaned_files") == []
+    said = [(r.levelname, r.getMessage()) for r in caplog.records if r.name == retention.__name__]
+    assert said == [
+        (
+            "ERROR",
+            f"Removed no documents: 30 of the 30 documents in {uploads} are named by no"
+            " response, far more than crashes leave. Check that DATABASE_URL and"
+            " UPLOAD_FOLDER are this site's, from the same backup.",
+        )
+    ]
 
 
 def test_an_upload_whose_row_is_not_committed_yet_keeps_its_file(

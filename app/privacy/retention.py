@@ -9,9 +9,11 @@ up by the outbox worker and by the purge once they are old enough.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import ColumnElement, Select, delete, exists, or_, select
 
@@ -327,6 +329,17 @@ ORPHAN_AGE = timedelta(hours=1)
 # email comes first, and a file an hour old can wait a few minutes more.
 SWEEP_EVERY = timedelta(minutes=10)
 SWEEP_ACTOR = "housekeeping"
+log = logging.getLogger(__name__)
+# A crash leaves a few documents behind: those of the uploads under way when it struck, a
+# few workers with a few files each. A sweep that would remove more than MOST_ORPHANS, and
+# more than MOST_ORPHAN_PERCENT per cent of the documents in the folder, is not cleaning up
+# after one: the worker or the purge is most likely pointed at another database than the
+# folder's (a wrong DATABASE_URL, or a database restored from an older backup), where no
+# row names any document, and it would delete them all. It removes nothing and says so. Both
+# limits must be passed, so that a large folder can still lose a crash's worth of orphans,
+# and a small one its handful whatever their share.
+MOST_ORPHANS = 20
+MOST_ORPHAN_PERCENT = 10
 
 
 def orphaned_files(
@@ -342,6 +355,12 @@ def orphaned_files(
     )
 
 
+def too_many_orphans(orphans: int, documents: int) -> bool:
+    """Whether removing `orphans` of the `documents` found in the folder is too many to be
+    what crashes left, and says the database is not the folder's."""
+    return orphans > MOST_ORPHANS and 100 * orphans > MOST_ORPHAN_PERCENT * documents
+
+
 def sweep_due(last_swept: float | None, now: float) -> bool:
     """Whether the outbox worker should look for orphaned documents, given when it last
     did (seconds on a monotonic clock, None if never) and the time now on that clock."""
@@ -350,7 +369,8 @@ def sweep_due(last_swept: float | None, now: float) -> bool:
 
 def remove_orphaned_files(now: datetime, actor: str = SWEEP_ACTOR) -> int:
     """Delete the documents on disk that no row names and that are older than ORPHAN_AGE,
-    and record how many in the audit log. Returns how many were deleted.
+    and record how many in the audit log. Returns how many were deleted. Deletes none,
+    and logs an error, if they are too many to be what crashes left (too_many_orphans).
 
     `now` must be the wall clock's (models.utcnow), not the app's clock: the files' times
     are the filesystem's. The folder is read before the rows, so a row committed meanwhile
@@ -360,6 +380,10 @@ def remove_orphaned_files(now: datetime, actor: str = SWEEP_ACTOR) -> int:
     found = files.on_disk(folder)
     old_enough = orphaned_files(found, (), now)
     orphans = orphaned_files(found, _named_by_rows(old_enough), now)
+    documents = sum(1 for name, _written in found if files.STORED_NAME.fullmatch(name))
+    if too_many_orphans(len(orphans), documents):
+        log.error(orphans_kept_summary(len(orphans), documents, folder))
+        return 0
     removed = files.remove(folder, orphans)
     if removed:
         record_audit(actor, "remove_orphaned_files", None, orphaned_summary(removed))
@@ -368,7 +392,17 @@ def remove_orphaned_files(now: datetime, actor: str = SWEEP_ACTOR) -> int:
 
 
 def orphaned_summary(removed: int) -> str:
+    """What the audit log and the commands say of a sweep that removed documents."""
     return f"Removed {plural(removed, 'document')} left on disk with no response"
+
+
+def orphans_kept_summary(orphans: int, documents: int, folder: Path) -> str:
+    """What a sweep that refused to remove anything logs."""
+    return (
+        f"Removed no documents: {orphans:,} of the {plural(documents, 'document')} in"
+        f" {folder} are named by no response, far more than crashes leave. Check that"
+        " DATABASE_URL and UPLOAD_FOLDER are this site's, from the same backup."
+    )
 
 
 def _named_by_rows(names: list[str]) -> set[str]:
