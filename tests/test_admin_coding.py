@@ -15,17 +15,16 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, Note, Response, Tag, response_tag
 from tests.support.clients import new_browser
-from tests.support.factories import ADMIN_EMAIL, OFFICER_EMAIL, AuthActions, csrf_token
-from tests.support.pages import error_messages, page, summary_links, text_of
-from tests.test_admin_responses import (
-    LIST_URL,
+from tests.support.factories import (
+    ADMIN_EMAIL,
+    OFFICER_EMAIL,
     SLUG,
     TITLE,
-    insert_response,
-    new_tag,
-    page_title,
-    references,
+    AuthActions,
+    csrf_token,
 )
+from tests.support.pages import error_messages, field_error, page, summary_links, text_of, where
+from tests.support.responses import LIST_URL, insert_response, new_tag, page_title, references
 
 TAGS_URL = f"/admin/consultations/{SLUG}/tags"
 HTMX_TAGS = {"HX-Request": "true", "HX-Target": "tags", "HX-Current-URL": "http://localhost/"}
@@ -59,11 +58,6 @@ def tags(consultation) -> dict[str, Tag]:
 
 def response_url(item: Response) -> str:
     return f"/admin/responses/{item.id}"
-
-
-def where(response) -> str:
-    target = urlsplit(response.headers["Location"])
-    return target.path + (f"#{target.fragment}" if target.fragment else "")
 
 
 def flashes(response) -> list[str]:
@@ -165,12 +159,6 @@ def ticked(response) -> list[str]:
         text_of(soup.find("label", attrs={"for": box["id"]}))
         for box in soup.find_all("input", attrs={"name": "tags", "checked": True})
     ]
-
-
-def field_error(response, field_id: str) -> str:
-    message = page(response).find(id=f"{field_id}-error")
-    assert message is not None, f"no error by {field_id}"
-    return text_of(message).removeprefix("Error:").strip()
 
 
 # --- defining tags ---------------------------------------------------------------------------

@@ -17,19 +17,14 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Consultation
+from tests.support.clients import new_browser
 from tests.support.contact import VALID_MESSAGE, send_message
 from tests.support.evidence import send as send_evidence
-from tests.support.factories import ADMIN_EMAIL, csrf_token, sign_in_officer
+from tests.support.factories import ADMIN_EMAIL, SLUG, TITLE, csrf_token, sign_in_officer
 from tests.support.pages import error_messages, page, summary_links, text_of
+from tests.support.responses import insert_response, page_title
 from tests.support.survey import answer, take_route
 from tests.support.survey import send as send_survey
-from tests.test_admin_responses import (
-    SLUG,
-    TITLE,
-    insert_response,
-    new_browser,
-    page_title,
-)
 
 SUMMARY_URL = f"/admin/consultations/{SLUG}/summary"
 OUTCOME_URL = f"/admin/consultations/{SLUG}/outcome"

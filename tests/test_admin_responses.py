@@ -10,7 +10,6 @@ which is quicker than 120 trips through the forms and tests the same query.
 
 from __future__ import annotations
 
-import secrets
 import unicodedata
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -18,32 +17,29 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from flask import Flask
-from sqlalchemy import insert, select
+from sqlalchemy import select
 
 from app import create_app
 from app.extensions import db
-from app.intake import search
-from app.models import (
-    SUBMITTED,
-    Consultation,
-    Response,
-    Tag,
-    response_tag,
-)
-from app.survey import results
+from app.models import SUBMITTED, Consultation, Response, Tag
 from tests.support.clients import Clock, new_browser
 from tests.support.contact import VALID_MESSAGE, call_url, choose, publish, send_message
 from tests.support.evidence import VALID as VALID_EVIDENCE
 from tests.support.evidence import open_form, send_form
 from tests.support.evidence import send as send_evidence
-from tests.support.factories import SURVEY_PAGES, sign_in_officer
+from tests.support.factories import SLUG, TITLE, sign_in_officer, survey_consultation
 from tests.support.pages import error_messages, page, summary_links, text_of
+from tests.support.responses import (
+    LIST_URL,
+    give_tags,
+    insert_response,
+    new_tag,
+    page_title,
+    references,
+)
 from tests.support.survey import answer, take_route
 from tests.support.survey import send as send_survey
 
-SLUG = "test-consultation"  # make_survey's consultation
-TITLE = "Community services review"
-LIST_URL = f"/admin/consultations/{SLUG}/responses"
 JUNE = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)  # 1pm in London (BST)
 DEADLINE = datetime(2027, 6, 3, 17, 0, tzinfo=UTC)  # 6pm in London
 CALL_AT = datetime(2027, 6, 3, 9, 0, tzinfo=UTC)
@@ -67,65 +63,11 @@ NEWEST_FIRST = [
 ]
 
 
-# --- helpers shared with the other admin test modules ----------------------------------------
-
-
-def insert_response(
-    consultation: Consultation, at: datetime, number: int, channel: str = "evidence", **fields
-) -> Response:
-    """A submitted response stored straight with the models, indexed for search (and
-    counted for the charts, for a survey) as the site does on submission."""
-    response = Response(
-        consultation_id=consultation.id,
-        channel=channel,
-        status=SUBMITTED,
-        token=secrets.token_urlsafe(24),
-        reference=fields.pop("reference", f"{channel[:2].upper()}-{number:06d}"),
-        consent=True,
-        publish=fields.pop("publish", "no" if channel != "contact" else ""),
-        started_at=at - timedelta(minutes=5),
-        updated_at=at,
-        submitted_at=at,
-        **fields,
-    )
-    db.session.add(response)
-    db.session.flush()
-    search.index(response)
-    if channel == "survey":
-        results.record(response, list(consultation.questions))
-    return response
-
-
-def give_tags(response: Response, *tags: Tag) -> None:
-    """Tag a response straight in the database (tagging itself is tested over HTTP)."""
-    db.session.execute(
-        insert(response_tag), [{"response_id": response.id, "tag_id": tag.id} for tag in tags]
-    )
-    db.session.commit()
-
-
-def new_tag(consultation: Consultation, name: str, description: str = "") -> Tag:
-    tag = Tag(consultation_id=consultation.id, name=name, description=description)
-    db.session.add(tag)
-    db.session.commit()
-    return tag
-
-
-def references(response) -> list[str]:
-    """The references in the list's table, top to bottom."""
-    table = page(response).find("table")
-    if table is None:
-        return []
-    return [text_of(row.find("td")) for row in table.find("tbody").find_all("tr")]
+# --- helpers ---------------------------------------------------------------------------------
 
 
 def list_url(**params: str) -> str:
     return f"{LIST_URL}?{urlencode(params)}" if params else LIST_URL
-
-
-def page_title(response) -> str:
-    """The page's title without the site's name."""
-    return " ".join(page(response).title.get_text().split()).removesuffix(" – Have your say")
 
 
 def shown_count(response) -> str:
@@ -158,28 +100,6 @@ def consultation(clock, make_survey) -> Consultation:
 def _stored(**where) -> Response:
     db.session.rollback()
     return db.session.scalars(select(Response).filter_by(status=SUBMITTED, **where)).one()
-
-
-def survey_consultation(app: Flask, now: datetime, **overrides) -> Consultation:
-    """tests/support/factories.py's routed survey (make_survey), for a fixture wider than a test."""
-    from app.consultations.files import parse_consultation, save_consultation
-
-    data = {
-        "slug": SLUG,
-        "title": TITLE,
-        "summary": "Tell us how community services are run where you live.",
-        "opens_at": now - timedelta(days=7),
-        "closes_at": now + timedelta(days=21),
-        "officer": {"name": "Sam Okafor", "email": "officer@example.org"},
-        "channels": ["survey", "evidence", "contact"],
-        "survey": {"pages": SURVEY_PAGES},
-        "evidence": {"topics": ["Trends", "Failures", "Local successes"]},
-        **overrides,
-    }
-    consultation, _created = save_consultation(
-        parse_consultation(data, "test", app.config["SITE_ZONE"])
-    )
-    return consultation
 
 
 def _send_everything(app: Flask, clock: Clock) -> dict[str, str]:

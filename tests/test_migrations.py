@@ -27,6 +27,7 @@ from app.survey import results
 from tests.support.clients import new_browser
 from tests.support.factories import AuthActions
 from tests.support.pages import page, text_of, where
+from tests.support.responses import references
 from tests.support.survey import SURVEY, open_link, page_url, save_on_page_2, the_response
 
 
@@ -119,14 +120,6 @@ OLD_RESPONSES = [
     ),
     (None, "survey", "draft", {"role": "Resident"}, {"name": "Not sent"}),
 ]
-
-
-def references(response) -> list[str]:
-    """The references in the admin list's table, top to bottom."""
-    table = page(response).find("table")
-    if table is None:
-        return []
-    return [text_of(row.find("td")) for row in table.find("tbody").find_all("tr")]
 
 
 def _migration_app(path: Path) -> Flask:

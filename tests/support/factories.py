@@ -199,8 +199,7 @@ SURVEY_PAGES = [
 ]
 
 
-@pytest.fixture
-def make_survey(app, clock):
+def survey_consultation(app, now, **overrides: Any) -> Consultation:
     """Create a consultation with a routed survey through the real importer.
 
     Page 1 asks everyone; page 2 only community organisations (its second question is
@@ -209,22 +208,29 @@ def make_survey(app, clock):
     """
     from app.consultations.files import parse_consultation, save_consultation
 
-    def make(**overrides: Any):
-        data: dict[str, Any] = {
-            "slug": SLUG,
-            "title": TITLE,
-            "summary": "Tell us how community services are run where you live.",
-            "opens_at": clock.now - timedelta(days=7),
-            "closes_at": clock.now + timedelta(days=21),
-            "officer": {"name": "Sam Okafor", "email": "officer@example.org"},
-            "channels": ["survey", "evidence", "contact"],
-            "survey": {"pages": SURVEY_PAGES},
-            "evidence": {"topics": ["Trends", "Failures", "Local successes"]},
-        }
-        data.update(overrides)
-        spec = parse_consultation(data, "test", app.config["SITE_ZONE"])
-        consultation, _created = save_consultation(spec)
-        return consultation
+    data: dict[str, Any] = {
+        "slug": SLUG,
+        "title": TITLE,
+        "summary": "Tell us how community services are run where you live.",
+        "opens_at": now - timedelta(days=7),
+        "closes_at": now + timedelta(days=21),
+        "officer": {"name": "Sam Okafor", "email": "officer@example.org"},
+        "channels": ["survey", "evidence", "contact"],
+        "survey": {"pages": SURVEY_PAGES},
+        "evidence": {"topics": ["Trends", "Failures", "Local successes"]},
+    }
+    data.update(overrides)
+    spec = parse_consultation(data, "test", app.config["SITE_ZONE"])
+    consultation, _created = save_consultation(spec)
+    return consultation
+
+
+@pytest.fixture
+def make_survey(app, clock):
+    """survey_consultation, opened a week before the test's clock says now."""
+
+    def make(**overrides: Any) -> Consultation:
+        return survey_consultation(app, clock.now, **overrides)
 
     return make
 
