@@ -16,6 +16,11 @@ mail client would parse it, and proves that:
   cannot pass because a value never reached the email;
 - the <title> is the email's subject, as text.
 
+Values that reach a header (a title, a name) also hold an RFC 2047 encoded word that decodes
+to a line break, a header and a body of its own, which Python before 3.11.10 would write out
+as it decoded it; each delivered email must have exactly the plain one's headers, and its
+subject as the outbox row has it.
+
 Every typed value starts with a marker naming its field (qq + the field's name), so a
 failure says which field leaked. The checks run on the rows in the outbox and again on the
 HTML parts a real SMTP server received. Time moves only through the `clock` fixture.
@@ -46,6 +51,7 @@ from tests.support.contact import call_url, choose, deliver, form_fields, publis
 from tests.support.factories import ADMIN_EMAIL
 from tests.support.pages import hidden_fields
 from tests.support.sample_files import Upload, multipart, txt
+from tests.support.smtp_server import Received
 
 SITE_URL = "https://haveyoursay.example.gov.uk"
 TEMPLATES = Path(__file__).resolve().parent.parent / "templates" / "email"
@@ -57,6 +63,12 @@ ATTACK = (
     '</title><a href="//evil.example/sso">Sign in again</a>'
     '<img src="//evil.example/x.png" onerror="alert(1)"><script>alert(1)</script>"\'&'
 )
+# What someone hoping to add a header or a body of their own would type where it reaches a
+# header: an encoded word for a line break, "X-Injected: 1", a blank line and a body.
+ENCODED_ATTACK = " =?utf-8?q?=0D=0AX-Injected=3A1=0D=0A=0D=0AOwned?= "
+# The typed values that reach a header: a subject, or a display name. With both attacks
+# they still fit their fields (200 characters).
+HEADER_FIELDS = {"title", "officer_name", "survey_name", "evidence_name", "contact_name"}
 
 # Every value a person types that could reach an email.
 TEXT_FIELDS = [
@@ -142,7 +154,9 @@ def typed_value(side: str, name: str) -> str:
         if side == HOSTILE:
             return f"{tag} <img src=x onerror=alert(1)>&amp;<b>.txt"
         return f"{tag} notes.txt"
-    return f"{tag}{ATTACK}" if side == HOSTILE else f"{tag} plain words"
+    if side == PLAIN:
+        return f"{tag} plain words"
+    return f"{tag}{ENCODED_ATTACK}{ATTACK}" if name in HEADER_FIELDS else f"{tag}{ATTACK}"
 
 
 def shown_as(typed: dict[str, str], name: str) -> str:
@@ -155,12 +169,14 @@ def shown_as(typed: dict[str, str], name: str) -> str:
 
 @dataclass
 class Email:
-    """One email: its row in the outbox, and its HTML part as delivered if it was sent."""
+    """One email: its row in the outbox; its HTML part, headers and subject as delivered."""
 
     subject: str
     html: str
     status: str
     delivered: str | None
+    headers: list[str] = field(default_factory=list)
+    delivered_subject: str | None = None
 
 
 @dataclass
@@ -366,7 +382,7 @@ def label(row: OutboxEmail, side: Side) -> str:
     return f"{what} to {who}"
 
 
-def collect(side: Side, rows: list[OutboxEmail], received: dict[str, str]) -> None:
+def collect(side: Side, rows: list[OutboxEmail], received: dict[str, Received]) -> None:
     """The side's emails, each labelled by what it is and its place among its like."""
     seen: Counter[str] = Counter()
     for row in rows:
@@ -377,9 +393,15 @@ def collect(side: Side, rows: list[OutboxEmail], received: dict[str, str]) -> No
             continue
         kind = label(row, side)
         seen[kind] += 1
-        side.emails[f"{kind} #{seen[kind]}"] = Email(
-            row.subject, row.body_html, row.status, received.get(row.message_id)
-        )
+        email = Email(row.subject, row.body_html, row.status, None)
+        message = received.get(row.message_id)
+        if message is not None:
+            html = message.message.get_body(preferencelist=("html",))
+            # A header that broke out of its line can leave the email with no HTML part.
+            email.delivered = html.get_content() if html is not None else ""
+            email.headers = message.message.keys()
+            email.delivered_subject = str(message.message["Subject"])
+        side.emails[f"{kind} #{seen[kind]}"] = email
 
 
 @pytest.fixture
@@ -405,7 +427,7 @@ def sides(app, client, clock, make_survey, smtp_server) -> dict[str, Side]:
         delivered(clock)
     db.session.expire_all()
     rows = list(db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
-    received = {message.message_id: message.html for message in smtp_server.received}
+    received = {message.message_id: message for message in smtp_server.received}
     for side in sides.values():
         collect(side, rows, received)
     return sides
@@ -552,10 +574,12 @@ def test_the_html_parts_delivered_are_as_safe_as_the_rows(sides):
     plain, hostile = sides[PLAIN], sides[HOSTILE]
     for side in sides.values():
         unsent = [
-            name for name, e in side.emails.items() if (e.status == SENT) != bool(e.delivered)
+            name
+            for name, e in side.emails.items()
+            if (e.status == SENT) != (e.delivered is not None)
         ]
         assert not unsent, unsent
-    sent = [name for name, email in hostile.emails.items() if email.delivered]
+    sent = [name for name, email in hostile.emails.items() if email.delivered is not None]
     # Everything but the alerts held for the digest; above all the officer's call emails.
     assert {name for name in hostile.emails if name not in sent} == {
         "alert (survey) to the officer #2"
@@ -566,6 +590,10 @@ def test_the_html_parts_delivered_are_as_safe_as_the_rows(sides):
         email = hostile.emails[name]
         if not same_document(email.delivered, email.html):
             problems.append(f"{where}: not the HTML the outbox row holds")
+        if email.headers != plain.emails[name].headers:
+            problems.append(f"{where}: headers {email.headers}, not {plain.emails[name].headers}")
+        if email.delivered_subject != email.subject:
+            problems.append(f"{where}: subject {email.delivered_subject!r}, not {email.subject!r}")
         problems += markup_problems(
             where, plain.emails[name].delivered, email.delivered, hostile.typed
         )

@@ -9,6 +9,7 @@ Time moves only through the `clock` fixture.
 
 from __future__ import annotations
 
+import base64
 import csv
 import email
 import email.policy
@@ -18,10 +19,13 @@ import signal
 import threading
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
+from email.headerregistry import Address
+from email.message import EmailMessage
 from functools import partial
 
 import pytest
 from bs4 import BeautifulSoup
+from email_validator import validate_email
 from flask import Flask, request
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.exc import IntegrityError
@@ -34,8 +38,15 @@ from app.mail.outbox import retry_delay
 from app.models import AuditEvent, Consultation, OutboxEmail
 from app.runtime import clock as app_clock
 from tests.support.concurrency import at_once
+from tests.support.contact import (
+    VALID_MESSAGE,
+    call_url,
+    choose,
+    invite,
+    publish,
+    send_message,
+)
 from tests.support.factories import ADMIN_EMAIL
-from tests.support.outbox import make_submission
 
 SITE_URL = "https://consult.example.gov.uk"
 OFFICER = "officer@example.org"
@@ -153,6 +164,25 @@ def decoded_header(raw: bytes, name: str) -> str:
     """
     parsed = email.message_from_bytes(raw, policy=email.policy.compat32)
     return str(make_header(decode_header(parsed[name])))
+
+
+def as_typed(text: str) -> str:
+    """Text from a header less the invisible word joiners that keep it from being decoded."""
+    return text.replace("\u2060", "")
+
+
+def make_submission(
+    consultation: Consultation, reference: str, now: datetime, **fields
+) -> Submission:
+    return Submission(
+        kind="evidence",
+        kind_label="Written evidence",
+        reference=reference,
+        consultation=consultation,
+        submitted_at=now,
+        admin_url=site_url("admin.dashboard"),
+        **fields,
+    )
 
 
 # --- what the emails say ---------------------------------------------------------------------
@@ -303,6 +333,106 @@ def test_a_line_break_in_a_name_cannot_add_a_header_or_a_recipient(
     assert address == "mallory@example.org" and name.startswith("Mallory")
 
 
+# RFC 2047 encoded words that decode to a line break and then a header, or a blank line and
+# a body, of their own: Python before 3.11.10 wrote such decoded text out as it was.
+ENCODED_NAME = "=?utf-8?q?Ann=0D=0ABcc=3A_evil=40example.org=0D=0AX-Injected=3A_name?="
+ENCODED_ORGANISATION = "=?utf-8?q?Acme=0D=0AX-Injected=3A_organisation?="
+FAKE_BODY = b'\r\nContent-Type: text/html\r\n\r\n<a href="https://evil.example/sso">Sign in</a>'
+ENCODED_TITLE = f"Bus review =?utf-8?b?{base64.b64encode(FAKE_BODY).decode()}?= 2027"
+HEADERS = [
+    "Subject",
+    "From",
+    "To",
+    "Reply-To",
+    "Date",
+    "Message-ID",
+    "Auto-Submitted",
+    "MIME-Version",
+    "Content-Type",
+]
+
+
+def test_an_encoded_line_break_in_a_name_or_a_title_cannot_add_a_header_or_a_body(
+    app, make_consultation, submit, smtp_server, runner
+):
+    make_consultation(title=ENCODED_TITLE)
+    submit(
+        reference="EV-INJ3",
+        name=ENCODED_NAME,
+        email="ann@example.org",
+        organisation=ENCODED_ORGANISATION,
+        answer="Buses stop at 6pm.",
+    )
+
+    assert "sent 2, failed 0" in send(runner)
+    rows = {row.message_id: row for row in emails()}
+    assert len(smtp_server.received) == 2
+    for received in smtp_server.received:
+        assert sorted(r.lower() for r in received.rcpt_tos) in (["ann@example.org"], [OFFICER])
+        assert received.message.keys() == HEADERS
+        assert [part.get_content_type() for part in received.message.walk()] == [
+            "multipart/alternative",
+            "text/plain",
+            "text/html",
+        ]
+        row = rows[received.message_id]
+        assert received.text.replace("\r\n", "\n").rstrip() == row.body_text.rstrip()
+        html = BeautifulSoup(received.html, "html.parser")
+        assert html.title.get_text() == row.subject
+        assert all("evil.example" not in str(a) for a in html.find_all("a"))
+    [alert] = smtp_server.to(OFFICER)
+    assert as_typed(str(alert.message["Subject"])) == (
+        f"Written evidence EV-INJ3 from {ENCODED_NAME}: {ENCODED_TITLE}"
+    )
+    assert as_typed(decoded_header(alert.raw, "Reply-To")) == f"{ENCODED_NAME} <ann@example.org>"
+    for fact in (ENCODED_NAME, ENCODED_ORGANISATION, ENCODED_TITLE, "Buses stop at 6pm."):
+        assert fact in alert.text
+        assert fact in " ".join(BeautifulSoup(alert.html, "html.parser").get_text().split())
+    [receipt] = smtp_server.to("ann@example.org")
+    assert as_typed(decoded_header(receipt.raw, "To")) == f"{ENCODED_NAME} <ann@example.org>"
+    assert f"Dear {ENCODED_NAME}" in receipt.text
+
+
+def test_no_header_is_written_with_a_line_break_of_its_own_whatever_reaches_it():
+    """The last defence: a value that decodes to a line break is refused, never written."""
+    message = EmailMessage(policy=outbox.MIME_POLICY)
+    message["Subject"] = "Hello"
+    message["To"] = Address(display_name=ENCODED_NAME, addr_spec="ann@example.org")
+    message.set_content("Hello")
+    with pytest.raises(outbox.UnsafeHeader):
+        message.as_bytes()
+
+
+def test_an_address_that_holds_encoded_text_goes_as_itself_or_fails_clearly(
+    app, make_consultation, submit, smtp_server, runner
+):
+    # Both are valid addresses, so the forms take them. Python leaves the first as it is; it
+    # would decode the second (and it is no address RFC 2047 allows in a header).
+    inside = "ann=?utf-8?q?x=0D=0AX-Injected=3A_1?=@example.org"
+    leading = "=?utf-8?q?x=0D=0AX-Injected=3A_1?=@example.org"
+    for typed in (inside, leading):
+        assert validate_email(typed, check_deliverability=False).normalized == typed
+    make_consultation()
+    submit(reference="EV-ADR1", name="Ann", email=inside)
+    submit(reference="EV-ADR2", name="Bo", email=leading)
+
+    assert "sent 3, failed 1" in send(runner)
+    [receipt] = smtp_server.to(inside)
+    assert receipt.rcpt_tos == [inside]
+    assert addresses(receipt.message, "To") == [("Ann", inside)]
+    for received in smtp_server.received:
+        assert received.message["X-Injected"] is None
+        assert all(len(part.keys()) == len(set(part.keys())) for part in received.message.walk())
+    first, second = sorted(smtp_server.to(OFFICER), key=lambda m: str(m.message["Subject"]))
+    assert addresses(first.message, "Reply-To") == [("Ann", inside)]
+    # The officer still hears of the second, without a Reply-To; the address is in the text.
+    assert second.message["Reply-To"] is None
+    assert leading in second.text
+    [failed] = emails(event_key="receipt:evidence:EV-ADR2")
+    assert (failed.status, failed.attempts) == (outbox.FAILED, 1)
+    assert f"{leading} cannot be written in an email header" in failed.last_error
+
+
 def test_long_headers_in_any_script_are_folded_and_every_line_is_short(
     app, make_consultation, submit, smtp_server, runner
 ):
@@ -354,6 +484,93 @@ def test_a_name_with_accents_reaches_the_respondent_readable(
     send(runner)
     [receipt] = smtp_server.to("zoe@example.org")
     assert addresses(receipt.message, "To") == [("Zoë Ó Briain", "zoe@example.org")]
+
+
+def test_every_email_goes_as_7bit_ascii_with_short_lines_and_reads_back_intact(
+    app, clock, client, make_consultation, submit, smtp_server, runner
+):
+    """No server is asked for 8BITMIME, so nothing on the wire may be 8bit, however short."""
+    consultation = make_consultation()
+    name = "Siân Ó Briain"
+    words = "Hello Siân: مرحبا, 李华, Ольга 🏘️"
+    submit(reference="EV-7BIT", name=name, email="sian@example.org", answer=words)
+    [slot] = publish(consultation, datetime(2027, 2, 8, 10, 0, tzinfo=UTC))
+    message = {**VALID_MESSAGE, "name": name, "email": "sian@example.org", "message": words}
+    booked = choose(client, call_url(send_message(client, clock, message)), slot)
+    assert booked.status_code == 303
+
+    assert "sent 6, failed 0" in send(runner)
+    received = smtp_server.received
+    assert len(received) == 6  # an alert and a receipt each, and the call booked for both
+    for each in received:
+        assert max(each.raw) < 128
+        assert max(len(line) for line in each.raw.split(b"\r\n")) <= 998
+        encodings = {str(part["Content-Transfer-Encoding"]) for part in each.message.walk()}
+        assert encodings <= {"None", "7bit", "quoted-printable", "base64"}
+        assert words in each.text or name in each.text
+        assert name in " ".join(BeautifulSoup(each.html, "html.parser").get_text().split())
+    to_sian = smtp_server.to("sian@example.org")
+    assert len(to_sian) == 3
+    for each in to_sian:
+        assert addresses(each.message, "To") == [(name, "sian@example.org")]
+    [evidence_alert] = [m for m in smtp_server.to(OFFICER) if "EV-7BIT" in m.text]
+    assert str(evidence_alert.message["Subject"]).startswith(
+        f"Written evidence EV-7BIT from {name}"
+    )
+    assert words in evidence_alert.text
+    invites = [m for m in received if m.message.get_content_type() == "multipart/mixed"]
+    assert len(invites) == 2
+    for each in invites:
+        [calendar] = [
+            part
+            for part in each.message.iter_attachments()
+            if part.get_content_type() == "text/calendar"
+        ]
+        assert calendar.get_param("method") == "REQUEST"
+        [event] = invite(each).walk("VEVENT")
+        assert event["ATTENDEE"].params["CN"] == name
+
+
+def test_an_address_with_an_international_domain_goes_to_its_punycode_form(
+    app, make_consultation, submit, smtp_server, runner
+):
+    """Addresses are stored with a Unicode domain; headers and envelope need it in ASCII."""
+    app.config["MAIL_DEFAULT_SENDER"] = "Have your say <consultations@bücher.example>"
+    make_consultation()
+    submit(reference="EV-IDN1", name="Ana Müller", email="ana@bücher.example")
+
+    assert "sent 2, failed 0" in send(runner)
+    [receipt] = smtp_server.to("ana@xn--bcher-kva.example")
+    assert receipt.rcpt_tos == ["ana@xn--bcher-kva.example"]
+    assert addresses(receipt.message, "To") == [("Ana Müller", "ana@xn--bcher-kva.example")]
+    [alert] = smtp_server.to(OFFICER)
+    assert addresses(alert.message, "Reply-To") == [("Ana Müller", "ana@xn--bcher-kva.example")]
+    assert "ana@bücher.example" in alert.text  # the officer reads it as the respondent typed it
+    for each in (receipt, alert):
+        assert each.mail_from == "consultations@xn--bcher-kva.example"
+        assert addresses(each.message, "From") == [
+            ("Have your say", "consultations@xn--bcher-kva.example")
+        ]
+        assert each.message_id.endswith("@xn--bcher-kva.example>")
+        assert max(each.raw) < 128
+
+
+def test_an_address_that_needs_smtputf8_fails_clearly_and_the_officer_still_hears(
+    app, make_consultation, submit, smtp_server, runner
+):
+    make_consultation()
+    submit(reference="EV-UTF8", name="José", email="josé@example.org")
+
+    assert "sent 1, failed 1" in send(runner)
+    [alert] = smtp_server.received
+    assert alert.rcpt_tos == [OFFICER]
+    assert alert.message["Reply-To"] is None
+    assert "josé@example.org" in alert.text
+    [receipt] = emails(kind="receipt")
+    assert (receipt.status, receipt.attempts) == (outbox.FAILED, 1)
+    assert "josé@example.org cannot be sent to" in receipt.last_error
+    assert "SMTPUTF8" in receipt.last_error
+    assert "sent 0, failed 0" in send(runner)  # no retry can mend it
 
 
 # --- the request never waits on SMTP ---------------------------------------------------------
