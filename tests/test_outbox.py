@@ -47,6 +47,7 @@ from tests.support.contact import (
     send_message,
 )
 from tests.support.factories import ADMIN_EMAIL
+from tests.support.outbox import make_submission
 
 SITE_URL = "https://consult.example.gov.uk"
 OFFICER = "officer@example.org"
@@ -169,20 +170,6 @@ def decoded_header(raw: bytes, name: str) -> str:
 def as_typed(text: str) -> str:
     """Text from a header less the invisible word joiners that keep it from being decoded."""
     return text.replace("\u2060", "")
-
-
-def make_submission(
-    consultation: Consultation, reference: str, now: datetime, **fields
-) -> Submission:
-    return Submission(
-        kind="evidence",
-        kind_label="Written evidence",
-        reference=reference,
-        consultation=consultation,
-        submitted_at=now,
-        admin_url=site_url("admin.dashboard"),
-        **fields,
-    )
 
 
 # --- what the emails say ---------------------------------------------------------------------
