@@ -27,8 +27,15 @@ from sqlalchemy import select
 from app.admin.exports import DETAIL_COLUMNS
 from app.extensions import db
 from app.models import OFFICER, SUBMITTED, AdminUser, AuditEvent, Note, Response, Tag
-from tests.browser.test_contact_journey import assert_no_sideways_scroll
-from tests.browser.test_foundation_journey import Check, sign_in, visit
+from tests.support.browser import (
+    Check,
+    assert_no_sideways_scroll,
+    heading,
+    mark_document,
+    press,
+    sign_in,
+    visit,
+)
 from tests.support.clients import START, new_browser
 from tests.support.evidence import VALID as VALID_EVIDENCE
 from tests.support.evidence import send as send_evidence
@@ -87,14 +94,6 @@ class Received:
     tag_ids: dict[str, int]
 
 
-def heading(page: Page) -> Locator:
-    return page.get_by_role("heading", level=1)
-
-
-def press(page: Page, name: str) -> None:
-    page.get_by_role("button", name=name, exact=True).click()
-
-
 def found(page: Page) -> Locator:
     """The list's results: the count, the export links and the table (htmx's #found)."""
     return page.locator("#found")
@@ -102,12 +101,6 @@ def found(page: Page) -> Locator:
 
 def result_rows(page: Page) -> Locator:
     return found(page).locator("tbody tr")
-
-
-def mark_document(page: Page, javascript: bool) -> None:
-    """With JavaScript, mark the window: a full page load would lose the mark."""
-    if javascript:
-        page.evaluate("window.sameDocument = true")
 
 
 def assert_same_document(page: Page, javascript: bool) -> None:

@@ -8,7 +8,9 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.test_foundation_journey import DEMO_LIKE, SLUG, TITLE, sign_in, visit
+from tests.support.browser import DEMO_LIKE, sign_in, visit
+from tests.support.browser import DEMO_SLUG as SLUG
+from tests.support.browser import DEMO_TITLE as TITLE
 
 pytestmark = pytest.mark.browser
 

@@ -18,7 +18,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from app.extensions import db
 from app.mail import outbox
-from tests.browser.test_foundation_journey import sign_in, visit
+from tests.support.browser import assert_no_sideways_scroll, heading, press, sign_in, visit
 from tests.support.contact import VALID_MESSAGE, call_url, choose, invite, publish, send_message
 
 pytestmark = pytest.mark.browser
@@ -33,7 +33,6 @@ OFFICER_NAME = "Sam Okafor"
 RESPONDENT = VALID_MESSAGE["email"]
 NAME = VALID_MESSAGE["name"]
 REFERENCE = re.compile(r"CT-[23456789ABCDEFGHJKMNPQRSTWXYZ]{6}")
-WIDTH = 390
 
 # The message form's questions, as the respondent reads them, and what they type.
 LABELS = {
@@ -63,14 +62,6 @@ STARTS = (
 TUESDAY_TIMES = ("10am to 10:30am", "10:30am to 11am", "2pm to 2:30pm")
 
 
-def heading(page: Page) -> Locator:
-    return page.get_by_role("heading", level=1)
-
-
-def press(page: Page, name: str) -> None:
-    page.get_by_role("button", name=name, exact=True).click()
-
-
 def field(page: Page, key: str) -> Locator:
     """A message form field by its label; exact, as "Your message" is also in another."""
     return page.get_by_label(LABELS[key], exact=True)
@@ -78,11 +69,6 @@ def field(page: Page, key: str) -> Locator:
 
 def summary_link(page: Page, message: str) -> Locator:
     return page.get_by_role("alert").get_by_role("link", name=message)
-
-
-def assert_no_sideways_scroll(page: Page) -> None:
-    scroll_width = page.evaluate("document.scrollingElement.scrollWidth")
-    assert scroll_width <= WIDTH + 1, f"{page.url} is {scroll_width}px wide at {WIDTH}px"
 
 
 def open_message_form(page: Page, check=None) -> None:

@@ -14,8 +14,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from app.mail import outbox
-from tests.browser.test_foundation_journey import sign_in, visit
 from tests.support import sample_files as sf
+from tests.support.browser import sign_in, visit
 
 pytestmark = pytest.mark.browser
 

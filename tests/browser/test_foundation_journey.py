@@ -6,50 +6,20 @@ Each test runs with JavaScript on and off, and every page a journey reaches is c
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
-from tests.support.factories import ADMIN_EMAIL, ADMIN_PASSWORD
+from tests.support.browser import DEMO_DEADLINE as DEADLINE
+from tests.support.browser import DEMO_LIKE, sign_in, visit
+from tests.support.browser import DEMO_SLUG as SLUG
+from tests.support.browser import DEMO_TITLE as TITLE
 
 pytestmark = pytest.mark.browser
 
-SLUG = "local-services-local-providers"
-TITLE = "Local services, local providers"
-DEADLINE = datetime(2027, 3, 1, 17, 0, tzinfo=UTC)
 DEADLINE_TEXT = "5pm UK time on 1 March 2027"
 PASSED = "The deadline for responses has passed"
-DEMO_LIKE = {
-    "slug": SLUG,
-    "title": TITLE,
-    "summary": "How should councils buy public services so that local organisations can take part?",
-    "body": "We want to understand:\n\n- what is changing\n- where contracts have not delivered",
-    "opens_at": datetime(2027, 1, 10, 9, 0, tzinfo=UTC),
-    "closes_at": DEADLINE,
-}
-
-Check = Callable[[Page], None]
-
-
-def visit(page: Page, path: str, status: int = 200) -> None:
-    """Load `path` as a person typing the address would, and check the status."""
-    response = page.goto(path)
-    assert response is not None, f"no response for {path}"
-    assert response.status == status, f"{path} answered {response.status}, expected {status}"
-
-
-def sign_in(admin: Page, check: Check) -> None:
-    """Sign in through the real form and land on the dashboard."""
-    visit(admin, "/admin/login")
-    check(admin)
-    admin.get_by_label("Email address").fill(ADMIN_EMAIL)
-    admin.get_by_label("Password").fill(ADMIN_PASSWORD)
-    admin.get_by_role("button", name="Sign in").click()
-    expect(admin).to_have_url(re.compile(r"/admin/$"))
-    expect(admin.get_by_role("heading", level=1)).to_have_text("Consultations")
-    check(admin)
 
 
 def test_admin_closes_a_consultation_the_respondent_was_reading(

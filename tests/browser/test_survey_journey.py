@@ -9,7 +9,6 @@ real SMTP server.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -19,7 +18,7 @@ from sqlalchemy import select
 from app.extensions import db
 from app.mail import outbox
 from app.models import OutboxEmail
-from tests.browser.test_foundation_journey import visit
+from tests.support.browser import Check, heading, mark_document, press, visit
 
 pytestmark = pytest.mark.browser
 
@@ -42,16 +41,10 @@ STORY_PROMPT = "Tell us about your experience"
 FOLLOW_UP_EMAIL = "Email for follow-up questions"
 FOLLOW_UP_NOTE = "Answer this if you chose ‘Yes’ above."
 
-Check = Callable[[Page], None]
-
 
 def url_of(step: str) -> re.Pattern[str]:
     """The address of a survey step, with any query string."""
     return re.compile(rf"{re.escape(SURVEY)}{re.escape(step)}(\?.*)?$")
-
-
-def heading(page: Page) -> Locator:
-    return page.get_by_role("heading", level=1)
 
 
 def question(page: Page, prompt: str) -> Locator:
@@ -59,20 +52,10 @@ def question(page: Page, prompt: str) -> Locator:
     return page.get_by_role("group", name=prompt)
 
 
-def mark_document(page: Page, javascript: bool) -> None:
-    """With JavaScript, mark the window: a full page load would lose the mark."""
-    if javascript:
-        page.evaluate("window.sameDocument = true")
-
-
 def assert_same_document(page: Page, javascript: bool) -> None:
     """With JavaScript, the step was swapped in by htmx, not loaded as a new page."""
     if javascript:
         assert page.evaluate("window.sameDocument") is True, "the step reloaded the whole page"
-
-
-def press(page: Page, name: str) -> None:
-    page.get_by_role("button", name=name, exact=True).click()
 
 
 def open_survey(page: Page, check: Check | None = None) -> None:

@@ -1,0 +1,69 @@
+"""Steps the journeys in tests/browser share: a person at a phone's screen in Chromium.
+
+The pages are Playwright's; `check` is the browser conftest's `assert_accessible`.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+from playwright.sync_api import Locator, Page, expect
+
+from bench.browser import PHONE
+from tests.support.factories import ADMIN_EMAIL, ADMIN_PASSWORD
+
+Check = Callable[[Page], None]
+WIDTH = PHONE["width"]
+
+# A consultation like the demo's.
+DEMO_SLUG = "local-services-local-providers"
+DEMO_TITLE = "Local services, local providers"
+DEMO_DEADLINE = datetime(2027, 3, 1, 17, 0, tzinfo=UTC)
+DEMO_LIKE = {
+    "slug": DEMO_SLUG,
+    "title": DEMO_TITLE,
+    "summary": "How should councils buy public services so that local organisations can take part?",
+    "body": "We want to understand:\n\n- what is changing\n- where contracts have not delivered",
+    "opens_at": datetime(2027, 1, 10, 9, 0, tzinfo=UTC),
+    "closes_at": DEMO_DEADLINE,
+}
+
+
+def visit(page: Page, path: str, status: int = 200) -> None:
+    """Load `path` as a person typing the address would, and check the status."""
+    response = page.goto(path)
+    assert response is not None, f"no response for {path}"
+    assert response.status == status, f"{path} answered {response.status}, expected {status}"
+
+
+def sign_in(admin: Page, check: Check) -> None:
+    """Sign in through the real form and land on the dashboard."""
+    visit(admin, "/admin/login")
+    check(admin)
+    admin.get_by_label("Email address").fill(ADMIN_EMAIL)
+    admin.get_by_label("Password").fill(ADMIN_PASSWORD)
+    admin.get_by_role("button", name="Sign in").click()
+    expect(admin).to_have_url(re.compile(r"/admin/$"))
+    expect(admin.get_by_role("heading", level=1)).to_have_text("Consultations")
+    check(admin)
+
+
+def heading(page: Page) -> Locator:
+    return page.get_by_role("heading", level=1)
+
+
+def press(page: Page, name: str) -> None:
+    page.get_by_role("button", name=name, exact=True).click()
+
+
+def mark_document(page: Page, javascript: bool) -> None:
+    """With JavaScript, mark the window: a full page load would lose the mark."""
+    if javascript:
+        page.evaluate("window.sameDocument = true")
+
+
+def assert_no_sideways_scroll(page: Page) -> None:
+    scroll_width = page.evaluate("document.scrollingElement.scrollWidth")
+    assert scroll_width <= WIDTH + 1, f"{page.url} is {scroll_width}px wide at {WIDTH}px"
