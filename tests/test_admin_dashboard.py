@@ -17,6 +17,7 @@ from sqlalchemy import select
 
 from app.extensions import db
 from app.models import AuditEvent, Consultation
+from tests.support.actors import Officer, Respondent
 from tests.support.clients import new_browser
 from tests.support.contact import VALID_MESSAGE, send_message
 from tests.support.evidence import send as send_evidence
@@ -405,11 +406,11 @@ def answered(app, clock, make_survey):
     """The four routes sent through the survey's forms, and a draft that is not counted."""
     consultation = make_survey()
     for route in ROUTES:
-        person = new_browser(app)
-        take_route(person, route, DETAILS)
-        sent = send_survey(person, clock)
+        respondent = Respondent(app, clock)
+        respondent.takes_route(route, DETAILS)
+        sent = respondent.sends()
         assert sent.status_code == 303, error_messages(sent)
-    answer(new_browser(app), 1, {"q_role": "Resident", "q_postcode": ""})
+    Respondent(app, clock).answers_page(1, {"q_role": "Resident", "q_postcode": ""})
     return consultation
 
 
@@ -470,9 +471,9 @@ def test_a_summary_with_no_responses_counts_nothing(admin, make_survey):
 
 
 def test_an_officer_reads_the_summary(app, answered):
-    officer = sign_in_officer(app)
+    officer = Officer.signs_in(app)
 
-    shown = officer.get(SUMMARY_URL)
+    shown = officer.reads(SUMMARY_URL)
 
     assert shown.status_code == 200
     assert tallies(shown) == EXPECTED_TALLIES

@@ -22,11 +22,11 @@ from sqlalchemy import select
 from app import create_app
 from app.extensions import db
 from app.models import SUBMITTED, Consultation, Response, Tag
+from tests.support.actors import Respondent
 from tests.support.clients import Clock, new_browser
-from tests.support.contact import VALID_MESSAGE, call_url, choose, publish, send_message
+from tests.support.contact import VALID_MESSAGE, call_url, publish
 from tests.support.evidence import VALID as VALID_EVIDENCE
 from tests.support.evidence import open_form, send_form
-from tests.support.evidence import send as send_evidence
 from tests.support.factories import SLUG, TITLE, sign_in_officer, survey_consultation
 from tests.support.pages import error_messages, page, summary_links, text_of
 from tests.support.responses import (
@@ -37,8 +37,6 @@ from tests.support.responses import (
     page_title,
     references,
 )
-from tests.support.survey import answer, take_route
-from tests.support.survey import send as send_survey
 
 JUNE = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)  # 1pm in London (BST)
 DEADLINE = datetime(2027, 6, 3, 17, 0, tzinfo=UTC)  # 6pm in London
@@ -111,14 +109,14 @@ def _send_everything(app: Flask, clock: Clock) -> dict[str, str]:
 
     def survey(at, route, details):
         clock.set(at)
-        person = new_browser(app)
-        take_route(person, route, details)
-        sent = send_survey(person, clock)
+        respondent = Respondent(app, clock)
+        respondent.takes_route(route, details)
+        sent = respondent.sends()
         assert sent.status_code == 303, error_messages(sent)
 
     def evidence(at, **fields):
         clock.set(at)
-        sent = send_evidence(new_browser(app), clock, {**VALID_EVIDENCE, **fields})
+        sent = Respondent(app, clock).sends_evidence({**VALID_EVIDENCE, **fields})
         assert sent.status_code == 303, error_messages(sent)
 
     survey(
@@ -184,13 +182,11 @@ def _send_everything(app: Flask, clock: Clock) -> dict[str, str]:
     )
     clock.set(datetime(2027, 6, 2, 15, 0, tzinfo=UTC))
     [slot] = publish(consultation, CALL_AT)
-    person = new_browser(app)
-    booked = choose(person, call_url(send_message(person, clock)), slot)
+    respondent = Respondent(app, clock)
+    booked = respondent.books(call_url(respondent.sends_message()), slot)
     assert booked.status_code == 303, error_messages(booked)
     clock.set(datetime(2027, 6, 3, 8, 0, tzinfo=UTC))
-    sent = send_message(
-        new_browser(app),
-        clock,
+    sent = Respondent(app, clock).sends_message(
         {
             **VALID_MESSAGE,
             "name": "Eve Brown",
@@ -202,7 +198,7 @@ def _send_everything(app: Flask, clock: Clock) -> dict[str, str]:
     )
     assert sent.status_code == 303, error_messages(sent)
     # Someone who started the survey and never sent it.
-    answer(new_browser(app), 1, {"q_role": "Resident", "q_postcode": "DRAFT 1"})
+    Respondent(app, clock).answers_page(1, {"q_role": "Resident", "q_postcode": "DRAFT 1"})
     # Opened before the deadline, sent ten minutes after it: taken within the grace period.
     clock.set(DEADLINE - timedelta(minutes=5))
     person = new_browser(app)

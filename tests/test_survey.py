@@ -17,15 +17,13 @@ from urllib.parse import urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
-from flask import Flask
 
 from app.extensions import db
 from app.models import DRAFT, SUBMITTED
 from app.survey import services
+from tests.support.actors import Admin
 from tests.support.clients import new_browser
 from tests.support.factories import (
-    ADMIN_EMAIL,
-    ADMIN_PASSWORD,
     SLUG,
     SURVEY_PAGES,
     TITLE,
@@ -123,21 +121,6 @@ def deliver(runner) -> str:
 def lines_of(received) -> str:
     """An email's text part with plain newlines."""
     return received.text.replace("\r\n", "\n")
-
-
-def force_closed(app: Flask) -> None:
-    """An admin, in their own browser, forces the consultation closed."""
-    admin = new_browser(app)
-    token = csrf_token(admin, "/admin/login")
-    signed_in = admin.post(
-        "/admin/login", data={"email": ADMIN_EMAIL, "password": ADMIN_PASSWORD, "csrf_token": token}
-    )
-    assert signed_in.status_code == 303
-    changed = admin.post(
-        f"/admin/consultations/{SLUG}/state",
-        data={"override": "closed", "csrf_token": csrf_token(admin, "/admin/")},
-    )
-    assert changed.status_code == 303
 
 
 # --- a whole journey -------------------------------------------------------------------------
@@ -854,7 +837,7 @@ def test_a_close_forced_by_an_admin_refuses_at_once_with_no_grace(
     take_route(client, OFFICER_ROUTE)
     check = open_step(client, CHECK)
     clock.set(closing_soon.closes_at + timedelta(minutes=minutes))
-    force_closed(app)
+    Admin.signs_in(app).closes(SLUG)
 
     refused = send_form(client, check, {})
 
