@@ -8,14 +8,15 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from limits import parse_many
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.admin.auth import OPEN_ENDPOINTS
 from app.extensions import db
-from app.models import AuditEvent, Consultation
+from app.models import Consultation
+from tests.support.audit import audit_count
 from tests.support.clients import CheckedClient
 from tests.support.factories import ADMIN_EMAIL, ADMIN_PASSWORD, csrf_token
-from tests.support.pages import page, text_of
+from tests.support.pages import page, redirect_path, text_of
 
 SLUG = "test-consultation"  # the factory's default
 TITLE = "Community services review"
@@ -23,21 +24,10 @@ STATE_URL = f"/admin/consultations/{SLUG}/state"
 DATES_URL = f"/admin/consultations/{SLUG}/dates"
 
 
-def redirect_path(response) -> str:
-    """The path a redirect points to, without its query."""
-    return urlsplit(response.headers["Location"]).path
-
-
 def reloaded(slug: str = SLUG) -> Consultation:
     """The consultation as stored now, not as this session last saw it."""
     db.session.rollback()  # a fresh transaction sees what the requests committed
     return db.session.scalar(select(Consultation).filter_by(slug=slug))
-
-
-def audit_count() -> int:
-    """How many audit events are stored."""
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(AuditEvent))
 
 
 def login_post(client, email, password, token, path="/admin/login", **kwargs):

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from app.calls import rules as calls
 from app.calls.rules import Sorted, available, bookable, changeable, reminder_due, series, sort_out
 from app.consultations.lifecycle import State
+from tests.support.clients import utc
 
 LONDON = ZoneInfo("Europe/London")
 WEEKDAYS = [0, 1, 2, 3, 4]
@@ -28,10 +29,6 @@ PROPERTY = settings(
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 def wall(moment: datetime) -> datetime:

@@ -18,10 +18,9 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import select
 
 from app.extensions import db
-from app.models import BOOKED, CANCELLED, Booking, Consultation, OutboxEmail, Response, Slot
+from app.models import BOOKED, CANCELLED, Booking, Consultation, Response, Slot
 from tests.support.clients import UncheckedClient
 from tests.support.contact import (
     MESSAGE_URL,
@@ -36,7 +35,19 @@ from tests.support.contact import (
     publish,
     send_message,
 )
-from tests.support.pages import error_messages, h1_text, page, summary_links, text_of
+from tests.support.outbox import outbox
+from tests.support.pages import (
+    error_messages,
+    field_error,
+    h1_text,
+    page,
+    summary_links,
+    text_of,
+    value_of,
+)
+
+# Where a redirect leads, by its path alone: a query such as ?moved=1 is not compared here.
+from tests.support.pages import redirect_path as where
 
 CONFIRMATION = f"{MESSAGE_URL}/confirmation"
 OFFICER = "officer@example.org"
@@ -76,10 +87,6 @@ def another_browser(app) -> FlaskClient:
     return app.test_client()
 
 
-def where(response) -> str:
-    return urlsplit(response.headers["Location"]).path
-
-
 def with_changes(**changes) -> dict[str, str]:
     """VALID_MESSAGE with some fields changed; None leaves a field out."""
     fields = {**VALID_MESSAGE, **changes}
@@ -108,29 +115,12 @@ def the_booking() -> Booking:
     return stored[0]
 
 
-def outbox() -> list[OutboxEmail]:
-    db.session.rollback()
-    return list(db.session.scalars(select(OutboxEmail).order_by(OutboxEmail.id)))
-
-
-def field_error(response, field_id: str) -> str:
-    box = page(response).find(id=f"{field_id}-error")
-    assert box is not None, f"no error by {field_id}"
-    return text_of(box).removeprefix("Error:").strip()
-
-
 def assert_refused_with(response, field_id: str, message: str, target: str | None = None) -> None:
     """422, with `message` by the field and in the summary, linking to the field."""
     assert response.status_code == 422, response.status_code
     assert page(response).title.get_text().startswith(f"Error: {FORM_TITLE}")
     assert summary_links(response).get(message) == (target or field_id), error_messages(response)
     assert field_error(response, field_id) == message
-
-
-def value_of(response, name: str) -> str:
-    field = page(response).find(attrs={"name": name})
-    assert field is not None, f"no field {name}"
-    return field.get_text() if field.name == "textarea" else field.get("value", "")
 
 
 def checked(response, name: str) -> list[str]:

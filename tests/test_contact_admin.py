@@ -7,11 +7,12 @@ from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.contact import services
 from app.extensions import db
 from app.models import BOOKED, CANCELLED, AuditEvent, Booking, Consultation, Slot
+from tests.support.audit import audit_count
 from tests.support.contact import (
     SLUG,
     VALID_MESSAGE,
@@ -61,11 +62,6 @@ def audit(action: str | None = None) -> list[AuditEvent]:
     if action:
         query = query.filter_by(action=action)
     return list(db.session.scalars(query))
-
-
-def audit_count() -> int:
-    db.session.rollback()
-    return db.session.scalar(select(func.count()).select_from(AuditEvent))
 
 
 def stored(slug: str = SLUG) -> Consultation:

@@ -73,6 +73,7 @@ from tests.support.outbox import outbox
 from tests.support.pages import (
     h1_text,
     hidden_fields,
+    kept_on_closed_page,
     page,
     stamped_form,
     summary_links,
@@ -738,14 +739,6 @@ def test_a_token_used_in_another_consultation_never_breaks_the_form(
 def closing_soon(make_survey, clock) -> Consultation:
     """Evidence taken until an hour from now, with the default 30 minutes' grace."""
     return make_survey(closes_at=clock.now + timedelta(hours=1))
-
-
-def kept_on_closed_page(response) -> dict[str, str]:
-    soup = page(response)
-    return {
-        text_of(row.find("dt")): text_of(row.find("dd"))
-        for row in soup.select("dl.summary-list > div")
-    }
 
 
 def test_a_form_loaded_before_the_deadline_is_taken_late_within_the_grace(

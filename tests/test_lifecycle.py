@@ -19,6 +19,7 @@ from app.consultations.lifecycle import (
     state_at,
     time_left,
 )
+from tests.support.clients import utc
 
 LONDON = ZoneInfo("Europe/London")
 TICK = timedelta(microseconds=1)
@@ -243,10 +244,6 @@ def test_time_left_refuses_naive_times() -> None:
 
 def london(*args: int, fold: int = 0) -> datetime:
     return datetime(*args, tzinfo=LONDON, fold=fold)
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 def stored(moment: datetime) -> datetime:

@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from app.formatting.timefmt import clock_time, from_local, local_time, to_local, zone_label
+from tests.support.clients import utc
 
 LONDON = ZoneInfo("Europe/London")
-
-
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
 
 
 def test_deadline_sentence() -> None:

@@ -1,15 +1,15 @@
 """What the test modules share, so that no test module imports another.
 
-- actors: a respondent, an officer and an admin, each a browser that does what they do
+- actors: a respondent, an officer and an admin, each in a browser of their own
 - clients: the clock the tests move by hand, and test clients that behave like browsers
-- factories (pytest plugin): consultations, the routed survey, users, signed-in browsers
+- factories (a pytest plugin): consultations, the routed survey, users, signed-in browsers
 - pages: reading the pages a test client receives
-- survey, evidence, contact: each channel's journey over HTTP, step by step
-- responses: the admin's list of responses, and rows stored straight with the models
-- outbox: the emails queued, and the worker's round
+- survey, evidence, contact: each way of responding over HTTP, step by step
+- responses: rows stored straight with the models, and the admin's list of them
+- outbox, audit: the emails queued and the audit log, as stored now
 - fuzz: junk for hypothesis to send, and the oracles that read it as the site may
-- browser: steps for the Playwright journeys in tests/browser
-- processes: the site served by gunicorn, as deployed
-- smtp_server (pytest plugin), services, databases: real servers for a test run
-- sample_files, many_scripts, html_checks, concurrency: inputs and checks
+- browser: the steps the Playwright journeys in tests/browser share
+- processes: the site served by gunicorn as deployed, read over real HTTP
+- smtp_server (a pytest plugin), services, databases: real servers for a test run
+- sample_files, many_scripts, html_checks, concurrency: inputs, and checks of pages
 """

@@ -13,6 +13,11 @@ from tests.support.html_checks import check_page
 START = datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
 
 
+def utc(*args: int) -> datetime:
+    """A moment in UTC: utc(2027, 3, 28, 1, 0)."""
+    return datetime(*args, tzinfo=UTC)
+
+
 class Clock:
     """A clock the tests move by hand; the app reads it through config["CLOCK"]."""
 

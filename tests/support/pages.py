@@ -55,6 +55,11 @@ def hidden_fields(response) -> dict[str, str]:
     }
 
 
+def redirect_path(response) -> str:
+    """The path a redirect points to, without its query."""
+    return urlsplit(response.headers["Location"]).path
+
+
 def where(response) -> str:
     """Where a redirect points: its path, with the query and the fragment if it has them."""
     target = urlsplit(response.headers["Location"])
