@@ -16,9 +16,9 @@ from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.calls import rules as calls
+from app.calls.publishing import publish
 from app.consultations.files import ConsultationFileError, load_consultation_file, save_consultation
 from app.consultations.lifecycle import plural
-from app.contact.services import publish
 from app.demo import load as demo_load
 from app.extensions import db
 from app.mail import notifications, outbox

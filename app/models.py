@@ -11,6 +11,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDe
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from app.calls import rules
 from app.consultations.lifecycle import Override, State, state_at
 from app.extensions import db
 
@@ -325,6 +326,15 @@ class Booking(db.Model):
     @property
     def is_booked(self) -> bool:
         return self.status == BOOKED
+
+    def changeable(self, now: datetime) -> bool:
+        """Whether the respondent or the officer may still move or cancel it: booked and
+        not started."""
+        return self.is_booked and rules.changeable(self.starts_at, now)
+
+    def reminder_due(self, now: datetime) -> bool:
+        """Whether both are to be reminded of it now (see calls.rules.reminder_due)."""
+        return rules.reminder_due(self.starts_at, self.updated_at, now)
 
 
 class AdminUser(UserMixin, db.Model):

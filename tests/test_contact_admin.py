@@ -9,7 +9,7 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from app.contact import services
+from app.calls import booking as services
 from app.extensions import db
 from app.models import BOOKED, CANCELLED, AuditEvent, Booking, Consultation, Slot
 from tests.support.audit import audit_count

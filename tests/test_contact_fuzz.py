@@ -42,7 +42,7 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from app.contact import services
+from app.calls import booking as services
 from app.contact.forms import MESSAGE_LENGTH
 from app.extensions import db
 from app.mail.outbox import deliver_due

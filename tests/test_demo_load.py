@@ -32,7 +32,8 @@ from app.models import (
     response_tag,
 )
 from app.survey import results, routing
-from app.survey.forms import CHOICE_TYPES, OTHER_PREFIX, choice_pairs, text_limit
+from app.survey.forms import OTHER_PREFIX, choice_pairs, text_limit
+from app.survey.forms import SET_ANSWER_TYPES as CHOICE_TYPES
 from app.web.forms import PUBLISH_CHOICES
 
 DEMO = "local-services-local-providers"

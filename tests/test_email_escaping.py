@@ -40,7 +40,7 @@ from sqlalchemy import select
 
 from app.admin import consultation_settings as admin_services
 from app.admin.users import services as user_services
-from app.contact import services as contact_services
+from app.calls import booking as contact_services
 from app.evidence.files import safe_name
 from app.extensions import db
 from app.mail.outbox import SENT

@@ -10,6 +10,7 @@ from flask_login import current_user
 from app.admin import bp
 from app.admin.auth import admin_only
 from app.admin.forms import ActionForm, ContactSettingsForm, SeriesForm, SlotForm
+from app.calls import booking, publishing
 from app.calls import rules as calls
 from app.consultations.lookup import get_by_slug_or_404
 from app.contact import services
@@ -27,7 +28,7 @@ def _page(consultation: Consultation, status: int = 200, **forms):
         messages_after_close="yes" if consultation.messages_after_close else "no",
         bookings_after_close="yes" if consultation.bookings_after_close else "no",
     )
-    times = services.upcoming(consultation, now)
+    times = publishing.upcoming(consultation, now)
     return render_template(
         "admin/calls.html",
         consultation=consultation,
@@ -35,7 +36,7 @@ def _page(consultation: Consultation, status: int = 200, **forms):
         one=forms.get("one") or SlotForm(formdata=None, prefix="one"),
         series=forms.get("series") or SeriesForm(formdata=None, prefix="series"),
         booked=[(slot, booking) for slot, booking in times if booking],
-        by_day=services.by_day(times, key=lambda row: row[0].starts_at),
+        by_day=publishing.by_day(times, key=lambda row: row[0].starts_at),
         form=next(iter(forms.values()), None),  # the form in error, for the page title
     ), status
 
@@ -77,7 +78,7 @@ def publish_time(slug: str):
         return _page(consultation, 422, one=form)
     start = _local(form.day.data, form.start.data)
     end = start + timedelta(minutes=form.minutes.data)
-    _report(services.publish(consultation, [(start, end)], clock.now(), current_user.email))
+    _report(publishing.publish(consultation, [(start, end)], clock.now(), current_user.email))
     return redirect(url_for("admin.calls_page", slug=slug), code=303)
 
 
@@ -102,7 +103,7 @@ def publish_series(slug: str):
             f"That makes {len(wanted):,} times. Publish up to {calls.MOST_AT_ONCE:,} at once"
         )
         return _page(consultation, 422, series=form)
-    _report(services.publish(consultation, wanted, clock.now(), current_user.email))
+    _report(publishing.publish(consultation, wanted, clock.now(), current_user.email))
     return redirect(url_for("admin.calls_page", slug=slug), code=303)
 
 
@@ -131,7 +132,7 @@ def remove_time(slot_id: int):
     if slot is None:
         abort(404)
     slug = slot.consultation.slug
-    if services.remove_slot(slot, current_user.email, clock.now()):
+    if publishing.remove_slot(slot, current_user.email, clock.now()):
         flash("Time removed.", "success")
     else:
         flash("That time has just been booked, so it was not removed.", "warning")
@@ -141,21 +142,21 @@ def remove_time(slot_id: int):
 @bp.route("/calls/<id:booking_id>/cancel", methods=["GET", "POST"])
 def cancel_call(booking_id: int):
     """Ask to be sure, then cancel a booked call and tell the respondent."""
-    booking = db.session.get(Booking, booking_id)
-    if booking is None:
+    call = db.session.get(Booking, booking_id)
+    if call is None:
         abort(404)
-    consultation = booking.response.consultation
+    consultation = call.response.consultation
     now = clock.now()
-    if not booking.is_booked or not calls.changeable(booking.starts_at, now):
+    if not call.changeable(now):
         flash("That call has already been cancelled or has taken place.", "warning")
         return redirect(url_for("admin.calls_page", slug=consultation.slug), code=303)
     form = ActionForm()
     if form.validate_on_submit():
-        if services.cancel_for_officer(booking, current_user.email, now):
-            flash(f"Call cancelled. We have emailed {booking.response.name}.", "success")
+        if booking.cancel_for_officer(call, current_user.email, now):
+            flash(f"Call cancelled. We have emailed {call.response.name}.", "success")
         else:
             flash("That call had already been cancelled.", "warning")
         return redirect(url_for("admin.calls_page", slug=consultation.slug), code=303)
     return render_template(
-        "admin/cancel_call.html", booking=booking, consultation=consultation, form=form
+        "admin/cancel_call.html", booking=call, consultation=consultation, form=form
     )

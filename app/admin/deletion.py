@@ -9,6 +9,7 @@ from app.admin import bp
 from app.admin.auth import admin_only
 from app.admin.forms import ActionForm
 from app.extensions import db
+from app.intake import channels
 from app.models import SUBMITTED, Response
 from app.privacy import retention
 from app.runtime import clock
@@ -31,7 +32,7 @@ def delete_response(response_id: int):
         "admin/delete_response.html",
         item=item,
         consultation=item.consultation,
-        kind=retention.channel_label(item),
-        call=retention.upcoming_call(item, clock.now()),
+        kind=channels.of(item).label,
+        call=channels.of(item).upcoming_call(item, clock.now()),
         form=form,
     )

@@ -11,12 +11,11 @@ from app.admin import bp
 from app.admin.filters import FilterForm, filtered, tags_of
 from app.admin.forms import NoteForm, ResponseTagsForm
 from app.consultations.lookup import get_by_slug_or_404
-from app.contact import services as contact
 from app.evidence import files
 from app.evidence import services as evidence
 from app.extensions import db
-from app.models import CHANNEL_LABELS, SUBMITTED, Attachment, Booking, Response, record_audit
-from app.survey import services as survey
+from app.intake import channels
+from app.models import SUBMITTED, Attachment, Booking, Response, record_audit
 from app.web.rendering import render_page, whole_page_for_htmx
 
 PAGE_SIZE = 50
@@ -27,7 +26,7 @@ def responses(slug: str):
     """The consultation's responses, newest first, filtered and a page at a time."""
     consultation = get_by_slug_or_404(slug)
     form = FilterForm(consultation, request.args)
-    context = {"consultation": consultation, "form": form, "channel_labels": CHANNEL_LABELS}
+    context = {"consultation": consultation, "form": form, "channel_labels": channels.labels()}
     if not form.validate():
         # The whole page, also for htmx: the messages belong by the filters, outside #found.
         return whole_page_for_htmx(
@@ -84,14 +83,7 @@ def response_page(
     saved: str = "",
 ):
     """The response page, or one of its panels for htmx, with any errors of its forms."""
-    if item.channel == "survey":
-        questions = list(item.consultation.questions)
-        answers = [(q.prompt, text) for q, text in survey.answer_rows(questions, item.answers)]
-        details = survey.detail_rows(item)
-    elif item.channel == "contact":
-        answers, details = [], contact.detail_rows(item)
-    else:
-        answers, details = [], evidence.detail_rows(item)
+    channel = channels.of(item)
     bookings = db.session.scalars(
         select(Booking).filter_by(response_id=item.id).order_by(Booking.id)
     ).all()
@@ -104,8 +96,8 @@ def response_page(
         status=status,
         item=item,
         consultation=item.consultation,
-        answers=answers,
-        details=details,
+        answers=channel.answer_rows(item),
+        details=channel.detail_rows(item),
         bookings=bookings,
         tag_form=tag_form,
         note_form=note_form or NoteForm(formdata=None),

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask import current_app
 from wtforms import HiddenField, RadioField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.formatting import phones
+from app.intake.fields import organisation_field
 from app.web.forms import Form, choices, email_field, in_choices, name_field
 
 MESSAGE_LENGTH = 5000
@@ -21,13 +22,7 @@ class MessageForm(Form):
     name = name_field()
     email = email_field()
     phone = StringField("Telephone number (optional)")
-    organisation = StringField(
-        "Organisation (optional)",
-        validators=[
-            Optional(),
-            Length(max=200, message="Organisation name must be 200 characters or fewer"),
-        ],
-    )
+    organisation = organisation_field()
     subject = StringField(
         "What is your message about?",
         validators=[
@@ -61,6 +56,13 @@ class MessageForm(Form):
             del self.wants_call
         self.phone_number = ""  # the number in E.164 form, once valid
 
+    def written(self) -> list[tuple[str, str]]:
+        """What the respondent typed, for the closed page to show back."""
+        return [
+            ("What is your message about?", self.subject.data or ""),
+            ("Your message", self.message.data or ""),
+        ]
+
     @property
     def wants_a_call(self) -> bool:
         return "wants_call" in self and self.wants_call.data == "yes"
@@ -83,3 +85,7 @@ class CallForm(Form):
 
     slot = StringField("Choose a time", validators=[DataRequired("Select a time for your call")])
     loaded = HiddenField()
+
+
+class CancelForm(Form):
+    """Cancelling a call: nothing to fill in but the CSRF token."""

@@ -1,29 +1,30 @@
 """Views for messages to the policy officer and for booking, moving and cancelling calls.
 
 The call pages are found by the message's secret token, which only its sender has
-(from the redirect after sending, and from the emails), so no account is needed.
+(from the redirect after sending, and from the emails), so no account is needed. The
+calls themselves are booked, moved and cancelled by app.calls.
 """
 
 from __future__ import annotations
 
 from datetime import date
+from functools import partial
 
 from flask import abort, current_app, redirect, render_template, request, url_for
 
-from app.calls import rules as calls
+from app.calls import booking as calls
+from app.calls.publishing import by_day
 from app.consultations.lookup import get_by_slug_or_404
 from app.contact import bp, services
-from app.contact.forms import MESSAGE_LENGTH, CallForm, MessageForm
+from app.contact.channel import CONTACT, admit_booking
+from app.contact.forms import MESSAGE_LENGTH, CallForm, CancelForm, MessageForm
 from app.extensions import htmx, limiter
+from app.intake.channel import Sender, Sending
+from app.intake.sending import send_once, sent_confirmation
 from app.intake.submissions import (
     TOKEN_SHAPE,
-    form_token,
     keep_or_stamp,
-    last_sent,
-    looks_automated,
-    new_token,
     read_stamp,
-    remember_sent,
     submit_rate_limit,
 )
 from app.models import Booking, Consultation, Response
@@ -34,13 +35,15 @@ def _pages_rate_limit() -> str:
     return current_app.config["RATELIMIT_PAGES"]
 
 
-def _written(form: MessageForm) -> list[tuple[str, str]]:
-    """What the respondent typed, for the closed page to show back."""
-    rows = [
-        ("What is your message about?", form.subject.data or ""),
-        ("Your message", form.message.data or ""),
-    ]
-    return [(label, value) for label, value in rows if value.strip()]
+def _store(consultation: Consultation, form: MessageForm, sender: Sender, sending: Sending):
+    """Store what the valid form says, read into plain values."""
+    message = services.Message(
+        subject=form.subject.data.strip(),
+        text=form.message.data.strip(),
+        phone=form.phone_number,
+        wants_call=form.wants_a_call,
+    )
+    return services.send_message(consultation, sender, message, sending)
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -48,60 +51,38 @@ def _written(form: MessageForm) -> list[tuple[str, str]]:
 def message(slug: str):
     """The message form: refused with 422 and everything kept until it is right."""
     consultation = get_by_slug_or_404(slug)
+    if not consultation.offers(CONTACT.name):
+        abort(404)
     now = clock.now()
-    after_close = consultation.messages_after_close
     # Asked when a time is free; kept for someone who said yes before the last one went,
     # whose call page then says that no time is free.
     asked_already = request.form.get("wants_call") == "yes"
     form = MessageForm(
-        services.calls_offered(consultation, now)
-        or (asked_already and services.bookings_taken(consultation, now))
+        calls.calls_offered(consultation, now) or (asked_already and calls.taken(consultation, now))
     )
-    if request.method == "GET":
-        services.admit_to(consultation, after_close, now, None)
-        form.token.data = new_token()
-    else:
-        loaded_at = read_stamp(form.loaded.data)
-        token = form_token(form.token.data)
-        sent = services.find_message(consultation, token)  # sent already
-        late = sent is None and services.admit_to(
-            consultation, after_close, now, loaded_at, lambda: _written(form)
-        )
-        if sent is None and looks_automated(form.website.data, loaded_at, now):
-            return render_template("public/received.html", consultation=consultation)
-        if sent is None and form.validate():
-            sent = services.send_message(consultation, form, token, loaded_at, now, late)
-        if sent is not None:
-            remember_sent(consultation, sent)
-            if sent.wants_call:
-                return redirect(url_for(".call", slug=slug, token=sent.token), code=303)
-            return redirect(url_for(".confirmation", slug=slug), code=303)
-        form.token.data = token
-    keep_or_stamp(form.loaded, now)
+    sent = send_once(CONTACT, consultation, form, now, partial(_store, consultation, form))
+    if sent is not None:
+        return sent
     return render_template(
         "contact/form.html",
         consultation=consultation,
         form=form,
         max_length=MESSAGE_LENGTH,
         closed=consultation.state(now).value == "closed",
-        bookings_taken=services.bookings_taken(consultation, now),
+        bookings_taken=calls.taken(consultation, now),
     ), (422 if form.errors else 200)
 
 
 @bp.get("/confirmation")
 def confirmation(slug: str):
     """Message sent: the reference, and the receipt on its way."""
-    consultation = get_by_slug_or_404(slug)
-    sent = last_sent(consultation, "contact")
-    if sent is None:
-        return redirect(url_for(".message", slug=slug), code=303)
-    return render_template("contact/confirmation.html", consultation=consultation, message=sent)
+    return sent_confirmation(CONTACT, get_by_slug_or_404(slug), "contact/confirmation.html")
 
 
 def _message_or_404(slug: str, token: str) -> tuple[Consultation, Response]:
     """The consultation and the message whose token this is, if it asked for a call."""
     consultation = get_by_slug_or_404(slug)
-    message = services.find_message(consultation, token) if TOKEN_SHAPE.fullmatch(token) else None
+    message = CONTACT.find_by_token(consultation, token) if TOKEN_SHAPE.fullmatch(token) else None
     if message is None or not message.wants_call:
         abort(404)
     return consultation, message
@@ -122,13 +103,12 @@ def _picker(
     is the call being moved; `previous`, one cancelled before."""
     now = clock.now()
     keep_or_stamp(form.loaded, now)
-    free = services.by_day(services.free_slots(consultation, now))
     return render_template(
         "contact/call.html",
         consultation=consultation,
         message=message,
         form=form,
-        free=free,
+        free=by_day(calls.free_slots(consultation, now)),
         # A day comes only from the form: a browser without JavaScript, which cannot
         # choose one, must always see every day's times.
         day=_chosen_day(request.form.get("day")),
@@ -143,7 +123,7 @@ def _calls_of(message: Response) -> tuple[Booking | None, Booking | None]:
 
     One query: a message holds at most one call at a time, so a held call is the latest.
     """
-    latest = services.last_booking(message)
+    latest = calls.last_booking(message)
     return (latest if latest and latest.is_booked else None), latest
 
 
@@ -152,20 +132,39 @@ def _call_form(consultation: Consultation, now) -> CallForm:
     loaded in time to be sent in the grace period)."""
     form = CallForm()
     loaded_at = read_stamp(form.loaded.data) if request.method == "POST" else None
-    services.admit_to(consultation, consultation.bookings_after_close, now, loaded_at)
+    admit_booking(consultation, now, loaded_at)
     return form
 
 
 def _state_page(consultation: Consultation, message: Response, booking: Booking, status=200):
     """The call as it stands: booked, already past, or cancelled."""
+    now = clock.now()
     return render_template(
         "contact/booking.html",
         consultation=consultation,
         message=message,
         booking=booking,
-        upcoming=booking.is_booked and calls.changeable(booking.starts_at, clock.now()),
-        bookings_taken=services.bookings_taken(consultation, clock.now()),
+        upcoming=booking.changeable(now),
+        bookings_taken=calls.taken(consultation, now),
     ), status
+
+
+def _to(view: str, message: Response, **args):
+    """303 to one of the call's pages."""
+    slug = message.consultation.slug
+    return redirect(url_for(f".{view}", slug=slug, token=message.token, **args), code=303)
+
+
+def _choose(form: CallForm, choose, message: Response, **done):
+    """Book or move with the time chosen: the page to go to, or None to choose again."""
+    try:
+        moved = choose(form.slot.data)
+    except calls.SlotUnavailable as problem:
+        form.slot.errors.append(str(problem))
+        return None
+    if moved is False:  # changed meanwhile (a second tap, or cancelled): show it as it is
+        return _to("call", message)
+    return _to("booked", message, **done)
 
 
 @bp.route("/call/<token>", methods=["GET", "POST"])
@@ -176,19 +175,16 @@ def call(slug: str, token: str):
     booking, previous = _calls_of(message)
     if booking is not None:
         if request.method == "POST":  # sent twice: the first booked it
-            return redirect(url_for(".booked", slug=slug, token=token), code=303)
+            return _to("booked", message)
         return _state_page(consultation, message, booking)
     now = clock.now()
-    if previous and request.method == "GET" and not services.bookings_taken(consultation, now):
+    if previous and request.method == "GET" and not calls.taken(consultation, now):
         return _state_page(consultation, message, previous)  # cancelled; no new times now
     form = _call_form(consultation, now)
     if request.method == "POST" and form.validate():
-        try:
-            services.book(message, form.slot.data, now)
-        except services.SlotUnavailable as problem:
-            form.slot.errors.append(str(problem))
-        else:
-            return redirect(url_for(".booked", slug=slug, token=token), code=303)
+        booked = _choose(form, lambda slot: calls.book(message, slot, now), message)
+        if booked:
+            return booked
     return _picker(consultation, message, form, previous=previous)
 
 
@@ -199,11 +195,13 @@ def times(slug: str, token: str):
     consultation, message = _message_or_404(slug, token)
     if not htmx:
         return redirect(url_for(".call", slug=slug, token=token))
-    form = CallForm(formdata=None)
-    free = services.by_day(services.free_slots(consultation, clock.now()))
+    free = by_day(calls.free_slots(consultation, clock.now()))
     response = current_app.make_response(
         render_template(
-            "contact/_times.html", form=form, free=free, day=_chosen_day(request.args.get("day"))
+            "contact/_times.html",
+            form=CallForm(formdata=None),
+            free=free,
+            day=_chosen_day(request.args.get("day")),
         )
     )
     response.vary.add("HX-Request")
@@ -216,7 +214,7 @@ def booked(slug: str, token: str):
     consultation, message = _message_or_404(slug, token)
     booking, _latest = _calls_of(message)
     if booking is None:
-        return redirect(url_for(".call", slug=slug, token=token), code=303)
+        return _to("call", message)
     return render_template(
         "contact/booked.html",
         consultation=consultation,
@@ -226,35 +224,33 @@ def booked(slug: str, token: str):
     )
 
 
-def _changeable_or_state_page(consultation, message, booking, latest):
-    """None if the booking can still be changed; else the page that says why not (410)."""
+def _changeable_call(slug: str, token: str):
+    """(consultation, message, booking, None) while the call can be changed; else the
+    page that says why not (410), or the page to choose a time first, last."""
+    consultation, message = _message_or_404(slug, token)
+    booking, latest = _calls_of(message)
     if latest is None:  # never booked: choose a time first
-        return redirect(url_for(".call", slug=consultation.slug, token=message.token))
-    if booking is None or not calls.changeable(booking.starts_at, clock.now()):
-        return _state_page(consultation, message, latest, status=410)
-    return None
+        refused = redirect(url_for(".call", slug=slug, token=token))
+    elif booking is None or not booking.changeable(clock.now()):
+        refused = _state_page(consultation, message, latest, status=410)
+    else:
+        refused = None
+    return consultation, message, booking, refused
 
 
 @bp.route("/call/<token>/change", methods=["GET", "POST"])
 @limiter.limit(submit_rate_limit, methods=["POST"])
 def change(slug: str, token: str):
     """Move the call to another free time."""
-    consultation, message = _message_or_404(slug, token)
-    booking, latest = _calls_of(message)
-    refused = _changeable_or_state_page(consultation, message, booking, latest)
+    consultation, message, booking, refused = _changeable_call(slug, token)
     if refused:
         return refused
     now = clock.now()
     form = _call_form(consultation, now)
     if request.method == "POST" and form.validate():
-        try:
-            moved = services.move(booking, form.slot.data, now)
-        except services.SlotUnavailable as problem:
-            form.slot.errors.append(str(problem))
-        else:
-            if not moved:  # changed meanwhile (a second tap, or cancelled): show it as it is
-                return redirect(url_for(".call", slug=slug, token=token), code=303)
-            return redirect(url_for(".booked", slug=slug, token=token, moved=1), code=303)
+        moved = _choose(form, lambda slot: calls.move(booking, slot, now), message, moved=1)
+        if moved:
+            return moved
     return _picker(consultation, message, form, booking=booking)
 
 
@@ -262,14 +258,16 @@ def change(slug: str, token: str):
 @limiter.limit(submit_rate_limit, methods=["POST"])
 def cancel(slug: str, token: str):
     """Ask to be sure, then cancel the call, once."""
-    consultation, message = _message_or_404(slug, token)
-    booking, latest = _calls_of(message)
-    refused = _changeable_or_state_page(consultation, message, booking, latest)
+    consultation, message, booking, refused = _changeable_call(slug, token)
     if refused:
         return refused
     if request.method == "POST":
-        services.cancel(booking, clock.now(), by="respondent")
-        return redirect(url_for(".call", slug=slug, token=token, cancelled=1), code=303)
+        calls.cancel(booking, clock.now(), by="respondent")
+        return _to("call", message, cancelled=1)
     return render_template(
-        "contact/cancel.html", consultation=consultation, message=message, booking=booking
+        "contact/cancel.html",
+        consultation=consultation,
+        message=message,
+        booking=booking,
+        form=CancelForm(),
     )

@@ -6,9 +6,10 @@ from typing import Any
 
 from flask_wtf.file import MultipleFileField
 from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, Length
 
 from app.evidence.files import CheckedFile, detect_type, problem_with, too_large
+from app.intake.fields import organisation_field
 from app.web.forms import (
     Form,
     choices,
@@ -33,13 +34,7 @@ class EvidenceForm(Form):
         validators=[DataRequired("Select which best describes you"), in_choices],
         validate_choice=False,
     )
-    organisation = StringField(
-        "Organisation (optional)",
-        validators=[
-            Optional(),
-            Length(max=200, message="Organisation name must be 200 characters or fewer"),
-        ],
-    )
+    organisation = organisation_field()
     topics = SelectMultipleField(
         "Which themes does your evidence address?",
         validators=[DataRequired("Select at least one theme"), in_choices],
@@ -64,6 +59,14 @@ class EvidenceForm(Form):
             Length(max=limit, message=f"Your evidence must be {limit:,} characters or fewer"),
         ]
         self.checked_files: list[CheckedFile] = []
+
+    def written(self) -> list[tuple[str, str]]:
+        """What the respondent typed, for the closed page to show back."""
+        return [
+            ("Full name", self.name.data or ""),
+            ("Themes", "; ".join(self.topics.data or [])),
+            ("Your evidence", self.evidence.data or ""),
+        ]
 
     @property
     def max_length(self) -> int:

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from functools import partial
+
+from flask import abort, current_app, render_template, request
 
 from app.consultations.lookup import get_by_slug_or_404, open_channel_or_abort
 from app.evidence import bp, services
+from app.evidence.channel import EVIDENCE
 from app.evidence.forms import MB, EvidenceForm
 from app.extensions import csrf, limiter
-from app.intake.submissions import (
-    admit,
-    form_token,
-    keep_or_stamp,
-    last_sent,
-    looks_automated,
-    new_token,
-    read_stamp,
-    remember_sent,
-    submit_rate_limit,
-)
+from app.intake.channel import Sender, Sending
+from app.intake.sending import send_once, sent_confirmation
+from app.intake.submissions import submit_rate_limit
 from app.models import Consultation
 from app.runtime import clock
 from app.web.errors import render_error
@@ -29,7 +24,7 @@ def _consultation(slug: str) -> tuple[Consultation, dict]:
     consultation = get_by_slug_or_404(slug)
     settings = services.settings(consultation)
     if not settings["topics"]:  # nothing to choose from: say why when not open, else 404
-        open_channel_or_abort(consultation, "evidence", clock.now())
+        open_channel_or_abort(consultation, EVIDENCE.name, clock.now())
         abort(404)
     return consultation, settings
 
@@ -55,14 +50,16 @@ def limits_text(settings: dict) -> str:
     )
 
 
-def _written(form: EvidenceForm) -> list[tuple[str, str]]:
-    """What the respondent typed, for the closed page to show back."""
-    rows = [
-        ("Full name", form.name.data or ""),
-        ("Themes", "; ".join(form.topics.data or [])),
-        ("Your evidence", form.evidence.data or ""),
-    ]
-    return [(label, value) for label, value in rows if value.strip()]
+def _store(consultation: Consultation, form: EvidenceForm, sender: Sender, sending: Sending):
+    """Store what the valid form says, read into plain values."""
+    evidence = services.Evidence(
+        respondent_type=form.respondent_type.data,
+        topics=list(dict.fromkeys(form.topics.data)),
+        text=form.evidence.data.strip(),
+        publish=form.publish.data,
+        documents=form.checked_files,
+    )
+    return services.submit(consultation, sender, evidence, sending)
 
 
 @bp.route("", methods=["GET", "POST"])
@@ -77,25 +74,9 @@ def submit(slug: str):
         request.max_content_length = _body_limit(settings)
         csrf.protect()
     form = EvidenceForm(settings)
-    if request.method == "GET":
-        admit(consultation, "evidence", now, None)
-        form.token.data = new_token()
-    else:
-        loaded_at = read_stamp(form.loaded.data)
-        token = form_token(form.token.data)
-        already = services.find_by_token(consultation, token)  # sent already, on time
-        late = already is None and admit(
-            consultation, "evidence", now, loaded_at, lambda: _written(form)
-        )
-        if already is None and looks_automated(form.website.data, loaded_at, now):
-            return render_template("public/received.html", consultation=consultation)
-        if already is None and form.validate():
-            already = services.submit(consultation, form, token, loaded_at, now, late)
-        if already is not None:
-            remember_sent(consultation, already)
-            return redirect(url_for("evidence.confirmation", slug=slug), code=303)
-        form.token.data = token
-    keep_or_stamp(form.loaded, now)
+    sent = send_once(EVIDENCE, consultation, form, now, partial(_store, consultation, form))
+    if sent is not None:
+        return sent
     sent_files = any(getattr(f, "filename", "") for f in request.files.getlist("documents"))
     return render_template(
         "evidence/form.html",
@@ -110,13 +91,7 @@ def submit(slug: str):
 @bp.get("/confirmation")
 def confirmation(slug: str):
     """Evidence sent: the reference, and the receipt on its way."""
-    consultation = get_by_slug_or_404(slug)
-    response = last_sent(consultation, "evidence")
-    if response is None:
-        return redirect(url_for("evidence.submit", slug=slug), code=303)
-    return render_template(
-        "evidence/confirmation.html", consultation=consultation, response=response
-    )
+    return sent_confirmation(EVIDENCE, get_by_slug_or_404(slug), "evidence/confirmation.html")
 
 
 @bp.errorhandler(413)

@@ -2,23 +2,21 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from flask import current_app
-from sqlalchemy import select
 
 from app.consultations.files import DEFAULT_RESPONDENT_TYPES, AttachmentRules, EvidenceSpec
 from app.evidence import files
-from app.evidence.forms import EvidenceForm
+from app.evidence.channel import EVIDENCE
 from app.extensions import db
-from app.intake.submissions import new_reference, store_once
-from app.mail.notifications import Submission, notify_submission, site_url
-from app.models import SUBMITTED, Attachment, Consultation, Response
-from app.web.forms import PUBLISH_CHOICES
+from app.intake.channel import Sender, Sending
+from app.intake.submissions import store_once
+from app.mail.notifications import notify_submission
+from app.models import Attachment, Consultation, Response
 
-CHANNEL = "evidence"
 DEFAULT_MAX_LENGTH = EvidenceSpec.model_fields["max_length"].default
 
 
@@ -37,20 +35,19 @@ def settings(consultation: Consultation) -> dict[str, Any]:
     }
 
 
-def find_by_token(consultation: Consultation, token: str) -> Response | None:
-    """The evidence already sent with this form's token, if any."""
-    return db.session.scalar(
-        select(Response).filter_by(consultation_id=consultation.id, channel=CHANNEL, token=token)
-    )
+@dataclass(frozen=True)
+class Evidence:
+    """What the evidence form asks besides who is sending it, as plain values."""
+
+    respondent_type: str
+    topics: list[str]
+    text: str
+    publish: str
+    documents: list[files.CheckedFile] = field(default_factory=list)
 
 
 def submit(
-    consultation: Consultation,
-    form: EvidenceForm,
-    token: str,
-    loaded_at: datetime | None,
-    now: datetime,
-    late: bool,
+    consultation: Consultation, sender: Sender, evidence: Evidence, sending: Sending
 ) -> Response:
     """Store the evidence, its documents and its emails in one commit.
 
@@ -62,13 +59,15 @@ def submit(
     folder = upload_folder()
     stored: list[tuple[files.CheckedFile, str]] = []
     try:
-        for checked in form.checked_files:
+        for checked in evidence.documents:
             stored.append((checked, files.store(folder, checked)))
         response, new = store_once(
-            lambda token: _new_response(consultation, form, token, loaded_at, now, late, stored),
-            token,
-            lambda token: find_by_token(consultation, token),
-            lambda response: notify_submission(as_submission(response), now),
+            lambda token: _new_response(
+                consultation, sender, evidence, replace(sending, token=token), stored
+            ),
+            sending.token,
+            lambda token: EVIDENCE.find_by_token(consultation, token),
+            lambda response: notify_submission(EVIDENCE.as_submission(response), sending.now),
         )
     except BaseException:
         db.session.rollback()
@@ -79,27 +78,15 @@ def submit(
     return response
 
 
-def _new_response(consultation, form, token, loaded_at, now, late, stored) -> Response:
-    return Response(
-        consultation=consultation,
-        channel=CHANNEL,
-        status=SUBMITTED,
-        token=token,
-        reference=new_reference("EV"),
-        answers={},
-        pages_done=[],
-        name=form.name.data.strip(),
-        email=form.email.data,
-        organisation=(form.organisation.data or "").strip(),
-        respondent_type=form.respondent_type.data,
-        topics=list(dict.fromkeys(form.topics.data)),
-        evidence_text=form.evidence.data.strip(),
-        publish=form.publish.data,
-        consent=True,
-        late=late,
-        started_at=loaded_at or now,
-        updated_at=now,
-        submitted_at=now,
+def _new_response(consultation, sender, evidence, sending, stored) -> Response:
+    return EVIDENCE.new_response(
+        consultation,
+        sending,
+        sender,
+        respondent_type=evidence.respondent_type,
+        topics=evidence.topics,
+        evidence_text=evidence.text,
+        publish=evidence.publish,
         attachments=[
             Attachment(
                 original_name=checked.original_name[:255],
@@ -109,43 +96,5 @@ def _new_response(consultation, form, token, loaded_at, now, late, stored) -> Re
                 sha256=checked.sha256,
             )
             for checked, name in stored
-        ],
-    )
-
-
-def detail_rows(response: Response) -> list[tuple[str, str]]:
-    """The evidence as the emails and the admin area list it."""
-    rows = [
-        ("Name", response.name),
-        ("Email address", response.email),
-        ("Which best describes you?", response.respondent_type),
-    ]
-    if response.organisation:
-        rows.append(("Organisation", response.organisation))
-    rows += [
-        ("Themes", "; ".join(response.topics)),
-        ("Evidence", response.evidence_text),
-        ("May we publish your response?", PUBLISH_CHOICES.get(response.publish, "")),
-    ]
-    return rows
-
-
-def as_submission(response: Response) -> Submission:
-    """The evidence as the officer's alert and the respondent's receipt describe it."""
-    return Submission(
-        kind=CHANNEL,
-        kind_label="Written evidence",
-        reference=response.reference or "",
-        consultation=response.consultation,
-        submitted_at=response.submitted_at or response.updated_at,
-        admin_url=site_url("admin.response", response_id=response.id),
-        name=response.name,
-        email=response.email,
-        organisation=response.organisation,
-        respondent_type=response.respondent_type,
-        late=response.late,
-        details=detail_rows(response),
-        attachment_names=[
-            files.safe_name(a.original_name, a.file_type) for a in response.attachments
         ],
     )

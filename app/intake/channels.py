@@ -1,25 +1,15 @@
-"""The ways to take part, as each channel's blueprint registers them."""
+"""The ways to take part that the app has built, as each channel's blueprint registers them."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from flask import Flask, current_app
 
-from app.models import Consultation
+from app.models import Consultation, Response
 
-
-@dataclass(frozen=True)
-class Channel:
-    """One way to take part: where it lives, how it is described and how to count it."""
-
-    name: str  # "survey", "evidence" or "contact", as in a consultation file
-    endpoint: str  # the view that starts it, taking `slug`
-    title: str
-    description: str
-    # Labels and counts of what it has received for a consultation, for summaries.
-    count: Callable[[Consultation], dict[str, int]]
+if TYPE_CHECKING:
+    from app.intake.channel import Channel
 
 
 def register(app: Flask, channel: Channel) -> None:
@@ -27,9 +17,28 @@ def register(app: Flask, channel: Channel) -> None:
     app.extensions.setdefault("channels", {})[channel.name] = channel
 
 
+def _registry() -> dict[str, Channel]:
+    return current_app.extensions.get("channels", {})
+
+
+def named(name: str) -> Channel:
+    """The channel of this name ("survey", "evidence", "contact")."""
+    return _registry()[name]
+
+
+def of(response: Response) -> Channel:
+    """The channel a response came through."""
+    return named(response.channel)
+
+
+def labels() -> dict[str, str]:
+    """Each channel's name and label ("Survey", "Written evidence", "Message")."""
+    return {name: channel.label for name, channel in _registry().items()}
+
+
 def offered(consultation: Consultation) -> list[Channel]:
     """The built channels this consultation offers, in the site's order."""
-    registry: dict[str, Channel] = current_app.extensions.get("channels", {})
+    registry = _registry()
     return [registry[name] for name in registry if consultation.offers(name)]
 
 

@@ -17,18 +17,17 @@ from pathlib import Path
 
 from sqlalchemy import ColumnElement, Select, delete, exists, or_, select
 
+from app.calls import booking
 from app.consultations.lifecycle import State, plural
-from app.contact import services as contact
 from app.evidence import files
 from app.evidence.services import upload_folder
 from app.extensions import db
-from app.intake import search
+from app.intake import channels, search
 from app.intake.submissions import new_token
 from app.mail.notifications import SUMMARY_WITHIN
 from app.mail.outbox import HELD, PENDING, SENDING
 from app.models import (
     BOOKED,
-    CHANNEL_LABELS,
     DRAFT,
     SUBMITTED,
     Attachment,
@@ -50,29 +49,19 @@ STILL_TO_GO = (PENDING, SENDING)
 # Deleting one response.
 
 
-def channel_label(response: Response) -> str:
-    """What kind of response it is, in words: "Survey", "Written evidence" or "Message"."""
-    return CHANNEL_LABELS.get(response.channel, response.channel)
-
-
-def upcoming_call(response: Response, now: datetime) -> Booking | None:
-    """The call this response (a message) holds that has not started yet, if any."""
-    booking = contact.current_booking(response) if response.channel == "contact" else None
-    return booking if booking is not None and booking.starts_at > now else None
-
-
 def delete_response(response: Response, actor: str, now: datetime) -> str:
     """Delete a submitted response and the emails about it, at the respondent's request.
 
     Commits, then removes its documents from disk. Returns its reference.
     """
-    booking = upcoming_call(response, now)
-    if booking is not None:
-        # contact.cancel rather than cancel_for_officer: that one writes the respondent's
+    channel = channels.of(response)
+    call = channel.upcoming_call(response, now)
+    if call is not None:
+        # booking.cancel rather than cancel_for_officer: that one writes the respondent's
         # name into the audit log, which would keep what we are asked to delete.
-        contact.cancel(booking, now, by="officer")
+        booking.cancel(call, now, by="officer")
     consultation, reference = response.consultation, response.reference or ""
-    detail = f"Deleted response {reference} ({channel_label(response)}) at the respondent's request"
+    detail = f"Deleted response {reference} ({channel.label}) at the respondent's request"
     stored = [attachment.stored_name for attachment in response.attachments]
     uids = db.session.scalars(select(Booking.uid).filter_by(response_id=response.id)).all()
     db.session.execute(
@@ -237,9 +226,8 @@ def remove_personal_details(response: Response, email_questions: list[str], now:
     response.name = response.email = response.phone = ""
     # The token cannot be blank (unique, required): a new one makes old links lead nowhere.
     response.token = new_token()
-    if response.channel == "contact":
-        # A message is correspondence with the officer, not an answer to the consultation.
-        response.subject = response.message = ""
+    for column in channels.of(response).correspondence:
+        setattr(response, column, "")
     if any(key in response.answers for key in email_questions):
         # An email address typed as an answer is a way to reach them like any other.
         response.answers = {k: v for k, v in response.answers.items() if k not in email_questions}

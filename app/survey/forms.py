@@ -34,7 +34,9 @@ TEXT_LIMIT = 500
 LONGTEXT_LIMIT = 5000
 OTHER_LIMIT = 200
 OTHER = "__other__"
-CHOICE_TYPES = ("single", "multi", "yesno", "scale")
+# Answered by choosing among set answers, so counted for the charts (a consultation
+# file lists the options of only some of them: consultations.files.CHOICE_TYPES).
+SET_ANSWER_TYPES = ("single", "multi", "yesno", "scale")
 OTHER_PREFIX = "Other: "
 
 REQUIRED_MESSAGES = {

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import ChoiceAnswer, Consultation, Question, Response
 from app.survey import routing
-from app.survey.forms import CHOICE_TYPES, OTHER, OTHER_PREFIX, choice_pairs
+from app.survey.forms import OTHER, OTHER_PREFIX, SET_ANSWER_TYPES, choice_pairs
 
 OTHER_LABEL = "Other"
 OPTION_LENGTH = 200  # ChoiceAnswer.option
@@ -31,7 +31,7 @@ def chosen(questions: Sequence[Question], answers: dict[str, Any]) -> list[tuple
     kept = routing.kept_answers(questions, answers)
     found = []
     for question in questions:
-        if question.type not in CHOICE_TYPES or kept.get(question.key) in (None, "", []):
+        if question.type not in SET_ANSWER_TYPES or kept.get(question.key) in (None, "", []):
             continue
         labels = dict(choice_pairs(question))
         values = kept[question.key]
@@ -73,7 +73,7 @@ class Tally:
 
 def tallies(consultation: Consultation) -> list[Tally]:
     """A tally for each choice question of the survey, options in the order offered."""
-    questions = [q for q in consultation.questions if q.type in CHOICE_TYPES]
+    questions = [q for q in consultation.questions if q.type in SET_ANSWER_TYPES]
     counted: dict[tuple[str, str], int] = {
         (key, option): count
         for key, option, count in db.session.execute(

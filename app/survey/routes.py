@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 
 from flask import abort, current_app, redirect, request, session, url_for
@@ -20,10 +21,11 @@ from app.intake.submissions import (
 from app.models import Consultation, Question, Response
 from app.runtime import clock
 from app.survey import bp, routing, services
+from app.survey.channel import SURVEY, answer_rows
 from app.survey.forms import (
-    CHOICE_TYPES,
     OTHER,
     OTHER_PREFIX,
+    SET_ANSWER_TYPES,
     DetailsForm,
     ResumeForm,
     SaveForm,
@@ -87,14 +89,14 @@ def _written(
 ) -> list[tuple[str, str]]:
     """What the respondent has written so far, including what this post carries."""
     rows = (
-        [(q.prompt, text) for q, text in services.answer_rows(questions, draft.answers) if text]
+        [(q.prompt, text) for q, text in answer_rows(questions, draft.answers) if text]
         if draft
         else []
     )
     for question in on_page:
         # Straight from the post, so cleaned as the forms clean what they read, and in
         # the words the respondent chose.
-        labels = dict(choice_pairs(question)) if question.type in CHOICE_TYPES else {}
+        labels = dict(choice_pairs(question)) if question.type in SET_ANSWER_TYPES else {}
         typed = [
             labels.get(value, value)
             for value in map(clean_text, request.form.getlist(field_name(question)))
@@ -182,47 +184,82 @@ def start(slug: str):
 def question_page(slug: str, page: int):
     """One page of questions: those the respondent's earlier answers route them to."""
     consultation, questions = _survey(slug)
-    now = clock.now()
     draft = services.draft_from_session(consultation)
     answers = draft.answers if draft else {}
-    pages = routing.route(questions, answers)
-    if page not in pages:  # skipped by the route, or no such page: carry on where they are
-        step, where = services.next_step(draft, questions)
-        return _go(_step_url(consultation, step, where))
+    if page not in routing.route(questions, answers):  # skipped, or no such page
+        return _carry_on(consultation, draft, questions)
     on_page = routing.questions_on(questions, page, routing.kept_answers(questions, answers))
+    visit = _Visit(consultation, questions, draft, page, on_page, clock.now())
     form = page_form(on_page, answers)
-    returning = request.args.get("return") == "check"
-
     if request.method == "GET":
-        late = _admit(consultation, now, questions, draft)
-    else:
-        loaded_at = read_stamp(form.loaded.data)
-        started_at = _earliest(draft.started_at if draft else None, loaded_at)
-        late = _admit(consultation, now, questions, draft, loaded_at, on_page)
-        if looks_automated(form.website.data, loaded_at, now, min_seconds=0):
-            return _neutral(consultation)
-        valid = form.validate()
-        # Saving for later does not insist on required answers, but a value that breaks a
-        # rule (too long, not a number) is shown with its error rather than thrown away.
-        saving = request.form.get("action") == "save" and not form.has_input_errors()
-        if valid or saving:
-            if draft is None:
-                draft = services.start_draft(consultation, started_at or now, now)
-                services.remember_draft(consultation, draft)
-            token = draft.token
-            if not services.save_page(draft, questions, page, form.answers(), now, valid):
-                return _already_sent(consultation, draft, token)
-            if saving:
-                return _go(_step_url(consultation, "save"))
-            following = routing.next_page(routing.route(questions, draft.answers), page)
-            if returning or following is None:
-                step, where = services.next_step(draft, questions)
-                return _go(_step_url(consultation, step, where))
-            return _go(_step_url(consultation, "page", following))
+        return _page(visit, form, late=_admit(consultation, visit.now, questions, draft))
+    late = _admit(consultation, visit.now, questions, draft, read_stamp(form.loaded.data), on_page)
+    went = _save_page(visit, form)
+    return went if went is not None else _page(visit, form, late)
 
-    keep_or_stamp(form.loaded, now)
-    position, total = _progress(questions, answers, page)
-    previous = routing.previous_page(pages, page)
+
+def _carry_on(consultation: Consultation, draft: Response | None, questions: list[Question]):
+    """303 to where the respondent carries on: the first page not done, details, or check."""
+    step, where = services.next_step(draft, questions)
+    return _go(_step_url(consultation, step, where))
+
+
+@dataclass(frozen=True)
+class _Visit:
+    """A request for one page of questions."""
+
+    consultation: Consultation
+    questions: list[Question]
+    draft: Response | None
+    page: int
+    on_page: list[Question]
+    now: datetime
+
+    @property
+    def returning(self) -> bool:
+        """Whether the page was opened to change an answer from the check page."""
+        return request.args.get("return") == "check"
+
+
+def _save_page(visit: _Visit, form):
+    """Save the page sent and go on; None to show it again with its errors."""
+    consultation, draft, now = visit.consultation, visit.draft, visit.now
+    loaded_at = read_stamp(form.loaded.data)
+    if looks_automated(form.website.data, loaded_at, now, min_seconds=0):
+        return _neutral(consultation)
+    valid = form.validate()
+    # Saving for later does not insist on required answers, but a value that breaks a
+    # rule (too long, not a number) is shown with its error rather than thrown away.
+    saving = request.form.get("action") == "save" and not form.has_input_errors()
+    if not (valid or saving):
+        return None
+    if draft is None:
+        draft = services.start_draft(consultation, loaded_at or now, now)
+        services.remember_draft(consultation, draft)
+    token = draft.token
+    if not services.save_page(draft, visit.questions, visit.page, form.answers(), now, valid):
+        return _already_sent(consultation, draft, token)
+    if saving:
+        return _go(_step_url(consultation, "save"))
+    following = routing.next_page(routing.route(visit.questions, draft.answers), visit.page)
+    if visit.returning or following is None:
+        return _carry_on(consultation, draft, visit.questions)
+    return _go(_step_url(consultation, "page", following))
+
+
+def _page(visit: _Visit, form, late: bool):
+    """The page of questions, with any errors of the form sent."""
+    consultation, page, on_page = visit.consultation, visit.page, visit.on_page
+    answers = visit.draft.answers if visit.draft else {}
+    keep_or_stamp(form.loaded, visit.now)
+    position, total = _progress(visit.questions, answers, page)
+    previous = routing.previous_page(routing.route(visit.questions, answers), page)
+    if visit.returning:
+        back_url = _step_url(consultation, "check")
+    elif previous:
+        back_url = _step_url(consultation, "page", previous)
+    else:
+        back_url = _step_url(consultation, "start")
     return _step(
         "page",
         consultation,
@@ -236,14 +273,10 @@ def question_page(slug: str, page: int):
         position=position,
         total=total,
         late=late,
-        action=_step_url(consultation, "page", page, **({"return": "check"} if returning else {})),
-        back_url=(
-            _step_url(consultation, "check")
-            if returning
-            else _step_url(consultation, "page", previous)
-            if previous
-            else _step_url(consultation, "start")
+        action=_step_url(
+            consultation, "page", page, **({"return": "check"} if visit.returning else {})
         ),
+        back_url=back_url,
     )
 
 
@@ -265,8 +298,7 @@ def details(slug: str):
             token = draft.token
             if not services.save_details(draft, form.data, now):
                 return _already_sent(consultation, draft, token)
-            step, where = services.next_step(draft, questions)
-            return _go(_step_url(consultation, step, where))
+            return _carry_on(consultation, draft, questions)
     keep_or_stamp(form.loaded, now)
     position, total = _progress(questions, draft.answers, None)
     pages = routing.route(questions, draft.answers)
@@ -288,35 +320,40 @@ def details(slug: str):
 def check(slug: str):
     """Check your answers, change any, then send. Sending twice makes one response."""
     consultation, questions = _survey(slug)
-    now = clock.now()
     form = SubmitForm()
     if request.method == "POST":
         draft = services.find_by_token(consultation, form.token.data or "")
-        if draft is None:
-            return _go(_step_url(consultation, "start"))
-        if draft.is_submitted:  # a second tap, a refresh, or Back and send again
+        if draft is not None and draft.is_submitted:  # a second tap, a refresh, or Back
             services.remember_submitted(consultation, draft)
             return _go(_step_url(consultation, "confirmation"))
     else:
         draft = services.draft_from_session(consultation)
-        if draft is None:
-            return _go(_step_url(consultation, "start"))
-    step, where = services.next_step(draft, questions)
-    if step != "check":
-        return _go(_step_url(consultation, step, where))
-
+    if draft is None:
+        return _go(_step_url(consultation, "start"))
+    if services.next_step(draft, questions)[0] != "check":
+        return _carry_on(consultation, draft, questions)
     if request.method == "POST":
-        loaded_at = read_stamp(form.loaded.data)
-        late = _admit(consultation, now, questions, draft, loaded_at)
-        if looks_automated(form.website.data, draft.started_at if loaded_at else None, now):
-            return _neutral(consultation)
-        token = draft.token
-        if not services.submit(consultation, draft, questions, now, late=late):
-            return _already_sent(consultation, draft, token)
-        services.remember_submitted(consultation, draft)
-        return _go(_step_url(consultation, "confirmation"))
+        return _send(consultation, questions, draft, form, clock.now())
+    return _check_page(consultation, questions, draft, form, clock.now())
 
+
+def _send(consultation: Consultation, questions: list[Question], draft: Response, form, now):
+    """Send the checked response, once."""
+    loaded_at = read_stamp(form.loaded.data)
+    late = _admit(consultation, now, questions, draft, loaded_at)
+    if looks_automated(form.website.data, draft.started_at if loaded_at else None, now):
+        return _neutral(consultation)
+    token = draft.token
+    if not services.submit(consultation, draft, questions, now, late=late):
+        return _already_sent(consultation, draft, token)
+    services.remember_submitted(consultation, draft)
+    return _go(_step_url(consultation, "confirmation"))
+
+
+def _check_page(consultation: Consultation, questions: list[Question], draft: Response, form, now):
+    """Every answer and detail, each with a link to change it, and the button to send."""
     late = _admit(consultation, now, questions, draft)
+    rows = answer_rows(questions, draft.answers)
     form.token.data = draft.token
     keep_or_stamp(form.loaded, now)
     return _step(
@@ -324,8 +361,9 @@ def check(slug: str):
         consultation,
         "Check your answers before sending them",
         form=form,
-        rows=services.answer_rows(questions, draft.answers),
-        details=services.detail_rows(draft),
+        questions=[q for q, _text in rows],
+        answers=[(q.prompt, text or "Not answered") for q, text in rows],
+        details=SURVEY.detail_rows(draft),
         draft_email=draft.email,
         late=late,
         back_url=_step_url(consultation, "details"),
@@ -426,8 +464,7 @@ def resume(slug: str, token: str):
             action=url_for("survey.resume", slug=consultation.slug, token=token),
         )
     # Moved here now, or this browser had it already (the link is then kept for elsewhere).
-    step, where = services.next_step(draft, questions)
-    return _go(_step_url(consultation, step, where))
+    return _carry_on(consultation, draft, questions)
 
 
 def _link_spent(consultation: Consultation):

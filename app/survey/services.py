@@ -13,16 +13,16 @@ from sqlalchemy.exc import IntegrityError
 from app.extensions import db
 from app.intake import search
 from app.intake.submissions import TOKEN_SHAPE, new_reference, new_token, remember_sent
-from app.mail.notifications import Submission, notify_submission, site_url
+from app.mail.compose import site_url
+from app.mail.notifications import notify_submission
 from app.mail.outbox import address, queue_email
 from app.models import DRAFT, SUBMITTED, Consultation, Question, Response
 from app.survey import results, routing
-from app.survey.forms import choice_pairs
-from app.web.forms import PUBLISH_CHOICES
+from app.survey.channel import RESPOND_AS as RESPOND_AS  # the admin's export reads it here
+from app.survey.channel import SURVEY
 
-CHANNEL = "survey"
+CHANNEL = SURVEY.name
 DRAFTS_KEY = "survey_drafts"
-RESPOND_AS = {"individual": "As an individual", "organisation": "For an organisation"}
 
 
 def draft_from_session(consultation: Consultation) -> Response | None:
@@ -172,7 +172,7 @@ def submit(
     """
     token = draft.token  # as this request read it
     for _attempt in range(5):
-        reference = new_reference("SV")
+        reference = new_reference(SURVEY.reference_prefix)
         try:
             claimed = db.session.execute(
                 update(Response)
@@ -193,59 +193,10 @@ def submit(
         if claimed:
             results.record(draft, questions)
             search.index(draft)
-            notify_submission(as_submission(consultation, draft, questions), now)
+            notify_submission(SURVEY.as_submission(draft), now)
         db.session.commit()
         return bool(claimed)
     raise RuntimeError("could not find a free reference")
-
-
-def answer_rows(questions: list[Question], answers: dict[str, Any]) -> list[tuple[Question, str]]:
-    """(question, answer as people read it) for each question on the route, in order."""
-    kept = routing.kept_answers(questions, answers)
-    return [(q, _as_read(q, kept.get(q.key))) for q in questions if routing.applies(q, kept)]
-
-
-def _as_read(question: Question, answer: Any) -> str:
-    """An answer in the words the respondent chose: 'Yes' rather than the stored 'yes'."""
-    if question.type in ("yesno", "scale") and answer is not None:
-        return dict(choice_pairs(question)).get(str(answer), str(answer))
-    return routing.format_answer(answer)
-
-
-def detail_rows(response: Response) -> list[tuple[str, str]]:
-    """The respondent's details, as the check page and the emails list them."""
-    rows = [("Responding", RESPOND_AS.get(response.respond_as, ""))]
-    if response.organisation:
-        rows.append(("Organisation", response.organisation))
-    rows += [
-        ("Name", response.name or "Not given"),
-        ("Email address", response.email or "Not given"),
-        ("May we publish your response?", PUBLISH_CHOICES.get(response.publish, "")),
-    ]
-    return rows
-
-
-def as_submission(
-    consultation: Consultation, response: Response, questions: list[Question]
-) -> Submission:
-    """The response as the officer's alert and the respondent's receipt describe it."""
-    answers = [
-        (q.prompt, text or "Not answered") for q, text in answer_rows(questions, response.answers)
-    ]
-    return Submission(
-        kind=CHANNEL,
-        kind_label="Survey response",
-        reference=response.reference or "",
-        consultation=consultation,
-        submitted_at=response.submitted_at or response.updated_at,
-        admin_url=site_url("admin.response", response_id=response.id),
-        name=response.name,
-        email=response.email,
-        organisation=response.organisation,
-        respondent_type=RESPOND_AS.get(response.respond_as, ""),
-        late=response.late,
-        details=answers + detail_rows(response),
-    )
 
 
 def _link_hash(token: str) -> str:
