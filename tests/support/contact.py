@@ -14,9 +14,9 @@ from sqlalchemy import select
 from app.extensions import db
 from app.mail import notifications, outbox
 from app.models import Booking, Consultation, Response, Slot
+from tests.support.factories import SLUG
 from tests.support.smtp_server import Received
 
-SLUG = "test-consultation"
 MESSAGE_URL = f"/consultations/{SLUG}/contact"
 VALID_MESSAGE = {
     "name": "Ann Example",
