@@ -16,7 +16,6 @@ from app.consultations.lifecycle import Override, State, state_at
 from app.extensions import db
 
 CHANNELS = ("survey", "evidence", "contact")
-CHANNEL_LABELS = {"survey": "Survey", "evidence": "Written evidence", "contact": "Message"}
 DRAFT, SUBMITTED = "draft", "submitted"
 BOOKED, CANCELLED = "booked", "cancelled"
 ADMIN, OFFICER = "admin", "officer"

@@ -48,9 +48,9 @@ from app.consultations.lookup import get_by_slug_or_404
 from app.extensions import db
 from app.formatting import phones
 from app.formatting.csv_safety import safe_cell
+from app.intake import channels
 from app.models import (
     BOOKED,
-    CHANNEL_LABELS,
     Attachment,
     Booking,
     Consultation,
@@ -245,7 +245,7 @@ def _details(
     """The DETAIL_COLUMNS of one response."""
     return [
         response.reference or "",
-        CHANNEL_LABELS.get(response.channel, response.channel),
+        channels.named(response.channel).label,
         _local(response.submitted_at, zone),
         "Yes" if response.late else "No",
         response.name,

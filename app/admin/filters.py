@@ -18,17 +18,11 @@ from app.admin.forms import DayField
 from app.consultations.lifecycle import plural
 from app.evidence import services as evidence
 from app.extensions import db
-from app.intake import search
+from app.intake import channels, search
 from app.models import BOOKED, SUBMITTED, Booking, Consultation, Response, Tag, response_tag
 from app.web.forms import PUBLISH_CHOICES, Form, choices, in_choices
 
-CHANNEL_CHOICES = [
-    ("", "All"),
-    ("survey", "Survey responses"),
-    ("evidence", "Written evidence"),
-    ("contact", "Messages"),
-    ("calls", "Messages with a call booked"),
-]
+CALLS_BOOKED = ("calls", "Messages with a call booked")
 LATE_CHOICES = [("", "All"), ("yes", "Accepted late"), ("no", "On time")]
 NOT_TAGGED = "none"
 FILTER_NAMES = ("q", "channel", "respondent_type", "since", "until", "late", "publish", "tag")
@@ -54,7 +48,7 @@ class FilterForm(Form):
     q = StringField(
         "Search", [Optional(), Length(max=200, message="Enter 200 characters or fewer")]
     )
-    channel = _choice("Type", CHANNEL_CHOICES)
+    channel = _choice("Type")
     respondent_type = _choice("Respondent type")
     since = DayField("Received from", [Optional()])
     until = DayField("Received up to", [Optional()])
@@ -64,6 +58,8 @@ class FilterForm(Form):
 
     def __init__(self, consultation: Consultation, args: MultiDict, **kwargs: Any) -> None:
         super().__init__(formdata=MultiDict(_only_filters(args)), **kwargs)
+        kinds = [(c.name, c.count_label or c.label) for c in channels.all_channels()]
+        self.channel.choices = choices([("", "All"), *kinds, CALLS_BOOKED])
         types = evidence.settings(consultation)["respondent_types"]
         self.respondent_type.choices = choices([("", "All")] + [(t, t) for t in types])
         self.publish.choices = choices([("", "All"), *PUBLISH_CHOICES.items()])

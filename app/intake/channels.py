@@ -31,6 +31,11 @@ def of(response: Response) -> Channel:
     return named(response.channel)
 
 
+def all_channels() -> list[Channel]:
+    """Every channel the app has built, in the site's order."""
+    return list(_registry().values())
+
+
 def labels() -> dict[str, str]:
     """Each channel's name and label ("Survey", "Written evidence", "Message")."""
     return {name: channel.label for name, channel in _registry().items()}
