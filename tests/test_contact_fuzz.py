@@ -1105,7 +1105,7 @@ def test_bodies_that_are_not_forms_are_refused(call_app, clock, client, auth, co
 @pytest.mark.parametrize("value", ["²", "¹²", "①", "١"])
 def test_digits_of_other_kinds_as_the_slot_are_refused(call_app, clock, form, value):
     """Regression: '²' passes str.isdigit() but int() cannot read it, which was a 500
-    (app/contact/services.py _bookable_slot). Any such value is a 422 now, nothing booked;
+    (app/calls/booking.py _bookable_slot). Any such value is a 422 now, nothing booked;
     '١' (Arabic-Indic one) names no time either."""
     app, times = call_app
     client = new_browser(app)
