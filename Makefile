@@ -48,7 +48,7 @@ wrk:
 	$(call debian,command -v wrk,wrk)
 
 # The suite's second pass starts its own PostgreSQL server, and the multi-process tests a
-# redis-server; both on loopback, for the run only (tests/services.py).
+# redis-server; both on loopback, for the run only (tests/support/services.py).
 postgresql:
 	$(call debian,ls /usr/lib/postgresql/*/bin/pg_ctl,postgresql)
 
