@@ -15,7 +15,6 @@ import email
 import email.policy
 import io
 import random
-import signal
 import threading
 from datetime import UTC, datetime, timedelta
 from email.header import decode_header, make_header
@@ -47,7 +46,7 @@ from tests.support.contact import (
     send_message,
 )
 from tests.support.factories import ADMIN_EMAIL
-from tests.support.outbox import make_submission
+from tests.support.outbox import make_submission, work
 
 SITE_URL = "https://consult.example.gov.uk"
 OFFICER = "officer@example.org"
@@ -130,18 +129,6 @@ def send(runner) -> str:
     """Run `flask outbox send` once; it must succeed."""
     result = runner.invoke(args=["outbox", "send"])
     assert result.exit_code == 0, (result.output, result.exception)
-    return result.output
-
-
-def work(runner, rounds: int = 3) -> str:
-    """Run `flask outbox work` for a few rounds without waiting between them."""
-    previous = signal.getsignal(signal.SIGTERM)  # the command installs its own handler
-    try:
-        result = runner.invoke(args=["outbox", "work", "--rounds", str(rounds), "--interval", "0"])
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    assert result.exit_code == 0, (result.output, result.exception)
-    assert "Outbox worker stopped." in result.output
     return result.output
 
 

@@ -17,7 +17,6 @@ import functools
 import io
 import os
 import secrets
-import signal
 import struct
 import time
 import zipfile
@@ -47,6 +46,7 @@ from tests.support.evidence import (
     upload_folder,
     with_rules,
 )
+from tests.support.outbox import work
 from tests.support.sample_files import Upload
 
 NOW = datetime(2027, 2, 1, 12, 0, tzinfo=UTC)
@@ -151,18 +151,6 @@ def folder(app, client, clock, make_survey) -> Folder:
     return Folder(kept, fresh, old, "notes.txt")
 
 
-def work(runner, rounds: int = 1) -> str:
-    """Run `flask outbox work` for a few rounds without waiting between them."""
-    previous = signal.getsignal(signal.SIGTERM)  # the command installs its own handler
-    try:
-        result = runner.invoke(args=["outbox", "work", "--rounds", str(rounds), "--interval", "0"])
-    finally:
-        signal.signal(signal.SIGTERM, previous)
-    assert result.exit_code == 0, (result.output, result.exception)
-    assert "Outbox worker stopped." in result.output
-    return result.output
-
-
 def audit(action: str) -> list[tuple[str, str]]:
     db.session.rollback()
     events = db.session.scalars(select(AuditEvent).filter_by(action=action).order_by(AuditEvent.id))
@@ -170,7 +158,7 @@ def audit(action: str) -> list[tuple[str, str]]:
 
 
 def test_the_outbox_worker_removes_an_old_file_no_row_names_and_nothing_else(app, runner, folder):
-    output = work(runner)
+    output = work(runner, rounds=1)
 
     assert f"{ORPHANED}." in output.splitlines()
     assert files_on_disk(app) == sorted([folder.kept, folder.fresh, folder.not_ours])
@@ -208,7 +196,7 @@ def test_a_sweep_on_a_database_naming_none_of_many_old_documents_removes_none_an
         result = runner.invoke(args=["purge", "--older-than", "30"])
         assert result.exit_code == 0, (result.output, result.exception)
     else:
-        work(runner)
+        work(runner, rounds=1)
 
     assert files_on_disk(app) == before
     assert audit("remove_orphaned_files") == []

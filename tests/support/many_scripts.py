@@ -7,6 +7,7 @@ a paragraph is often one long run, as pasted text can be.
 
 from __future__ import annotations
 
+from bs4 import BeautifulSoup
 from hypothesis import strategies as st
 
 SCRIPTS = (
@@ -37,3 +38,16 @@ def names(max_length: int = 200) -> st.SearchStrategy[str]:
 def longest_line(raw: bytes) -> int:
     """Octets in the longest line of a message as it crossed the wire, CRLF left out."""
     return max(len(line) for line in raw.split(b"\r\n"))
+
+
+def assert_arrived_intact(received: list, text: str, name: str) -> None:
+    """Each delivered email has short lines and carries `text` whole in both parts, and `name`.
+
+    HTML folds white space, so the HTML part is compared word for word.
+    """
+    for email in received:
+        assert longest_line(email.raw) <= 998
+        assert text in email.text.replace("\r\n", "\n")
+        assert name in email.text
+        html = BeautifulSoup(email.html, "html.parser").get_text()
+        assert " ".join(text.split()) in " ".join(html.split())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from datetime import datetime
 
 from sqlalchemy import select
@@ -33,3 +34,15 @@ def make_submission(
         admin_url=site_url("admin.dashboard"),
         **fields,
     )
+
+
+def work(runner, rounds: int = 3) -> str:
+    """Run `flask outbox work` for a few rounds without waiting between them."""
+    previous = signal.getsignal(signal.SIGTERM)  # the command installs its own handler
+    try:
+        result = runner.invoke(args=["outbox", "work", "--rounds", str(rounds), "--interval", "0"])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "Outbox worker stopped." in result.output
+    return result.output
