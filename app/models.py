@@ -77,6 +77,14 @@ class Consultation(db.Model):
     # "You said, we did": what came of the consultation, shown on its page once published.
     outcome: Mapped[str] = mapped_column(Text, default="", server_default="")
     outcome_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # None while the consultation is a draft: the public cannot see it.
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Goes up by one with every save of the settings form, so that of two admins editing
+    # at once the second is told instead of overwriting the first.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The SHA-256 of the private preview link's token, and when that link was made.
+    preview_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    preview_made_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -98,6 +106,11 @@ class Consultation(db.Model):
     def offers(self, channel: str) -> bool:
         """Whether this consultation offers that way to take part."""
         return channel in (self.channels or [])
+
+    @property
+    def is_draft(self) -> bool:
+        """A draft is seen only by staff and through its preview link."""
+        return self.published_at is None
 
 
 class Question(db.Model):

@@ -684,8 +684,9 @@ def test_whole_file_checks_each_get_their_own_line(runner, tmp_path):
     result = import_file(runner, path)
     assert f"{path} was not imported: 2 problem(s)." in result.stderr
     assert problem_lines(result) == [
-        f"{path}: closes_at: must be after opens_at",
-        f"{path}: channels: must not repeat",
+        f"{path}: closes_at: must be after opens_at (2027-01-04T09:00:00+00:00);"
+        " given 2026-12-01T17:00:00+00:00",
+        f"{path}: channels: must not repeat; given survey twice",
     ]
 
 

@@ -12,7 +12,7 @@ from app.admin.auth import admin_only
 from app.admin.forms import ActionForm, ContactSettingsForm, SeriesForm, SlotForm
 from app.calls import booking, publishing
 from app.calls import rules as calls
-from app.consultations.lookup import get_by_slug_or_404
+from app.consultations.lookup import get_for_staff_or_404
 from app.contact import services
 from app.extensions import db
 from app.formatting import timefmt
@@ -42,7 +42,7 @@ def _page(consultation: Consultation, status: int = 200, **forms):
 
 
 def _offering_contact(slug: str) -> Consultation:
-    consultation = get_by_slug_or_404(slug)
+    consultation = get_for_staff_or_404(slug)
     if not consultation.offers("contact"):
         abort(404)
     return consultation

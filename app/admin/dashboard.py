@@ -12,7 +12,7 @@ from app.admin import consultation_settings as services
 from app.admin.auth import admin_only
 from app.admin.forms import AlertModeForm, DatesForm, OverrideForm
 from app.consultations.lifecycle import Override
-from app.consultations.lookup import get_by_slug_or_404
+from app.consultations.lookup import get_for_staff_or_404
 from app.extensions import db
 from app.formatting import timefmt
 from app.models import Consultation
@@ -52,7 +52,7 @@ def set_state(slug: str):
 
     htmx gets the consultation's row back; a plain form post is redirected.
     """
-    consultation = get_by_slug_or_404(slug)
+    consultation = get_for_staff_or_404(slug)
     form = OverrideForm()
     if not form.validate_on_submit():
         return _state_answer(consultation, form)
@@ -82,7 +82,7 @@ def _state_answer(consultation: Consultation, form: OverrideForm):
 @admin_only
 def edit_dates(slug: str):
     """Change the opening time and the deadline."""
-    consultation = get_by_slug_or_404(slug)
+    consultation = get_for_staff_or_404(slug)
     zone = current_app.config["SITE_ZONE"]
     form = DatesForm()
     if form.validate_on_submit():
@@ -108,7 +108,7 @@ def edit_dates(slug: str):
 @admin_only
 def edit_alerts(slug: str):
     """Choose instant alerts or a daily digest for the policy officer."""
-    consultation = get_by_slug_or_404(slug)
+    consultation = get_for_staff_or_404(slug)
     form = AlertModeForm(alert_mode=consultation.alert_mode)
     if form.validate_on_submit():
         changed = services.set_alert_mode(consultation, form.alert_mode.data, current_user.email)

@@ -44,7 +44,7 @@ from sqlalchemy import Row, Select, func, inspect, select
 
 from app.admin import bp
 from app.admin.filters import FilterForm, filtered
-from app.consultations.lookup import get_by_slug_or_404
+from app.consultations.lookup import get_for_staff_or_404
 from app.extensions import db
 from app.formatting import phones
 from app.formatting.csv_safety import safe_cell
@@ -118,7 +118,7 @@ Cell = str | int | float
 @bp.get("/consultations/<slug>/responses.<any(csv, xlsx):file_format>")
 def export_responses(slug: str, file_format: str):
     """The consultation's responses that pass the list's filters, as a CSV or XLSX file."""
-    consultation = get_by_slug_or_404(slug)
+    consultation = get_for_staff_or_404(slug)
     form = FilterForm(consultation, request.args)
     if not form.validate():
         problems = " ".join(message for messages in form.errors.values() for message in messages)

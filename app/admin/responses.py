@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from app.admin import bp
 from app.admin.filters import FilterForm, filtered, tags_of
 from app.admin.forms import NoteForm, ResponseTagsForm
-from app.consultations.lookup import get_by_slug_or_404
+from app.consultations.lookup import get_for_staff_or_404
 from app.evidence import files
 from app.evidence import services as evidence
 from app.extensions import db
@@ -24,7 +24,7 @@ PAGE_SIZE = 50
 @bp.get("/consultations/<slug>/responses")
 def responses(slug: str):
     """The consultation's responses, newest first, filtered and a page at a time."""
-    consultation = get_by_slug_or_404(slug)
+    consultation = get_for_staff_or_404(slug)
     form = FilterForm(consultation, request.args)
     context = {"consultation": consultation, "form": form, "channel_labels": channels.labels()}
     if not form.validate():

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import render_template
 
 from app.admin import bp, charts
-from app.consultations.lookup import get_by_slug_or_404
+from app.consultations.lookup import get_for_staff_or_404
 from app.intake.submissions import count_sent
 from app.survey import results
 
@@ -13,7 +13,7 @@ from app.survey import results
 @bp.get("/consultations/<slug>/summary")
 def results_page(slug: str):
     """A bar chart and a table for each choice question of the survey."""
-    consultation = get_by_slug_or_404(slug)
+    consultation = get_for_staff_or_404(slug)
     tallies = results.tallies(consultation)
     return render_template(
         "admin/summary.html",

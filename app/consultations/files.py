@@ -23,7 +23,7 @@ from pydantic import (
 from sqlalchemy import select
 
 from app.extensions import db
-from app.models import CHANNELS, Consultation, Question, record_audit
+from app.models import CHANNELS, Consultation, Question, record_audit, utcnow
 
 QUESTION_TYPES = ("single", "multi", "text", "longtext", "yesno", "scale", "email", "number")
 CHOICE_TYPES = ("single", "multi")
@@ -40,11 +40,16 @@ ATTACHMENT_TYPES = ("pdf", "docx", "odt", "txt")
 
 
 class ConsultationFileError(Exception):
-    """A consultation file that cannot be imported, with every problem found."""
+    """A consultation file that cannot be imported, with every problem found.
 
-    def __init__(self, problems: list[str]) -> None:
+    `problems` are whole lines ("file: key.path: what is wrong"); `by_key` gives the
+    same problems by key path, for a form that shows each one by its field.
+    """
+
+    def __init__(self, problems: list[str], by_key: list[tuple[str, str]] | None = None) -> None:
         super().__init__("\n".join(problems))
         self.problems = problems
+        self.by_key = by_key or []
 
 
 def _as_text(value: Any) -> Any:
@@ -253,12 +258,16 @@ def _whole_file_problems(data: dict[str, Any]) -> list[str]:
     opens_at, closes_at = data.get("opens_at"), data.get("closes_at")
     if isinstance(opens_at, datetime) and isinstance(closes_at, datetime):
         if closes_at <= opens_at:
-            problems.append("closes_at: must be after opens_at")
+            problems.append(
+                f"closes_at: must be after opens_at ({opens_at.isoformat()});"
+                f" given {closes_at.isoformat()}"
+            )
     channels = data.get("channels")
     if isinstance(channels, list):
         names = [c for c in channels if isinstance(c, str)]
         if len(set(names)) != len(names):
-            problems.append("channels: must not repeat")
+            repeated = sorted({name for name in names if names.count(name) > 1})
+            problems.append(f"channels: must not repeat; given {', '.join(repeated)} twice")
         for section in ("survey", "evidence"):
             if section in names and data.get(section) is None:
                 problems.append(f"{section}: required because channels includes {section}")
@@ -280,14 +289,28 @@ def _localise(value: Any, zone: ZoneInfo) -> Any:
     return value
 
 
-def _format_error(source: str, error: dict[str, Any]) -> str:
+def _given(value: Any) -> str:
+    """What was given, as a person would recognise it in their file or form."""
+    if isinstance(value, dict):
+        return "a mapping of keys"
+    if isinstance(value, list):
+        return "a list"
+    if value is None or value == "":
+        return "nothing"
+    shown = str(value)
+    return repr(shown if len(shown) <= 60 else shown[:57] + "...")
+
+
+def _key_problem(error: dict[str, Any]) -> tuple[str, str]:
+    """(key path, message) for one schema error, naming what was given."""
     path = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    message = error["msg"].removeprefix("Value error, ")
     if error["type"] == "missing":
-        message = "required"
-    elif error["type"] == "extra_forbidden":
-        message = "unknown key"
-    return f"{source}: {path}: {message}"
+        return path, "required"
+    if error["type"] == "extra_forbidden":
+        return path, "unknown key"
+    message = error["msg"].removeprefix("Value error, ")
+    message = message[:1].lower() + message[1:]
+    return path, f"{message}; given {_given(error.get('input'))}"
 
 
 def parse_consultation(data: Any, source: str, zone: ZoneInfo) -> ConsultationSpec:
@@ -301,23 +324,25 @@ def parse_consultation(data: Any, source: str, zone: ZoneInfo) -> ConsultationSp
         value = data.get(key)
         if isinstance(value, date) and not isinstance(value, datetime):
             problems.append(
-                f"{source}: {key}: give a time as well as a date, like 2027-03-01T17:00"
+                f"{key}: give a time as well as a date, like {value.isoformat()}T17:00;"
+                f" given {value.isoformat()}"
             )
             date_only.add(key)
             del data[key]
         elif key in data:
             data[key] = _localise(value, zone)
-    problems.extend(f"{source}: {problem}" for problem in _whole_file_problems(data))
+    by_key = [tuple(problem.split(": ", 1)) for problem in problems]
+    by_key.extend(tuple(problem.split(": ", 1)) for problem in _whole_file_problems(data))
     try:
         spec = ConsultationSpec.model_validate(data)
     except ValidationError as error:
-        problems.extend(
-            _format_error(source, detail)
+        by_key.extend(
+            _key_problem(detail)
             for detail in error.errors()
             if not (detail["loc"] and detail["loc"][0] in date_only)
         )
-    if problems:
-        raise ConsultationFileError(problems)
+    if by_key:
+        raise ConsultationFileError([f"{source}: {key}: {what}" for key, what in by_key], by_key)
     return spec
 
 
@@ -376,7 +401,9 @@ def save_consultation(
     if not created and not update:
         return consultation, False
     if created:
-        consultation = Consultation(slug=spec.slug)
+        # A file is read on the server by someone who means it to be live, as it always
+        # was; a consultation made in the admin area starts as a draft instead.
+        consultation = Consultation(slug=spec.slug, published_at=utcnow())
         db.session.add(consultation)
     else:
         consultation.questions.clear()

@@ -8,6 +8,7 @@ from datetime import datetime
 from flask import Response, abort, make_response, render_template
 from sqlalchemy import select
 
+from app.consultations import preview
 from app.consultations.lifecycle import State
 from app.extensions import db
 from app.models import Consultation
@@ -24,9 +25,11 @@ class Grouped:
 
 
 def grouped_by_state(now: datetime) -> Grouped:
-    """Every consultation, grouped: open ones closing soonest first, closed ones newest first."""
+    """Every published consultation, grouped: open ones closing soonest first, closed ones
+    newest first. Drafts are never listed."""
     groups = Grouped()
-    for consultation in db.session.scalars(select(Consultation).order_by(Consultation.closes_at)):
+    published = select(Consultation).where(Consultation.published_at.is_not(None))
+    for consultation in db.session.scalars(published.order_by(Consultation.closes_at)):
         getattr(groups, consultation.state(now).value).append(consultation)
     groups.forthcoming.sort(key=lambda c: c.opens_at)
     groups.closed.reverse()
@@ -34,7 +37,21 @@ def grouped_by_state(now: datetime) -> Grouped:
 
 
 def get_by_slug_or_404(slug: str) -> Consultation:
-    """The consultation with this slug, or a 404 page."""
+    """The published consultation with this slug for a public page, or a 404 page.
+
+    A draft is found only by a browser that followed its preview link, and the request is
+    then marked as a preview.
+    """
+    consultation = get_for_staff_or_404(slug)
+    if consultation.is_draft:
+        if not preview.previewing(consultation):
+            abort(404)
+        preview.mark_preview(consultation)
+    return consultation
+
+
+def get_for_staff_or_404(slug: str) -> Consultation:
+    """The consultation with this slug, draft or published, for the admin area; or a 404."""
     consultation = db.session.scalar(select(Consultation).filter_by(slug=slug))
     if consultation is None:
         abort(404)

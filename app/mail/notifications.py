@@ -141,7 +141,9 @@ def _queue_deadline_notice(consultation: Consultation, kind: str, now: datetime)
 def queue_reminders(now: datetime) -> int:
     """A reminder to the officer 24 hours before each deadline, once per deadline."""
     closing_soon = select(Consultation).where(
-        Consultation.closes_at > now, Consultation.closes_at <= now + DEADLINE_REMINDER_BEFORE
+        Consultation.published_at.is_not(None),
+        Consultation.closes_at > now,
+        Consultation.closes_at <= now + DEADLINE_REMINDER_BEFORE,
     )
     return sum(
         _queue_deadline_notice(consultation, "reminder", now)
@@ -156,7 +158,9 @@ def queue_closing_summaries(now: datetime) -> int:
     One an admin keeps open past its deadline is summarised when it really closes.
     """
     recently_closed = select(Consultation).where(
-        Consultation.closes_at <= now, Consultation.closes_at > now - SUMMARY_WITHIN
+        Consultation.published_at.is_not(None),
+        Consultation.closes_at <= now,
+        Consultation.closes_at > now - SUMMARY_WITHIN,
     )
     return sum(
         _queue_deadline_notice(consultation, "closing_summary", now)

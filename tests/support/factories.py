@@ -33,6 +33,7 @@ def consultation_fields(now, **overrides: Any) -> dict[str, Any]:
         "officer_name": "Sam Okafor",
         "officer_email": "officer@example.org",
         "officer_phone": "020 7946 0000",
+        "published_at": now - timedelta(days=8),
     }
     fields.update(overrides)
     return fields

@@ -11,7 +11,7 @@ from app.admin.coding import services as coding
 from app.admin.filters import tags_of
 from app.admin.forms import ActionForm, NoteForm, ResponseTagsForm, TagForm
 from app.admin.responses import response_page, submitted_or_404
-from app.consultations.lookup import get_by_slug_or_404
+from app.consultations.lookup import get_for_staff_or_404
 from app.extensions import db, htmx
 from app.models import Tag
 from app.web.rendering import after_post
@@ -20,7 +20,7 @@ from app.web.rendering import after_post
 @bp.get("/consultations/<slug>/tags")
 def tags(slug: str):
     """The consultation's tags and how many responses carry each."""
-    consultation = get_by_slug_or_404(slug)
+    consultation = get_for_staff_or_404(slug)
     return _tags_page(consultation, TagForm(formdata=None))
 
 
@@ -37,7 +37,7 @@ def _tags_page(consultation, form: TagForm, status: int = 200):
 @admin_only
 def add_tag(slug: str):
     """Define a new tag."""
-    consultation = get_by_slug_or_404(slug)
+    consultation = get_for_staff_or_404(slug)
     form = TagForm()
     if form.validate_on_submit():
         try:

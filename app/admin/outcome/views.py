@@ -9,7 +9,7 @@ from app.admin import bp
 from app.admin.auth import admin_only
 from app.admin.forms import ActionForm, OutcomeForm
 from app.admin.outcome import services
-from app.consultations.lookup import get_by_slug_or_404
+from app.consultations.lookup import get_for_staff_or_404
 from app.models import Consultation
 from app.runtime import clock
 
@@ -17,7 +17,7 @@ from app.runtime import clock
 @bp.get("/consultations/<slug>/outcome")
 def outcome(slug: str):
     """The outcome as published, and the form to write it once the consultation has closed."""
-    consultation = get_by_slug_or_404(slug)
+    consultation = get_for_staff_or_404(slug)
     return _page(consultation, OutcomeForm(formdata=None, outcome=consultation.outcome))
 
 
@@ -25,7 +25,7 @@ def outcome(slug: str):
 @admin_only
 def publish_outcome(slug: str):
     """Publish the outcome, or change it, on the consultation's public page."""
-    consultation = get_by_slug_or_404(slug)
+    consultation = get_for_staff_or_404(slug)
     form = OutcomeForm()
     if not services.may_publish(consultation, clock.now()):
         return _page(consultation, form, 409)
@@ -40,7 +40,7 @@ def publish_outcome(slug: str):
 @admin_only
 def withdraw_outcome(slug: str):
     """Take the outcome off the public page; the text is kept to publish again."""
-    consultation = get_by_slug_or_404(slug)
+    consultation = get_for_staff_or_404(slug)
     if ActionForm().validate_on_submit() and services.withdraw(consultation, current_user.email):
         flash("The outcome is no longer shown on the consultation's page.", "success")
     return redirect(url_for("admin.outcome", slug=slug), code=303)
