@@ -12,6 +12,7 @@ deletion               deleting a response when its respondent asks
 survey_summary         the survey's choice questions counted and charted
 coding/                tags and private notes on responses
 calls                  times for calls with the policy officer, and bookings
+authoring/             making a consultation: create, edit, preview, publish, copy, export
 outcome/               publishing what came of a closed consultation
 users/                 who may use the admin area, and invitations
 outbox                 emails waiting, sent or failed, and retrying a failure
@@ -34,6 +35,7 @@ from app.admin import (  # noqa: E402,F401
     responses,
     survey_summary,
 )
+from app.admin.authoring import drafts, editing, previews  # noqa: E402,F401
 from app.admin.coding import views as coding_views  # noqa: E402,F401
 from app.admin.outcome import views as outcome_views  # noqa: E402,F401
 from app.admin.users import views as users_views  # noqa: E402,F401

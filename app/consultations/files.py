@@ -22,6 +22,7 @@ from pydantic import (
 )
 from sqlalchemy import select
 
+from app.consultations.checklist import Outline, missing
 from app.extensions import db
 from app.models import CHANNELS, Consultation, Question, record_audit, utcnow
 
@@ -81,12 +82,15 @@ class Strict(BaseModel):
 
 class Officer(Strict):
     name: Text
-    email: Text
+    # May be left out of a draft; the checklist asks for it before publishing.
+    email: str = ""
     phone: str = ""
 
     @field_validator("email")
     @classmethod
     def _valid_email(cls, value: str) -> str:
+        if not value:
+            return value
         try:
             return validate_email(value, check_deliverability=False).normalized
         except EmailNotValidError as error:
@@ -160,7 +164,8 @@ class AttachmentRules(Strict):
 
 class EvidenceSpec(Strict):
     respondent_types: Annotated[list[OptionText], Field(min_length=1)] = DEFAULT_RESPONDENT_TYPES
-    topics: Annotated[list[OptionText], Field(min_length=1)]
+    # May be empty in a draft; the checklist asks for themes before publishing.
+    topics: list[OptionText] = []
     max_length: Annotated[int, Field(gt=0, le=100_000)] = 20_000
     attachments: AttachmentRules = AttachmentRules()
 
@@ -182,10 +187,23 @@ class ConsultationSpec(Strict):
     # None: the site's GRACE_MINUTES.
     grace_minutes: Annotated[int, Field(ge=0, le=24 * 60)] | None = None
     officer: Officer
-    channels: Annotated[list[Literal[CHANNELS]], Field(min_length=1)]  # type: ignore[valid-type]
+    channels: list[Literal[CHANNELS]] = []  # type: ignore[valid-type]
     survey: SurveySpec | None = None
     evidence: EvidenceSpec | None = None
     contact: ContactSpec = ContactSpec()
+    # "instant": an email to the officer per submission; "daily": one digest a day.
+    alert_mode: Literal["instant", "daily"] = "instant"
+
+    def outline(self) -> Outline:
+        """What the publishing checklist looks at."""
+        questions = sum(len(page.questions) for page in self.survey.pages) if self.survey else 0
+        return Outline(
+            officer_email=self.officer.email,
+            channels=tuple(self.channels),
+            topics=tuple(self.evidence.topics) if self.evidence else (),
+            question_count=questions,
+            closes_at=self.closes_at,
+        )
 
     @field_validator("slug")
     @classmethod
@@ -252,7 +270,7 @@ def _routing_problems(data: dict[str, Any]) -> list[str]:
     return problems
 
 
-def _whole_file_problems(data: dict[str, Any]) -> list[str]:
+def _whole_file_problems(data: dict[str, Any], draft: bool) -> list[str]:
     """Checks that span several keys, on the raw data, so field errors do not hide them."""
     problems = []
     opens_at, closes_at = data.get("opens_at"), data.get("closes_at")
@@ -268,7 +286,7 @@ def _whole_file_problems(data: dict[str, Any]) -> list[str]:
         if len(set(names)) != len(names):
             repeated = sorted({name for name in names if names.count(name) > 1})
             problems.append(f"channels: must not repeat; given {', '.join(repeated)} twice")
-        for section in ("survey", "evidence"):
+        for section in ("survey", "evidence")[1 if draft else 0 :]:
             if section in names and data.get(section) is None:
                 problems.append(f"{section}: required because channels includes {section}")
     return problems + _routing_problems(data)
@@ -313,8 +331,15 @@ def _key_problem(error: dict[str, Any]) -> tuple[str, str]:
     return path, f"{message}; given {_given(error.get('input'))}"
 
 
-def parse_consultation(data: Any, source: str, zone: ZoneInfo) -> ConsultationSpec:
-    """Check already-loaded YAML data; raise ConsultationFileError listing every problem."""
+def parse_consultation(
+    data: Any, source: str, zone: ZoneInfo, draft: bool = False
+) -> ConsultationSpec:
+    """Check already-loaded YAML data; raise ConsultationFileError listing every problem.
+
+    A draft may lack what the publishing checklist asks for (the officer's email, a way
+    of taking part, the survey's questions, the evidence themes); anything else is
+    checked the same way for drafts and published consultations, from a file or a form.
+    """
     if not isinstance(data, dict):
         raise ConsultationFileError([f"{source}: (top level): expected a mapping of keys"])
     data = dict(data)
@@ -332,7 +357,10 @@ def parse_consultation(data: Any, source: str, zone: ZoneInfo) -> ConsultationSp
         elif key in data:
             data[key] = _localise(value, zone)
     by_key = [tuple(problem.split(": ", 1)) for problem in problems]
-    by_key.extend(tuple(problem.split(": ", 1)) for problem in _whole_file_problems(data))
+    by_key.extend(
+        tuple(problem.split(": ", 1)) for problem in _whole_file_problems(data, draft)
+    )
+    spec = None
     try:
         spec = ConsultationSpec.model_validate(data)
     except ValidationError as error:
@@ -340,6 +368,13 @@ def parse_consultation(data: Any, source: str, zone: ZoneInfo) -> ConsultationSp
             _key_problem(detail)
             for detail in error.errors()
             if not (detail["loc"] and detail["loc"][0] in date_only)
+        )
+    if spec is not None and not draft:
+        reported = {key for key, _ in by_key}
+        by_key.extend(
+            (item.key, f"required: {item.text[:1].lower()}{item.text[1:]}")
+            for item in missing(spec.outline())
+            if not any(item.key == key or item.key.startswith(f"{key}.") for key in reported)
         )
     if by_key:
         raise ConsultationFileError([f"{source}: {key}: {what}" for key, what in by_key], by_key)
@@ -388,26 +423,12 @@ def _questions(spec: ConsultationSpec) -> list[Question]:
     return rows
 
 
-def save_consultation(
-    spec: ConsultationSpec, update: bool = True, actor: str = "command line"
-) -> tuple[Consultation, bool]:
-    """Create the consultation, or replace the content of the one with its slug, in one commit.
+def apply_settings(consultation: Consultation, spec: ConsultationSpec, created: bool) -> None:
+    """Set everything a file or the settings form describes, except the slug and questions.
 
-    An admin's open/closed override is kept: a file describes content and dates, not state.
-    With update=False an existing consultation is left as it is.
+    On an existing consultation, what an admin chose (contact after the close, email
+    alerts) stays unless the spec says otherwise, as the open/closed setting always does.
     """
-    consultation = db.session.scalar(select(Consultation).filter_by(slug=spec.slug))
-    created = consultation is None
-    if not created and not update:
-        return consultation, False
-    if created:
-        # A file is read on the server by someone who means it to be live, as it always
-        # was; a consultation made in the admin area starts as a draft instead.
-        consultation = Consultation(slug=spec.slug, published_at=utcnow())
-        db.session.add(consultation)
-    else:
-        consultation.questions.clear()
-        db.session.flush()  # delete the old questions before their keys are reused
     consultation.title = spec.title
     consultation.summary = spec.summary
     consultation.body = spec.body
@@ -423,10 +444,36 @@ def save_consultation(
     consultation.officer_email = spec.officer.email
     consultation.officer_phone = spec.officer.phone
     consultation.evidence_settings = spec.evidence.model_dump() if spec.evidence else {}
-    # Like the open/closed setting, what an admin chose stays unless the file says otherwise.
     if created or "contact" in spec.model_fields_set:
         consultation.messages_after_close = spec.contact.messages_after_close
         consultation.bookings_after_close = spec.contact.bookings_after_close
+    if created or "alert_mode" in spec.model_fields_set:
+        consultation.alert_mode = spec.alert_mode
+
+
+def save_consultation(
+    spec: ConsultationSpec,
+    update: bool = True,
+    actor: str = "command line",
+    published: bool = True,
+) -> tuple[Consultation, bool]:
+    """Create the consultation, or replace the content of the one with its slug, in one commit.
+
+    An admin's open/closed override is kept: a file describes content and dates, not state.
+    With update=False an existing consultation is left as it is. A new one is published
+    at once unless `published` is False; an existing one keeps its draft or published state.
+    """
+    consultation = db.session.scalar(select(Consultation).filter_by(slug=spec.slug))
+    created = consultation is None
+    if not created and not update:
+        return consultation, False
+    if created:
+        consultation = Consultation(slug=spec.slug, published_at=utcnow() if published else None)
+        db.session.add(consultation)
+    else:
+        consultation.questions.clear()
+        db.session.flush()  # delete the old questions before their keys are reused
+    apply_settings(consultation, spec, created)
     consultation.questions.extend(_questions(spec))
     record_audit(
         actor, "import", consultation, "Created from file" if created else "Updated from file"
