@@ -423,6 +423,29 @@ def _questions(spec: ConsultationSpec) -> list[Question]:
     return rows
 
 
+def survey_data(consultation: Consultation) -> dict[str, Any] | None:
+    """The consultation's questions in the file format's `survey` shape, or None if it has none."""
+    pages: dict[int, dict[str, Any]] = {}
+    for question in consultation.questions:
+        page = pages.setdefault(question.page, {"title": question.page_title, "questions": []})
+        item: dict[str, Any] = {
+            "key": question.key,
+            "type": question.type,
+            "prompt": question.prompt,
+        }
+        if question.hint:
+            item["hint"] = question.hint
+        if question.required:
+            item["required"] = True
+        if question.options:
+            item["options"] = list(question.options)
+        item.update(question.settings or {})
+        if question.show_if:
+            item["show_if"] = {key: list(values) for key, values in question.show_if.items()}
+        page["questions"].append(item)
+    return {"pages": [pages[number] for number in sorted(pages)]} if pages else None
+
+
 def apply_settings(consultation: Consultation, spec: ConsultationSpec, created: bool) -> None:
     """Set everything a file or the settings form describes, except the slug and questions.
 
