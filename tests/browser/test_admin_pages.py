@@ -11,6 +11,8 @@ from playwright.sync_api import expect
 from tests.support.browser import DEMO_LIKE, sign_in, visit
 from tests.support.browser import DEMO_SLUG as SLUG
 from tests.support.browser import DEMO_TITLE as TITLE
+from tests.support.factories import make_officer
+from tests.support.responses import insert_response
 
 pytestmark = pytest.mark.browser
 
@@ -59,3 +61,35 @@ def test_sign_in_errors_are_accessible(page, admin_user, assert_accessible):
     expect(page.get_by_role("heading", name="There is a problem")).to_be_visible()
     expect(page.get_by_role("link", name="Enter your email address")).to_be_visible()
     assert_accessible(page)
+
+
+NARROWEST = 320  # WCAG 1.4.10: content reflows at 320 CSS pixels without scrolling sideways
+
+
+def test_admin_tables_scroll_inside_their_box_at_320px(
+    page, make_consultation, admin_user, clock, assert_accessible
+):
+    """A wide table scrolls within its own region; the page itself never scrolls sideways.
+
+    The users table carries a visually hidden heading in its last column; positioned
+    against the page rather than the table's box, it once made the whole page 440px wide.
+    """
+    consultation = make_consultation(**DEMO_LIKE)
+    response = insert_response(consultation, clock.now, 1)
+    make_officer()
+    page.set_viewport_size({"width": NARROWEST, "height": 844})
+    sign_in(page, assert_accessible)
+    for path in (
+        "/admin/",
+        "/admin/users",
+        "/admin/audit",
+        "/admin/outbox",
+        f"/admin/consultations/{SLUG}/responses",
+        f"/admin/consultations/{SLUG}/summary",
+        f"/admin/consultations/{SLUG}/tags",
+        f"/admin/consultations/{SLUG}/calls",
+        f"/admin/responses/{response.id}",
+    ):
+        visit(page, path)
+        width = page.evaluate("document.scrollingElement.scrollWidth")
+        assert width <= NARROWEST, f"{path} is {width}px wide at {NARROWEST}px"
