@@ -10,6 +10,7 @@ from sqlalchemy import select
 from app.admin import bp, charts, dashboard_counts
 from app.admin import consultation_settings as services
 from app.admin.auth import admin_only
+from app.admin.authoring.settings import date_change_impact
 from app.admin.forms import AlertModeForm, DatesForm, OverrideForm
 from app.consultations.lifecycle import Override
 from app.consultations.lookup import get_for_staff_or_404
@@ -86,14 +87,10 @@ def edit_dates(slug: str):
     zone = current_app.config["SITE_ZONE"]
     form = DatesForm()
     if form.validate_on_submit():
-        changed = services.change_dates(
-            consultation,
-            form.opens_at.instant,
-            form.closes_at.instant,
-            current_user.email,
-            zone,
-        )
-        flash("Dates saved." if changed else "Nothing changed.", "success")
+        new = (form.opens_at.instant, form.closes_at.instant)
+        impact = date_change_impact(consultation, new, clock.now())
+        changed = services.change_dates(consultation, *new, current_user.email, zone)
+        flash(" ".join(["Dates saved.", *impact]) if changed else "Nothing changed.", "success")
         return redirect(url_for("admin.dashboard"), code=303)
     if not form.is_submitted():
         form.opens_at.data = timefmt.to_local(consultation.opens_at, zone)
@@ -119,4 +116,10 @@ def edit_alerts(slug: str):
 
 
 def _all_consultations() -> list[Consultation]:
-    return list(db.session.scalars(select(Consultation).order_by(Consultation.closes_at.desc())))
+    """Drafts first, being worked on; then the rest, latest deadline first."""
+    is_published = Consultation.published_at.is_not(None)  # false sorts first
+    return list(
+        db.session.scalars(
+            select(Consultation).order_by(is_published, Consultation.closes_at.desc())
+        )
+    )
