@@ -40,7 +40,8 @@ def get_by_slug_or_404(slug: str) -> Consultation:
     """The published consultation with this slug for a public page, or a 404 page.
 
     A draft is found only by a browser that followed its preview link, and the request is
-    then marked as a preview.
+    then marked as a preview: the draft counts as open whatever its dates, so every
+    check below (open_channel_or_abort, the grace rule) lets its forms through.
     """
     consultation = get_for_staff_or_404(slug)
     if consultation.is_draft:

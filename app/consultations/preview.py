@@ -4,6 +4,10 @@ The link carries a token; the database keeps only its SHA-256, and the browser t
 followed the link keeps that hash in its session. A request may see a draft while the
 hash in its session is still the draft's: making a new link or revoking it ends every
 earlier preview at once.
+
+In a preview the consultation counts as open whatever its dates, as if an admin had
+forced it open, for that request alone: the forms show and take what is sent, and the
+channels store nothing of it and email no one (they ask `in_preview()`).
 """
 
 from __future__ import annotations
@@ -12,9 +16,13 @@ import hashlib
 import secrets
 from datetime import datetime
 
-from flask import g, session
+from flask import g, has_app_context, session
+from sqlalchemy import event, select
+from sqlalchemy.orm.attributes import set_committed_value
 
-from app.models import Consultation
+from app.consultations.lifecycle import Override
+from app.extensions import db
+from app.models import Consultation, record_audit
 
 SESSION_KEY = "previews"
 
@@ -40,10 +48,38 @@ def make_link(consultation: Consultation, now: datetime) -> str:
     return token
 
 
+def find_by_token(token: str) -> Consultation | None:
+    """The consultation whose preview link carries this token, draft or not, if any."""
+    if not token or len(token) > 100:  # no link is that long: not worth hashing
+        return None
+    return db.session.scalar(select(Consultation).filter_by(preview_hash=token_hash(token)))
+
+
 def revoke_link(consultation: Consultation) -> None:
     """Stop the preview link, and every preview begun with it, from working."""
     consultation.preview_hash = None
     consultation.preview_made_at = None
+
+
+def new_link(consultation: Consultation, actor: str, now: datetime) -> str:
+    """Make the draft a preview link, ending any earlier one; audited. Commits; returns
+    the token, which nothing keeps: the link can be shown only now."""
+    replacing = consultation.preview_hash is not None
+    token = make_link(consultation, now)
+    detail = "Made a new link; the earlier one no longer works" if replacing else "Made a link"
+    record_audit(actor, "preview_link", consultation, detail)
+    db.session.commit()
+    return token
+
+
+def stop_link(consultation: Consultation, actor: str) -> bool:
+    """Stop the draft's preview link; audited. Commits; False if it had none."""
+    if consultation.preview_hash is None:
+        return False
+    revoke_link(consultation)
+    record_audit(actor, "preview_link", consultation, "Stopped the link")
+    db.session.commit()
+    return True
 
 
 def remember(consultation: Consultation) -> None:
@@ -69,8 +105,24 @@ def previewing(consultation: Consultation) -> bool:
 
 
 def mark_preview(consultation: Consultation) -> None:
-    """Note for the templates and the channels that this request is a preview."""
+    """Note for the templates and the channels that this request is a preview, in which
+    the consultation is open whatever its dates."""
     g.preview = consultation
+    _open_for_this_request(consultation)
+
+
+def _open_for_this_request(consultation: Consultation) -> None:
+    # Set as if loaded from the database, so that nothing writes it back: a commit in the
+    # request (a survey page saved) leaves the stored setting as it was.
+    set_committed_value(consultation, "override", Override.OPEN.value)
+
+
+@event.listens_for(Consultation, "refresh")
+def _still_open(consultation: Consultation, _context, _attrs) -> None:
+    """A commit expires the consultation and the next read reloads it: a preview keeps it
+    open until the request ends."""
+    if has_app_context() and g.get("preview") is consultation:
+        _open_for_this_request(consultation)
 
 
 def in_preview() -> Consultation | None:

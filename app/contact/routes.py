@@ -46,6 +46,17 @@ def _store(consultation: Consultation, form: MessageForm, sender: Sender, sendin
     return services.send_message(consultation, sender, message, sending)
 
 
+def _call_in_preview(consultation: Consultation, form: MessageForm, now) -> list[str]:
+    """In a preview: the call the message asks for, which nothing books."""
+    if not form.wants_a_call:
+        return []
+    free = len(calls.free_slots(consultation, now))
+    if not free:
+        return ["You would then be told that no time is free for a call at the moment."]
+    times = "1 time is" if free == 1 else f"{free} times are"
+    return [f"You would then choose a time for your call: {times} free now."]
+
+
 @bp.route("", methods=["GET", "POST"])
 @limiter.limit(submit_rate_limit, methods=["POST"])
 def message(slug: str):
@@ -60,7 +71,14 @@ def message(slug: str):
     form = MessageForm(
         calls.calls_offered(consultation, now) or (asked_already and calls.taken(consultation, now))
     )
-    sent = send_once(CONTACT, consultation, form, now, partial(_store, consultation, form))
+    sent = send_once(
+        CONTACT,
+        consultation,
+        form,
+        now,
+        partial(_store, consultation, form),
+        partial(_call_in_preview, consultation, form, now),
+    )
     if sent is not None:
         return sent
     return render_template(

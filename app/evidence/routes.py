@@ -62,6 +62,15 @@ def _store(consultation: Consultation, form: EvidenceForm, sender: Sender, sendi
     return services.submit(consultation, sender, evidence, sending)
 
 
+def _documents_in_preview(form: EvidenceForm) -> list[str]:
+    """In a preview: what would become of the documents, which passed every check."""
+    names = [checked.original_name for checked in form.checked_files]
+    if not names:
+        return []
+    what = "Your document" if len(names) == 1 else "Your documents"
+    return [f"{what} ({', '.join(names)}) passed our checks and would be kept with your evidence."]
+
+
 @bp.route("", methods=["GET", "POST"])
 @limiter.limit(submit_rate_limit, methods=["POST"])
 @csrf.exempt  # checked below, once the body limit for this consultation is set
@@ -74,7 +83,14 @@ def submit(slug: str):
         request.max_content_length = _body_limit(settings)
         csrf.protect()
     form = EvidenceForm(settings)
-    sent = send_once(EVIDENCE, consultation, form, now, partial(_store, consultation, form))
+    sent = send_once(
+        EVIDENCE,
+        consultation,
+        form,
+        now,
+        partial(_store, consultation, form),
+        partial(_documents_in_preview, form),
+    )
     if sent is not None:
         return sent
     sent_files = any(getattr(f, "filename", "") for f in request.files.getlist("documents"))

@@ -2,6 +2,8 @@
 (evidence, messages):
 stamp the form, give it a token, find a response already sent with that token, admit
 (with the grace rule), turn bots away, validate, store once, remember, and 303.
+In a preview of a draft the valid form is stored nowhere and emails no one: a page says
+what would have happened.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from datetime import datetime
 from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
+from app.consultations.preview import in_preview
 from app.intake.channel import Channel, Rows, Sender, Sending
 from app.intake.submissions import (
     form_token,
@@ -31,6 +34,7 @@ def send_once(
     form,
     now: datetime,
     store: Callable[[Sender, Sending], Response],
+    preview_notes: Callable[[], list[str]] = list,
 ) -> WerkzeugResponse | str | None:
     """Take the channel's form: the page to answer with once it is sent (or, for a bot, a
     plain thank-you with nothing stored), or None when the form is to be shown (again).
@@ -38,7 +42,9 @@ def send_once(
     A second send of the same form (the same token) is not stored again: it goes where
     the first went. `store` stores a valid send. The form asks who is sending (name,
     email, organisation) and gives what was typed (`form.written()`), for the closed
-    page to show back when the deadline and its grace have passed.
+    page to show back when the deadline and its grace have passed. In a preview a valid
+    send is not stored: the page that says so lists the emails that would have gone, and
+    `preview_notes()`, what else would have happened.
     """
     if request.method == "GET":
         channel.admit(consultation, now, None)
@@ -52,6 +58,8 @@ def send_once(
             if looks_automated(form.website.data, loaded_at, now):
                 return render_template("public/received.html", consultation=consultation)
             if form.validate():
+                if in_preview():
+                    return not_sent_in_preview(channel, consultation, form, preview_notes())
                 sent = store(_sender(form), Sending(token, loaded_at, now, late))
         if sent is not None:
             remember_sent(consultation, sent)
@@ -67,6 +75,19 @@ def _sender(form) -> Sender:
         name=form.name.data.strip(),
         email=form.email.data,
         organisation=(form.organisation.data or "").strip(),
+    )
+
+
+def not_sent_in_preview(channel: Channel, consultation: Consultation, form, also: list[str]):
+    """The page a preview gets for a valid form: nothing stored or emailed, what would have
+    happened, and what was typed."""
+    return render_template(
+        "public/preview_not_sent.html",
+        consultation=consultation,
+        channel=channel,
+        sender=_sender(form),
+        also=also,
+        typed=_typed(form.written()),
     )
 
 

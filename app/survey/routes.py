@@ -9,6 +9,7 @@ from flask import abort, current_app, redirect, request, session, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.consultations.lookup import get_by_slug_or_404, open_channel_or_abort
+from app.consultations.preview import in_preview
 from app.extensions import db, limiter
 from app.intake.submissions import (
     admit,
@@ -138,8 +139,12 @@ def _already_sent(consultation: Consultation, draft: Response, token: str) -> We
     emailed link moved it to another browser: this one starts afresh, seeing nothing of it.
 
     `token` is the draft's as this request read it: the failed claim has expired the
-    draft, so `draft.token` would load the new one.
+    draft, so `draft.token` would load the new one. In a preview nothing is sent: the
+    draft was finished, and so deleted, in another tab.
     """
+    if in_preview():
+        services.forget_draft(consultation)
+        return _go(_step_url(consultation, "start"))
     db.session.refresh(draft)
     if draft.token != token:
         services.forget_draft(consultation)
@@ -343,11 +348,27 @@ def _send(consultation: Consultation, questions: list[Question], draft: Response
     late = _admit(consultation, now, questions, draft, loaded_at)
     if looks_automated(form.website.data, draft.started_at if loaded_at else None, now):
         return _neutral(consultation)
+    if in_preview():
+        return _not_sent_in_preview(consultation, questions, draft)
     token = draft.token
     if not services.submit(consultation, draft, questions, now, late=late):
         return _already_sent(consultation, draft, token)
     services.remember_submitted(consultation, draft)
     return _go(_step_url(consultation, "confirmation"))
+
+
+def _not_sent_in_preview(consultation: Consultation, questions: list[Question], draft: Response):
+    """A preview sends nothing: the draft goes, and the page says what would have happened."""
+    typed = [(q.prompt, text) for q, text in answer_rows(questions, draft.answers) if text]
+    context = {"email": draft.email, "typed": typed + SURVEY.detail_rows(draft)}
+    services.discard_draft(consultation, draft)
+    return _step(
+        "preview_sent",
+        consultation,
+        "This is a preview: your response was not sent",
+        again_url=_step_url(consultation, "start"),
+        **context,
+    )
 
 
 def _check_page(consultation: Consultation, questions: list[Question], draft: Response, form, now):
@@ -396,7 +417,10 @@ def save(slug: str):
             return _neutral(consultation)
         if form.validate():
             token = draft.token
-            if not services.send_resume_link(consultation, draft, form.email.data, now):
+            # A preview emails no one: the next page says so.
+            if in_preview() is None and not services.send_resume_link(
+                consultation, draft, form.email.data, now
+            ):
                 return _already_sent(consultation, draft, token)
             session[SENT_TO_KEY] = form.email.data
             return _go(_step_url(consultation, "saved"))
@@ -423,7 +447,7 @@ def saved(slug: str):
     return _step(
         "saved",
         consultation,
-        "Check your email",
+        "Check your email" if in_preview() is None else "Your answers are saved",
         sent_to=session.get(SENT_TO_KEY, ""),
         continue_url=_step_url(consultation, step, where),
     )

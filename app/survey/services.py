@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import session
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -95,6 +95,14 @@ def _claim_draft(draft: Response, now: datetime) -> bool:
     if not claimed:
         db.session.rollback()
     return bool(claimed)
+
+
+def discard_draft(consultation: Consultation, draft: Response) -> None:
+    """Delete the draft and forget it: what sending does in a preview, which keeps nothing.
+    Commits."""
+    db.session.execute(delete(Response).where(Response.id == draft.id, Response.status == DRAFT))
+    db.session.commit()
+    forget_draft(consultation)
 
 
 def save_page(
