@@ -17,7 +17,12 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app.calls import rules as calls
 from app.calls.publishing import publish
-from app.consultations.files import ConsultationFileError, load_consultation_file, save_consultation
+from app.consultations.files import (
+    ConsultationFileError,
+    import_consultation_file,
+    load_consultation_file,
+    save_consultation,
+)
 from app.consultations.lifecycle import plural
 from app.demo import load as demo_load
 from app.extensions import db
@@ -41,19 +46,33 @@ log = logging.getLogger(__name__)
 
 
 @consultations_cli.command("import")
+@click.option(
+    "--draft",
+    is_flag=True,
+    help="Make a new consultation a draft, which may still lack what publishing needs.",
+)
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-def import_command(path: Path) -> None:
-    """Create or update a consultation from a YAML file."""
+def import_command(path: Path, draft: bool) -> None:
+    """Create or update a consultation from a YAML file.
+
+    A new consultation is published at once, so the file must have everything publishing
+    needs: the officer's email, a way of taking part, questions for a survey, themes for
+    written evidence. With --draft a new consultation starts as a draft that only admins
+    see, and may lack those; publish it in the admin area. A consultation already there
+    keeps its draft or published state, and a published one must stay complete.
+    """
     try:
-        spec = load_consultation_file(path, current_app.config["SITE_ZONE"])
+        consultation, created = import_consultation_file(
+            path, current_app.config["SITE_ZONE"], draft=draft
+        )
     except ConsultationFileError as error:
         click.echo(f"{path} was not imported: {len(error.problems)} problem(s).", err=True)
         for problem in error.problems:
             click.echo(f"  {problem}", err=True)
         raise SystemExit(1) from error
-    consultation, created = save_consultation(spec)
     verb = "Created" if created else "Updated"
-    click.echo(f"{verb} consultation '{consultation.slug}': {consultation.title}")
+    kind = "draft consultation" if consultation.is_draft else "consultation"
+    click.echo(f"{verb} {kind} '{consultation.slug}': {consultation.title}")
 
 
 @click.command("create-admin")

@@ -17,12 +17,13 @@ from pydantic import (
     ConfigDict,
     Field,
     ValidationError,
+    ValidationInfo,
     field_validator,
-    model_validator,
 )
 from sqlalchemy import select
 
 from app.consultations.checklist import Outline, missing
+from app.consultations.file_problems import EXAMPLE_TIME, given, key_problem, listing
 from app.extensions import db
 from app.models import CHANNELS, Consultation, Question, record_audit, utcnow
 
@@ -38,6 +39,14 @@ DEFAULT_RESPONDENT_TYPES = [
     "Other",
 ]
 ATTACHMENT_TYPES = ("pdf", "docx", "odt", "txt")
+# The questions each type-specific setting is for.
+QUESTION_SETTINGS = {
+    "allow_other": ("multi",),
+    "max_length": ("text", "longtext"),
+    "min": ("number",),
+    "max": ("number",),
+    "scale": ("scale",),
+}
 
 
 class ConsultationFileError(Exception):
@@ -70,6 +79,8 @@ def _as_answer(value: Any) -> Any:
 
 
 Text = Annotated[str, Field(min_length=1)]
+Name = Annotated[str, Field(min_length=1, max_length=200)]
+Number = Annotated[float, Field(allow_inf_nan=False)]
 OptionText = Annotated[str, BeforeValidator(_as_text), Field(min_length=1, max_length=200)]
 AnswerText = Annotated[str, BeforeValidator(_as_answer), Field(min_length=1)]
 
@@ -81,10 +92,10 @@ class Strict(BaseModel):
 
 
 class Officer(Strict):
-    name: Text
+    name: Name
     # May be left out of a draft; the checklist asks for it before publishing.
-    email: str = ""
-    phone: str = ""
+    email: Annotated[str, Field(max_length=254)] = ""
+    phone: Annotated[str, Field(max_length=40)] = ""
 
     @field_validator("email")
     @classmethod
@@ -103,16 +114,18 @@ class ScaleLabels(Strict):
 
 
 class QuestionSpec(Strict):
+    """One question. Each setting is checked against the type, so a problem names its key."""
+
     key: Annotated[str, Field(max_length=80)]
     type: Literal[QUESTION_TYPES]  # type: ignore[valid-type]
     prompt: Text
     hint: str = ""
     required: bool = False
-    options: list[OptionText] = []
+    options: Annotated[list[OptionText], Field(validate_default=True)] = []
     allow_other: bool = False
     max_length: Annotated[int, Field(gt=0, le=50_000)] | None = None
-    min: float | None = None
-    max: float | None = None
+    min: Number | None = None
+    max: Number | None = None
     scale: ScaleLabels | None = None
     show_if: dict[str, list[AnswerText]] = {}
 
@@ -125,30 +138,42 @@ class QuestionSpec(Strict):
             )
         return value
 
-    @model_validator(mode="after")
-    def _fits_type(self) -> QuestionSpec:
-        if self.type in CHOICE_TYPES:
-            if len(self.options) < 2:
-                raise ValueError("a choice question needs at least 2 options")
-            if len(set(self.options)) != len(self.options):
-                raise ValueError("options must not repeat")
-        elif self.options:
-            raise ValueError(f"a {self.type} question takes no options")
-        if self.allow_other and self.type != "multi":
-            raise ValueError("allow_other is only for multi questions")
-        if self.max_length is not None and self.type not in ("text", "longtext"):
-            raise ValueError("max_length is only for text and longtext questions")
-        if (self.min is not None or self.max is not None) and self.type != "number":
-            raise ValueError("min and max are only for number questions")
-        if self.min is not None and self.max is not None and self.min >= self.max:
-            raise ValueError("min must be less than max")
-        if self.scale is not None and self.type != "scale":
-            raise ValueError("scale labels are only for scale questions")
-        return self
+    @field_validator("options")
+    @classmethod
+    def _options_fit_type(cls, options: list[str], info: ValidationInfo) -> list[str]:
+        kind = info.data.get("type")
+        if kind in CHOICE_TYPES:
+            if len(options) < 2:
+                shown = f"only {options[0]!r}" if options else "none"
+                raise ValueError(f"a {kind} question needs at least 2 options; given {shown}")
+            repeated = [option for option in dict.fromkeys(options) if options.count(option) > 1]
+            if repeated:
+                shown = listing([repr(option) for option in repeated])
+                raise ValueError(f"must not repeat; given {shown} more than once")
+        elif options and kind is not None:
+            raise ValueError(f"a {kind} question takes no options; given {listing(options)}")
+        return options
+
+    @field_validator("allow_other", "max_length", "min", "max", "scale")
+    @classmethod
+    def _setting_fits_type(cls, value: Any, info: ValidationInfo) -> Any:
+        kind = info.data.get("type")
+        allowed = QUESTION_SETTINGS[info.field_name]
+        # 0 and 0.0 are settings too: compare with None and False by identity.
+        unset = value is None or value is False
+        if not unset and kind is not None and kind not in allowed:
+            raise ValueError(
+                f"only for {' and '.join(allowed)} questions, and this is a {kind} question;"
+                f" given {given(value)}"
+            )
+        low = info.data.get("min")
+        if info.field_name == "max" and None not in (value, low) and value <= low:
+            raise ValueError(f"must be more than min ({low:g}); given {value:g}")
+        return value
 
 
 class PageSpec(Strict):
-    title: Text
+    title: Name
     questions: Annotated[list[QuestionSpec], Field(min_length=1)]
 
 
@@ -215,12 +240,18 @@ class ConsultationSpec(Strict):
         return value
 
 
+def _answer(value: Any) -> Any:
+    """An answer as it is stored: text, stripped as the schema strips it."""
+    value = _as_answer(value)
+    return value.strip() if isinstance(value, str) else value
+
+
 def _answer_values(question: dict[str, Any]) -> list[str] | None:
     """The answers a show_if may name for this (raw) question, or None for free text."""
     kind = question.get("type")
     if kind in CHOICE_TYPES:
         options = question.get("options")
-        return [_as_text(o) for o in options] if isinstance(options, list) else []
+        return [_answer(o) for o in options] if isinstance(options, list) else []
     if kind == "yesno":
         return list(YES_NO)
     if kind == "scale":
@@ -239,6 +270,14 @@ def _raw_questions(data: dict[str, Any]):
                 yield f"survey.pages.{p}.questions.{q}", question
 
 
+def _routable(earlier: dict[str, list[str] | None]) -> str:
+    """The earlier keys a show_if could name, for a message."""
+    keys = [key for key, answers in earlier.items() if answers is not None]
+    if not keys:
+        return "no earlier question can route (route on a single, multi, yesno or scale question)"
+    return f"route on one of {listing(keys, most=10)}"
+
+
 def _routing_problems(data: dict[str, Any]) -> list[str]:
     """Keys must be unique and show_if may only name an earlier question and its answers.
 
@@ -246,6 +285,7 @@ def _routing_problems(data: dict[str, Any]) -> list[str]:
     """
     problems: list[str] = []
     earlier: dict[str, list[str] | None] = {}
+    kinds: dict[str, Any] = {}
     for where, question in _raw_questions(data):
         key = question.get("key")
         if isinstance(key, str) and key in earlier:
@@ -253,20 +293,29 @@ def _routing_problems(data: dict[str, Any]) -> list[str]:
         show_if = question.get("show_if")
         for name, values in show_if.items() if isinstance(show_if, dict) else []:
             if name not in earlier:
-                problems.append(f"{where}.show_if.{name}: no earlier question has this key")
+                problems.append(
+                    f"{where}.show_if.{name}: no earlier question has the key '{name}';"
+                    f" {_routable(earlier)}"
+                )
                 continue
             allowed = earlier[name]
+            if kinds[name] not in QUESTION_TYPES:
+                continue  # its type is reported; what it can be answered with is unknown
             if allowed is None:
-                problems.append(f"{where}.show_if.{name}: '{name}' has free text answers")
+                problems.append(
+                    f"{where}.show_if.{name}: '{name}' is a {kinds[name]} question, whose"
+                    f" answers are free text; {_routable(earlier)}"
+                )
                 continue
             for value in values if isinstance(values, list) else []:
-                if _as_answer(value) not in allowed:
+                if _answer(value) not in allowed:
                     problems.append(
-                        f"{where}.show_if.{name}: '{_as_answer(value)}' is not an answer to"
-                        f" '{name}' (choose from {', '.join(allowed)})"
+                        f"{where}.show_if.{name}: {given(_answer(value))} is not an answer to"
+                        f" '{name}' (choose from {listing(allowed, most=10)})"
                     )
-        if isinstance(key, str):
-            earlier.setdefault(key, _answer_values(question))
+        if isinstance(key, str) and key not in earlier:
+            earlier[key] = _answer_values(question)
+            kinds[key] = question.get("type")
     return problems
 
 
@@ -288,18 +337,20 @@ def _whole_file_problems(data: dict[str, Any], draft: bool) -> list[str]:
             problems.append(f"channels: must not repeat; given {', '.join(repeated)} twice")
         for section in ("survey", "evidence")[1 if draft else 0 :]:
             if section in names and data.get(section) is None:
-                problems.append(f"{section}: required because channels includes {section}")
+                problems.append(
+                    f"{section}: required because channels includes {section}; not given"
+                )
     return problems + _routing_problems(data)
 
 
 def _localise(value: Any, zone: ZoneInfo) -> Any:
-    """Read a time without an offset in the site's zone.
+    """Read a time without an offset in the site's zone, and text as a date or a time.
 
     YAML only makes a datetime of times with seconds; "2027-03-01T17:00" stays text.
     """
     if isinstance(value, str):
         try:
-            value = datetime.fromisoformat(value)
+            value = (date if len(value.strip()) == 10 else datetime).fromisoformat(value.strip())
         except ValueError:
             return value  # left for the schema to report
     if isinstance(value, datetime) and value.tzinfo is None:
@@ -307,28 +358,49 @@ def _localise(value: Any, zone: ZoneInfo) -> Any:
     return value
 
 
-def _given(value: Any) -> str:
-    """What was given, as a person would recognise it in their file or form."""
+def _time_problem(value: Any) -> str | None:
+    """What is wrong with an opening time or deadline that the schema would misread."""
+    if isinstance(value, date) and not isinstance(value, datetime):
+        example = f"{value.isoformat()}T17:00"
+        return f"give a time as well as a date, like {example}; given {given(value)}"
+    if isinstance(value, bool | int | float):
+        # The schema would take a number for seconds since 1970.
+        return f"must be a date and time, like {EXAMPLE_TIME}; given {given(value)}"
+    return None
+
+
+# C0 control characters other than tab, line feed and carriage return: nobody types them,
+# and PostgreSQL cannot store NUL.
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def _control_problems(value: Any, path: str = "") -> list[str]:
+    """A problem for each text in the raw data that holds a control character."""
     if isinstance(value, dict):
-        return "a mapping of keys"
-    if isinstance(value, list):
-        return "a list"
-    if value is None or value == "":
-        return "nothing"
-    shown = str(value)
-    return repr(shown if len(shown) <= 60 else shown[:57] + "...")
+        items = value.items()
+    elif isinstance(value, list):
+        items = enumerate(value)
+    else:
+        found = CONTROL.search(value) if isinstance(value, str) else None
+        if found is None:
+            return []
+        code = f"U+{ord(found.group()):04X}"
+        problem = f"must not hold a control character ({code}); given {given(value)}"
+        return [f"{path or '(top level)'}: {problem}"]
+    return [
+        problem
+        for key, item in items
+        for problem in _control_problems(item, f"{path}.{key}" if path else str(key))
+    ]
 
 
-def _key_problem(error: dict[str, Any]) -> tuple[str, str]:
-    """(key path, message) for one schema error, naming what was given."""
-    path = ".".join(str(part) for part in error["loc"]) or "(top level)"
-    if error["type"] == "missing":
-        return path, "required"
-    if error["type"] == "extra_forbidden":
-        return path, "unknown key"
-    message = error["msg"].removeprefix("Value error, ")
-    message = message[:1].lower() + message[1:]
-    return path, f"{message}; given {_given(error.get('input'))}"
+def _checklist_problems(spec: ConsultationSpec, reported: set[str]) -> list[tuple[str, str]]:
+    """What publishing needs that the file lacks, unless a problem at that key was listed."""
+    return [
+        (item.key, f"required: {item.text[:1].lower()}{item.text[1:]}; given nothing")
+        for item in missing(spec.outline())
+        if not any(item.key == key or item.key.startswith(f"{key}.") for key in reported)
+    ]
 
 
 def parse_consultation(
@@ -339,53 +411,63 @@ def parse_consultation(
     A draft may lack what the publishing checklist asks for (the officer's email, a way
     of taking part, the survey's questions, the evidence themes); anything else is
     checked the same way for drafts and published consultations, from a file or a form.
+    Each problem names its key, what was given and what would be right.
     """
     if not isinstance(data, dict):
-        raise ConsultationFileError([f"{source}: (top level): expected a mapping of keys"])
+        raise ConsultationFileError(
+            [f"{source}: (top level): expected a mapping of keys; given {given(data)}"]
+        )
     data = dict(data)
-    problems = []
-    date_only = set()
+    problems = _control_problems(data)
+    refused = set()
     for key in ("opens_at", "closes_at"):
-        value = data.get(key)
-        if isinstance(value, date) and not isinstance(value, datetime):
-            problems.append(
-                f"{key}: give a time as well as a date, like {value.isoformat()}T17:00;"
-                f" given {value.isoformat()}"
-            )
-            date_only.add(key)
-            del data[key]
-        elif key in data:
-            data[key] = _localise(value, zone)
+        if key not in data:
+            continue
+        value = _localise(data[key], zone)
+        problem = _time_problem(value)
+        if problem:
+            problems.append(f"{key}: {problem}")
+            refused.add(key)
+            del data[key]  # so that the schema does not report it again
+        else:
+            data[key] = value
+    problems.extend(_whole_file_problems(data, draft))
     by_key = [tuple(problem.split(": ", 1)) for problem in problems]
-    by_key.extend(
-        tuple(problem.split(": ", 1)) for problem in _whole_file_problems(data, draft)
-    )
     spec = None
     try:
         spec = ConsultationSpec.model_validate(data)
     except ValidationError as error:
         by_key.extend(
-            _key_problem(detail)
+            key_problem(detail, ConsultationSpec)
             for detail in error.errors()
-            if not (detail["loc"] and detail["loc"][0] in date_only)
+            if not (detail["loc"] and detail["loc"][0] in refused)
         )
     if spec is not None and not draft:
-        reported = {key for key, _ in by_key}
-        by_key.extend(
-            (item.key, f"required: {item.text[:1].lower()}{item.text[1:]}")
-            for item in missing(spec.outline())
-            if not any(item.key == key or item.key.startswith(f"{key}.") for key in reported)
-        )
+        by_key.extend(_checklist_problems(spec, {key for key, _ in by_key}))
     if by_key:
         raise ConsultationFileError([f"{source}: {key}: {what}" for key, what in by_key], by_key)
     return spec
 
 
-def load_consultation_file(path: Path, zone: ZoneInfo) -> ConsultationSpec:
-    """Read and check one consultation file."""
+class _FileLoader(yaml.SafeLoader):
+    """YAML's safe loader, except that an impossible date (30 February) stays text, for
+    the checks to report by its key, instead of stopping the whole file."""
+
+    def construct_yaml_timestamp(self, node: yaml.ScalarNode) -> Any:
+        try:
+            return super().construct_yaml_timestamp(node)
+        except ValueError:
+            return self.construct_scalar(node)
+
+
+_FileLoader.add_constructor("tag:yaml.org,2002:timestamp", _FileLoader.construct_yaml_timestamp)
+
+
+def read_consultation_file(path: Path) -> Any:
+    """The YAML data in a consultation file, not yet checked."""
     source = str(path)
     try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+        return yaml.load(path.read_text(encoding="utf-8"), Loader=_FileLoader)  # noqa: S506
     except (OSError, UnicodeDecodeError) as error:
         raise ConsultationFileError([f"{source}: cannot be read ({error})"]) from error
     except yaml.YAMLError as error:
@@ -393,7 +475,32 @@ def load_consultation_file(path: Path, zone: ZoneInfo) -> ConsultationSpec:
         where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
         problem = getattr(error, "problem", None) or str(error)
         raise ConsultationFileError([f"{source}: {where}not valid YAML ({problem})"]) from error
-    return parse_consultation(data, source, zone)
+
+
+def load_consultation_file(path: Path, zone: ZoneInfo, draft: bool = False) -> ConsultationSpec:
+    """Read and check one consultation file (as a draft's, with `draft`)."""
+    return parse_consultation(read_consultation_file(path), str(path), zone, draft=draft)
+
+
+def import_consultation_file(
+    path: Path, zone: ZoneInfo, draft: bool = False, actor: str = "command line"
+) -> tuple[Consultation, bool]:
+    """Create or update the consultation a file describes; (consultation, created).
+
+    A new consultation is published at once, so the file must have everything publishing
+    needs; with `draft` it starts as a draft and may lack what a draft may. An existing
+    consultation keeps its state, and a published one must stay complete.
+    """
+    data = read_consultation_file(path)
+    slug = data.get("slug") if isinstance(data, dict) else None
+    existing = (
+        db.session.scalar(select(Consultation).filter_by(slug=slug))
+        if isinstance(slug, str)
+        else None
+    )
+    as_draft = draft and (existing is None or existing.is_draft)
+    spec = parse_consultation(data, str(path), zone, draft=as_draft)
+    return save_consultation(spec, actor=actor, published=not draft)
 
 
 def _questions(spec: ConsultationSpec) -> list[Question]:
@@ -439,11 +546,107 @@ def survey_data(consultation: Consultation) -> dict[str, Any] | None:
             item["required"] = True
         if question.options:
             item["options"] = list(question.options)
-        item.update(question.settings or {})
+        # allow_other is stored for every question; a file names it only where it is on.
+        item.update({k: v for k, v in (question.settings or {}).items() if v is not False})
         if question.show_if:
             item["show_if"] = {key: list(values) for key, values in question.show_if.items()}
         page["questions"].append(item)
     return {"pages": [pages[number] for number in sorted(pages)]} if pages else None
+
+
+def file_data(consultation: Consultation) -> dict[str, Any]:
+    """Everything the consultation's file says, in the file's order: what `import` reads back.
+
+    Times are in the site's zone with their offset; the evidence settings are written in
+    full, defaults too, so the file says what is in force. A consultation without
+    questions or evidence settings has no `survey` or `evidence` key.
+    """
+    zone = current_app.config["SITE_ZONE"]
+    data: dict[str, Any] = {
+        "slug": consultation.slug,
+        "title": consultation.title,
+        "summary": consultation.summary,
+        "body": consultation.body,
+        "opens_at": consultation.opens_at.astimezone(zone),
+        "closes_at": consultation.closes_at.astimezone(zone),
+        "grace_minutes": consultation.grace_minutes,
+        "officer": {
+            "name": consultation.officer_name,
+            "email": consultation.officer_email,
+            "phone": consultation.officer_phone,
+        },
+        "channels": list(consultation.channels or []),
+    }
+    survey = survey_data(consultation)
+    if survey is not None:
+        data["survey"] = survey
+    if consultation.evidence_settings:
+        data["evidence"] = EvidenceSpec.model_validate(consultation.evidence_settings).model_dump()
+    data["contact"] = {
+        "messages_after_close": consultation.messages_after_close,
+        "bookings_after_close": consultation.bookings_after_close,
+    }
+    data["alert_mode"] = consultation.alert_mode
+    return data
+
+
+# YAML reads a carriage return, NEL and the Unicode line and paragraph separators as line
+# breaks wherever they stand unescaped; only a double-quoted scalar escapes them.
+YAML_BREAKS = re.compile("[\r\x85\u2028\u2029]")
+TIMESTAMP_TAG = "tag:yaml.org,2002:timestamp"
+SHORT_LIST = 60
+
+
+class _FileDumper(yaml.SafeDumper):
+    """Writes a file for people: lists indented under their key, no anchors."""
+
+    def increase_indent(self, flow: bool = False, indentless: bool = False) -> None:
+        return super().increase_indent(flow, False)
+
+    def ignore_aliases(self, data: Any) -> bool:
+        return True
+
+
+def _represent_text(dumper: yaml.SafeDumper, text: str) -> yaml.ScalarNode:
+    """Text of several lines as a literal block where YAML allows one (the emitter quotes
+    it otherwise); anything a typed value holds is quoted as it must be."""
+    style = None
+    if YAML_BREAKS.search(text):
+        style = '"'
+    elif "\n" in text:
+        style = "|"
+    return dumper.represent_scalar("tag:yaml.org,2002:str", text, style=style)
+
+
+def _represent_time(dumper: yaml.SafeDumper, moment: datetime) -> yaml.ScalarNode:
+    """ISO 8601 with its offset, as YAML's own timestamp where YAML would read it as one."""
+    text = moment.isoformat()
+    if dumper.resolve(yaml.ScalarNode, text, (True, False)) == TIMESTAMP_TAG:
+        return dumper.represent_scalar(TIMESTAMP_TAG, text)
+    return _represent_text(dumper, text)
+
+
+def _represent_list(dumper: yaml.SafeDumper, items: list[Any]) -> yaml.SequenceNode:
+    """A short list of words on one line, [like, this]; anything longer one item a line."""
+    words = all(isinstance(item, str) and "\n" not in item for item in items)
+    short = words and len(", ".join(items)) <= SHORT_LIST
+    return dumper.represent_sequence("tag:yaml.org,2002:seq", items, flow_style=short)
+
+
+_FileDumper.add_representer(str, _represent_text)
+_FileDumper.add_representer(list, _represent_list)
+_FileDumper.add_representer(datetime, _represent_time)
+
+
+def file_text(consultation: Consultation) -> str:
+    """The consultation as a YAML file that `flask consultations import` reads back."""
+    return yaml.dump(
+        file_data(consultation),
+        Dumper=_FileDumper,
+        allow_unicode=True,
+        sort_keys=False,
+        default_flow_style=False,
+    )
 
 
 def apply_settings(consultation: Consultation, spec: ConsultationSpec, created: bool) -> None:
@@ -498,8 +701,9 @@ def save_consultation(
         db.session.flush()  # delete the old questions before their keys are reused
     apply_settings(consultation, spec, created)
     consultation.questions.extend(_questions(spec))
-    record_audit(
-        actor, "import", consultation, "Created from file" if created else "Updated from file"
-    )
+    detail = "Created from file" if created else "Updated from file"
+    if created and not published:
+        detail += " as a draft"
+    record_audit(actor, "import", consultation, detail)
     db.session.commit()
     return consultation, created
