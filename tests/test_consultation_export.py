@@ -851,3 +851,17 @@ def test_any_sequence_of_valid_edits_keeps_the_round_trip(app, runner, tmp_path,
         if isinstance(value, str):
             assert value_at(file_data(item), key) == value.strip()
     assert_round_trip(runner, tmp_path, item.slug)
+
+
+def test_a_consultation_offering_evidence_with_no_settings_saved_exports_a_file_that_imports(
+    runner, tmp_path, make_consultation
+):
+    """The settings are written as they are in force (the defaults), so the file imports."""
+    made = make_consultation(channels=["evidence"], evidence_settings={})
+    slug, data = made.slug, file_data(made)
+    assert data["evidence"]["max_length"] == 20_000
+    data["evidence"]["topics"] = ["Funding"]  # a published file must name a theme
+    empty_database()
+    result = import_text(runner, tmp_path, yaml.safe_dump(data), draft=False)
+    assert result.exit_code == 0, result.output
+    assert consultation(slug).evidence_settings["topics"] == ["Funding"]

@@ -559,7 +559,8 @@ def file_data(consultation: Consultation) -> dict[str, Any]:
 
     Times are in the site's zone with their offset; the evidence settings are written in
     full, defaults too, so the file says what is in force. A consultation without
-    questions or evidence settings has no `survey` or `evidence` key.
+    questions has no `survey` key; one neither offering evidence nor holding evidence
+    settings has no `evidence` key.
     """
     zone = current_app.config["SITE_ZONE"]
     data: dict[str, Any] = {
@@ -580,8 +581,12 @@ def file_data(consultation: Consultation) -> dict[str, Any]:
     survey = survey_data(consultation)
     if survey is not None:
         data["survey"] = survey
-    if consultation.evidence_settings:
-        data["evidence"] = EvidenceSpec.model_validate(consultation.evidence_settings).model_dump()
+    # A consultation offering evidence always gets the section, so its file imports even
+    # when nobody has changed the defaults.
+    if consultation.evidence_settings or consultation.offers("evidence"):
+        data["evidence"] = EvidenceSpec.model_validate(
+            consultation.evidence_settings or {}
+        ).model_dump()
     data["contact"] = {
         "messages_after_close": consultation.messages_after_close,
         "bookings_after_close": consultation.bookings_after_close,
