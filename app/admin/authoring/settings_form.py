@@ -1,0 +1,502 @@
+"""The form that creates a consultation and changes its settings.
+
+It checks only what a form must (a title, real dates and whole numbers); the rest is
+the consultation file's own checks (app.consultations.files), run on what the form
+builds with file_data(), whose problems show_file_errors() puts by their fields in the
+site's words.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, get_args
+from zoneinfo import ZoneInfo
+
+from flask import current_app
+from pydantic import BaseModel
+from wtforms import (
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+
+from app.admin.consultation_settings import ALERT_MODE_LABELS
+from app.admin.forms import YES_NO, DatesForm, LocalDateTimeField
+from app.consultations.checklist import Outline
+from app.consultations.files import (
+    ATTACHMENT_TYPES,
+    DEFAULT_RESPONDENT_TYPES,
+    AttachmentRules,
+    ConsultationSpec,
+    ContactSpec,
+    EvidenceSpec,
+    OptionText,
+)
+from app.evidence.services import settings as evidence_settings
+from app.formatting import phones, timefmt
+from app.intake import channels
+from app.models import Consultation
+from app.web.forms import Form, choices, in_choices, valid_email
+
+
+def _limits(model: type[BaseModel], name: str) -> tuple[int, int]:
+    """The smallest and largest whole number the file allows for a field (Optional or not)."""
+    info = model.model_fields[name]
+    found = list(info.metadata)
+    for member in get_args(info.annotation):  # int | None hides its limits one level down
+        for extra in get_args(member)[1:]:
+            found.extend(getattr(extra, "metadata", []))
+    low = high = 0
+    for limit in found:
+        if hasattr(limit, "ge"):
+            low = limit.ge
+        elif hasattr(limit, "gt"):
+            low = limit.gt + 1
+        elif hasattr(limit, "le"):
+            high = limit.le
+    return low, high
+
+
+GRACE = _limits(ConsultationSpec, "grace_minutes")
+MAX_FILES = _limits(AttachmentRules, "max_files")
+MAX_MB = _limits(AttachmentRules, "max_mb")
+EVIDENCE_LENGTH = _limits(EvidenceSpec, "max_length")
+TITLE_LENGTH = ConsultationSpec.model_fields["title"].metadata[-1].max_length
+SLUG_LENGTH = ConsultationSpec.model_fields["slug"].metadata[-1].max_length
+OPTION_LENGTH = next(
+    limit.max_length
+    for extra in get_args(OptionText)[1:]
+    for limit in getattr(extra, "metadata", [])
+    if hasattr(limit, "max_length")
+)
+# What the page's hints say each number may be.
+LIMITS = {
+    "grace_minutes": GRACE,
+    "max_files": MAX_FILES,
+    "max_mb": MAX_MB,
+    "evidence_max_length": EVIDENCE_LENGTH,
+}
+NAME_LENGTH = 200  # the officer's name column holds no more
+SLUG_SHAPE = "lower-case letters, digits and single hyphens, like local-services-2027"
+OFFICER_EMAIL_FORMAT = (
+    "Enter the policy officer's email address in the correct format, like name@example.org"
+)
+PHONE_FORMAT = "Enter the policy officer's telephone number, like 020 7946 0000 or +44 808 157 0192"
+TYPE_LABELS = {
+    "pdf": "PDF",
+    "docx": "Word (DOCX)",
+    "odt": "OpenDocument (ODT)",
+    "txt": "Plain text (TXT)",
+}
+
+
+def _trimmed(text: str | None) -> str:
+    return text.strip() if text else ""
+
+
+def _one_line(text: str | None) -> str:
+    return " ".join(text.split()) if text else ""
+
+
+GIVEN_LENGTH = 20  # so that a message never makes a phone's page scroll sideways
+
+
+def _given(text: str) -> str:
+    """What was typed, quoted and cut short, for a message."""
+    if not text:
+        return "nothing"
+    if len(text) <= GIVEN_LENGTH:
+        return f"'{text}'"
+    return f"'{text[: GIVEN_LENGTH - 1]}…'"
+
+
+class WholeNumberField(IntegerField):
+    """A whole number typed as text ("20,000" too), or None when left empty."""
+
+    def __init__(self, label: str, invalid: str = "", **kwargs: Any) -> None:
+        super().__init__(label, **kwargs)
+        self.invalid = invalid
+
+    def process_formdata(self, valuelist: list[str]) -> None:
+        typed = valuelist[0].strip() if valuelist else ""
+        self.data = None
+        if not typed:
+            return
+        try:
+            self.data = int(typed.replace(",", ""))
+        except ValueError:
+            raise ValueError(self.invalid) from None
+
+
+class SettingsForm(Form):
+    """Every setting of a consultation but its survey's questions, on one page."""
+
+    version = HiddenField()  # the version the form was loaded with (edit conflicts)
+    confirm = HiddenField()  # the dates an admin agreed to move an open consultation to
+    title = StringField(
+        "Title",
+        validators=[
+            DataRequired("Enter a title"),
+            Length(
+                max=TITLE_LENGTH, message=f"Enter a title of {TITLE_LENGTH} characters or fewer"
+            ),
+        ],
+        filters=[_one_line],
+    )
+    slug = StringField("Web address (optional)", filters=[_trimmed])
+    summary = TextAreaField(
+        "Summary", validators=[DataRequired("Enter a summary")], filters=[_trimmed]
+    )
+    body = TextAreaField("Page text (optional)", filters=[_trimmed])
+    opens_at = LocalDateTimeField(
+        "Opening time", validators=[InputRequired("Enter the opening date and time")]
+    )
+    closes_at = LocalDateTimeField(
+        "Deadline", validators=[InputRequired("Enter the deadline date and time")]
+    )
+    grace_minutes = WholeNumberField(
+        "Grace period in minutes (optional)",
+        invalid="Enter the grace period as a whole number of minutes, like 30",
+    )
+    officer_name = StringField(
+        "Name",
+        validators=[
+            DataRequired("Enter the policy officer's name"),
+            Length(
+                max=NAME_LENGTH,
+                message=f"Enter the policy officer's name in {NAME_LENGTH} characters or fewer",
+            ),
+        ],
+        filters=[_one_line],
+    )
+    officer_email = StringField("Email address (optional)", filters=[_trimmed])
+    officer_phone = StringField("Telephone number (optional)", filters=[_trimmed])
+    channels = SelectMultipleField(
+        "Ways of taking part", validators=[in_choices], validate_choice=False
+    )
+    respondent_types = TextAreaField("Who can send written evidence (optional)")
+    topics = TextAreaField("Themes")
+    evidence_max_length = WholeNumberField(
+        "Longest written evidence, in characters (optional)",
+        invalid="Enter the longest written evidence as a whole number of characters, like 20000",
+    )
+    max_files = WholeNumberField(
+        "Most documents with each response (optional)",
+        invalid="Enter the number of documents as a whole number, like 3",
+    )
+    max_mb = WholeNumberField(
+        "Largest document, in MB (optional)",
+        invalid="Enter the largest document size as a whole number of MB, like 10",
+    )
+    attachment_types = SelectMultipleField(
+        "Types of document accepted",
+        choices=choices([(kind, TYPE_LABELS[kind]) for kind in ATTACHMENT_TYPES]),
+        validators=[in_choices],
+        validate_choice=False,
+    )
+    messages_after_close = RadioField(
+        "Can people send messages after the deadline?",
+        choices=choices(YES_NO),
+        validators=[DataRequired("Select yes or no"), in_choices],
+        validate_choice=False,
+    )
+    bookings_after_close = RadioField(
+        "Can people book calls after the deadline?",
+        choices=choices(YES_NO),
+        validators=[DataRequired("Select yes or no"), in_choices],
+        validate_choice=False,
+    )
+    alert_mode = RadioField(
+        "How should the policy officer hear about new responses?",
+        choices=choices([(mode, label.capitalize()) for mode, label in ALERT_MODE_LABELS.items()]),
+        validators=[
+            DataRequired("Select how the policy officer hears about responses"),
+            in_choices,
+        ],
+        validate_choice=False,
+    )
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.channels.choices = choices(
+            [(channel.name, channel.title) for channel in channels.all_channels()]
+        )
+        self.phone_shown = ""  # the officer's number as people write it, once valid
+
+    # Checks a form makes; everything else is the file's
+
+    def validate_closes_at(self, field: LocalDateTimeField) -> None:
+        """The deadline after the opening time (the dates form's rule), saying which it is."""
+        try:
+            DatesForm.validate_closes_at(self, field)
+        except ValidationError:
+            raise ValidationError(deadline_message(self.opens_at.instant)) from None
+
+    def validate_officer_email(self, field: StringField) -> None:
+        if not field.data:
+            return
+        try:
+            valid_email(self, field)
+        except ValidationError:
+            raise ValidationError(
+                f"{OFFICER_EMAIL_FORMAT}. You entered {_given(field.data)}"
+            ) from None
+
+    def validate_officer_phone(self, field: StringField) -> None:
+        if not field.data:
+            return
+        region = current_app.config["PHONE_REGION"]
+        number = phones.parse(field.data, region)
+        if number is None:
+            raise ValidationError(f"{PHONE_FORMAT}. You entered {_given(field.data)}")
+        self.phone_shown = phones.display(number, region)
+
+    # What the form holds, as the consultation file and the checklist read it
+
+    def lines(self, field: TextAreaField) -> list[tuple[int, str]]:
+        """(line number, text) of each line with something on it, each text once."""
+        seen: dict[str, int] = {}
+        for number, line in enumerate((field.data or "").splitlines(), start=1):
+            text = " ".join(line.split())
+            if text and text not in seen:
+                seen[text] = number
+        return [(number, text) for text, number in seen.items()]
+
+    @property
+    def chosen_channels(self) -> list[str]:
+        """The ways of taking part ticked, in the site's order, each once."""
+        ticked = set(self.channels.data or [])
+        return [choice.value for choice in self.channels.choices if choice.value in ticked]
+
+    def file_data(self, slug: str, survey: dict | None) -> dict[str, Any]:
+        """The consultation file's mapping for what was typed; a field the form refused is
+        left out, so the file does not report it a second time."""
+
+        def valid(field):
+            return not field.errors
+
+        evidence: dict[str, Any] = {
+            "topics": [text for _, text in self.lines(self.topics)],
+            "attachments": {"types": list(dict.fromkeys(self.attachment_types.data or []))},
+        }
+        respondent_types = [text for _, text in self.lines(self.respondent_types)]
+        if respondent_types:
+            evidence["respondent_types"] = respondent_types
+        for field, where, key in (
+            (self.evidence_max_length, evidence, "max_length"),
+            (self.max_files, evidence["attachments"], "max_files"),
+            (self.max_mb, evidence["attachments"], "max_mb"),
+        ):
+            if valid(field) and field.data is not None:
+                where[key] = field.data
+        data: dict[str, Any] = {
+            "slug": slug,
+            "title": self.title.data or "",
+            "summary": self.summary.data or "",
+            "body": self.body.data or "",
+            "officer": {
+                "name": self.officer_name.data or "",
+                "email": self.officer_email.data if valid(self.officer_email) else "",
+                "phone": self.phone_shown,
+            },
+            "channels": self.chosen_channels,
+            "evidence": evidence,
+            "alert_mode": self.alert_mode.data if valid(self.alert_mode) else "instant",
+        }
+        for field in (self.opens_at, self.closes_at):
+            if valid(field) and field.instant is not None:
+                data[field.name] = field.instant
+        if valid(self.grace_minutes) and self.grace_minutes.data is not None:
+            data["grace_minutes"] = self.grace_minutes.data
+        if valid(self.messages_after_close) and valid(self.bookings_after_close):
+            data["contact"] = {
+                "messages_after_close": self.messages_after_close.data == "yes",
+                "bookings_after_close": self.bookings_after_close.data == "yes",
+            }
+        if survey:
+            data["survey"] = survey
+        return data
+
+    def outline(self, question_count: int) -> Outline:
+        """What the publishing checklist looks at, from what was typed (saved or not)."""
+        return Outline(
+            officer_email=_trimmed(self.officer_email.data),
+            channels=tuple(self.chosen_channels),
+            topics=tuple(text for _, text in self.lines(self.topics)),
+            question_count=question_count,
+            closes_at=self.closes_at.instant if not self.closes_at.process_errors else None,
+        )
+
+    # The file's problems, by their fields
+
+    def show_file_errors(self, by_key: list[tuple[str, str]]) -> None:
+        """Put each of the file's problems by its field, in the site's words; a field that
+        already has a problem keeps that one; what no field holds goes above the form."""
+        for key, what in by_key:
+            name, message = self._site_wording(key, what)
+            if name is None:
+                self.form_errors.append(message)
+            elif not self[name].errors:
+                self[name].errors = [message]
+
+    def _site_wording(self, key: str, what: str) -> tuple[str | None, str]:
+        """(field name, message) for one of the file's problems (key path, what is wrong);
+        a list item's problem is its list's field's. No field: (None, the file's words)."""
+        parts = key.split(".")
+        index = int(parts.pop()) if len(parts) > 1 and parts[-1].isdigit() else None
+        required = what.startswith("required")
+        match ".".join(parts):
+            case "slug" if len(self.slug.data or "") > SLUG_LENGTH:
+                return "slug", f"Enter a web address of {SLUG_LENGTH} characters or fewer"
+            case "slug":
+                return (
+                    "slug",
+                    f"Enter a web address of {SLUG_SHAPE}. You entered {_given(self.slug.data)}",
+                )
+            case "title":
+                return "title", "Enter a title"
+            case "summary":
+                return "summary", "Enter a summary"
+            case "opens_at":
+                return "opens_at", "Enter the opening date and time"
+            case "closes_at":
+                if required:
+                    return "closes_at", "Enter the deadline date and time"
+                return "closes_at", deadline_message(self.opens_at.instant)
+            case "grace_minutes":
+                return "grace_minutes", self._range(
+                    "grace_minutes", "a grace period", GRACE, " minutes"
+                )
+            case "officer" | "officer.name":
+                return "officer_name", "Enter the policy officer's name"
+            case "officer.email" if required:
+                return "officer_email", (
+                    "Enter the policy officer's email address:"
+                    " a published consultation must have one"
+                )
+            case "officer.email":
+                return (
+                    "officer_email",
+                    f"{OFFICER_EMAIL_FORMAT}. You entered {_given(self.officer_email.data)}",
+                )
+            case "officer.phone":
+                return "officer_phone", PHONE_FORMAT
+            case "channels" if required:
+                return "channels", (
+                    "Select at least one way of taking part:"
+                    " a published consultation must offer one"
+                )
+            case "channels":
+                return "channels", "Select the ways of taking part from the options shown"
+            case "survey":
+                return "channels", (
+                    "The survey has no questions yet. Stop offering it until it has some:"
+                    " a published consultation cannot offer an empty survey"
+                )
+            case "evidence.respondent_types":
+                return "respondent_types", self._line_problem(
+                    self.respondent_types, "respondent type", index
+                )
+            case "evidence.topics" if required:
+                return "topics", (
+                    "Enter at least one theme: a published consultation that takes written"
+                    " evidence must have themes"
+                )
+            case "evidence.topics":
+                return "topics", self._line_problem(self.topics, "theme", index)
+            case "evidence.max_length":
+                return "evidence_max_length", self._range(
+                    "evidence_max_length",
+                    "a length for written evidence",
+                    EVIDENCE_LENGTH,
+                    " characters",
+                )
+            case "evidence.attachments.max_files":
+                return "max_files", self._range("max_files", "a number of documents", MAX_FILES, "")
+            case "evidence.attachments.max_mb":
+                return "max_mb", self._range("max_mb", "a largest document size", MAX_MB, " MB")
+            case "evidence.attachments.types":
+                return "attachment_types", "Select the types of document from the options shown"
+            case "contact.messages_after_close" | "contact.bookings_after_close":
+                return parts[-1], "Select yes or no"
+            case "alert_mode":
+                return "alert_mode", "Select how the policy officer hears about responses"
+        return None, f"{key}: {what}"
+
+    def _range(self, name: str, what: str, limits: tuple[int, int], unit: str) -> str:
+        low, high = limits
+        typed = self[name]._value()
+        return f"Enter {what} from {low:,} to {high:,}{unit}. You entered {_given(typed)}"
+
+    def _line_problem(self, field: TextAreaField, what: str, index: int | None) -> str:
+        lines = self.lines(field)
+        if index is None or index >= len(lines):
+            return f"Enter each {what} on a line of its own, in {OPTION_LENGTH} characters or fewer"
+        number, text = lines[index]
+        return (
+            f"Enter each {what} in {OPTION_LENGTH} characters or fewer."
+            f" Line {number} has {len(text):,} characters"
+        )
+
+
+def deadline_message(opens_at: datetime | None) -> str:
+    """What to say of a deadline that is not after the opening time."""
+    if opens_at is None:
+        return "Enter a deadline after the opening time"
+    zone = current_app.config["SITE_ZONE"]
+    return f"Enter a deadline after the opening time, {timefmt.local_time(opens_at, zone)}"
+
+
+# What the form shows before anything is typed
+
+
+def new_values() -> dict[str, Any]:
+    """A new consultation's form: the defaults of everything optional, filled in."""
+    attachments = AttachmentRules()
+    contact = ContactSpec()
+    return {
+        "grace_minutes": current_app.config["GRACE_MINUTES"],
+        "channels": [],
+        "respondent_types": "\n".join(DEFAULT_RESPONDENT_TYPES),
+        "topics": "",
+        "evidence_max_length": EvidenceSpec().max_length,
+        "max_files": attachments.max_files,
+        "max_mb": attachments.max_mb,
+        "attachment_types": list(attachments.types),
+        "messages_after_close": "yes" if contact.messages_after_close else "no",
+        "bookings_after_close": "yes" if contact.bookings_after_close else "no",
+        "alert_mode": ConsultationSpec.model_fields["alert_mode"].default,
+    }
+
+
+def saved_values(consultation: Consultation, zone: ZoneInfo) -> dict[str, Any]:
+    """The form for a consultation as it is saved now."""
+    evidence = evidence_settings(consultation)
+    attachments = evidence["attachments"]
+    return {
+        "version": str(consultation.version),
+        "title": consultation.title,
+        "slug": consultation.slug,
+        "summary": consultation.summary,
+        "body": consultation.body,
+        "opens_at": timefmt.to_local(consultation.opens_at, zone),
+        "closes_at": timefmt.to_local(consultation.closes_at, zone),
+        "grace_minutes": consultation.grace_minutes,
+        "officer_name": consultation.officer_name,
+        "officer_email": consultation.officer_email,
+        "officer_phone": consultation.officer_phone,
+        "channels": list(consultation.channels or []),
+        "respondent_types": "\n".join(evidence["respondent_types"]),
+        "topics": "\n".join(evidence["topics"]),
+        "evidence_max_length": evidence["max_length"],
+        "max_files": attachments["max_files"],
+        "max_mb": attachments["max_mb"],
+        "attachment_types": list(attachments["types"]),
+        "messages_after_close": "yes" if consultation.messages_after_close else "no",
+        "bookings_after_close": "yes" if consultation.bookings_after_close else "no",
+        "alert_mode": consultation.alert_mode,
+    }
