@@ -108,7 +108,7 @@ def consultation_copy(slug: str):
         except services.CopyRefused as refusal:
             _show_by_field(form, refusal.by_key)
         except SlugTaken as taken:
-            form.slug.errors.append(_taken_message(taken))
+            form.slug.errors.append(taken.message)
         else:
             flash(f"{copied.title} is a new draft, copied from {source.title}.", "success")
             return redirect(url_for("admin.consultation_page", slug=copied.slug), code=303)
@@ -188,15 +188,6 @@ def _unpublish_page(consultation: Consultation, form: ActionForm, status: int):
         sent=sent,
         in_progress=in_progress,
     ), status
-
-
-def _taken_message(taken: SlugTaken) -> str:
-    if not taken.title:
-        return f"The web address /consultations/{taken.slug} is kept for the site. Enter another"
-    return (
-        f"The web address /consultations/{taken.slug} is already used by"
-        f" '{taken.title}'. Enter another"
-    )
 
 
 def _show_by_field(form: CopyForm, by_key: list[tuple[str, str]]) -> None:

@@ -52,7 +52,7 @@ def consultation_new():
     try:
         consultation = services.create_draft(spec, current_user.email, clock.now())
     except services.SlugTaken as taken:
-        form.slug.errors = [_taken_message(taken)]
+        form.slug.errors = [taken.message]
         return _page(form, None, status=422)
     flash(f"{consultation.title} is saved as a draft. The public cannot see it yet.", "success")
     return redirect(url_for("admin.consultation_page", slug=consultation.slug), code=303)
@@ -85,7 +85,7 @@ def consultation_edit(slug: str):
     except services.EditConflict:
         return _conflict(consultation)
     except services.SlugTaken as taken:
-        form.slug.errors = [_taken_message(taken)]
+        form.slug.errors = [taken.message]
         return _page(form, consultation, status=422)
     flash("Settings saved." if changed else "Nothing changed.", "success")
     return redirect(url_for("admin.consultation_page", slug=consultation.slug), code=303)
@@ -126,7 +126,7 @@ def _checked(form: SettingsForm, consultation: Consultation | None) -> Consultat
     if not form.slug.errors and is_draft:
         taken = services.slug_owner(spec.slug, consultation.id if consultation else None)
         if taken is not None:
-            form.slug.errors = [_taken_message(services.SlugTaken(spec.slug, taken))]
+            form.slug.errors = [services.SlugTaken(spec.slug, taken).message]
     return spec if valid and not form.errors else None
 
 
@@ -144,15 +144,6 @@ def _slug(form: SettingsForm, consultation: Consultation | None) -> str:
             " digits to make one from"
         ]
     return made
-
-
-def _taken_message(taken: services.SlugTaken) -> str:
-    if not taken.title:
-        return f"The web address /consultations/{taken.slug} is kept for the site. Enter another"
-    return (
-        f"The web address /consultations/{taken.slug} is already used by"
-        f" '{taken.title}'. Enter another"
-    )
 
 
 def _seen_version(form: SettingsForm) -> int | None:

@@ -40,6 +40,16 @@ class SlugTaken(Exception):
         self.slug = slug
         self.title = title
 
+    @property
+    def message(self) -> str:
+        """What the web address field says."""
+        if not self.title:
+            return f"The web address /consultations/{self.slug} is kept for the site. Enter another"
+        return (
+            f"The web address /consultations/{self.slug} is already used by"
+            f" '{self.title}'. Enter another"
+        )
+
 
 class EditConflict(Exception):
     """Someone saved the consultation since the form was loaded: nothing was saved."""
