@@ -37,6 +37,7 @@ DEMO_WINDOWS = {
     "local-services-local-providers": (-14, 28),
     "community-transport": (21, 70),
     "library-opening-hours": (-90, -30),
+    "parks-and-play-areas": (35, 90),
 }
 DEMO_CLOSING_HOUR = 17
 
@@ -99,21 +100,27 @@ def create_admin_command(email: str) -> None:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command() -> None:
-    """Load the demo consultations, dated around today. Existing ones are left as they are."""
+    """Load the demo consultations, dated around today. Existing ones are left as they are.
+
+    Those in demo/drafts/ are loaded as drafts, so the admin area shows one on its way.
+    """
     zone = current_app.config["SITE_ZONE"]
     today = (
         clock.now()
         .astimezone(zone)
         .replace(hour=DEMO_CLOSING_HOUR, minute=0, second=0, microsecond=0)
     )
-    for path in sorted(DEMO_DIR.glob("*.yaml")):
-        spec = load_consultation_file(path, zone)
+    files = [(path, False) for path in sorted(DEMO_DIR.glob("*.yaml"))]
+    files += [(path, True) for path in sorted((DEMO_DIR / "drafts").glob("*.yaml"))]
+    for path, draft in files:
+        spec = load_consultation_file(path, zone, draft=draft)
         opens_in, closes_in = DEMO_WINDOWS.get(spec.slug, (-7, 28))
         spec.opens_at = (today + timedelta(days=opens_in)).replace(hour=9)
         spec.closes_at = today + timedelta(days=closes_in)
-        consultation, created = save_consultation(spec, update=False)
-        click.echo(f"{'Loaded' if created else 'Kept'} demo consultation '{consultation.slug}'")
-        if created and consultation.offers("contact") and consultation.closes_at > clock.now():
+        consultation, created = save_consultation(spec, update=False, published=not draft)
+        kind = "demo draft" if draft else "demo consultation"
+        click.echo(f"{'Loaded' if created else 'Kept'} {kind} '{consultation.slug}'")
+        if created and not draft and consultation.offers("contact"):
             _publish_demo_times(consultation)
 
 

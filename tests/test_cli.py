@@ -88,7 +88,7 @@ def test_db_upgrade_makes_the_schema_on_an_empty_database_and_is_safe_to_repeat(
     again = runner.invoke(args=["db", "upgrade"])
     assert again.exit_code == 0, again.output
     with sqlite3.connect(path) as connection:
-        assert connection.execute("SELECT count(*) FROM consultation").fetchone() == (3,)
+        assert connection.execute("SELECT count(*) FROM consultation").fetchone() == (4,)
 
 
 def test_db_upgrade_brings_an_older_database_up_to_date_keeping_its_data(fresh_app):

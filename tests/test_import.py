@@ -16,6 +16,7 @@ import yaml
 from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
+from app.admin.authoring.publishing import missing as still_missing
 from app.admin.consultation_settings import set_override
 from app.consultations.lifecycle import Override, State
 from app.extensions import db
@@ -1173,6 +1174,7 @@ DEMOS = {
     "community-transport": "Community transport in rural areas",
     "library-opening-hours": "Library opening hours",
 }
+DEMO_DRAFT = "parks-and-play-areas"
 
 
 def demo_question_count(slug: str) -> int:
@@ -1194,6 +1196,7 @@ def test_seed_demo_loads_one_open_one_forthcoming_one_closed(runner, client, clo
     assert result.exit_code == 0, result.output
     assert sorted(result.output.splitlines()) == sorted(
         [f"Loaded demo consultation '{slug}'" for slug in DEMOS]
+        + [f"Loaded demo draft '{DEMO_DRAFT}'"]
         # Two weeks of weekdays from tomorrow (Tuesday 2 February), 12 half hours a day.
         + ["Published 120 call times for 'local-services-local-providers'"]
     )
@@ -1208,7 +1211,12 @@ def test_seed_demo_loads_one_open_one_forthcoming_one_closed(runner, client, clo
         assert len(item.questions) == demo_question_count(slug)
     assert demo_question_count("local-services-local-providers") > 0
 
-    # What a visitor sees on the list page.
+    # A draft, with its checklist still asking for themes, for the admin area to show.
+    draft = consultation(DEMO_DRAFT)
+    assert draft.is_draft
+    assert [item.key for item in still_missing(draft, clock.now)] == ["evidence.topics"]
+
+    # What a visitor sees on the list page: never the draft.
     assert section_titles(client, "open") == [DEMOS["local-services-local-providers"]]
     assert section_titles(client, "forthcoming") == [DEMOS["community-transport"]]
     assert section_titles(client, "closed") == [DEMOS["library-opening-hours"]]
@@ -1251,7 +1259,7 @@ def test_seed_demo_twice_keeps_them_and_the_admins_override(runner, clock):
 
     assert result.exit_code == 0, result.output
     assert sorted(result.output.splitlines()) == sorted(
-        f"Kept demo consultation '{slug}'" for slug in DEMOS
+        [f"Kept demo consultation '{slug}'" for slug in DEMOS] + [f"Kept demo draft '{DEMO_DRAFT}'"]
     )
     assert row_counts() == before
     main = consultation("local-services-local-providers")
