@@ -28,7 +28,6 @@ from app.admin.exports import DETAIL_COLUMNS
 from app.extensions import db
 from app.models import OFFICER, SUBMITTED, AdminUser, AuditEvent, Note, Response, Tag
 from tests.support.browser import (
-    Check,
     assert_no_sideways_scroll,
     heading,
     mark_document,
@@ -161,17 +160,6 @@ def received(app: Flask, client, clock, make_survey, admin_user) -> Received:
     )
 
 
-def sign_in_as_officer(page: Page, check: Check) -> None:
-    visit(page, "/admin/login")
-    check(page)
-    page.get_by_label("Email address").fill(OFFICER_EMAIL)
-    page.get_by_label("Password").fill(OFFICER_PASSWORD)
-    press(page, "Sign in")
-    expect(page).to_have_url(re.compile(r"/admin/$"))
-    expect(heading(page)).to_have_text("Consultations")
-    check(page)
-
-
 def show_responses(page: Page, javascript: bool, status: int = 200) -> None:
     """Press "Show responses": htmx fetches the results into #found, or the page reloads."""
     mark_document(page, javascript)
@@ -207,7 +195,7 @@ def csv_rows(path: Path) -> list[dict[str, str]]:
 def test_an_officer_searches_filters_tags_notes_and_exports(
     page, javascript, received, assert_accessible
 ):
-    sign_in_as_officer(page, assert_accessible)
+    sign_in(page, assert_accessible, OFFICER_EMAIL, OFFICER_PASSWORD)
     # An officer reads; the admin's controls are not offered.
     admin_menu = page.get_by_role("navigation", name="Admin")
     expect(admin_menu.get_by_role("link", name="Consultations")).to_be_visible()
@@ -388,7 +376,7 @@ def test_a_date_range_the_wrong_way_round_is_explained_by_the_fields(
 ):
     """Dates chosen in the filters, the end before the start: an error summary at the top
     and the message by the field, with JavaScript (htmx) as without."""
-    sign_in_as_officer(page, lambda _: None)
+    sign_in(page, lambda _: None, OFFICER_EMAIL, OFFICER_PASSWORD)
     visit(page, RESPONSES_URL)
     open_filters(page)
     page.get_by_label("Received from").fill("2027-01-31")

@@ -8,7 +8,7 @@ from __future__ import annotations
 import pytest
 from playwright.sync_api import expect
 
-from tests.support.browser import DEMO_LIKE, sign_in, visit
+from tests.support.browser import DEMO_LIKE, NARROWEST, assert_no_sideways_scroll, sign_in, visit
 from tests.support.browser import DEMO_SLUG as SLUG
 from tests.support.browser import DEMO_TITLE as TITLE
 from tests.support.factories import make_officer
@@ -63,9 +63,6 @@ def test_sign_in_errors_are_accessible(page, admin_user, assert_accessible):
     assert_accessible(page)
 
 
-NARROWEST = 320  # WCAG 1.4.10: content reflows at 320 CSS pixels without scrolling sideways
-
-
 def test_admin_tables_scroll_inside_their_box_at_320px(
     page, make_consultation, admin_user, clock, assert_accessible
 ):
@@ -77,7 +74,7 @@ def test_admin_tables_scroll_inside_their_box_at_320px(
     consultation = make_consultation(**DEMO_LIKE)
     response = insert_response(consultation, clock.now, 1)
     make_officer()
-    page.set_viewport_size({"width": NARROWEST, "height": 844})
+    page.set_viewport_size(NARROWEST)
     sign_in(page, assert_accessible)
     for path in (
         "/admin/",
@@ -91,5 +88,4 @@ def test_admin_tables_scroll_inside_their_box_at_320px(
         f"/admin/responses/{response.id}",
     ):
         visit(page, path)
-        width = page.evaluate("document.scrollingElement.scrollWidth")
-        assert width <= NARROWEST, f"{path} is {width}px wide at {NARROWEST}px"
+        assert_no_sideways_scroll(page)

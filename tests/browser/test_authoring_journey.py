@@ -25,6 +25,7 @@ from app.mail import outbox
 from app.models import Consultation, Response
 from tests.support.browser import (
     Check,
+    assert_fits_narrowest_screen,
     heading,
     mark_document,
     press,
@@ -63,28 +64,12 @@ BANNER = "This is a preview of a draft consultation. Nothing you send is stored 
 NOT_SENT = "This is a preview: your response was not sent"
 REFERENCE = re.compile(r"^EV-[23456789ABCDEFGHJKMNPQRSTWXYZ]{6}$")
 CONSENT = "I agree to you keeping my response to analyse it for this consultation"
-NARROW = {"width": 320, "height": 640}
 
 
 @pytest.fixture
 def links_to_this_server(app: Flask, live_server) -> None:
     """Links the site shows and emails are built on SITE_URL: here, the live server."""
     app.config["SITE_URL"] = live_server.url
-
-
-def assert_fits_narrow_screen(page: Page) -> None:
-    """No sideways scroll at 320 pixels, then back to the phone's size.
-
-    (tests/support/browser.py's assert_no_sideways_scroll measures against the default
-    phone width only.)
-    """
-    phone = page.viewport_size
-    page.set_viewport_size(NARROW)
-    try:
-        width = page.evaluate("document.scrollingElement.scrollWidth")
-        assert width <= NARROW["width"], f"{page.url} is {width}px wide at 320px"
-    finally:
-        page.set_viewport_size(phone)
 
 
 def responses_stored() -> int:
@@ -131,7 +116,7 @@ def create_from_nothing(admin: Page, javascript: bool, check: Check) -> None:
     expect(admin).to_have_url(re.compile(rf"{re.escape(NEW_URL)}$"))
     expect(heading(admin)).to_have_text("Create a consultation")
     check(admin)
-    assert_fits_narrow_screen(admin)
+    assert_fits_narrowest_screen(admin)
 
     # Saved with nothing typed but a wrong email address: every problem, by its field.
     admin.get_by_label("Email address (optional)").fill("ama at example")
@@ -161,7 +146,7 @@ def create_from_nothing(admin: Page, javascript: bool, check: Check) -> None:
         )
     expect(admin.get_by_label("Email address (optional)")).to_have_value("ama at example")
     check(admin)
-    assert_fits_narrow_screen(admin)
+    assert_fits_narrowest_screen(admin)
 
     # The title, summary and page text, and the page text's preview.
     check_area = admin.locator("#settings-check")
@@ -195,7 +180,7 @@ def create_from_nothing(admin: Page, javascript: bool, check: Check) -> None:
     expect(admin.get_by_label("Title", exact=True)).to_have_value(TITLE)
     expect(admin.get_by_label("Page text (optional)")).to_have_value(BODY)
     check(admin)
-    assert_fits_narrow_screen(admin)
+    assert_fits_narrowest_screen(admin)
 
     # Dates in UK time, the officer, written evidence only, and its themes.
     admin.get_by_label("Opening time").fill(OPENS)
@@ -249,7 +234,7 @@ def test_an_admin_creates_previews_and_publishes_and_evidence_reaches_the_office
     assert (stored.opens_at, stored.closes_at) == (OPENS_UTC, CLOSES_UTC)
     expect(admin.locator("#setting-evidence")).to_contain_text(f"Themes: {', '.join(THEMES)}")
     assert_accessible(admin)
-    assert_fits_narrow_screen(admin)
+    assert_fits_narrowest_screen(admin)
 
     # A preview link, shown once.
     press(admin, "Make a preview link")
@@ -261,7 +246,7 @@ def test_an_admin_creates_previews_and_publishes_and_evidence_reaches_the_office
     link = link_field.input_value()
     assert link.startswith(f"{app.config['SITE_URL']}/preview/"), link
     assert_accessible(admin)
-    assert_fits_narrow_screen(admin)
+    assert_fits_narrowest_screen(admin)
 
     # A colleague with no account follows it: the draft, with the banner, and its form.
     colleague = open_page()
@@ -309,7 +294,7 @@ def test_an_admin_creates_previews_and_publishes_and_evidence_reaches_the_office
     expect(admin.locator("#checklist")).to_have_count(0)
     expect(admin.locator("#preview-link")).to_have_count(0)
     assert_accessible(admin)
-    assert_fits_narrow_screen(admin)
+    assert_fits_narrowest_screen(admin)
 
     # The old preview link gives nothing now; the list shows the consultation.
     visit(colleague, link, status=404)
@@ -372,18 +357,6 @@ def test_an_admin_creates_previews_and_publishes_and_evidence_reaches_the_office
     assert_accessible(admin)
 
 
-def sign_in_as_officer(page: Page, check: Check) -> None:
-    """The sign-in form, as an officer. (tests/support/browser.py signs in admins only.)"""
-    visit(page, "/admin/login")
-    check(page)
-    page.get_by_label("Email address").fill(OFFICER_EMAIL)
-    page.get_by_label("Password").fill(OFFICER_PASSWORD)
-    press(page, "Sign in")
-    expect(page).to_have_url(re.compile(r"/admin/$"))
-    expect(heading(page)).to_have_text("Consultations")
-    check(page)
-
-
 def test_an_officer_reads_a_draft_and_can_change_nothing(
     page, make_consultation, assert_accessible
 ):
@@ -397,7 +370,7 @@ def test_an_officer_reads_a_draft_and_can_change_nothing(
     )
     make_officer()
 
-    sign_in_as_officer(page, assert_accessible)
+    sign_in(page, assert_accessible, OFFICER_EMAIL, OFFICER_PASSWORD)
     expect(page.get_by_role("link", name="Create a consultation")).to_have_count(0)
     row = page.locator(f"#consultation-{SLUG}")
     expect(row.locator(".tag")).to_have_text("Draft")
@@ -415,4 +388,4 @@ def test_an_officer_reads_a_draft_and_can_change_nothing(
     expect(page.get_by_role("link", name=re.compile("^Make a copy"))).to_have_count(0)
     expect(page.get_by_role("link", name=re.compile("^Download as a file"))).to_have_count(0)
     assert_accessible(page)
-    assert_fits_narrow_screen(page)
+    assert_fits_narrowest_screen(page)

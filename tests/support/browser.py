@@ -11,11 +11,9 @@ from datetime import UTC, datetime
 
 from playwright.sync_api import Locator, Page, expect
 
-from bench.browser import PHONE
 from tests.support.factories import ADMIN_EMAIL, ADMIN_PASSWORD
 
 Check = Callable[[Page], None]
-WIDTH = PHONE["width"]
 
 # A consultation like the demo's.
 DEMO_SLUG = "local-services-local-providers"
@@ -38,12 +36,15 @@ def visit(page: Page, path: str, status: int = 200) -> None:
     assert response.status == status, f"{path} answered {response.status}, expected {status}"
 
 
-def sign_in(admin: Page, check: Check) -> None:
-    """Sign in through the real form and land on the dashboard."""
+def sign_in(
+    admin: Page, check: Check, email: str = ADMIN_EMAIL, password: str = ADMIN_PASSWORD
+) -> None:
+    """Sign in through the real form (as the admin, unless told who) and land on the
+    dashboard."""
     visit(admin, "/admin/login")
     check(admin)
-    admin.get_by_label("Email address").fill(ADMIN_EMAIL)
-    admin.get_by_label("Password").fill(ADMIN_PASSWORD)
+    admin.get_by_label("Email address").fill(email)
+    admin.get_by_label("Password").fill(password)
     admin.get_by_role("button", name="Sign in").click()
     expect(admin).to_have_url(re.compile(r"/admin/$"))
     expect(admin.get_by_role("heading", level=1)).to_have_text("Consultations")
@@ -65,5 +66,20 @@ def mark_document(page: Page, javascript: bool) -> None:
 
 
 def assert_no_sideways_scroll(page: Page) -> None:
+    """The page fits the viewport's width as it is now."""
+    width = page.viewport_size["width"]
     scroll_width = page.evaluate("document.scrollingElement.scrollWidth")
-    assert scroll_width <= WIDTH + 1, f"{page.url} is {scroll_width}px wide at {WIDTH}px"
+    assert scroll_width <= width + 1, f"{page.url} is {scroll_width}px wide at {width}px"
+
+
+NARROWEST = {"width": 320, "height": 640}  # WCAG 1.4.10: reflow at 320 CSS pixels
+
+
+def assert_fits_narrowest_screen(page: Page) -> None:
+    """No sideways scroll at 320 pixels wide (and at 400% zoom of 1280), then back."""
+    before = page.viewport_size
+    page.set_viewport_size(NARROWEST)
+    try:
+        assert_no_sideways_scroll(page)
+    finally:
+        page.set_viewport_size(before)
