@@ -25,7 +25,7 @@ from wtforms import (
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
 from app.admin.consultation_settings import ALERT_MODE_LABELS
-from app.admin.forms import YES_NO, DatesForm, LocalDateTimeField
+from app.admin.forms import ContactSettingsForm, DatesForm, LocalDateTimeField
 from app.consultations.checklist import Outline
 from app.consultations.files import (
     ATTACHMENT_TYPES,
@@ -40,7 +40,7 @@ from app.evidence.services import settings as evidence_settings
 from app.formatting import phones, timefmt
 from app.intake import channels
 from app.models import Consultation
-from app.web.forms import Form, choices, in_choices, valid_email
+from app.web.forms import choices, in_choices, valid_email
 
 
 def _limits(model: type[BaseModel], name: str) -> tuple[int, int]:
@@ -132,8 +132,9 @@ class WholeNumberField(IntegerField):
             raise ValueError(self.invalid) from None
 
 
-class SettingsForm(Form):
-    """Every setting of a consultation but its survey's questions, on one page."""
+class SettingsForm(ContactSettingsForm):
+    """Every setting of a consultation but its survey's questions, on one page (the
+    get-in-touch settings are those of the Calls page's form)."""
 
     version = HiddenField()  # the version the form was loaded with (edit conflicts)
     confirm = HiddenField()  # the dates an admin agreed to move an open consultation to
@@ -196,18 +197,6 @@ class SettingsForm(Form):
         "Types of document accepted",
         choices=choices([(kind, TYPE_LABELS[kind]) for kind in ATTACHMENT_TYPES]),
         validators=[in_choices],
-        validate_choice=False,
-    )
-    messages_after_close = RadioField(
-        "Can people send messages after the deadline?",
-        choices=choices(YES_NO),
-        validators=[DataRequired("Select yes or no"), in_choices],
-        validate_choice=False,
-    )
-    bookings_after_close = RadioField(
-        "Can people book calls after the deadline?",
-        choices=choices(YES_NO),
-        validators=[DataRequired("Select yes or no"), in_choices],
         validate_choice=False,
     )
     alert_mode = RadioField(
