@@ -107,6 +107,11 @@ class Consultation(db.Model):
         """Whether this consultation offers that way to take part."""
         return channel in (self.channels or [])
 
+    def settings_changed(self) -> None:
+        """Count a change to what the settings form shows, made anywhere, so that a form
+        opened before it is refused instead of quietly undoing it."""
+        self.version = Consultation.version + 1
+
     @property
     def is_draft(self) -> bool:
         """A draft is seen only by staff and through its preview link."""

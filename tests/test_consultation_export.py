@@ -678,7 +678,7 @@ def evidence_sections(needs_topics: bool = False) -> st.SearchStrategy[dict[str,
             optional={
                 "max_files": st.integers(0, 10),
                 "max_mb": st.integers(1, 25),
-                "types": st.lists(st.sampled_from(ATTACHMENT_TYPES), unique=True),
+                "types": st.lists(st.sampled_from(ATTACHMENT_TYPES), unique=True, min_size=1),
             },
         ),
     }
@@ -828,8 +828,9 @@ def edits(
             typed(200), min_size=1 if published and offers_evidence else 0, max_size=4
         )
         choices["evidence.max_length"] = st.integers(1, 100_000)
+        # Documents in no format at all are refused unless none are taken (max_files 0).
         choices["evidence.attachments.types"] = st.lists(
-            st.sampled_from(ATTACHMENT_TYPES), unique=True
+            st.sampled_from(ATTACHMENT_TYPES), unique=True, min_size=1
         )
     return st.sampled_from(sorted(choices)).flatmap(
         lambda key: choices[key].map(lambda value: (key, value))

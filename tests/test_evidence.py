@@ -175,6 +175,20 @@ def test_a_consultation_taking_no_documents_shows_no_file_input(client, make_sur
     assert soup.find("input", attrs={"type": "file"}) is None
 
 
+def test_documents_allowed_in_no_format_are_not_asked_for(client, make_survey):
+    """Settings stored before a type had to be named: no type means no documents."""
+    consultation = with_rules(make_survey, max_files=3)
+    consultation.evidence_settings = {
+        **consultation.evidence_settings,
+        "attachments": {"max_files": 3, "types": []},
+    }
+    db.session.commit()
+
+    soup = page(open_form(client))
+
+    assert soup.find("input", attrs={"type": "file"}) is None
+
+
 def test_a_consultation_not_asking_for_evidence_has_no_evidence_form(client, make_survey):
     make_survey(channels=["survey"], evidence=None)
 

@@ -1277,3 +1277,18 @@ def test_a_file_without_grace_minutes_takes_the_sites_setting(app, runner, tmp_p
 
     assert import_file(runner, write_data(tmp_path, edited({"grace_minutes": 10}))).exit_code == 0
     assert consultation().grace_minutes == 10
+
+
+def test_documents_in_no_format_are_refused_unless_none_are_taken(runner, tmp_path):
+    refused = write_data(tmp_path, edited({"evidence.attachments": {"max_files": 2, "types": []}}))
+    result = import_file(runner, refused)
+    assert result.exit_code == 1
+    assert problem_lines(result) == [
+        f"{refused}: evidence.attachments.types: choose at least one type of document,"
+        " or set max_files to 0 to take none; given an empty list"
+    ]
+
+    none_taken = write_data(
+        tmp_path, edited({"evidence.attachments": {"max_files": 0, "types": []}})
+    )
+    assert import_file(runner, none_taken).exit_code == 0

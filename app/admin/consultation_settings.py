@@ -47,6 +47,7 @@ def change_dates(
             setattr(consultation, name, new)
     if not changes:
         return False
+    consultation.settings_changed()
     record_audit(actor, "change_dates", consultation, "; ".join(changes))
     db.session.commit()
     return True
@@ -61,6 +62,7 @@ def set_alert_mode(consultation: Consultation, mode: str, actor: str) -> bool:
         return False
     previous = consultation.alert_mode
     consultation.alert_mode = mode
+    consultation.settings_changed()
     record_audit(
         actor,
         "set_alerts",

@@ -186,6 +186,15 @@ class AttachmentRules(Strict):
     max_mb: Annotated[int, Field(gt=0, le=25)] = 10
     types: list[Literal[ATTACHMENT_TYPES]] = list(ATTACHMENT_TYPES)  # type: ignore[valid-type]
 
+    @field_validator("types")
+    @classmethod
+    def _some_type_if_any_document(cls, value: list[str], info: ValidationInfo) -> list[str]:
+        if not value and info.data.get("max_files", 0) > 0:
+            raise ValueError(
+                "choose at least one type of document, or set max_files to 0 to take none"
+            )
+        return value
+
 
 class EvidenceSpec(Strict):
     respondent_types: Annotated[list[OptionText], Field(min_length=1)] = DEFAULT_RESPONDENT_TYPES

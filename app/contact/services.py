@@ -55,6 +55,7 @@ def save_settings(
     if (consultation.messages_after_close, consultation.bookings_after_close) == new:
         return False
     consultation.messages_after_close, consultation.bookings_after_close = new
+    consultation.settings_changed()
     words = {True: "yes", False: "no"}
     record_audit(
         actor,

@@ -27,11 +27,16 @@ def upload_folder() -> Path:
 def settings(consultation: Consultation) -> dict[str, Any]:
     """The consultation's evidence settings, with the defaults for anything not set."""
     given = consultation.evidence_settings or {}
+    # Merged rather than validated: what was stored before a rule existed must still load.
+    attachments = {**AttachmentRules().model_dump(), **(given.get("attachments") or {})}
+    if not attachments["types"]:
+        # Stored before a file or form had to name a type: no type means no documents.
+        attachments["max_files"] = 0
     return {
         "respondent_types": given.get("respondent_types") or DEFAULT_RESPONDENT_TYPES,
         "topics": given.get("topics") or [],
         "max_length": given.get("max_length") or DEFAULT_MAX_LENGTH,
-        "attachments": AttachmentRules.model_validate(given.get("attachments") or {}).model_dump(),
+        "attachments": attachments,
     }
 
 

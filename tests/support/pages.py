@@ -5,6 +5,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from bs4 import BeautifulSoup
+from werkzeug.datastructures import MultiDict
 
 
 def page(response) -> BeautifulSoup:
@@ -89,3 +90,34 @@ def kept_on_closed_page(response) -> dict[str, str]:
         text_of(row.find("dt")): text_of(row.find("dd"))
         for row in soup.select("dl.summary-list > div")
     }
+
+
+def sent_by(form) -> MultiDict:
+    """What a browser sends for a form as it stands: every named input and textarea,
+    checked boxes and radios only, no button."""
+    sent = MultiDict()
+    for control in form.find_all(["input", "textarea", "select"]):
+        name, kind = control.get("name"), control.get("type", "text")
+        if not name:
+            continue
+        if control.name == "textarea":
+            sent.add(name, control.get_text().removeprefix("\n"))
+        elif control.name == "select":
+            for option in control.find_all("option", selected=True):
+                sent.add(name, option.get("value", option.get_text()))
+        elif kind in ("checkbox", "radio"):
+            if control.has_attr("checked"):
+                sent.add(name, control.get("value", "on"))
+        elif kind not in ("submit", "button", "file"):
+            sent.add(name, control.get("value", ""))
+    return sent
+
+
+def with_changes(sent: MultiDict, changes: dict) -> MultiDict:
+    """`sent` with each named field replaced (a list for several values, None to drop it)."""
+    data = MultiDict(sent)
+    for name, value in changes.items():
+        data.poplist(name)
+        for one in [] if value is None else value if isinstance(value, list) else [value]:
+            data.add(name, one)
+    return data
