@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask import Response, abort, make_response, render_template
+from flask_login import current_user
 from sqlalchemy import select
 
 from app.consultations import preview
@@ -39,13 +40,15 @@ def grouped_by_state(now: datetime) -> Grouped:
 def get_by_slug_or_404(slug: str) -> Consultation:
     """The published consultation with this slug for a public page, or a 404 page.
 
-    A draft is found only by a browser that followed its preview link, and the request is
-    then marked as a preview: the draft counts as open whatever its dates, so every
-    check below (open_channel_or_abort, the grace rule) lets its forms through.
+    A draft is found only by a browser that followed its preview link, or by signed-in
+    staff (admins and officers see drafts), and the request is then marked as a preview:
+    the draft counts as open whatever its dates, so every check below
+    (open_channel_or_abort, the grace rule) lets its forms through, and nothing sent is
+    stored.
     """
     consultation = get_for_staff_or_404(slug)
     if consultation.is_draft:
-        if not preview.previewing(consultation):
+        if not (preview.previewing(consultation) or current_user.is_authenticated):
             abort(404)
         preview.mark_preview(consultation)
     return consultation
