@@ -19,11 +19,13 @@ from app.extensions import db
 from app.models import AuditEvent, Consultation, Question, Response, Slot
 from tests.support.actors import Respondent
 from tests.support.audit import audit_count
+from tests.support.clients import new_browser
 from tests.support.factories import SLUG, TITLE, csrf_token
 from tests.support.pages import field_error, page, redirect_path, summary_links, text_of, value_of
 from tests.support.responses import insert_response
 
 PAGE_URL = f"/admin/consultations/{SLUG}"
+SETTINGS_URL = f"{PAGE_URL}/settings"
 PUBLISH_URL = f"{PAGE_URL}/publish"
 UNPUBLISH_URL = f"{PAGE_URL}/unpublish"
 COPY_URL = f"{PAGE_URL}/copy"
@@ -47,6 +49,12 @@ def make_draft(make_consultation):
     return make
 
 
+@pytest.fixture
+def public(app):
+    """Someone who is not signed in: staff may see a draft's public pages, the public not."""
+    return new_browser(app)
+
+
 def stored(slug: str = SLUG) -> Consultation:
     db.session.rollback()
     return db.session.scalars(select(Consultation).filter_by(slug=slug)).one()
@@ -61,12 +69,38 @@ def change(slug: str = SLUG, **fields) -> None:
 
 
 def checklist(response) -> list[str]:
-    """What the page says is missing; empty when it says it is ready to publish."""
+    """What the page says is missing (without how to do it); empty when it says it is
+    ready to publish."""
     box = page(response).find(id="checklist")
     assert box is not None, "no checklist"
+    for how in box.find_all(class_="checklist-how"):
+        how.extract()
     items = [text_of(li) for li in box.find_all("li")]
     assert ("Ready to publish" in text_of(box)) == (not items)
     return items
+
+
+def checklist_links(response) -> dict[str, str]:
+    """The checklist's items that are links: text -> where each leads."""
+    return {text_of(a): a["href"] for a in page(response).find(id="checklist").find_all("a")}
+
+
+def refusal_links(response) -> dict[str, str]:
+    """A refused publish's error summary: message -> where each link leads."""
+    summary = page(response).find(class_="error-summary")
+    assert summary is not None, "no error summary"
+    assert text_of(summary.find("h2")) == "There is a problem"
+    return {text_of(a): a["href"] for a in summary.find_all("a")}
+
+
+def assert_leads_to_a_field(client, href: str) -> None:
+    """`href` is a field of the settings form, which the page that holds it has."""
+    path, _, field = href.partition("#")
+    assert path == SETTINGS_URL, href
+    form = page(client.get(path)).find("form", action=SETTINGS_URL)
+    assert form is not None, "no settings form"
+    found = form.find(id=field)
+    assert found is not None and found.name in ("input", "textarea", "select"), href
 
 
 def publish_button(response):
@@ -121,27 +155,29 @@ def add_question() -> None:
     db.session.commit()
 
 
+SURVEY_ITEM = "Add the survey's questions, or stop offering the survey"
 CHECKLIST_ITEMS = {
-    # item: (what makes it missing at `now`, what puts it right, the row it links to)
+    # item: (what makes it missing at `now`, what puts it right, the settings form's field
+    # it links to: the first box of a group of them)
     "Add the policy officer's email address": (
         lambda now: {"officer_email": ""},
         lambda: change(officer_email="officer@example.org"),
-        "officer",
+        "officer_email",
     ),
     "Choose at least one way of taking part": (
         lambda now: {"channels": []},
         lambda: change(channels=["contact"]),
-        "channels",
+        "channels-1",
     ),
-    "Add questions to the survey, or stop offering it": (
+    SURVEY_ITEM: (
         lambda now: {"channels": ["survey"]},
         add_question,
-        "survey",
+        "channels-1",
     ),
     "Add at least one theme for written evidence": (
         lambda now: {"evidence_settings": {}},
         lambda: change(evidence_settings={"topics": THEMES}),
-        "evidence",
+        "topics",
     ),
     "Set a deadline in the future": (
         lambda now: {"opens_at": now - timedelta(days=9), "closes_at": now - timedelta(days=1)},
@@ -153,25 +189,24 @@ CHECKLIST_ITEMS = {
 
 @pytest.mark.parametrize("item", list(CHECKLIST_ITEMS))
 def test_each_checklist_item_shows_refuses_publishing_and_goes_when_put_right(
-    admin, clock, make_draft, item
+    public, admin, clock, make_draft, item
 ):
-    broken, put_right, setting = CHECKLIST_ITEMS[item]
+    broken, put_right, field = CHECKLIST_ITEMS[item]
     make_draft(**broken(clock.now))
 
     shown = admin.get(PAGE_URL)
     assert shown.status_code == 200
     assert checklist(shown) == [item]
     assert publish_button(shown) is None
-    link = page(shown).find(id="checklist").find("a", string=item)
-    assert link["href"] == f"#setting-{setting}"
-    assert page(shown).find(id=f"setting-{setting}") is not None
+    assert checklist_links(shown) == {item: f"{SETTINGS_URL}#{field}"}
+    assert_leads_to_a_field(admin, f"{SETTINGS_URL}#{field}")
 
     refused = publish(admin)
     assert refused.status_code == 422
-    assert summary_links(refused) == {item: f"setting-{setting}"}
+    assert refusal_links(refused) == {item: f"{SETTINGS_URL}#{field}"}
     assert page(refused).title.get_text().startswith("Error: ")
     assert stored().is_draft
-    assert admin.get(PUBLIC_URL).status_code == 404
+    assert public.get(PUBLIC_URL).status_code == 404
     assert audit("publish") == []
 
     put_right()
@@ -180,6 +215,29 @@ def test_each_checklist_item_shows_refuses_publishing_and_goes_when_put_right(
     assert text_of(publish_button(ready)) == "Publish"
     assert publish(admin).status_code == 303
     assert not stored().is_draft
+
+
+def test_the_survey_item_says_how_to_add_questions_while_the_admin_area_cannot(admin, make_draft):
+    make_draft(channels=["survey"])
+
+    box = page(admin.get(PAGE_URL)).find(id="checklist")
+
+    assert text_of(box.find(class_="checklist-how")) == (
+        "Questions cannot be added here yet. Download the consultation as a file from its"
+        " page, add the questions, and ask the person who runs the site to import it."
+    )
+    assert box.find("a", string=SURVEY_ITEM) is not None
+
+
+def test_an_officer_reads_the_checklist_without_links_to_a_form_they_cannot_use(
+    clock, make_draft, officer
+):
+    make_draft(officer_email="", channels=["survey"])
+
+    shown = officer.get(PAGE_URL)
+
+    assert checklist(shown) == ["Add the policy officer's email address", SURVEY_ITEM]
+    assert checklist_links(shown) == {}
 
 
 def test_the_checklist_lists_everything_missing_in_the_order_to_put_it_right(
@@ -199,7 +257,7 @@ def test_the_checklist_lists_everything_missing_in_the_order_to_put_it_right(
     ]
     refused = publish(admin)
     assert refused.status_code == 422
-    assert list(summary_links(refused)) == [
+    assert list(refusal_links(refused)) == [
         "Add the policy officer's email address",
         "Choose at least one way of taking part",
         "Set a deadline in the future",
@@ -219,17 +277,17 @@ def test_a_deadline_that_passes_while_the_page_is_open_is_checked_again_on_publi
     refused = admin.post(PUBLISH_URL, data={"csrf_token": token})
 
     assert refused.status_code == 422
-    assert list(summary_links(refused)) == ["Set a deadline in the future"]
+    assert list(refusal_links(refused)) == ["Set a deadline in the future"]
     assert stored().is_draft
 
 
 # --- publishing -------------------------------------------------------------------------------
 
 
-def test_publishing_puts_it_on_the_public_site_and_in_the_list(admin, clock, make_draft):
+def test_publishing_puts_it_on_the_public_site_and_in_the_list(public, admin, clock, make_draft):
     make_draft()
-    assert admin.get(PUBLIC_URL).status_code == 404
-    assert TITLE not in text_of(page(admin.get("/")))
+    assert public.get(PUBLIC_URL).status_code == 404
+    assert TITLE not in text_of(page(public.get("/")))
 
     published = publish(admin)
 
@@ -240,12 +298,12 @@ def test_publishing_puts_it_on_the_public_site_and_in_the_list(admin, clock, mak
     assert "Published on 1 February 2027" in text_of(page(after).find(class_="meta"))
     assert publish_button(after) is None
     assert stored().published_at == clock.now
-    assert admin.get(PUBLIC_URL).status_code == 200
-    assert TITLE in text_of(page(admin.get("/")))
+    assert public.get(PUBLIC_URL).status_code == 200
+    assert TITLE in text_of(page(public.get("/")))
     assert audit("publish") == [("admin@example.org", "publish", SLUG, "Published")]
 
 
-def test_a_forthcoming_consultation_says_when_it_opens(admin, clock, make_draft):
+def test_a_forthcoming_consultation_says_when_it_opens(public, admin, clock, make_draft):
     make_draft(opens_at=clock.now + timedelta(days=3, hours=-3))
 
     assert "It will open at 9am UK time on 4 February 2027." in text_of(page(admin.get(PAGE_URL)))
@@ -254,8 +312,8 @@ def test_a_forthcoming_consultation_says_when_it_opens(admin, clock, make_draft)
     assert f"{TITLE} is published. It opens at 9am UK time on 4 February 2027." in flashes(
         published
     )
-    assert admin.get(PUBLIC_URL).status_code == 200
-    assert "Opening soon" in text_of(page(admin.get(PUBLIC_URL)))
+    assert public.get(PUBLIC_URL).status_code == 200
+    assert "Opening soon" in text_of(page(public.get(PUBLIC_URL)))
 
 
 def test_a_second_press_publishes_once(admin, clock, make_draft):
@@ -309,7 +367,9 @@ def test_publishing_needs_the_csrf_token(admin, make_draft):
 # --- setting back to draft --------------------------------------------------------------------
 
 
-def test_a_consultation_nobody_has_responded_to_can_be_set_back_to_draft(admin, clock, make_draft):
+def test_a_consultation_nobody_has_responded_to_can_be_set_back_to_draft(
+    public, admin, clock, make_draft
+):
     make_draft(published_at=clock.now - timedelta(days=1))
     shown = admin.get(PAGE_URL)
     assert page(shown).find("a", href=UNPUBLISH_URL) is not None
@@ -323,8 +383,8 @@ def test_a_consultation_nobody_has_responded_to_can_be_set_back_to_draft(admin, 
     assert redirect_path(done) == PAGE_URL
     assert f"{TITLE} is a draft again" in flashes(admin.get(PAGE_URL))
     assert stored().is_draft
-    assert admin.get(PUBLIC_URL).status_code == 404
-    assert TITLE not in text_of(page(admin.get("/")))
+    assert public.get(PUBLIC_URL).status_code == 404
+    assert TITLE not in text_of(page(public.get("/")))
     assert audit("unpublish") == [("admin@example.org", "unpublish", SLUG, "Set back to draft")]
     # It can be published again.
     assert publish(admin).status_code == 303
@@ -332,15 +392,16 @@ def test_a_consultation_nobody_has_responded_to_can_be_set_back_to_draft(admin, 
 
 
 def test_a_consultation_with_a_response_cannot_be_set_back_to_draft(
-    admin, clock, make_consultation
+    public, admin, clock, make_consultation
 ):
     consultation = make_consultation()
     insert_response(consultation, clock.now, 1)
     db.session.commit()
 
     shown = admin.get(PAGE_URL)
-    assert "It cannot be set back to draft, because 1 response has been received." in text_of(
-        page(shown)
+    assert (
+        "It cannot be set back to draft because people have already responded or started the"
+        " survey: 1 response has been received." in text_of(page(shown))
     )
     assert page(shown).find("a", href=UNPUBLISH_URL) is None
     asked = admin.get(UNPUBLISH_URL)
@@ -350,9 +411,12 @@ def test_a_consultation_with_a_response_cannot_be_set_back_to_draft(
     refused = admin.post(UNPUBLISH_URL, data={"csrf_token": token})
 
     assert refused.status_code == 409
-    assert "1 response has been received" in text_of(page(refused))
+    assert text_of(page(refused).find(class_="notice-error")) == (
+        "You cannot set it back to draft because people have already responded or started the"
+        " survey: 1 response has been received."
+    )
     assert not stored().is_draft
-    assert admin.get(PUBLIC_URL).status_code == 200
+    assert public.get(PUBLIC_URL).status_code == 200
     assert audit("unpublish") == []
 
 
@@ -361,11 +425,30 @@ def test_a_survey_in_progress_stops_it_going_back_to_draft(app, admin, clock, ma
     Respondent(app, clock).answers_page(1, {"q_role": "Resident", "q_postcode": ""})
 
     shown = admin.get(PAGE_URL)
-    assert "because 1 person has a survey in progress." in text_of(page(shown))
+    assert "started the survey: 1 person has a survey in progress." in text_of(page(shown))
     refused = admin.post(UNPUBLISH_URL, data={"csrf_token": csrf_token(admin, PAGE_URL)})
 
     assert refused.status_code == 409
+    assert "started the survey: 1 person has a survey in progress." in text_of(page(refused))
     assert not stored().is_draft
+
+
+def test_responses_and_surveys_in_progress_are_both_counted_in_the_refusal(
+    app, admin, clock, make_survey
+):
+    consultation = make_survey()
+    for number in range(2):
+        insert_response(consultation, clock.now, number)
+    db.session.commit()
+    for _ in range(3):
+        Respondent(app, clock).answers_page(1, {"q_role": "Resident", "q_postcode": ""})
+
+    refused = admin.get(UNPUBLISH_URL)
+
+    assert refused.status_code == 409
+    assert text_of(page(refused).find(class_="notice-error")).endswith(
+        ": 2 responses have been received and 3 people have a survey in progress."
+    )
 
 
 # --- copying ----------------------------------------------------------------------------------
@@ -393,7 +476,7 @@ def settings_of(consultation: Consultation) -> dict:
 
 
 def test_a_copy_is_a_new_draft_with_the_settings_and_questions_and_nothing_else(
-    app, admin, clock, make_survey
+    public, app, admin, clock, make_survey
 ):
     source = make_survey(
         grace_minutes=45,
@@ -450,8 +533,8 @@ def test_a_copy_is_a_new_draft_with_the_settings_and_questions_and_nothing_else(
     # The source is as it was.
     assert source.override == "closed"
     assert len(source.questions) == len(copied.questions) > 0
-    assert admin.get(PUBLIC_URL).status_code == 200
-    assert admin.get("/consultations/services-2028").status_code == 404
+    assert public.get(PUBLIC_URL).status_code == 200
+    assert public.get("/consultations/services-2028").status_code == 404
 
 
 def test_the_suggested_web_address_is_one_nobody_uses(admin, make_consultation):
@@ -459,6 +542,48 @@ def test_the_suggested_web_address_is_one_nobody_uses(admin, make_consultation):
     make_consultation(slug=f"{SLUG}-2", title="Second run")
 
     assert value_of(admin.get(COPY_URL), "slug") == f"{SLUG}-3"
+
+
+def test_the_copy_page_says_the_copy_is_a_draft_to_retitle_and_what_stays_behind(
+    admin, make_consultation
+):
+    make_consultation()
+
+    shown = page(admin.get(COPY_URL))
+
+    said = text_of(shown.find("main"))
+    assert "The copy is a new draft: the public cannot see it until you publish it." in said
+    assert text_of(shown.find(id="title-hint")) == (
+        "Change it before you publish the copy, so that people can tell the two apart."
+    )
+    assert [text_of(li) for li in shown.find("main").find("ul").find_all("li")] == [
+        "responses",
+        "call times and bookings",
+        "the audit log",
+        "the outcome",
+        "the preview link",
+    ]
+    assert text_of(shown.find(id="slug-hint")).startswith(
+        "Leave it empty to make one from the title."
+    )
+
+
+def test_a_copy_left_without_a_web_address_gets_one_made_from_its_title(admin, make_consultation):
+    make_consultation()
+    make_consultation(slug="second-run", title="Second run")
+
+    made = admin.post(
+        COPY_URL,
+        data={"title": "Second run", "slug": "  ", "csrf_token": csrf_token(admin, COPY_URL)},
+    )
+
+    assert made.status_code == 303
+    assert redirect_path(made) == "/admin/consultations/second-run-2"
+    copied = stored("second-run-2")
+    assert (copied.title, copied.is_draft) == ("Second run", True)
+    assert audit("copy") == [
+        ("admin@example.org", "copy", "second-run-2", f"Copied from {TITLE} ({SLUG})")
+    ]
 
 
 @pytest.mark.parametrize(
@@ -480,11 +605,16 @@ def test_the_suggested_web_address_is_one_nobody_uses(admin, make_consultation):
             "Use lower-case letters, digits and single hyphens, like local-services-2027;"
             " given 'Local Services!'",
         ),
-        ({"slug": ""}, "slug", "Enter a web address for the copy"),
+        (
+            {"slug": "", "title": "Опрос"},
+            "slug",
+            "Enter a web address, like local-services-2027, or a title with letters or digits"
+            " to make one from",
+        ),
         ({"title": "   "}, "title", "Enter a title for the copy"),
         ({"title": "x" * 201}, "title", "Enter 200 characters or fewer"),
     ],
-    ids=["taken", "reserved", "bad-shape", "no-slug", "no-title", "long-title"],
+    ids=["taken", "reserved", "bad-shape", "none-to-make", "no-title", "long-title"],
 )
 def test_a_copy_that_cannot_be_made_says_why_by_the_field(admin, make_draft, typed, field, message):
     make_draft()
@@ -539,6 +669,7 @@ def test_the_page_shows_every_setting_in_site_time(admin, clock, make_draft):
             "attachments": {"max_files": 2, "max_mb": 5, "types": ["pdf"]},
         },
         messages_after_close=False,
+        bookings_after_close=False,
     )
 
     shown = admin.get(PAGE_URL)
@@ -566,15 +697,38 @@ def test_the_page_shows_every_setting_in_site_time(admin, clock, make_draft):
         "Written evidence: Who can send it: Academic, Other"
         f" Themes: {', '.join(THEMES)} Up to 5,000 characters"
         " Up to 2 documents of up to 5 MB each: PDF",
-        "Get in touch after the deadline: Messages: not taken Calls: cannot be booked",
+        "Get in touch: People cannot send messages after the deadline"
+        " People cannot book calls after the deadline",
         "Email alerts to the officer: A daily digest",
     ]
     assert row(shown, "officer") == ("Policy officer: Sam Okafor officer@example.org 020 7946 0000")
     assert row(shown, "slug").startswith(f"Web address: http://localhost{PUBLIC_URL}")
-    body = page(shown).find(id="setting-body")
+    # The page text in a box of its own, so that its headings are not read as the page's.
+    body = page(shown).find(id="setting-body").find(class_="prose-box")
     assert text_of(body.find("h2")) == "Why we are asking"
     assert text_of(body.find("em")) == "everyone"
     assert "Draft" in text_of(page(shown).find(class_="meta"))
+
+
+def test_the_page_says_when_messages_and_calls_are_taken_after_the_deadline(admin, make_draft):
+    make_draft(messages_after_close=True, bookings_after_close=True)
+
+    assert row(admin.get(PAGE_URL), "contact") == (
+        "Get in touch: People can send messages after the deadline"
+        " People can book calls after the deadline"
+    )
+
+
+def test_the_download_is_explained_in_plain_words_without_commands(admin, make_draft):
+    make_draft()
+
+    said = text_of(page(admin.get(PAGE_URL)).find("main"))
+
+    assert (
+        "Download this consultation as a file to keep a copy or to load it into another site."
+        in said
+    )
+    assert "flask" not in said and "import" not in said
 
 
 def test_an_officer_reads_the_page_and_can_do_nothing_with_it(app, clock, make_draft, officer):
@@ -653,13 +807,52 @@ def test_the_dashboard_lists_drafts_first_with_their_tag_and_no_public_page(
     assert "button" in create["class"]
 
 
+def test_drafts_with_one_title_are_told_apart_by_their_web_addresses(
+    admin, make_consultation, make_draft
+):
+    make_draft(title="Parks review", slug="parks-review")
+    make_draft(title="Parks review", slug="parks-review-2")
+    make_consultation(title="Parks review", slug="parks")
+    soup = page(admin.get("/admin/"))
+
+    addresses = {
+        row["id"]: text_of(address) if (address := row.find(class_="admin-item-address")) else None
+        for row in soup.select("li.admin-item")
+    }
+    assert addresses == {
+        "consultation-parks-review": "/consultations/parks-review",
+        "consultation-parks-review-2": "/consultations/parks-review-2",
+        "consultation-parks": None,  # its public page is linked instead
+    }
+
+
+def test_a_drafts_row_says_it_has_no_responses_yet_and_charts_nothing(
+    admin, make_consultation, make_draft
+):
+    make_draft()
+    make_draft(slug="no-ways", title="No ways yet", channels=[])
+    make_consultation(slug="published-one", title="Published one", channels=["evidence"])
+    soup = page(admin.get("/admin/"))
+
+    def responses(slug: str) -> str:
+        row = soup.find("li", id=f"consultation-{slug}")
+        return text_of(row.find("dt", string="Responses").find_next_sibling("dd"))
+
+    assert responses(SLUG) == "None yet"
+    assert responses("no-ways") == "None yet"
+    assert responses("published-one") == "Written evidence: 0"
+    for slug in (SLUG, "no-ways"):
+        assert soup.find("li", id=f"consultation-{slug}").find("figure") is None, slug
+
+
 def test_the_dashboard_says_how_to_start_when_there_is_nothing(app, admin, officer):
     as_admin = text_of(page(admin.get("/admin/")))
     as_officer = page(officer.get("/admin/"))
 
     assert "There are no consultations yet." in as_admin
     assert "Create one with the button above." in as_admin
-    assert "consultations import FILE.yaml" in as_admin
+    assert "the person who runs the site can import them for you" in as_admin
+    assert "flask" not in as_admin
     assert "An admin can create one." in text_of(as_officer)
     assert as_officer.find("a", string="Create a consultation") is None
 

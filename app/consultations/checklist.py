@@ -24,8 +24,19 @@ class Outline:
 
 @dataclass(frozen=True)
 class Missing:
+    """One thing missing: the key of the file it is about, what to do, and, where that is
+    not plain, how to do it (shown on the admin pages, not in a file's problems)."""
+
     key: str
     text: str
+    how: str = ""
+
+
+# The survey's questions cannot be written in the admin area yet, only in the file.
+SURVEY_HOW = (
+    "Questions cannot be added here yet. Download the consultation as a file from its"
+    " page, add the questions, and ask the person who runs the site to import it."
+)
 
 
 def missing(outline: Outline, now: datetime | None = None) -> list[Missing]:
@@ -39,7 +50,9 @@ def missing(outline: Outline, now: datetime | None = None) -> list[Missing]:
     if not outline.channels:
         found.append(Missing("channels", "Choose at least one way of taking part"))
     if "survey" in outline.channels and outline.question_count == 0:
-        found.append(Missing("survey", "Add questions to the survey, or stop offering it"))
+        found.append(
+            Missing("survey", "Add the survey's questions, or stop offering the survey", SURVEY_HOW)
+        )
     if "evidence" in outline.channels and not outline.topics:
         found.append(Missing("evidence.topics", "Add at least one theme for written evidence"))
     if now is not None and outline.closes_at is not None and outline.closes_at <= now:

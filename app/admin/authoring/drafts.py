@@ -9,12 +9,14 @@ from datetime import datetime
 from flask import Response, current_app, flash, redirect, render_template, url_for
 from flask_login import current_user
 from wtforms import StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import Length
 
 from app.admin import bp
 from app.admin.auth import admin_only
 from app.admin.authoring import publishing as services
-from app.admin.authoring.settings import SlugTaken
+from app.admin.authoring.editing import FIELDS_OF_ITEMS, _field_id
+from app.admin.authoring.settings import SlugTaken, free_slug
+from app.admin.authoring.settings_form import SettingsForm
 from app.admin.consultation_settings import ALERT_MODE_LABELS
 from app.admin.forms import ActionForm
 from app.consultations import checklist, files
@@ -32,15 +34,13 @@ YAML_TYPE = "application/yaml"
 
 
 class CopyForm(Form):
-    """The title and web address of a copy; the file's checks do the rest."""
+    """The title and web address of a copy (left empty, made from the title); the file's
+    checks do the rest."""
 
     title = limited_text("Title", 200, required="Enter a title for the copy", one_line=True)
     slug = StringField(
         "Web address",
-        validators=[
-            DataRequired("Enter a web address for the copy"),
-            Length(max=80, message="Enter 80 characters or fewer"),
-        ],
+        validators=[Length(max=80, message="Enter 80 characters or fewer")],
         filters=[lambda value: value.strip() if value else ""],
     )
 
@@ -100,11 +100,9 @@ def consultation_copy(slug: str):
     if not form.is_submitted():
         form.title.data = f"{source.title} (copy)"
         form.slug.data = services.suggested_slug(source)
-    elif form.validate():
+    elif form.validate() and (slug := _copy_slug(form)):
         try:
-            copied = services.copy(
-                source, form.slug.data, form.title.data, current_user.email, clock.now()
-            )
+            copied = services.copy(source, slug, form.title.data, current_user.email, clock.now())
         except services.CopyRefused as refusal:
             _show_by_field(form, refusal.by_key)
         except SlugTaken as taken:
@@ -119,7 +117,7 @@ def consultation_copy(slug: str):
 @bp.get("/consultations/<slug>/export.yaml")
 @admin_only
 def consultation_export(slug: str):
-    """The consultation as a file in the format `flask consultations import` reads."""
+    """The consultation as a file in the format the command-line import reads."""
     consultation = get_for_staff_or_404(slug)
     text = files.file_text(consultation)
     name = f"{consultation.slug}.yaml"
@@ -139,7 +137,6 @@ def _page(consultation: Consultation, refused: list[checklist.Missing] | None = 
         missing = refused
     else:
         missing = services.missing(consultation, now) if consultation.is_draft else []
-    sent, in_progress = services.response_counts(consultation)
     published_on = (
         timefmt.long_date(consultation.published_at.astimezone(zone))
         if consultation.published_at
@@ -152,9 +149,8 @@ def _page(consultation: Consultation, refused: list[checklist.Missing] | None = 
         published_on=published_on,
         missing=missing,
         refused=refused or [],
-        checklist_links={item.key: f"#{setting_id(item.key)}" for item in missing},
-        sent=sent,
-        in_progress=in_progress,
+        checklist_links=_checklist_links(consultation),
+        responded=_responded(*services.response_counts(consultation)),
         ways=[channel.title for channel in channels.offered(consultation)],
         evidence=evidence_settings(consultation),
         alerts=ALERT_MODE_LABELS[consultation.alert_mode],
@@ -162,9 +158,14 @@ def _page(consultation: Consultation, refused: list[checklist.Missing] | None = 
     return page, 422 if refused else 200
 
 
-def setting_id(key: str) -> str:
-    """The id of the page's row for a key of the consultation file ("officer.email")."""
-    return f"setting-{key.split('.')[0]}"
+def _checklist_links(consultation: Consultation) -> dict[str, str]:
+    """For each checklist item, the settings form's field that puts it right; none for an
+    officer, who cannot change the settings. Only a draft has a checklist."""
+    if not (current_user.is_admin and consultation.is_draft):
+        return {}
+    form = SettingsForm(formdata=None)
+    settings_url = url_for("admin.consultation_edit", slug=consultation.slug)
+    return {key: f"{settings_url}#{_field_id(form, key)}" for key in FIELDS_OF_ITEMS}
 
 
 def _when_open(consultation: Consultation, now: datetime) -> str:
@@ -179,15 +180,39 @@ def _when_open(consultation: Consultation, now: datetime) -> str:
 
 
 def _unpublish_page(consultation: Consultation, form: ActionForm, status: int):
-    sent, in_progress = services.response_counts(consultation)
     return render_template(
         "admin/authoring/unpublish.html",
         consultation=consultation,
         form=form,
         refused=status == 409,
-        sent=sent,
-        in_progress=in_progress,
+        responded=_responded(*services.response_counts(consultation)),
     ), status
+
+
+def _responded(sent: int, in_progress: int) -> str:
+    """Who has taken part, as "1 response has been received and 2 people have a survey in
+    progress"; empty when nobody has."""
+    said = []
+    if sent:
+        said.append(f"{sent:,} {'response has' if sent == 1 else 'responses have'} been received")
+    if in_progress:
+        people = "person has" if in_progress == 1 else "people have"
+        said.append(f"{in_progress:,} {people} a survey in progress")
+    return " and ".join(said)
+
+
+def _copy_slug(form: CopyForm) -> str:
+    """The web address typed, or else one made from the title that nobody has yet; empty,
+    with the reason by the field, when the title gives none."""
+    if form.slug.data:
+        return form.slug.data
+    made = free_slug(form.title.data)
+    if not made:
+        form.slug.errors.append(
+            "Enter a web address, like local-services-2027, or a title with letters or digits"
+            " to make one from"
+        )
+    return made
 
 
 def _show_by_field(form: CopyForm, by_key: list[tuple[str, str]]) -> None:
