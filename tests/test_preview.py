@@ -358,8 +358,11 @@ def test_leaving_the_preview_ends_it_for_this_browser(colleague):
 
     assert left.status_code == 303
     assert redirect_path(left) == "/"
+    landed = colleague.get("/")
+    assert text_of(page(landed).find(id="flashes")) == "You have left the preview."
+    assert banner(landed) == ""
     assert colleague.get(PUBLIC_PAGE).status_code == 404
-    assert banner(colleague.get("/")) == ""
+    assert text_of(page(colleague.get("/")).find(id="flashes")) == "", "said more than once"
 
 
 def test_a_preview_is_open_for_the_rest_of_its_request_and_writes_nothing(app, draft, clock):

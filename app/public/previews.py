@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import redirect, render_template, url_for
+from flask import flash, redirect, render_template, url_for
 
 from app.consultations import preview
 from app.consultations.lookup import get_by_slug_or_404
@@ -30,6 +30,8 @@ def follow_link(token: str):
 
 @bp.post("/preview/<slug>/leave")
 def leave_preview(slug: str):
-    """End this browser's preview of the draft (CSRFProtect has checked the form's token)."""
+    """End this browser's preview of the draft (CSRFProtect has checked the form's token),
+    and say so on the list of consultations, where the draft is not."""
     preview.forget(get_by_slug_or_404(slug))
+    flash("You have left the preview.", "success")
     return redirect(url_for("public.index"), code=303)
