@@ -427,7 +427,10 @@ def test_a_deadline_before_the_opening_time_is_refused(client, auth, make_consul
 
     assert response.status_code == 422
     soup = page(response)
-    message = "The deadline must be after the opening time"
+    message = (
+        "Enter a deadline after the opening time, 9am UK time on 1 March 2027."
+        " You entered 5pm UK time on 28 February 2027"
+    )
     assert text_of(soup.find(class_="error-summary").find("a", href="#closes_at")) == message
     assert message in text_of(soup.find(id="closes_at-error"))
     assert soup.find("input", id="opens_at")["value"] == "2027-03-01T09:00"
@@ -438,13 +441,17 @@ def test_a_deadline_before_the_opening_time_is_refused(client, auth, make_consul
 
 
 @pytest.mark.parametrize(
-    ("junk_field", "kept_field", "kept_value"),
-    [("closes_at", "opens_at", "2027-01-10T09:00"), ("opens_at", "closes_at", "2027-03-01T17:00")],
+    ("junk_field", "kept_field", "kept_value", "called"),
+    [
+        ("closes_at", "opens_at", "2027-01-10T09:00", "the deadline"),
+        ("opens_at", "closes_at", "2027-03-01T17:00", "the opening time"),
+    ],
 )
 def test_a_junk_date_is_refused_and_the_other_field_kept(
-    client, auth, make_consultation, junk_field, kept_field, kept_value
+    client, auth, make_consultation, junk_field, kept_field, kept_value, called
 ):
-    """422 'Enter a real date and time...', by the field; what was typed stays on screen."""
+    """422 'Enter <which> as a real date and time...', by the field, with what was typed;
+    what was typed stays on screen."""
     original = make_consultation()
     before = (original.opens_at, original.closes_at)
     auth.login()
@@ -457,12 +464,52 @@ def test_a_junk_date_is_refused_and_the_other_field_kept(
 
     assert response.status_code == 422
     soup = page(response)
-    message = "Enter a real date and time, like 2027-03-01 17:00"
+    message = (
+        f"Enter {called} as a real date and time, like 2027-03-01 17:00."
+        " You entered '31/02/2027 5pm'"
+    )
     assert text_of(soup.find(class_="error-summary").find("a", href=f"#{junk_field}")) == message
     assert message in text_of(soup.find(id=f"{junk_field}-error"))
     assert soup.find(id=f"{kept_field}-error") is None
     assert soup.find("input", id=kept_field)["value"] == kept_value
     assert soup.find("input", id=junk_field)["value"] == "31/02/2027 5pm"
+    stored = reloaded()
+    assert (stored.opens_at, stored.closes_at) == before
+
+
+@pytest.mark.parametrize(
+    ("field", "other", "message"),
+    [
+        (
+            "opens_at",
+            ("closes_at", "2027-04-30T17:00"),
+            "The opening time you entered, 01:30 on 28 March 2027, does not exist in UK time"
+            " because the clocks go forward. Enter another time, like 02:30",
+        ),
+        (
+            "closes_at",
+            ("opens_at", "2027-01-10T09:00"),
+            "The deadline you entered, 01:30 on 28 March 2027, does not exist in UK time"
+            " because the clocks go forward. Enter another time, like 02:30",
+        ),
+    ],
+)
+def test_a_time_the_clocks_skip_is_refused_saying_which_date_it_is(
+    client, auth, make_consultation, field, other, message
+):
+    original = make_consultation()
+    before = (original.opens_at, original.closes_at)
+    auth.login()
+    token = csrf_token(client, DATES_URL)
+
+    response = client.post(
+        DATES_URL, data={field: "2027-03-28T01:30", other[0]: other[1], "csrf_token": token}
+    )
+
+    assert response.status_code == 422
+    soup = page(response)
+    assert text_of(soup.find(class_="error-summary").find("a", href=f"#{field}")) == message
+    assert soup.find(id=f"{other[0]}-error") is None
     stored = reloaded()
     assert (stored.opens_at, stored.closes_at) == before
 

@@ -16,6 +16,7 @@ from sqlalchemy import select
 from werkzeug.datastructures import MultiDict
 
 from app.admin.authoring.settings import date_change_summary, slug_from_title
+from app.consultations.lifecycle import Override
 from app.extensions import db
 from app.models import AuditEvent, Consultation
 from tests.support.actors import Admin, Officer, Respondent
@@ -216,8 +217,8 @@ def test_a_title_that_gives_no_web_address_asks_for_one(admin):
 
     assert response.status_code == 422
     assert field_error(response, "slug") == (
-        "Enter a web address, like local-services-2027, or a title with letters or digits"
-        " to make one from"
+        "Enter a web address, like local-services-2027. It cannot be made from the title"
+        " 'Ωμέγα', which has no letters from a to z or digits"
     )
     assert value_shown(response, "title") == "Ωμέγα"
     assert db.session.scalar(select(Consultation.id)) is None
@@ -239,6 +240,32 @@ def test_a_web_address_already_used_is_refused(admin, make_consultation):
     assert audit_count() == 0
 
 
+def test_a_web_address_already_used_is_said_with_every_other_problem(admin, make_consultation):
+    """Not only once everything else is right: all the problems come at once."""
+    make_consultation(slug="local-services", title="Library opening hours")
+
+    response = create(admin.browser, slug="local-services", summary="", grace_minutes="lots")
+
+    assert response.status_code == 422
+    assert set(summary_links(response).values()) == {"slug", "summary", "grace_minutes"}
+    assert field_error(response, "slug") == (
+        "The web address /consultations/local-services is already used by"
+        " 'Library opening hours'. Enter another"
+    )
+
+
+def test_a_draft_cannot_take_another_consultations_web_address(admin, make_consultation):
+    make_consultation(published_at=None)
+    make_consultation(slug="local-services", title="Library opening hours")
+
+    response = edit(admin.browser, slug="local-services", title="")
+
+    assert response.status_code == 422
+    assert set(summary_links(response).values()) == {"slug", "title"}
+    assert "already used by 'Library opening hours'" in field_error(response, "slug")
+    assert stored().title == TITLE
+
+
 def test_the_address_of_the_new_page_cannot_be_taken(admin):
     response = create(admin.browser, slug="new")
 
@@ -252,7 +279,12 @@ def test_the_address_of_the_new_page_cannot_be_taken(admin):
 
 REFUSED = [
     ("title", "", "title", "Enter a title"),
-    ("title", "x" * 201, "title", "Enter a title of 200 characters or fewer"),
+    (
+        "title",
+        "x" * 254,
+        "title",
+        "Enter a title of 200 characters or fewer. You entered 254 characters",
+    ),
     (
         "slug",
         "Local Services",
@@ -261,28 +293,48 @@ REFUSED = [
         " local-services-2027. You entered 'Local Services'",
     ),
     ("slug", "double--hyphen", "slug", None),
-    ("slug", "x" * 81, "slug", "Enter a web address of 80 characters or fewer"),
+    (
+        "slug",
+        "x" * 81,
+        "slug",
+        "Enter a web address of 80 characters or fewer. You entered 81 characters",
+    ),
     ("summary", "   ", "summary", "Enter a summary"),
     ("opens_at", "", "opens_at", "Enter the opening date and time"),
-    ("opens_at", "1 March 2027", "opens_at", "Enter a real date and time, like 2027-03-01 17:00"),
+    (
+        "opens_at",
+        "1 March 2027",
+        "opens_at",
+        "Enter the opening time as a real date and time, like 2027-03-01 17:00."
+        " You entered '1 March 2027'",
+    ),
+    (
+        "opens_at",
+        "2027-03-28T01:15",
+        "opens_at",
+        "The opening time you entered, 01:15 on 28 March 2027, does not exist in UK time"
+        " because the clocks go forward. Enter another time, like 02:15",
+    ),
     (
         "closes_at",
         "2027-02-30T17:00",
         "closes_at",
-        "Enter a real date and time, like 2027-03-01 17:00",
+        "Enter the deadline as a real date and time, like 2027-03-01 17:00."
+        " You entered '2027-02-30T17:00'",
     ),
     (
         "closes_at",
         "2027-03-01T08:00",
         "closes_at",
-        "Enter a deadline after the opening time, 9am UK time on 1 March 2027",
+        "Enter a deadline after the opening time, 9am UK time on 1 March 2027."
+        " You entered 8am UK time on 1 March 2027",
     ),
     (
         "closes_at",
         "2027-03-28T01:30",
         "closes_at",
-        "01:30 on 28 March 2027 does not exist in UK time because the clocks go forward."
-        " Enter another time",
+        "The deadline you entered, 01:30 on 28 March 2027, does not exist in UK time because"
+        " the clocks go forward. Enter another time, like 02:30",
     ),
     (
         "grace_minutes",
@@ -294,14 +346,14 @@ REFUSED = [
         "grace_minutes",
         "half an hour",
         "grace_minutes",
-        "Enter the grace period as a whole number of minutes, like 30",
+        "Enter the grace period as a whole number of minutes, like 30. You entered 'half an hour'",
     ),
     ("officer_name", " ", "officer_name", "Enter the policy officer's name"),
     (
         "officer_name",
         "n" * 201,
         "officer_name",
-        "Enter the policy officer's name in 200 characters or fewer",
+        "Enter the policy officer's name in 200 characters or fewer. You entered 201 characters",
     ),
     (
         "officer_email",
@@ -317,7 +369,12 @@ REFUSED = [
         "Enter the policy officer's telephone number, like 020 7946 0000 or +44 808 157 0192."
         " You entered '12345'",
     ),
-    ("channels", ["evidence", "pigeon"], "channels-1", "Select one of the options shown"),
+    (
+        "channels",
+        ["evidence", "pigeon"],
+        "channels-1",
+        "Select only the ways of taking part shown. 'pigeon' is not one of them",
+    ),
     (
         "respondent_types",
         "Councillor\n\n" + "r" * 201,
@@ -340,23 +397,72 @@ REFUSED = [
         "evidence_max_length",
         "lots",
         "evidence_max_length",
-        "Enter the longest written evidence as a whole number of characters, like 20000",
+        "Enter the longest written evidence as a whole number of characters, like 20000."
+        " You entered 'lots'",
     ),
     (
         "max_files",
         "11",
         "max_files",
-        "Enter a number of documents from 0 to 10. You entered '11'",
+        "Enter a number of documents with each response from 0 to 10. You entered '11'",
     ),
-    ("max_files", "-1", "max_files", "Enter a number of documents from 0 to 10. You entered '-1'"),
-    ("max_files", "2.5", "max_files", "Enter the number of documents as a whole number, like 3"),
+    (
+        "max_files",
+        "-1",
+        "max_files",
+        "Enter a number of documents with each response from 0 to 10. You entered '-1'",
+    ),
+    (
+        "max_files",
+        "2.5",
+        "max_files",
+        "Enter the most documents with each response as a whole number, like 3. You entered '2.5'",
+    ),
     ("max_mb", "0", "max_mb", "Enter a largest document size from 1 to 25 MB. You entered '0'"),
     ("max_mb", "26", "max_mb", "Enter a largest document size from 1 to 25 MB. You entered '26'"),
-    ("attachment_types", ["pdf", "exe"], "attachment_types-1", "Select one of the options shown"),
+    (
+        "max_mb",
+        "ten megabytes or so",
+        "max_mb",
+        "Enter the largest document size as a whole number of MB, like 10."
+        " You entered 'ten megabytes or so'",
+    ),
+    (
+        "max_mb",
+        "9" * 400,
+        "max_mb",
+        "Enter a largest document size from 1 to 25 MB. You entered '9999999999999999999…'",
+    ),
+    (
+        "attachment_types",
+        ["pdf", "exe"],
+        "attachment_types-1",
+        "Select only the types of document shown. 'exe' is not one of them",
+    ),
     ("messages_after_close", "maybe", "messages_after_close-1", "Select one of the options shown"),
     ("messages_after_close", None, "messages_after_close-1", "Select yes or no"),
     ("bookings_after_close", None, "bookings_after_close-1", "Select yes or no"),
-    ("alert_mode", "weekly", "alert_mode-1", "Select one of the options shown"),
+    (
+        "alert_mode",
+        "weekly",
+        "alert_mode-1",
+        "Select only the email alert options shown. 'weekly' is not one of them",
+    ),
+    ("alert_mode", None, "alert_mode-1", "Select how the policy officer hears about new responses"),
+    (
+        "summary",
+        "Local services.\fPage two.",
+        "summary",
+        "Enter the summary without the hidden character U+000C, which may have come with"
+        " pasted text. You entered 'Local services. Pag…'",
+    ),
+    (
+        "body",
+        "Why we ask.\fPage two.",
+        "body",
+        "Enter the page text without the hidden character U+000C, which may have come with"
+        " pasted text. You entered 'Why we ask. Page tw…'",
+    ),
 ]
 
 
@@ -643,8 +749,8 @@ def test_the_second_of_two_admins_is_shown_the_saved_settings(app, admin, make_s
     assert second.status_code == 409
     soup = page(second)
     assert text_of(soup.find(class_="notice-error")) == (
-        "Someone else changed this consultation while you were editing it. These are the"
-        " saved settings now. Make your changes again."
+        "Someone else changed this consultation while you were editing it, so your changes"
+        " are not saved. The form shows the saved settings now. Make your changes again."
     )
     assert value_shown(second, "title") == "Mine"
     assert value_shown(second, "summary") != "Theirs, lost"
@@ -659,6 +765,76 @@ def test_the_second_of_two_admins_is_shown_the_saved_settings(app, admin, make_s
     )
     assert again.status_code == 303
     assert (stored().title, stored().summary) == ("Mine", "Theirs, again")
+
+
+def unsaved_shown(response) -> dict[str, str]:
+    """The list of what was typed and not saved: label -> what was typed."""
+    section = page(response).find("section", attrs={"aria-labelledby": "unsaved-title"})
+    assert section is not None, "no list of what was not saved"
+    assert text_of(section.find("h2")) == "What you typed that is not saved"
+    shown = {}
+    for row in section.find("dl").find_all("div", recursive=False):
+        box = row.find("textarea")
+        if box is not None:
+            assert box.has_attr("readonly") and not box.has_attr("name")
+            assert row.find("label", attrs={"for": box["id"]}) is not None
+            shown[text_of(row.find("dt"))] = box.get_text().removeprefix("\n")
+        else:
+            shown[text_of(row.find("dt"))] = text_of(row.find("dd"))
+    return shown
+
+
+def test_the_second_admin_is_shown_what_they_typed_that_is_not_saved(app, admin, make_survey):
+    """Above the saved settings, each setting they typed otherwise: a long page text whole,
+    to copy back; a value the form could not read as typed; nothing they left alone."""
+    make_survey(officer={"name": "Sam Okafor", "email": "o@example.org", "phone": "020 7946 0000"})
+    other = Admin.signs_in(app)
+    mine = admin.reads(settings_url())
+    theirs = other.reads(settings_url())
+    long_text = "## Why we ask\n\n" + "\n\n".join(
+        f"Paragraph {n}. " + "Words " * 60 for n in range(20)
+    )
+    typed = {
+        "title": "Theirs",
+        "body": long_text,
+        "grace_minutes": "an hour",
+        "officer_phone": "+44 20 7946 0000",  # the number saved, written another way
+        "channels": ["evidence"],
+        "alert_mode": "daily",
+    }
+
+    first = admin.browser.post(settings_url(), data=changed(shown_form(mine), {"title": "Mine"}))
+    second = other.browser.post(settings_url(), data=changed(shown_form(theirs), typed))
+
+    assert first.status_code == 303
+    assert second.status_code == 409
+    assert unsaved_shown(second) == {
+        "Title": "Theirs",
+        "Page text": long_text.strip(),
+        "Grace period in minutes": "an hour",
+        "Ways of taking part": "Send written evidence",
+        "How should the policy officer hear about new responses?": (
+            "A daily digest: one email at 8am listing the day's responses"
+        ),
+    }
+    # The form itself holds the saved settings, and the list is not part of it.
+    assert value_shown(second, "title") == "Mine"
+    assert value_shown(second, "body") == stored().body
+    assert "Theirs" not in shown_form(second).values()
+    assert stored().body != long_text.strip()
+
+
+def test_a_conflict_with_nothing_typed_otherwise_lists_nothing(app, admin, make_survey):
+    make_survey()
+    other = Admin.signs_in(app)
+    mine = admin.reads(settings_url())
+    theirs = other.reads(settings_url())
+
+    admin.browser.post(settings_url(), data=changed(shown_form(mine), {"title": "Mine"}))
+    second = other.browser.post(settings_url(), data=changed(shown_form(theirs), {"title": "Mine"}))
+
+    assert second.status_code == 409
+    assert page(second).find(id="unsaved-title") is None
 
 
 def test_a_form_without_its_version_is_not_saved(admin, make_survey):
@@ -700,6 +876,13 @@ def test_a_stale_version_is_refused_by_the_save_itself(app, make_survey, clock):
 # Moving the dates of an open consultation
 
 
+def date_panel(response):
+    """The panel asking to confirm moved dates: (its sentences, the panel)."""
+    panel = page(response).find(id="date-change")
+    assert panel is not None, "no panel about moving the dates"
+    return [text_of(li) for li in panel.find_all("li")], panel
+
+
 def start_surveys(app, clock, count: int) -> None:
     """`count` people answer the survey's first page and go no further."""
     for _ in range(count):
@@ -715,13 +898,17 @@ def test_moving_the_deadline_of_an_open_consultation_says_what_it_does_first(
     response = edit(admin.browser, closes_at="2027-03-08T17:00", title="Renamed")
 
     assert response.status_code == 200
-    panel = page(response).find(id="date-change")
-    assert [text_of(p) for p in panel.find_all("p")][:2] == [
+    sentences, panel = date_panel(response)
+    assert sentences == [
         "The deadline moves from midday UK time on 22 February 2027 to 5pm UK time on"
         " 8 March 2027.",
         "3 people have a survey in progress.",
     ]
-    assert text_of(panel.find("button")) == "Save these dates"
+    assert text_of(panel.find("h2")) == "Check what moving the dates does"
+    assert panel["aria-labelledby"] == panel.find("h2")["id"]
+    # It saves every change on the form, and takes the focus as an error summary does.
+    assert text_of(panel.find("button")) == "Save changes"
+    assert panel["tabindex"] == "-1" and panel.has_attr("data-autofocus")
     assert value_shown(response, "title") == "Renamed"
     assert stored().closes_at == utc(2027, 2, 22, 12, 0)
     assert stored().title == TITLE
@@ -743,7 +930,7 @@ def test_changing_the_dates_again_asks_again(admin, make_survey):
     )
 
     assert again.status_code == 200
-    sentences = [text_of(p) for p in page(again).find(id="date-change").find_all("p")]
+    sentences, _panel = date_panel(again)
     assert sentences[0] == (
         "The deadline moves from midday UK time on 22 February 2027 to 5pm UK time on"
         " 10 February 2027."
@@ -757,16 +944,60 @@ def test_a_deadline_moved_into_the_past_says_it_closes(admin, make_survey):
 
     response = edit(admin.browser, closes_at="2027-01-31T17:00")
 
-    sentences = [text_of(p) for p in page(response).find(id="date-change").find_all("p")]
+    sentences, _panel = date_panel(response)
     assert sentences[1] == "The new deadline has passed, so it closes when you save."
+
+
+def test_an_opening_time_moved_to_come_says_it_stops_taking_responses(admin, make_survey):
+    make_survey()  # open since 25 January 2027
+
+    response = edit(admin.browser, opens_at="2027-02-08T09:00")
+
+    assert response.status_code == 200
+    sentences, _panel = date_panel(response)
+    assert sentences == [
+        "The opening time moves from midday UK time on 25 January 2027 to 9am UK time on"
+        " 8 February 2027.",
+        "It stops taking responses when you save, until it opens at 9am UK time on"
+        " 8 February 2027.",
+        "Nobody has a survey in progress.",
+    ]
+    assert stored().opens_at == utc(2027, 1, 25, 12, 0)
+
+
+def test_a_closed_consultation_whose_deadline_moves_on_says_it_opens_again(
+    admin, make_consultation
+):
+    make_consultation(
+        channels=["evidence"],
+        evidence_settings={"topics": ["Trends"]},
+        opens_at=utc(2027, 1, 4, 9, 0),
+        closes_at=utc(2027, 1, 29, 17, 0),  # closed since 29 January; today is 1 February
+    )
+
+    response = edit(admin.browser, closes_at="2027-02-26T17:00")
+
+    assert response.status_code == 200
+    sentences, _panel = date_panel(response)
+    assert sentences == [
+        "The deadline moves from 5pm UK time on 29 January 2027 to 5pm UK time on"
+        " 26 February 2027.",
+        "It opens again for responses when you save, until 5pm UK time on 26 February 2027.",
+    ]
+    assert stored().closes_at == utc(2027, 1, 29, 17, 0)
+
+    confirmed = admin.browser.post(settings_url(), data=shown_form(response))
+
+    assert confirmed.status_code == 303, error_messages(confirmed)
+    assert stored().closes_at == utc(2027, 2, 26, 17, 0)
 
 
 @pytest.mark.parametrize(
     "arrange",
     [
         {"published_at": None},  # a draft
-        {"opens_at": utc(2027, 2, 10, 9, 0)},  # published, not open yet
-        {"override": "closed"},  # published, closed by hand
+        {"opens_at": utc(2027, 2, 10, 9, 0)},  # published, not open yet, nor once moved
+        {"override": "closed"},  # published, closed by hand: moving the dates opens nothing
     ],
 )
 def test_moving_the_dates_of_a_consultation_not_open_saves_at_once(
@@ -778,6 +1009,20 @@ def test_moving_the_dates_of_a_consultation_not_open_saves_at_once(
 
     assert response.status_code == 303, error_messages(response)
     assert stored().closes_at == utc(2027, 3, 8, 17, 0)
+
+
+def test_moving_a_past_deadline_to_another_past_one_saves_at_once(admin, make_consultation):
+    make_consultation(
+        evidence_settings={"topics": ["Trends"]},
+        channels=["evidence"],
+        opens_at=utc(2027, 1, 4, 9, 0),
+        closes_at=utc(2027, 1, 29, 17, 0),
+    )
+
+    response = edit(admin.browser, closes_at="2027-01-30T17:00")
+
+    assert response.status_code == 303, error_messages(response)
+    assert stored().closes_at == utc(2027, 1, 30, 17, 0)
 
 
 def test_the_change_dates_page_says_what_moving_the_dates_did(app, admin, make_survey, clock):
@@ -800,12 +1045,23 @@ def test_the_change_dates_page_says_what_moving_the_dates_did(app, admin, make_s
 
 OPENS, CLOSES = utc(2027, 1, 10, 9, 0), utc(2027, 3, 1, 17, 0)
 NOW = utc(2027, 2, 1, 12, 0)
+AUTO = Override.AUTO
 
 
 @pytest.mark.parametrize(
     ("new", "in_progress", "said"),
     [
         ((OPENS, CLOSES), 3, []),
+        (
+            (OPENS, utc(2027, 1, 31, 17, 0)),
+            2,
+            [
+                "The deadline moves from 5pm UK time on 1 March 2027 to 5pm UK time on"
+                " 31 January 2027.",
+                "The new deadline has passed, so it closes when you save.",
+                "2 people have a survey in progress.",
+            ],
+        ),
         (
             (OPENS, utc(2027, 3, 8, 17, 0)),
             None,
@@ -817,7 +1073,8 @@ NOW = utc(2027, 2, 1, 12, 0)
             [
                 "The opening time moves from 9am UK time on 10 January 2027 to 9am UK time on"
                 " 3 February 2027.",
-                "The new opening time is still to come, so it closes when you save.",
+                "It stops taking responses when you save, until it opens at 9am UK time on"
+                " 3 February 2027.",
                 "1 person has a survey in progress.",
             ],
         ),
@@ -832,8 +1089,62 @@ NOW = utc(2027, 2, 1, 12, 0)
         ),
     ],
 )
-def test_what_moving_the_dates_does_in_words(new, in_progress, said):
-    assert date_change_summary((OPENS, CLOSES), new, in_progress, LONDON, NOW) == said
+def test_what_moving_the_dates_of_an_open_consultation_does_in_words(new, in_progress, said):
+    assert date_change_summary((OPENS, CLOSES), new, AUTO, in_progress, LONDON, NOW) == said
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "said"),
+    [
+        (  # closed since 31 January: a later deadline opens it again
+            (OPENS, utc(2027, 1, 31, 17, 0)),
+            (OPENS, CLOSES),
+            [
+                "The deadline moves from 5pm UK time on 31 January 2027 to 5pm UK time on"
+                " 1 March 2027.",
+                "It opens again for responses when you save, until 5pm UK time on 1 March 2027.",
+            ],
+        ),
+        (  # not open until 10 February: an earlier opening time opens it now
+            (utc(2027, 2, 10, 9, 0), CLOSES),
+            (OPENS, CLOSES),
+            [
+                "The opening time moves from 9am UK time on 10 February 2027 to 9am UK time on"
+                " 10 January 2027.",
+                "It opens for responses when you save, until 5pm UK time on 1 March 2027.",
+            ],
+        ),
+        (  # not open yet, nor once moved: nobody is affected
+            (utc(2027, 2, 10, 9, 0), CLOSES),
+            (utc(2027, 2, 12, 9, 0), CLOSES),
+            [],
+        ),
+        (  # closed, and still closed once moved
+            (OPENS, utc(2027, 1, 20, 17, 0)),
+            (OPENS, utc(2027, 1, 31, 17, 0)),
+            [],
+        ),
+    ],
+)
+def test_what_moving_the_dates_of_a_consultation_not_open_does_in_words(old, new, said):
+    assert date_change_summary(old, new, AUTO, None, LONDON, NOW) == said
+
+
+def test_moving_the_dates_of_one_closed_by_hand_opens_nothing():
+    closed_since = (OPENS, utc(2027, 1, 31, 17, 0))
+
+    assert date_change_summary(closed_since, (OPENS, CLOSES), Override.CLOSED, 4, LONDON, NOW) == []
+
+
+def test_moving_the_dates_of_one_opened_by_hand_keeps_it_open():
+    said = date_change_summary(
+        (OPENS, CLOSES), (OPENS, utc(2027, 1, 31, 17, 0)), Override.OPEN, 0, LONDON, NOW
+    )
+
+    assert said == [
+        "The deadline moves from 5pm UK time on 1 March 2027 to 5pm UK time on 31 January 2027.",
+        "Nobody has a survey in progress.",
+    ]
 
 
 # The page text's preview and the checklist, with and without htmx
@@ -902,7 +1213,31 @@ def test_the_checklist_judges_the_deadline_and_suggests_the_web_address(admin):
 
     items = [text_of(li) for li in fragment.find(id="checklist").find_all("li")]
     assert items == ["Set a deadline in the future"]
-    assert "/consultations/local-services-local-providers" in text_of(fragment)
+    # The suggestion is the web address field's hint, which htmx swaps in by its id.
+    hint = fragment.find(id="slug-hint")
+    assert hint["hx-swap-oob"] == "true"
+    assert hint.find("code").get_text() == "/consultations/local-services-local-providers"
+    assert "If you leave it empty, it will be /consultations/" in text_of(hint)
+    assert "local-services-local-providers" not in text_of(fragment.find(id="checklist"))
+
+
+def test_without_javascript_the_suggested_web_address_is_the_fields_hint(admin):
+    response = create(admin.browser, slug="", action="preview")
+
+    soup = page(response)
+    hint = text_of(soup.find(id="slug-hint"))
+    assert "If you leave it empty, it will be /consultations/local-services-local-providers" in hint
+    assert soup.find(id="slug")["aria-describedby"] == "slug-hint"
+    assert soup.find(id="slug-hint").has_attr("hx-swap-oob") is False
+    assert "local-services-local-providers" not in text_of(soup.find(id="settings-check"))
+
+
+def test_a_web_address_typed_is_not_suggested_another(admin):
+    response = create(admin.browser, slug="my-own", action="preview")
+
+    assert "If you leave it empty, it is made from the title." in text_of(
+        page(response).find(id="slug-hint")
+    )
 
 
 def test_the_check_of_a_complete_draft_says_it_is_ready(admin):
@@ -942,6 +1277,47 @@ def test_the_page_asks_htmx_for_the_check_as_the_admin_types(admin, make_consult
     preview = soup.find("button", attrs={"name": "action", "value": "preview"})
     assert preview["hx-post"] == f"{settings_url()}/check"
     assert preview["hx-target"] == "#settings-check"
+    # Without htmx the page comes back whole: the fragment takes the browser to the preview.
+    assert preview["formaction"] == f"{settings_url()}#settings-check"
+    assert soup.find(id="settings-check") is not None
+
+
+def hint_of(soup, field_id: str) -> str:
+    return text_of(soup.find(id=f"{field_id}-hint"))
+
+
+def test_what_publishing_needs_is_said_the_same_way_in_a_draft(admin, make_consultation):
+    make_consultation(published_at=None)
+
+    soup = page(admin.reads(settings_url()))
+
+    for field_id in ("officer_email", "channels", "topics"):
+        assert "Needed before you can publish" in hint_of(soup, field_id), field_id
+    assert text_of(soup.find("label", attrs={"for": "officer_email"})) == "Email address"
+    assert text_of(soup.find("label", attrs={"for": "officer_phone"})) == (
+        "Telephone number (optional)"
+    )
+    assert "A new consultation accepts all four." in hint_of(soup, "attachment_types")
+
+
+def test_a_published_consultation_is_not_told_what_publishing_needs(admin, make_survey):
+    make_survey()
+
+    soup = page(admin.reads(settings_url()))
+
+    for field_id in ("officer_email", "channels", "topics"):
+        assert "publish" not in hint_of(soup, field_id), field_id
+
+
+def test_email_alerts_speak_of_responses_as_the_rest_of_the_form_does(admin):
+    soup = page(admin.reads(NEW_URL))
+
+    choices = [text_of(label) for label in soup.select("label[for^=alert_mode-]")]
+    assert choices == [
+        "An email for each response",
+        "A daily digest: one email at 8am listing the day's responses",
+    ]
+    assert "submission" not in text_of(soup.find("main"))
 
 
 # Who may

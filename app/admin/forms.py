@@ -43,26 +43,48 @@ class ActionForm(Form):
     """A form with no fields: carries the CSRF token for one-button actions."""
 
 
-class LocalDateTimeField(DateTimeLocalField):
-    """A date and time typed in the site's zone; `instant` is it in UTC."""
+GIVEN_LENGTH = 20  # so that a message never makes a phone's page scroll sideways
 
-    def __init__(self, label: str, **kwargs) -> None:
+
+def quoted(text: str | None) -> str:
+    """What was typed, quoted and cut short, for a message: 'local services' or nothing."""
+    if not text:
+        return "nothing"
+    if len(text) <= GIVEN_LENGTH:
+        return f"'{text}'"
+    return f"'{text[: GIVEN_LENGTH - 1]}…'"
+
+
+class LocalDateTimeField(DateTimeLocalField):
+    """A date and time typed in the site's zone; `instant` is it in UTC.
+
+    `called` is what its messages call it ("the opening time"): one page may have
+    several such fields, and a message must say which it is about.
+    """
+
+    def __init__(self, label: str, called: str, **kwargs) -> None:
         super().__init__(label, format=["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"], **kwargs)
+        self.called = called
         self.instant: datetime | None = None
 
     def process_formdata(self, valuelist: list[str]) -> None:
         try:
             super().process_formdata(valuelist)
         except ValueError as error:
-            raise ValueError("Enter a real date and time, like 2027-03-01 17:00") from error
+            raise ValueError(
+                f"Enter {self.called} as a real date and time, like 2027-03-01 17:00."
+                f" You entered {quoted(valuelist[0] if valuelist else '')}"
+            ) from error
         if self.data is None:
             return
         zone = current_app.config["SITE_ZONE"]
         self.instant = timefmt.from_local(self.data, zone)
         if not timefmt.exists_locally(self.data, zone):
+            later = timefmt.to_local(self.instant, zone)  # as far past the gap as it was in it
             raise ValueError(
-                f"{self.data:%H:%M} on {timefmt.long_date(self.data)} does not exist in "
-                f"{timefmt.zone_label(zone)} because the clocks go forward. Enter another time"
+                f"{self.called.capitalize()} you entered, {self.data:%H:%M} on"
+                f" {timefmt.long_date(self.data)}, does not exist in {timefmt.zone_label(zone)}"
+                f" because the clocks go forward. Enter another time, like {later:%H:%M}"
             )
 
 
@@ -146,17 +168,30 @@ class DatesForm(Form):
 
     opens_at = LocalDateTimeField(
         "Opens",
+        called="the opening time",
         validators=[InputRequired("Enter the opening date and time")],
     )
     closes_at = LocalDateTimeField(
         "Deadline",
+        called="the deadline",
         validators=[InputRequired("Enter the deadline date and time")],
     )
 
     def validate_closes_at(self, field: LocalDateTimeField) -> None:
         """The deadline must come after the opening time, as instants, not wall-clock times."""
         if self.opens_at.instant and field.instant and field.instant <= self.opens_at.instant:
-            raise ValidationError("The deadline must be after the opening time")
+            raise ValidationError(deadline_message(self.opens_at.instant, field.instant))
+
+
+def deadline_message(opens_at: datetime | None, closes_at: datetime | None) -> str:
+    """What to say of a deadline (`closes_at`) that is not after the opening time."""
+    if opens_at is None:
+        return "Enter a deadline after the opening time"
+    zone = current_app.config["SITE_ZONE"]
+    message = f"Enter a deadline after the opening time, {timefmt.local_time(opens_at, zone)}"
+    if closes_at is None:
+        return message
+    return f"{message}. You entered {timefmt.local_time(closes_at, zone)}"
 
 
 class AlertModeForm(Form):

@@ -3,8 +3,10 @@ consultation file's own rules, saved whole or not at all.
 
 A new consultation is a draft. Its web address may change until it is published. Two
 admins editing at once cannot overwrite each other: the form carries the version it was
-loaded with, and the second to save is shown the saved settings instead. Moving the
-dates of an open consultation first says what that does, and saves only once confirmed.
+loaded with, and the second to save is shown the saved settings instead, with what they
+typed listed above them. Moving the dates of a published consultation that takes
+responses before or after the move first says what that does, and saves only once
+confirmed.
 """
 
 from __future__ import annotations
@@ -15,7 +17,15 @@ from flask_login import current_user
 from app.admin import bp
 from app.admin.auth import admin_only
 from app.admin.authoring import settings as services
-from app.admin.authoring.settings_form import LIMITS, SettingsForm, new_values, saved_values
+from app.admin.authoring.settings_form import (
+    LIMITS,
+    SETTINGS,
+    SettingsForm,
+    new_values,
+    saved_values,
+    typed_differently,
+)
+from app.admin.forms import quoted
 from app.consultations import checklist
 from app.consultations.files import (
     DEFAULT_RESPONDENT_TYPES,
@@ -32,8 +42,8 @@ from app.web.rendering import render_page
 PAGE = "admin/authoring/settings.html"
 CHECK = "admin/authoring/_settings_check.html"
 CONFLICT = (
-    "Someone else changed this consultation while you were editing it. These are the saved"
-    " settings now. Make your changes again."
+    "Someone else changed this consultation while you were editing it, so your changes"
+    " are not saved. The form shows the saved settings now. Make your changes again."
 )
 
 
@@ -71,7 +81,7 @@ def consultation_edit(slug: str):
         return _page(form, consultation, show_preview=True)
     seen = _seen_version(form)
     if seen != consultation.version:
-        return _conflict(consultation)
+        return _conflict(consultation, form)
     spec = _checked(form, consultation)
     if spec is None:
         return _page(form, consultation, status=422)
@@ -83,7 +93,7 @@ def consultation_edit(slug: str):
     try:
         changed = services.save_settings(consultation, spec, seen, current_user.email, now)
     except services.EditConflict:
-        return _conflict(consultation)
+        return _conflict(consultation, form)
     except services.SlugTaken as taken:
         form.slug.errors = [taken.message]
         return _page(form, consultation, status=422)
@@ -95,8 +105,9 @@ def consultation_edit(slug: str):
 @bp.post("/consultations/<slug>/settings/check")
 @admin_only
 def consultation_check(slug: str | None):
-    """The page text's preview and the publishing checklist for what is typed, unsaved:
-    htmx swaps them in as the admin types. Without htmx, the whole form with them."""
+    """The page text's preview, the publishing checklist and the web address it would
+    have, for what is typed, unsaved: htmx swaps them in as the admin types. Without
+    htmx, the whole form with them."""
     consultation = get_for_staff_or_404(slug) if slug else None
     return _page(SettingsForm(), consultation, show_preview=True, fragment=CHECK)
 
@@ -111,10 +122,14 @@ def _previewing() -> bool:
 
 def _checked(form: SettingsForm, consultation: Consultation | None) -> ConsultationSpec | None:
     """The settings as the consultation file's checks read them, or None with every problem
-    by its field (the form's own checks first)."""
+    by its field (the form's own checks first), a web address already used among them."""
     valid = form.validate()
     is_draft = consultation is None or consultation.is_draft
     slug = _slug(form, consultation)
+    if is_draft and slug:
+        taken = services.slug_owner(slug, consultation.id if consultation else None)
+        if taken is not None:
+            form.slug.errors = [services.SlugTaken(slug, taken).message]
     survey = survey_data(consultation) if consultation is not None else None
     zone = current_app.config["SITE_ZONE"]
     try:
@@ -123,10 +138,6 @@ def _checked(form: SettingsForm, consultation: Consultation | None) -> Consultat
         # No web address at all was typed or made: _slug has said why, or the title's does.
         form.show_file_errors([(key, what) for key, what in error.by_key if slug or key != "slug"])
         return None
-    if not form.slug.errors and is_draft:
-        taken = services.slug_owner(spec.slug, consultation.id if consultation else None)
-        if taken is not None:
-            form.slug.errors = [services.SlugTaken(spec.slug, taken).message]
     return spec if valid and not form.errors else None
 
 
@@ -140,8 +151,8 @@ def _slug(form: SettingsForm, consultation: Consultation | None) -> str:
     made = services.free_slug(form.title.data or "", consultation.id if consultation else None)
     if not made and not form.title.errors:
         form.slug.errors = [
-            "Enter a web address, like local-services-2027, or a title with letters or"
-            " digits to make one from"
+            "Enter a web address, like local-services-2027. It cannot be made from the title"
+            f" {quoted(form.title.data)}, which has no letters from a to z or digits"
         ]
     return made
 
@@ -159,11 +170,14 @@ def _dates_token(spec: ConsultationSpec) -> str:
     return f"{spec.opens_at.isoformat()} {spec.closes_at.isoformat()}"
 
 
-def _conflict(consultation: Consultation):
-    """409: the settings as saved now, in the form, with why."""
+def _conflict(consultation: Consultation, typed: SettingsForm):
+    """409: the settings as saved now, in the form, with why, and above it each setting
+    `typed` holds otherwise, so that nothing the admin typed is lost."""
     zone = current_app.config["SITE_ZONE"]
     form = SettingsForm(formdata=None, data=saved_values(consultation, zone))
-    return _page(form, consultation, status=409, conflict=CONFLICT)
+    shown = [name for name in SETTINGS if consultation.is_draft or name != "slug"]
+    unsaved = typed_differently(form, typed, shown)
+    return _page(form, consultation, status=409, conflict=CONFLICT, unsaved=unsaved)
 
 
 def _page(

@@ -1,5 +1,5 @@
 """Creating a draft and saving a consultation's settings, each in one commit with its
-audit event; and what moving the dates of an open consultation does to its respondents.
+audit event; and what moving the dates of a published consultation does to its respondents.
 
 The settings come as a checked ConsultationSpec (the consultation file's own checks), so
 a form, a file and a test all save the same way.
@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from app.admin.consultation_settings import ALERT_MODE_LABELS
 from app.consultations.files import ConsultationSpec, apply_settings
-from app.consultations.lifecycle import State
+from app.consultations.lifecycle import Override, State, state_at
 from app.evidence.services import settings as evidence_settings
 from app.extensions import db
 from app.formatting import timefmt
@@ -206,7 +206,7 @@ def _shortened(text: str) -> str:
     return line if len(line) <= SHOWN_TEXT else line[: SHOWN_TEXT - 1] + "…"
 
 
-# --- Moving the dates of an open consultation ---------------------------------------------
+# --- Moving the dates of a published consultation -----------------------------------------
 
 
 def surveys_in_progress(consultation: Consultation) -> int:
@@ -225,41 +225,54 @@ def surveys_in_progress(consultation: Consultation) -> int:
 def date_change_impact(
     consultation: Consultation, new: tuple[datetime, datetime], now: datetime
 ) -> list[str]:
-    """What moving the (opening time, deadline) to `new` does to a published consultation
-    open at `now`, in sentences; nothing for a draft or one not open."""
-    if consultation.is_draft or consultation.state(now) is not State.OPEN:
+    """What moving the (opening time, deadline) of a published consultation to `new` does
+    at `now`, in sentences; nothing for a draft."""
+    if consultation.is_draft:
         return []
     in_progress = surveys_in_progress(consultation) if consultation.offers("survey") else None
     old = (consultation.opens_at, consultation.closes_at)
-    return date_change_summary(old, new, in_progress, current_app.config["SITE_ZONE"], now)
+    zone = current_app.config["SITE_ZONE"]
+    return date_change_summary(old, new, Override(consultation.override), in_progress, zone, now)
 
 
 def date_change_summary(
     old: tuple[datetime, datetime],
     new: tuple[datetime, datetime],
+    override: Override,
     surveys_in_progress: int | None,
     zone: ZoneInfo,
     now: datetime,
 ) -> list[str]:
-    """What moving an open consultation's (opening time, deadline) from `old` to `new`
-    does, in sentences; empty when neither moves. `surveys_in_progress` is None when the
-    consultation offers no survey."""
+    """What moving a consultation's (opening time, deadline) from `old` to `new` does at
+    `now`, in sentences: empty when neither moves, or when it takes no responses before
+    or after (nobody is affected, so nothing need be confirmed). `surveys_in_progress` is
+    None when the consultation offers no survey."""
     (old_opens, old_closes), (new_opens, new_closes) = old, new
-    said = []
-    for what, was, will_be in (
-        ("opening time", old_opens, new_opens),
-        ("deadline", old_closes, new_closes),
-    ):
-        if was != will_be:
-            said.append(
-                f"The {what} moves from {timefmt.local_time(was, zone)}"
-                f" to {timefmt.local_time(will_be, zone)}."
-            )
-    if not said:
+    before = state_at(old_opens, old_closes, override, now)
+    after = state_at(new_opens, new_closes, override, now)
+    if old == new or State.OPEN not in (before, after):
         return []
-    if new_opens > now:
-        said.append("The new opening time is still to come, so it closes when you save.")
-    elif new_closes <= now:
+    said = [
+        f"The {what} moves from {timefmt.local_time(was, zone)}"
+        f" to {timefmt.local_time(will_be, zone)}."
+        for what, was, will_be in (
+            ("opening time", old_opens, new_opens),
+            ("deadline", old_closes, new_closes),
+        )
+        if was != will_be
+    ]
+    if before is not State.OPEN:
+        again = " again" if before is State.CLOSED else ""
+        said.append(
+            f"It opens{again} for responses when you save,"
+            f" until {timefmt.local_time(new_closes, zone)}."
+        )
+    elif after is State.FORTHCOMING:
+        said.append(
+            "It stops taking responses when you save,"
+            f" until it opens at {timefmt.local_time(new_opens, zone)}."
+        )
+    elif after is State.CLOSED:
         said.append("The new deadline has passed, so it closes when you save.")
     if surveys_in_progress is not None:
         said.append(_in_progress(surveys_in_progress))

@@ -3,18 +3,22 @@
 It checks only what a form must (a title, real dates and whole numbers); the rest is
 the consultation file's own checks (app.consultations.files), run on what the form
 builds with file_data(), whose problems show_file_errors() puts by their fields in the
-site's words.
+site's words: each says which field, what was typed and what would be right. After an
+edit conflict, typed_differently() says what was typed that the saved settings lack.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any, get_args
 from zoneinfo import ZoneInfo
 
 from flask import current_app
 from pydantic import BaseModel
 from wtforms import (
+    Field,
     HiddenField,
     IntegerField,
     RadioField,
@@ -22,10 +26,16 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
-from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
+from wtforms.validators import DataRequired, InputRequired, Length, StopValidation, ValidationError
 
 from app.admin.consultation_settings import ALERT_MODE_LABELS
-from app.admin.forms import ContactSettingsForm, DatesForm, LocalDateTimeField
+from app.admin.forms import (
+    ContactSettingsForm,
+    DatesForm,
+    LocalDateTimeField,
+    deadline_message,
+    quoted,
+)
 from app.consultations.checklist import Outline
 from app.consultations.files import (
     ATTACHMENT_TYPES,
@@ -81,6 +91,7 @@ LIMITS = {
     "evidence_max_length": EVIDENCE_LENGTH,
 }
 NAME_LENGTH = 200  # the officer's name column holds no more
+CONTROL_CODE = re.compile(r"control character \((U\+[0-9A-F]{4,})\)")  # the file's words
 SLUG_SHAPE = "lower-case letters, digits and single hyphens, like local-services-2027"
 OFFICER_EMAIL_FORMAT = (
     "Enter the policy officer's email address in the correct format, like name@example.org"
@@ -102,18 +113,6 @@ def _one_line(text: str | None) -> str:
     return " ".join(text.split()) if text else ""
 
 
-GIVEN_LENGTH = 20  # so that a message never makes a phone's page scroll sideways
-
-
-def _given(text: str) -> str:
-    """What was typed, quoted and cut short, for a message."""
-    if not text:
-        return "nothing"
-    if len(text) <= GIVEN_LENGTH:
-        return f"'{text}'"
-    return f"'{text[: GIVEN_LENGTH - 1]}…'"
-
-
 class WholeNumberField(IntegerField):
     """A whole number typed as text ("20,000" too), or None when left empty."""
 
@@ -129,7 +128,32 @@ class WholeNumberField(IntegerField):
         try:
             self.data = int(typed.replace(",", ""))
         except ValueError:
-            raise ValueError(self.invalid) from None
+            raise ValueError(f"{self.invalid}. You entered {quoted(typed)}") from None
+
+
+def _offered(what: str):
+    """in_choices, saying what to select and which value sent was never offered: only
+    a crafted post sends one, but its message must still say which field it is about."""
+
+    def check(form: SettingsForm, field: Field) -> None:
+        try:
+            in_choices(form, field)
+        except StopValidation:
+            allowed = {choice.value for choice in field.choices}
+            sent = field.data if isinstance(field.data, list) else [field.data]
+            wrong = next(value for value in sent if value not in allowed)
+            raise StopValidation(
+                f"Select only the {what} shown. {quoted(wrong)} is not one of them"
+            ) from None
+
+    return check
+
+
+# Said the same way as the rest of the form ("each response"); the keys are the modes.
+ALERT_CHOICES = {
+    "instant": "An email for each response",
+    "daily": "A daily digest: one email at 8am listing the day's responses",
+}
 
 
 class SettingsForm(ContactSettingsForm):
@@ -143,7 +167,9 @@ class SettingsForm(ContactSettingsForm):
         validators=[
             DataRequired("Enter a title"),
             Length(
-                max=TITLE_LENGTH, message=f"Enter a title of {TITLE_LENGTH} characters or fewer"
+                max=TITLE_LENGTH,
+                message=f"Enter a title of {TITLE_LENGTH} characters or fewer."
+                " You entered %(length)d characters",
             ),
         ],
         filters=[_one_line],
@@ -154,10 +180,14 @@ class SettingsForm(ContactSettingsForm):
     )
     body = TextAreaField("Page text (optional)", filters=[_trimmed])
     opens_at = LocalDateTimeField(
-        "Opening time", validators=[InputRequired("Enter the opening date and time")]
+        "Opening time",
+        called="the opening time",
+        validators=[InputRequired("Enter the opening date and time")],
     )
     closes_at = LocalDateTimeField(
-        "Deadline", validators=[InputRequired("Enter the deadline date and time")]
+        "Deadline",
+        called="the deadline",
+        validators=[InputRequired("Enter the deadline date and time")],
     )
     grace_minutes = WholeNumberField(
         "Grace period in minutes (optional)",
@@ -169,15 +199,18 @@ class SettingsForm(ContactSettingsForm):
             DataRequired("Enter the policy officer's name"),
             Length(
                 max=NAME_LENGTH,
-                message=f"Enter the policy officer's name in {NAME_LENGTH} characters or fewer",
+                message=f"Enter the policy officer's name in {NAME_LENGTH} characters or fewer."
+                " You entered %(length)d characters",
             ),
         ],
         filters=[_one_line],
     )
-    officer_email = StringField("Email address (optional)", filters=[_trimmed])
+    officer_email = StringField("Email address", filters=[_trimmed])
     officer_phone = StringField("Telephone number (optional)", filters=[_trimmed])
     channels = SelectMultipleField(
-        "Ways of taking part", validators=[in_choices], validate_choice=False
+        "Ways of taking part",
+        validators=[_offered("ways of taking part")],
+        validate_choice=False,
     )
     respondent_types = TextAreaField("Who can send written evidence (optional)")
     topics = TextAreaField("Themes")
@@ -187,7 +220,7 @@ class SettingsForm(ContactSettingsForm):
     )
     max_files = WholeNumberField(
         "Most documents with each response (optional)",
-        invalid="Enter the number of documents as a whole number, like 3",
+        invalid="Enter the most documents with each response as a whole number, like 3",
     )
     max_mb = WholeNumberField(
         "Largest document, in MB (optional)",
@@ -196,15 +229,15 @@ class SettingsForm(ContactSettingsForm):
     attachment_types = SelectMultipleField(
         "Types of document accepted",
         choices=choices([(kind, TYPE_LABELS[kind]) for kind in ATTACHMENT_TYPES]),
-        validators=[in_choices],
+        validators=[_offered("types of document")],
         validate_choice=False,
     )
     alert_mode = RadioField(
         "How should the policy officer hear about new responses?",
-        choices=choices([(mode, label.capitalize()) for mode, label in ALERT_MODE_LABELS.items()]),
+        choices=choices([(mode, ALERT_CHOICES[mode]) for mode in ALERT_MODE_LABELS]),
         validators=[
-            DataRequired("Select how the policy officer hears about responses"),
-            in_choices,
+            DataRequired("Select how the policy officer hears about new responses"),
+            _offered("email alert options"),
         ],
         validate_choice=False,
     )
@@ -218,12 +251,7 @@ class SettingsForm(ContactSettingsForm):
 
     # Checks a form makes; everything else is the file's
 
-    def validate_closes_at(self, field: LocalDateTimeField) -> None:
-        """The deadline after the opening time (the dates form's rule), saying which it is."""
-        try:
-            DatesForm.validate_closes_at(self, field)
-        except ValidationError:
-            raise ValidationError(deadline_message(self.opens_at.instant)) from None
+    validate_closes_at = DatesForm.validate_closes_at  # the same rule, in the same words
 
     def validate_officer_email(self, field: StringField) -> None:
         if not field.data:
@@ -232,7 +260,7 @@ class SettingsForm(ContactSettingsForm):
             valid_email(self, field)
         except ValidationError:
             raise ValidationError(
-                f"{OFFICER_EMAIL_FORMAT}. You entered {_given(field.data)}"
+                f"{OFFICER_EMAIL_FORMAT}. You entered {quoted(field.data)}"
             ) from None
 
     def validate_officer_phone(self, field: StringField) -> None:
@@ -241,7 +269,7 @@ class SettingsForm(ContactSettingsForm):
         region = current_app.config["PHONE_REGION"]
         number = phones.parse(field.data, region)
         if number is None:
-            raise ValidationError(f"{PHONE_FORMAT}. You entered {_given(field.data)}")
+            raise ValidationError(f"{PHONE_FORMAT}. You entered {quoted(field.data)}")
         self.phone_shown = phones.display(number, region)
 
     # What the form holds, as the consultation file and the checklist read it
@@ -338,16 +366,22 @@ class SettingsForm(ContactSettingsForm):
         parts = key.split(".")
         index = int(parts.pop()) if len(parts) > 1 and parts[-1].isdigit() else None
         required = what.startswith("required")
+        hidden = CONTROL_CODE.search(what)
         match ".".join(parts):
             case "slug" if len(self.slug.data or "") > SLUG_LENGTH:
-                return "slug", f"Enter a web address of {SLUG_LENGTH} characters or fewer"
+                return "slug", (
+                    f"Enter a web address of {SLUG_LENGTH} characters or fewer."
+                    f" You entered {len(self.slug.data):,} characters"
+                )
             case "slug":
                 return (
                     "slug",
-                    f"Enter a web address of {SLUG_SHAPE}. You entered {_given(self.slug.data)}",
+                    f"Enter a web address of {SLUG_SHAPE}. You entered {quoted(self.slug.data)}",
                 )
             case "title":
                 return "title", "Enter a title"
+            case "summary" | "body" if hidden:
+                return parts[0], self._without_hidden(parts[0], hidden.group(1))
             case "summary":
                 return "summary", "Enter a summary"
             case "opens_at":
@@ -355,7 +389,7 @@ class SettingsForm(ContactSettingsForm):
             case "closes_at":
                 if required:
                     return "closes_at", "Enter the deadline date and time"
-                return "closes_at", deadline_message(self.opens_at.instant)
+                return "closes_at", deadline_message(self.opens_at.instant, self.closes_at.instant)
             case "grace_minutes":
                 return "grace_minutes", self._range(
                     "grace_minutes", "a grace period", GRACE, " minutes"
@@ -370,17 +404,20 @@ class SettingsForm(ContactSettingsForm):
             case "officer.email":
                 return (
                     "officer_email",
-                    f"{OFFICER_EMAIL_FORMAT}. You entered {_given(self.officer_email.data)}",
+                    f"{OFFICER_EMAIL_FORMAT}. You entered {quoted(self.officer_email.data)}",
                 )
             case "officer.phone":
-                return "officer_phone", PHONE_FORMAT
+                return (
+                    "officer_phone",
+                    f"{PHONE_FORMAT}. You entered {quoted(self.officer_phone.data)}",
+                )
             case "channels" if required:
                 return "channels", (
                     "Select at least one way of taking part:"
                     " a published consultation must offer one"
                 )
             case "channels":
-                return "channels", "Select the ways of taking part from the options shown"
+                return "channels", "Select only the ways of taking part shown, each once"
             case "survey":
                 return "channels", (
                     "The survey has no questions yet. Stop offering it until it has some:"
@@ -405,21 +442,36 @@ class SettingsForm(ContactSettingsForm):
                     " characters",
                 )
             case "evidence.attachments.max_files":
-                return "max_files", self._range("max_files", "a number of documents", MAX_FILES, "")
+                return "max_files", self._range(
+                    "max_files", "a number of documents with each response", MAX_FILES, ""
+                )
             case "evidence.attachments.max_mb":
                 return "max_mb", self._range("max_mb", "a largest document size", MAX_MB, " MB")
+            case "evidence.attachments.types" if not self.attachment_types.data:
+                return "attachment_types", (
+                    "Select at least one type of document, or enter 0 as the most documents"
+                    " with each response to accept none"
+                )
             case "evidence.attachments.types":
-                return "attachment_types", "Select the types of document from the options shown"
+                return "attachment_types", "Select only the types of document shown"
             case "contact.messages_after_close" | "contact.bookings_after_close":
                 return parts[-1], "Select yes or no"
             case "alert_mode":
-                return "alert_mode", "Select how the policy officer hears about responses"
+                return "alert_mode", "Select how the policy officer hears about new responses"
         return None, f"{key}: {what}"
 
     def _range(self, name: str, what: str, limits: tuple[int, int], unit: str) -> str:
         low, high = limits
         typed = self[name]._value()
-        return f"Enter {what} from {low:,} to {high:,}{unit}. You entered {_given(typed)}"
+        return f"Enter {what} from {low:,} to {high:,}{unit}. You entered {quoted(typed)}"
+
+    def _without_hidden(self, name: str, code: str) -> str:
+        """For a text holding a control character: nobody sees it, so say which it is."""
+        called = {"summary": "the summary", "body": "the page text"}[name]
+        return (
+            f"Enter {called} without the hidden character {code}, which may have come with"
+            f" pasted text. You entered {quoted(self[name].data)}"
+        )
 
     def _line_problem(self, field: TextAreaField, what: str, index: int | None) -> str:
         lines = self.lines(field)
@@ -430,14 +482,6 @@ class SettingsForm(ContactSettingsForm):
             f"Enter each {what} in {OPTION_LENGTH} characters or fewer."
             f" Line {number} has {len(text):,} characters"
         )
-
-
-def deadline_message(opens_at: datetime | None) -> str:
-    """What to say of a deadline that is not after the opening time."""
-    if opens_at is None:
-        return "Enter a deadline after the opening time"
-    zone = current_app.config["SITE_ZONE"]
-    return f"Enter a deadline after the opening time, {timefmt.local_time(opens_at, zone)}"
 
 
 # What the form shows before anything is typed
@@ -489,3 +533,84 @@ def saved_values(consultation: Consultation, zone: ZoneInfo) -> dict[str, Any]:
         "bookings_after_close": "yes" if consultation.bookings_after_close else "no",
         "alert_mode": consultation.alert_mode,
     }
+
+
+# What the settings admins type, in the order the page shows them.
+SETTINGS = (
+    "title",
+    "slug",
+    "summary",
+    "body",
+    "opens_at",
+    "closes_at",
+    "grace_minutes",
+    "officer_name",
+    "officer_email",
+    "officer_phone",
+    "channels",
+    "respondent_types",
+    "topics",
+    "evidence_max_length",
+    "max_files",
+    "max_mb",
+    "attachment_types",
+    "messages_after_close",
+    "bookings_after_close",
+    "alert_mode",
+)
+# Labels that lean on their fieldset's legend, said in full in a list of their own.
+LISTED_AS = {
+    "officer_name": "Policy officer's name",
+    "officer_email": "Policy officer's email address",
+    "officer_phone": "Policy officer's telephone number",
+}
+
+
+@dataclass(frozen=True)
+class Unsaved:
+    """A setting typed otherwise than it is saved: its field, its label and what was
+    typed; `long` text goes where it can be copied back whole."""
+
+    name: str
+    label: str
+    typed: str
+    long: bool
+
+
+def typed_differently(
+    saved: SettingsForm, typed: SettingsForm, names: Iterable[str]
+) -> list[Unsaved]:
+    """Each of the settings `names` that `typed` holds otherwise than `saved`, in order."""
+    return [
+        Unsaved(
+            name,
+            LISTED_AS.get(name, typed[name].label.text.removesuffix(" (optional)")),
+            _as_typed(typed[name]),
+            typed[name].type == "TextAreaField",
+        )
+        for name in names
+        if _as_stored(typed, name) != _as_stored(saved, name)
+    ]
+
+
+def _as_stored(form: SettingsForm, name: str) -> Any:
+    """A setting as saving it would read it, so that "1,440" and 1440 count as the same."""
+    field = form[name]
+    if name in ("respondent_types", "topics"):
+        return [text for _, text in form.lines(field)]
+    if name == "officer_phone":
+        return phones.parse(field.data, current_app.config["PHONE_REGION"]) or field.data
+    if field.type == "SelectMultipleField":
+        return sorted(set(field.data or []))
+    if field.data is None:
+        return field._value()  # what was typed, which the field could not read
+    return field.data
+
+
+def _as_typed(field: Field) -> str:
+    """What was typed in a field, as its page shows it."""
+    if field.type in ("SelectMultipleField", "RadioField"):
+        labels = {choice.value: choice.label for choice in field.choices}
+        values = field.data if isinstance(field.data, list) else [field.data] if field.data else []
+        return ", ".join(labels.get(value, value) for value in values) or "None selected"
+    return (field.data if field.type == "TextAreaField" else field._value()) or "Left empty"
