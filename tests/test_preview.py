@@ -18,6 +18,8 @@ from sqlalchemy import func, select
 
 from app.consultations.lifecycle import State
 from app.consultations.preview import mark_preview, token_hash
+from app.contact.channel import CONTACT
+from app.evidence.channel import EVIDENCE
 from app.extensions import db
 from app.models import AdminUser, AuditEvent, Booking, Consultation, Response
 from tests.support import contact, evidence, survey
@@ -90,6 +92,27 @@ def colleague(app, admin, draft):
     browser = new_browser(app)
     assert follows(browser, makes_link(admin)).status_code == 200
     return browser
+
+
+def what_you_sent(response) -> list[tuple[str, str]]:
+    """The not-sent page's rows under "What you sent", as (label, value)."""
+    title = page(response).find("h2", string="What you sent")
+    assert title is not None, "no list of what was sent"
+    return [
+        (text_of(row.find("dt")), text_of(row.find("dd")))
+        for row in title.find_next_sibling("dl").find_all("div")
+    ]
+
+
+def published_now(consultation: Consultation, clock) -> None:
+    """Publish the draft, open now, so that the same response can be sent for real."""
+    consultation.published_at = consultation.opens_at = clock.now - timedelta(days=1)
+    db.session.commit()
+
+
+def receipt_rows(channel, response: Response) -> list[tuple[str, str]]:
+    """The rows the receipt of a stored response lists, as a page shows them."""
+    return [(label, " ".join(value.split())) for label, value in channel.emailed_rows(response)]
 
 
 def count(model) -> int:
@@ -264,6 +287,26 @@ def test_evidence_with_a_document_is_checked_but_neither_stored_nor_emailed(app,
     evidence.assert_nothing_stored(app)
 
 
+def test_evidence_in_a_preview_lists_everything_its_receipt_would(app, clock, colleague, draft):
+    previewed = what_you_sent(evidence.send(colleague, clock, evidence.VALID))
+    evidence.assert_nothing_stored(app)
+
+    published_now(draft, clock)
+    evidence.sent_ok(evidence.send(new_browser(app), clock, evidence.VALID))
+    [stored] = evidence.responses()
+
+    assert previewed == receipt_rows(EVIDENCE, stored)
+    assert [label for label, _value in previewed] == [
+        "Name",
+        "Email address",
+        "Which best describes you?",
+        "Organisation",
+        "Themes",
+        "Evidence",
+        "May we publish your response?",
+    ]
+
+
 def test_evidence_with_a_problem_is_refused_as_usual(app, clock, colleague):
     refused = evidence.send(colleague, clock, {**evidence.VALID, "evidence": ""})
 
@@ -285,6 +328,21 @@ def test_a_message_asking_for_a_call_books_nothing_and_emails_no_one(clock, coll
     assert count(Response) == 0
     assert count(Booking) == 0
     assert outbox() == []
+
+
+def test_a_message_in_a_preview_lists_everything_its_receipt_would(app, clock, colleague, draft):
+    typed = {**contact.VALID_MESSAGE, "wants_call": "no"}
+    previewed = what_you_sent(contact.send_message(colleague, clock, typed))
+    assert count(Response) == 0
+
+    published_now(draft, clock)
+    sent = contact.send_message(new_browser(app), clock, typed)
+    assert sent.status_code == 303, error_messages(sent)
+    [stored] = db.session.scalars(select(Response)).all()
+
+    assert previewed == receipt_rows(CONTACT, stored)
+    assert dict(previewed)["Telephone number"] == "020 7946 0123"
+    assert dict(previewed)["Organisation"] == "Riverside Tenants"
 
 
 def test_a_message_with_a_problem_is_refused_as_usual(clock, colleague):

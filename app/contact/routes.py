@@ -35,15 +35,24 @@ def _pages_rate_limit() -> str:
     return current_app.config["RATELIMIT_PAGES"]
 
 
-def _store(consultation: Consultation, form: MessageForm, sender: Sender, sending: Sending):
-    """Store what the valid form says, read into plain values."""
-    message = services.Message(
+def _message(form: MessageForm) -> services.Message:
+    """What the valid form says, read into plain values."""
+    return services.Message(
         subject=form.subject.data.strip(),
         text=form.message.data.strip(),
         phone=form.phone_number,
         wants_call=form.wants_a_call,
     )
-    return services.send_message(consultation, sender, message, sending)
+
+
+def _store(consultation: Consultation, form: MessageForm, sender: Sender, sending: Sending):
+    """Store the message, with its emails."""
+    return services.send_message(consultation, sender, _message(form), sending)
+
+
+def _unsaved(consultation: Consultation, form: MessageForm, sender: Sender, sending: Sending):
+    """In a preview: the message as it would be stored, stored nowhere."""
+    return services.unsaved(consultation, sender, _message(form), sending)
 
 
 def _call_in_preview(consultation: Consultation, form: MessageForm, now) -> list[str]:
@@ -77,6 +86,7 @@ def message(slug: str):
         form,
         now,
         partial(_store, consultation, form),
+        partial(_unsaved, consultation, form),
         partial(_call_in_preview, consultation, form, now),
     )
     if sent is not None:

@@ -31,20 +31,27 @@ def send_message(
     A second send of the same form returns the first.
     """
     stored, _new = store_once(
-        lambda token: CONTACT.new_response(
-            consultation,
-            replace(sending, token=token),
-            sender,
-            phone=message.phone,
-            subject=message.subject,
-            message=message.text,
-            wants_call=message.wants_call,
-        ),
+        lambda token: unsaved(consultation, sender, message, replace(sending, token=token)),
         sending.token,
         lambda token: CONTACT.find_by_token(consultation, token),
         lambda response: notify_submission(CONTACT.as_submission(response), sending.now),
     )
     return stored
+
+
+def unsaved(
+    consultation: Consultation, sender: Sender, message: Message, sending: Sending
+) -> Response:
+    """The response `send_message` stores, stored nowhere: what a preview lists."""
+    return CONTACT.new_response(
+        consultation,
+        sending,
+        sender,
+        phone=message.phone,
+        subject=message.subject,
+        message=message.text,
+        wants_call=message.wants_call,
+    )
 
 
 def save_settings(

@@ -50,16 +50,25 @@ def limits_text(settings: dict) -> str:
     )
 
 
-def _store(consultation: Consultation, form: EvidenceForm, sender: Sender, sending: Sending):
-    """Store what the valid form says, read into plain values."""
-    evidence = services.Evidence(
+def _evidence(form: EvidenceForm) -> services.Evidence:
+    """What the valid form says, read into plain values."""
+    return services.Evidence(
         respondent_type=form.respondent_type.data,
         topics=list(dict.fromkeys(form.topics.data)),
         text=form.evidence.data.strip(),
         publish=form.publish.data,
         documents=form.checked_files,
     )
-    return services.submit(consultation, sender, evidence, sending)
+
+
+def _store(consultation: Consultation, form: EvidenceForm, sender: Sender, sending: Sending):
+    """Store the evidence, with its documents and emails."""
+    return services.submit(consultation, sender, _evidence(form), sending)
+
+
+def _unsaved(consultation: Consultation, form: EvidenceForm, sender: Sender, sending: Sending):
+    """In a preview: the evidence as it would be stored, stored nowhere."""
+    return services.unsaved(consultation, sender, _evidence(form), sending)
 
 
 def _documents_in_preview(form: EvidenceForm) -> list[str]:
@@ -89,6 +98,7 @@ def submit(slug: str):
         form,
         now,
         partial(_store, consultation, form),
+        partial(_unsaved, consultation, form),
         partial(_documents_in_preview, form),
     )
     if sent is not None:

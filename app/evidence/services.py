@@ -83,6 +83,14 @@ def submit(
     return response
 
 
+def unsaved(
+    consultation: Consultation, sender: Sender, evidence: Evidence, sending: Sending
+) -> Response:
+    """The response `submit` would store, stored nowhere and without its documents: what a
+    preview lists."""
+    return _new_response(consultation, sender, evidence, sending, [])
+
+
 def _new_response(consultation, sender, evidence, sending, stored) -> Response:
     return EVIDENCE.new_response(
         consultation,

@@ -3,7 +3,7 @@
 stamp the form, give it a token, find a response already sent with that token, admit
 (with the grace rule), turn bots away, validate, store once, remember, and 303.
 In a preview of a draft the valid form is stored nowhere and emails no one: a page says
-what would have happened.
+what would have happened, and lists what was sent as the receipt would.
 """
 
 from __future__ import annotations
@@ -34,6 +34,7 @@ def send_once(
     form,
     now: datetime,
     store: Callable[[Sender, Sending], Response],
+    unsaved: Callable[[Sender, Sending], Response],
     preview_notes: Callable[[], list[str]] = list,
 ) -> WerkzeugResponse | str | None:
     """Take the channel's form: the page to answer with once it is sent (or, for a bot, a
@@ -43,8 +44,9 @@ def send_once(
     the first went. `store` stores a valid send. The form asks who is sending (name,
     email, organisation) and gives what was typed (`form.written()`), for the closed
     page to show back when the deadline and its grace have passed. In a preview a valid
-    send is not stored: the page that says so lists the emails that would have gone, and
-    `preview_notes()`, what else would have happened.
+    send is not stored: `unsaved` makes the response `store` would store, stored nowhere,
+    and the page that says so lists it as the receipt would, the emails that would have
+    gone, and `preview_notes()`, what else would have happened.
     """
     if request.method == "GET":
         channel.admit(consultation, now, None)
@@ -58,9 +60,11 @@ def send_once(
             if looks_automated(form.website.data, loaded_at, now):
                 return render_template("public/received.html", consultation=consultation)
             if form.validate():
+                sending = Sending(token, loaded_at, now, late)
                 if in_preview():
-                    return not_sent_in_preview(channel, consultation, form, preview_notes())
-                sent = store(_sender(form), Sending(token, loaded_at, now, late))
+                    response = unsaved(_sender(form), sending)
+                    return not_sent_in_preview(channel, consultation, response, preview_notes())
+                sent = store(_sender(form), sending)
         if sent is not None:
             remember_sent(consultation, sent)
             return redirect(channel.sent_url(sent), code=303)
@@ -78,16 +82,18 @@ def _sender(form) -> Sender:
     )
 
 
-def not_sent_in_preview(channel: Channel, consultation: Consultation, form, also: list[str]):
+def not_sent_in_preview(
+    channel: Channel, consultation: Consultation, response: Response, also: list[str]
+):
     """The page a preview gets for a valid form: nothing stored or emailed, what would have
-    happened, and what was typed."""
+    happened, and the response (stored nowhere) as its receipt would list it."""
     return render_template(
         "public/preview_not_sent.html",
         consultation=consultation,
         channel=channel,
-        sender=_sender(form),
+        email=response.email,
         also=also,
-        typed=_typed(form.written()),
+        typed=_typed(channel.emailed_rows(response)),
     )
 
 
