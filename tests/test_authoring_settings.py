@@ -439,6 +439,13 @@ REFUSED = [
         "attachment_types-1",
         "Select only the types of document shown. 'exe' is not one of them",
     ),
+    (
+        "attachment_types",
+        [],
+        "attachment_types-1",
+        "Select at least one type of document, or enter 0 as the most documents with each"
+        " response to accept none",
+    ),
     ("messages_after_close", "maybe", "messages_after_close-1", "Select one of the options shown"),
     ("messages_after_close", None, "messages_after_close-1", "Select yes or no"),
     ("bookings_after_close", None, "bookings_after_close-1", "Select yes or no"),
