@@ -557,7 +557,6 @@ EVIDENCE_ACCEPTED = [
     ("max_files", "", ("attachments", "max_files"), 3),
     ("max_mb", "25", ("attachments", "max_mb"), 25),
     ("attachment_types", ["txt", "pdf"], ("attachments", "types"), ["txt", "pdf"]),
-    ("attachment_types", [], ("attachments", "types"), []),
 ]
 
 
@@ -1361,3 +1360,20 @@ def test_someone_signed_out_is_sent_to_sign_in(client, make_survey, path):
 
     assert response.status_code == 302
     assert redirect_path(response) == "/admin/login"
+
+
+def test_no_type_of_document_means_taking_no_documents(admin):
+    response = create(admin.browser, attachment_types=[], max_files="0")
+
+    assert response.status_code == 303, error_messages(response)
+    rules = db.session.scalars(select(Consultation)).one().evidence_settings["attachments"]
+    assert (rules["types"], rules["max_files"]) == ([], 0)
+
+
+def test_documents_with_no_type_to_take_them_in_are_refused(admin):
+    """Three documents allowed in no format at all: a form nobody could use."""
+    response = create(admin.browser, attachment_types=[], max_files="3")
+
+    assert response.status_code == 422
+    assert db.session.scalars(select(Consultation)).all() == []
+    assert "at least one type of document" in " ".join(error_messages(response))

@@ -40,6 +40,10 @@ def test_an_officer_sees_the_draft_as_a_preview(app, make_survey):
     assert shown.status_code == 200
     banner = page(shown).find(attrs={"role": "region", "aria-label": "Preview"})
     assert banner is not None, "no preview banner"
+    # Signed in, there is no preview to leave: the way out is back to the admin area.
+    assert banner.find("button") is None
+    back = banner.find("a", string="Back to its page in the admin area")
+    assert back is not None and back["href"] == f"/admin/consultations/{SLUG}"
     assert new_browser(app).get(PUBLIC_PAGE).status_code == 404
 
 
