@@ -447,8 +447,18 @@ REFUSED = [
         " response to accept none",
     ),
     ("messages_after_close", "maybe", "messages_after_close-1", "Select one of the options shown"),
-    ("messages_after_close", None, "messages_after_close-1", "Select yes or no"),
-    ("bookings_after_close", None, "bookings_after_close-1", "Select yes or no"),
+    (
+        "messages_after_close",
+        None,
+        "messages_after_close-1",
+        "Select yes if people can send messages after it closes, or no",
+    ),
+    (
+        "bookings_after_close",
+        None,
+        "bookings_after_close-1",
+        "Select yes if people can book calls after it closes, or no",
+    ),
     (
         "alert_mode",
         "weekly",
@@ -624,7 +634,7 @@ def test_a_change_is_saved_and_audited_before_and_after(admin, make_consultation
     assert audit_details("change_settings") == [
         f"Title: {TITLE} → Community services: what next;"
         " Deadline: 5pm UK time on 1 March 2027 → 5pm UK time on 8 March 2027;"
-        " Email alerts: an email for each submission → a daily digest"
+        " Email alerts: an email for each response → a daily digest"
     ]
     assert "Settings saved." in text_of(
         page(admin.reads(redirect_path(response))).find(id="flashes")
@@ -1047,6 +1057,22 @@ def test_the_change_dates_page_says_what_moving_the_dates_did(app, admin, make_s
         "Dates saved. The deadline moves from midday UK time on 22 February 2027 to 5pm UK"
         " time on 8 March 2027. 1 person has a survey in progress."
     )
+
+
+def test_the_change_dates_page_says_what_its_save_did_now(app, admin, clock, make_survey):
+    """Said after the save, a closing is "now", not "when you save"."""
+    make_survey()
+
+    response = admin.sends_form(
+        f"/admin/consultations/{SLUG}/dates",
+        {"opens_at": "2027-01-10T09:00", "closes_at": "2027-01-31T17:00"},
+        page=f"/admin/consultations/{SLUG}/dates",
+    )
+
+    assert response.status_code == 303
+    flashes = text_of(page(admin.reads("/admin/")).find(id="flashes"))
+    assert "The new deadline has passed, so it closes now." in flashes
+    assert "when you save" not in flashes
 
 
 OPENS, CLOSES = utc(2027, 1, 10, 9, 0), utc(2027, 3, 1, 17, 0)

@@ -656,7 +656,11 @@ def test_settings_unchanged_say_nothing_changed(signed_in):
 @pytest.mark.parametrize(
     ("fields", "field_id", "message"),
     [
-        ({"messages_after_close": "yes"}, "bookings_after_close", "Select yes or no"),
+        (
+            {"messages_after_close": "yes"},
+            "bookings_after_close",
+            "Select yes if people can book calls after it closes, or no",
+        ),
         (
             {"messages_after_close": "maybe", "bookings_after_close": "no"},
             "messages_after_close",

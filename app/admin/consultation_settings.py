@@ -53,7 +53,7 @@ def change_dates(
     return True
 
 
-ALERT_MODE_LABELS = {"instant": "an email for each submission", "daily": "a daily digest"}
+ALERT_MODE_LABELS = {"instant": "an email for each response", "daily": "a daily digest"}
 
 
 def set_alert_mode(consultation: Consultation, mode: str, actor: str) -> bool:

@@ -88,7 +88,8 @@ def edit_dates(slug: str):
     form = DatesForm()
     if form.validate_on_submit():
         new = (form.opens_at.instant, form.closes_at.instant)
-        impact = date_change_impact(consultation, new, clock.now())
+        # Said once saved, so what happens, happens now.
+        impact = date_change_impact(consultation, new, clock.now(), when="now")
         changed = services.change_dates(consultation, *new, current_user.email, zone)
         flash(" ".join(["Dates saved.", *impact]) if changed else "Nothing changed.", "success")
         return redirect(url_for("admin.dashboard"), code=303)

@@ -200,7 +200,7 @@ class AlertModeForm(Form):
     alert_mode = RadioField(
         "How should the policy officer hear about new submissions?",
         choices=[
-            SelectChoice("instant", "An email for each submission"),
+            SelectChoice("instant", "An email for each response"),
             SelectChoice(
                 "daily", "One email a day, at 8am, listing the day's submissions with a CSV file"
             ),
@@ -308,13 +308,19 @@ class ContactSettingsForm(Form):
     messages_after_close = RadioField(
         "Can people send messages after the consultation closes?",
         choices=choices(YES_NO),
-        validators=[DataRequired("Select yes or no"), in_choices],
+        validators=[
+            DataRequired("Select yes if people can send messages after it closes, or no"),
+            in_choices,
+        ],
         validate_choice=False,
     )
     bookings_after_close = RadioField(
         "Can people book calls after the consultation closes?",
         choices=choices(YES_NO),
-        validators=[DataRequired("Select yes or no"), in_choices],
+        validators=[
+            DataRequired("Select yes if people can book calls after it closes, or no"),
+            in_choices,
+        ],
         validate_choice=False,
     )
 

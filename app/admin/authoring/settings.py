@@ -223,16 +223,21 @@ def surveys_in_progress(consultation: Consultation) -> int:
 
 
 def date_change_impact(
-    consultation: Consultation, new: tuple[datetime, datetime], now: datetime
+    consultation: Consultation,
+    new: tuple[datetime, datetime],
+    now: datetime,
+    when: str = "when you save",
 ) -> list[str]:
     """What moving the (opening time, deadline) of a published consultation to `new` does
-    at `now`, in sentences; nothing for a draft."""
+    at `now`, in sentences; nothing for a draft. `when` says when it happens ("now", once
+    it has)."""
     if consultation.is_draft:
         return []
     in_progress = surveys_in_progress(consultation) if consultation.offers("survey") else None
     old = (consultation.opens_at, consultation.closes_at)
     zone = current_app.config["SITE_ZONE"]
-    return date_change_summary(old, new, Override(consultation.override), in_progress, zone, now)
+    override = Override(consultation.override)
+    return date_change_summary(old, new, override, in_progress, zone, now, when)
 
 
 def date_change_summary(
@@ -242,6 +247,7 @@ def date_change_summary(
     surveys_in_progress: int | None,
     zone: ZoneInfo,
     now: datetime,
+    when: str = "when you save",
 ) -> list[str]:
     """What moving a consultation's (opening time, deadline) from `old` to `new` does at
     `now`, in sentences: empty when neither moves, or when it takes no responses before
@@ -264,16 +270,16 @@ def date_change_summary(
     if before is not State.OPEN:
         again = " again" if before is State.CLOSED else ""
         said.append(
-            f"It opens{again} for responses when you save,"
+            f"It opens{again} for responses {when},"
             f" until {timefmt.local_time(new_closes, zone)}."
         )
     elif after is State.FORTHCOMING:
         said.append(
-            "It stops taking responses when you save,"
+            f"It stops taking responses {when},"
             f" until it opens at {timefmt.local_time(new_opens, zone)}."
         )
     elif after is State.CLOSED:
-        said.append("The new deadline has passed, so it closes when you save.")
+        said.append(f"The new deadline has passed, so it closes {when}.")
     if surveys_in_progress is not None:
         said.append(_in_progress(surveys_in_progress))
     return said

@@ -455,7 +455,7 @@ class SettingsForm(ContactSettingsForm):
             case "evidence.attachments.types":
                 return "attachment_types", "Select only the types of document shown"
             case "contact.messages_after_close" | "contact.bookings_after_close":
-                return parts[-1], "Select yes or no"
+                return parts[-1], self[parts[-1]].validators[0].message
             case "alert_mode":
                 return "alert_mode", "Select how the policy officer hears about new responses"
         return None, f"{key}: {what}"
