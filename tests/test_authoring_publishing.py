@@ -608,8 +608,8 @@ def test_a_copy_left_without_a_web_address_gets_one_made_from_its_title(admin, m
         (
             {"slug": "", "title": "Опрос"},
             "slug",
-            "Enter a web address, like local-services-2027, or a title with letters or digits"
-            " to make one from",
+            "Enter a web address, like local-services-2027. It cannot be made from the title"
+            " 'Опрос', which has no letters from a to z or digits",
         ),
         ({"title": "   "}, "title", "Enter a title for the copy"),
         ({"title": "x" * 201}, "title", "Enter 200 characters or fewer"),

@@ -14,8 +14,7 @@ from wtforms.validators import Length
 from app.admin import bp
 from app.admin.auth import admin_only
 from app.admin.authoring import publishing as services
-from app.admin.authoring.editing import FIELDS_OF_ITEMS, _field_id
-from app.admin.authoring.settings import SlugTaken, free_slug
+from app.admin.authoring.settings import SlugTaken, free_slug, no_slug_made_from
 from app.admin.authoring.settings_form import SettingsForm
 from app.admin.consultation_settings import ALERT_MODE_LABELS
 from app.admin.forms import ActionForm
@@ -163,9 +162,8 @@ def _checklist_links(consultation: Consultation) -> dict[str, str]:
     officer, who cannot change the settings. Only a draft has a checklist."""
     if not (current_user.is_admin and consultation.is_draft):
         return {}
-    form = SettingsForm(formdata=None)
     settings_url = url_for("admin.consultation_edit", slug=consultation.slug)
-    return {key: f"{settings_url}#{_field_id(form, key)}" for key in FIELDS_OF_ITEMS}
+    return SettingsForm(formdata=None).checklist_anchors(settings_url)
 
 
 def _when_open(consultation: Consultation, now: datetime) -> str:
@@ -208,10 +206,7 @@ def _copy_slug(form: CopyForm) -> str:
         return form.slug.data
     made = free_slug(form.title.data)
     if not made:
-        form.slug.errors.append(
-            "Enter a web address, like local-services-2027, or a title with letters or digits"
-            " to make one from"
-        )
+        form.slug.errors.append(no_slug_made_from(form.title.data))
     return made
 
 

@@ -25,7 +25,6 @@ from app.admin.authoring.settings_form import (
     saved_values,
     typed_differently,
 )
-from app.admin.forms import quoted
 from app.consultations import checklist
 from app.consultations.files import (
     DEFAULT_RESPONDENT_TYPES,
@@ -150,10 +149,7 @@ def _slug(form: SettingsForm, consultation: Consultation | None) -> str:
         return form.slug.data
     made = services.free_slug(form.title.data or "", consultation.id if consultation else None)
     if not made and not form.title.errors:
-        form.slug.errors = [
-            "Enter a web address, like local-services-2027. It cannot be made from the title"
-            f" {quoted(form.title.data)}, which has no letters from a to z or digits"
-        ]
+        form.slug.errors = [services.no_slug_made_from(form.title.data)]
     return made
 
 
@@ -215,25 +211,10 @@ def _page(
         check_url=check_url,
         show_preview=show_preview,
         missing=missing,
-        checklist_links={key: f"#{_field_id(form, key)}" for key in FIELDS_OF_ITEMS},
+        checklist_links=form.checklist_anchors(""),
         suggested_slug=suggested,
         limits=LIMITS,
         defaults=new_values(),
         default_respondent_types=DEFAULT_RESPONDENT_TYPES,
         **context,
     )
-
-
-# The field each item of the publishing checklist is put right in.
-FIELDS_OF_ITEMS = {
-    "officer.email": "officer_email",
-    "channels": "channels",
-    "survey": "channels",
-    "evidence.topics": "topics",
-    "closes_at": "closes_at",
-}
-
-
-def _field_id(form: SettingsForm, key: str) -> str:
-    field = form[FIELDS_OF_ITEMS[key]]
-    return f"{field.id}-1" if field.type == "SelectMultipleField" else field.id

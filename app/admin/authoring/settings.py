@@ -18,6 +18,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.admin.consultation_settings import ALERT_MODE_LABELS
+from app.admin.forms import quoted
 from app.consultations.files import ConsultationSpec, apply_settings
 from app.consultations.lifecycle import Override, State, state_at
 from app.evidence.services import settings as evidence_settings
@@ -64,6 +65,14 @@ def slug_from_title(title: str) -> str:
     plain = unicodedata.normalize("NFKD", title or "").encode("ascii", "ignore").decode()
     words = re.findall(r"[a-z0-9]+", plain.lower())
     return "-".join(words)[:SLUG_LENGTH].rstrip("-")
+
+
+def no_slug_made_from(title: str) -> str:
+    """What the web address field says when none was typed and the title gives none."""
+    return (
+        "Enter a web address, like local-services-2027. It cannot be made from the title"
+        f" {quoted(title)}, which has no letters from a to z or digits"
+    )
 
 
 def free_slug(title: str, consultation_id: int | None = None) -> str:

@@ -156,6 +156,16 @@ ALERT_CHOICES = {
 }
 
 
+# The field each item of the publishing checklist is put right in.
+FIELDS_OF_ITEMS = {
+    "officer.email": "officer_email",
+    "channels": "channels",
+    "survey": "channels",
+    "evidence.topics": "topics",
+    "closes_at": "closes_at",
+}
+
+
 class SettingsForm(ContactSettingsForm):
     """Every setting of a consultation but its survey's questions, on one page (the
     get-in-touch settings are those of the Calls page's form)."""
@@ -241,6 +251,16 @@ class SettingsForm(ContactSettingsForm):
         ],
         validate_choice=False,
     )
+
+    def checklist_anchors(self, page: str) -> dict[str, str]:
+        """For each checklist item, the link to the field on `page` that puts it right."""
+        anchors = {}
+        for key, name in FIELDS_OF_ITEMS.items():
+            field = self[name]
+            # A list of boxes is reached by its first box; they share no id of their own.
+            anchor = f"{field.id}-1" if field.type == "SelectMultipleField" else field.id
+            anchors[key] = f"{page}#{anchor}"
+        return anchors
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
