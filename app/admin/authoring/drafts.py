@@ -32,11 +32,16 @@ from app.web.forms import Form, limited_text
 YAML_TYPE = "application/yaml"
 
 
+COPY_TITLE_LENGTH = 200  # a consultation's title column
+
+
 class CopyForm(Form):
     """The title and web address of a copy (left empty, made from the title); the file's
     checks do the rest."""
 
-    title = limited_text("Title", 200, required="Enter a title for the copy", one_line=True)
+    title = limited_text(
+        "Title", COPY_TITLE_LENGTH, required="Enter a title for the copy", one_line=True
+    )
     slug = StringField(
         "Web address",
         validators=[Length(max=80, message="Enter 80 characters or fewer")],
@@ -97,7 +102,7 @@ def consultation_copy(slug: str):
     source = get_for_staff_or_404(slug)
     form = CopyForm()
     if not form.is_submitted():
-        form.title.data = f"{source.title} (copy)"
+        form.title.data = copy_title(source.title)
         form.slug.data = services.suggested_slug(source)
     elif form.validate() and (slug := _copy_slug(form)):
         try:
@@ -197,6 +202,12 @@ def _responded(sent: int, in_progress: int) -> str:
         people = "person has" if in_progress == 1 else "people have"
         said.append(f"{in_progress:,} {people} a survey in progress")
     return " and ".join(said)
+
+
+def copy_title(title: str) -> str:
+    """The title suggested for a copy: the source's with " (copy)", shortened to fit."""
+    ending = " (copy)"
+    return title[: COPY_TITLE_LENGTH - len(ending)].rstrip() + ending
 
 
 def _copy_slug(form: CopyForm) -> str:
