@@ -1403,3 +1403,16 @@ def test_documents_with_no_type_to_take_them_in_are_refused(admin):
     assert response.status_code == 422
     assert db.session.scalars(select(Consultation)).all() == []
     assert "at least one type of document" in " ".join(error_messages(response))
+
+
+def test_a_time_in_the_repeated_autumn_hour_is_kept_when_left_as_shown(admin, make_survey):
+    """The second 1:30am of 31 October 2027 (GMT, from a file) shows as 01:30, which read
+    back alone would be the first (BST); left as shown, it stays the second."""
+    second_half_past_one = utc(2027, 10, 31, 1, 30)
+    make_survey(closes_at=second_half_past_one)
+
+    response = edit(admin.browser, title="Renamed")
+
+    assert response.status_code == 303, error_messages(response)
+    assert (stored().title, stored().closes_at) == ("Renamed", second_half_past_one)
+    assert "Deadline" not in audit_details("change_settings")[0]

@@ -132,7 +132,8 @@ def _checked(form: SettingsForm, consultation: Consultation | None) -> Consultat
     survey = survey_data(consultation) if consultation is not None else None
     zone = current_app.config["SITE_ZONE"]
     try:
-        spec = parse_consultation(form.file_data(slug, survey), "form", zone, draft=is_draft)
+        data = form.file_data(slug, survey, saved=consultation)
+        spec = parse_consultation(data, "form", zone, draft=is_draft)
     except ConsultationFileError as error:
         # No web address at all was typed or made: _slug has said why, or the title's does.
         form.show_file_errors([(key, what) for key, what in error.by_key if slug or key != "slug"])

@@ -309,9 +309,13 @@ class SettingsForm(ContactSettingsForm):
         ticked = set(self.channels.data or [])
         return [choice.value for choice in self.channels.choices if choice.value in ticked]
 
-    def file_data(self, slug: str, survey: dict | None) -> dict[str, Any]:
+    def file_data(
+        self, slug: str, survey: dict | None, saved: Consultation | None = None
+    ) -> dict[str, Any]:
         """The consultation file's mapping for what was typed; a field the form refused is
-        left out, so the file does not report it a second time."""
+        left out, so the file does not report it a second time. A time left as the form
+        showed it keeps the `saved` instant: in the autumn hour that happens twice, the
+        wall time shown cannot say which of the two it was."""
 
         def valid(field):
             return not field.errors
@@ -344,9 +348,13 @@ class SettingsForm(ContactSettingsForm):
             "evidence": evidence,
             "alert_mode": self.alert_mode.data if valid(self.alert_mode) else "instant",
         }
+        zone = current_app.config["SITE_ZONE"]
         for field in (self.opens_at, self.closes_at):
             if valid(field) and field.instant is not None:
                 data[field.name] = field.instant
+                kept = getattr(saved, field.name, None)
+                if kept is not None and field.data == timefmt.to_local(kept, zone):
+                    data[field.name] = kept
         if valid(self.grace_minutes) and self.grace_minutes.data is not None:
             data["grace_minutes"] = self.grace_minutes.data
         if valid(self.messages_after_close) and valid(self.bookings_after_close):
