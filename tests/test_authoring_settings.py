@@ -28,8 +28,10 @@ from tests.support.pages import (
     field_error,
     page,
     redirect_path,
+    sent_by,
     summary_links,
     text_of,
+    with_changes,
 )
 
 NEW_URL = "/admin/consultations/new"
@@ -85,33 +87,13 @@ def shown_form(response) -> MultiDict:
         "form", action=lambda action: action == NEW_URL or action.endswith("/settings")
     )
     assert form is not None, "no settings form on the page"
-    sent = MultiDict()
-    for control in form.find_all(["input", "textarea"]):
-        kind = control.get("type", "text")
-        if control.name == "textarea":
-            sent.add(control["name"], control.get_text().removeprefix("\n"))
-        elif kind in ("checkbox", "radio"):
-            if control.has_attr("checked"):
-                sent.add(control["name"], control.get("value", "on"))
-        elif kind != "submit":
-            sent.add(control["name"], control.get("value", ""))
-    return sent
-
-
-def changed(sent: MultiDict, changes: dict) -> MultiDict:
-    """`sent` with each named field replaced (a list for several values, None to drop it)."""
-    data = MultiDict(sent)
-    for name, value in changes.items():
-        data.poplist(name)
-        for one in [] if value is None else value if isinstance(value, list) else [value]:
-            data.add(name, one)
-    return data
+    return sent_by(form)
 
 
 def create(browser, **changes):
     """Fill in the new consultation form (NEW, with `changes`) and send it."""
     token = csrf_token(browser, NEW_URL)
-    data = changed(MultiDict({"csrf_token": token}), {**NEW, **changes})
+    data = with_changes(MultiDict({"csrf_token": token}), {**NEW, **changes})
     return browser.post(NEW_URL, data=data)
 
 
@@ -119,7 +101,7 @@ def edit(browser, **changes):
     """Open the settings form of the factory's consultation, change some fields, send it."""
     shown = browser.get(settings_url())
     assert shown.status_code == 200, shown.status_code
-    return browser.post(settings_url(), data=changed(shown_form(shown), changes))
+    return browser.post(settings_url(), data=with_changes(shown_form(shown), changes))
 
 
 def value_shown(response, name: str) -> str | list[str]:
@@ -674,7 +656,7 @@ def test_a_published_consultation_keeps_its_web_address(admin, make_survey):
     shown = admin.reads(settings_url())
     assert page(shown).find(attrs={"name": "slug"}) is None
     assert f"/consultations/{SLUG}" in text_of(page(shown).find("form", action=settings_url()))
-    data = changed(shown_form(shown), {"slug": "somewhere-else", "title": "Renamed"})
+    data = with_changes(shown_form(shown), {"slug": "somewhere-else", "title": "Renamed"})
     response = admin.browser.post(settings_url(), data=data)
 
     assert response.status_code == 303, error_messages(response)
@@ -756,9 +738,11 @@ def test_the_second_of_two_admins_is_shown_the_saved_settings(app, admin, make_s
     mine = admin.reads(settings_url())
     theirs = other.reads(settings_url())
 
-    first = admin.browser.post(settings_url(), data=changed(shown_form(mine), {"title": "Mine"}))
+    first = admin.browser.post(
+        settings_url(), data=with_changes(shown_form(mine), {"title": "Mine"})
+    )
     second = other.browser.post(
-        settings_url(), data=changed(shown_form(theirs), {"summary": "Theirs, lost"})
+        settings_url(), data=with_changes(shown_form(theirs), {"summary": "Theirs, lost"})
     )
 
     assert first.status_code == 303
@@ -777,7 +761,7 @@ def test_the_second_of_two_admins_is_shown_the_saved_settings(app, admin, make_s
     assert len(audit_details("change_settings")) == 1
     # Made again on the page they were shown, the change is saved.
     again = other.browser.post(
-        settings_url(), data=changed(shown_form(second), {"summary": "Theirs, again"})
+        settings_url(), data=with_changes(shown_form(second), {"summary": "Theirs, again"})
     )
     assert again.status_code == 303
     assert (stored().title, stored().summary) == ("Mine", "Theirs, again")
@@ -819,8 +803,10 @@ def test_the_second_admin_is_shown_what_they_typed_that_is_not_saved(app, admin,
         "alert_mode": "daily",
     }
 
-    first = admin.browser.post(settings_url(), data=changed(shown_form(mine), {"title": "Mine"}))
-    second = other.browser.post(settings_url(), data=changed(shown_form(theirs), typed))
+    first = admin.browser.post(
+        settings_url(), data=with_changes(shown_form(mine), {"title": "Mine"})
+    )
+    second = other.browser.post(settings_url(), data=with_changes(shown_form(theirs), typed))
 
     assert first.status_code == 303
     assert second.status_code == 409
@@ -846,8 +832,10 @@ def test_a_conflict_with_nothing_typed_otherwise_lists_nothing(app, admin, make_
     mine = admin.reads(settings_url())
     theirs = other.reads(settings_url())
 
-    admin.browser.post(settings_url(), data=changed(shown_form(mine), {"title": "Mine"}))
-    second = other.browser.post(settings_url(), data=changed(shown_form(theirs), {"title": "Mine"}))
+    admin.browser.post(settings_url(), data=with_changes(shown_form(mine), {"title": "Mine"}))
+    second = other.browser.post(
+        settings_url(), data=with_changes(shown_form(theirs), {"title": "Mine"})
+    )
 
     assert second.status_code == 409
     assert page(second).find(id="unsaved-title") is None
@@ -942,7 +930,7 @@ def test_changing_the_dates_again_asks_again(admin, make_survey):
     asked = edit(admin.browser, closes_at="2027-03-08T17:00")
 
     again = admin.browser.post(
-        settings_url(), data=changed(shown_form(asked), {"closes_at": "2027-02-10T17:00"})
+        settings_url(), data=with_changes(shown_form(asked), {"closes_at": "2027-02-10T17:00"})
     )
 
     assert again.status_code == 200
@@ -1215,7 +1203,7 @@ def check(admin, url: str, data: dict, htmx: bool = True):
     token = csrf_token(admin.browser, NEW_URL)
     headers = {"HX-Request": "true"} if htmx else {}
     return admin.browser.post(
-        url, data=changed(MultiDict({"csrf_token": token}), data), headers=headers
+        url, data=with_changes(MultiDict({"csrf_token": token}), data), headers=headers
     )
 
 
