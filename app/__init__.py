@@ -101,10 +101,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.contact import bp as contact_bp
     from app.evidence import bp as evidence_bp
     from app.public import bp as public_bp
+    from app.respondents import bp as respondents_bp
     from app.survey import bp as survey_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(survey_bp)
     app.register_blueprint(evidence_bp)
     app.register_blueprint(contact_bp)
+    app.register_blueprint(respondents_bp)
     app.register_blueprint(admin_bp)

@@ -188,6 +188,20 @@ class Response(db.Model):
     search_text: Mapped[str] = mapped_column(Text, default="", server_default="")
     # When the retention purge removed the respondent's personal details.
     purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The respondent's private link from their receipt, to view, change or withdraw the
+    # response: the SHA-256 of its token. None once withdrawn or purged, and for drafts.
+    link_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    # The respondent's changes: the current version's number (1 as first sent), when
+    # they last changed it, and the token of the form that made that change, so that
+    # the same form sent twice makes one change.
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    change_token: Mapped[str | None] = mapped_column(String(64))
+    # A survey draft that changes a sent response rather than making a new one: the
+    # response it changes. One change in progress per response.
+    amends_id: Mapped[int | None] = mapped_column(
+        ForeignKey("response.id", ondelete="CASCADE"), unique=True
+    )
 
     consultation: Mapped[Consultation] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(
@@ -196,6 +210,12 @@ class Response(db.Model):
     tags: Mapped[list[Tag]] = relationship(secondary="response_tag", order_by="Tag.name")
     notes: Mapped[list[Note]] = relationship(
         back_populates="response", cascade="all, delete-orphan", order_by="Note.id"
+    )
+    versions: Mapped[list[ResponseVersion]] = relationship(
+        back_populates="response",
+        cascade="all, delete-orphan",
+        order_by="ResponseVersion.number",
+        foreign_keys="ResponseVersion.response_id",
     )
 
     __table_args__ = (
@@ -206,6 +226,30 @@ class Response(db.Model):
     @property
     def is_submitted(self) -> bool:
         return self.status == SUBMITTED
+
+
+class ResponseVersion(db.Model):
+    """A version of a response that its respondent has since changed, as it read then.
+
+    The current version is the response itself. Each older one keeps the rows the
+    receipt listed and the documents' names, so the admin sees what changed and when.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    response_id: Mapped[int] = mapped_column(
+        ForeignKey("response.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    # When this version was sent: the response's first sending, or an earlier change.
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    late: Mapped[bool] = mapped_column(default=False)
+    # [[label, value], ...] as the receipt listed them, and the documents' names.
+    rows: Mapped[list[list[str]]] = mapped_column(JSON, default=list)
+    documents: Mapped[list[str]] = mapped_column(JSON, default=list)
+
+    response: Mapped[Response] = relationship(back_populates="versions")
+
+    __table_args__ = (db.UniqueConstraint("response_id", "number"),)
 
 
 class Attachment(db.Model):

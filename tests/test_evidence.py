@@ -1288,7 +1288,7 @@ def test_a_failed_commit_leaves_no_file_and_no_response(
     def broken(*args, **kwargs):
         raise RuntimeError("the outbox table is locked")
 
-    monkeypatch.setattr("app.evidence.services.notify_submission", broken)
+    monkeypatch.setattr("app.intake.channel.notify_submission", broken)
 
     failed = send(client, clock, files=[sf.upload("pdf"), sf.upload("odt")])
 

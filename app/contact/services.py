@@ -9,7 +9,6 @@ from app.contact.channel import CONTACT
 from app.extensions import db
 from app.intake.channel import Sender, Sending
 from app.intake.submissions import store_once
-from app.mail.notifications import notify_submission
 from app.models import Consultation, Response, record_audit
 
 
@@ -34,7 +33,7 @@ def send_message(
         lambda token: unsaved(consultation, sender, message, replace(sending, token=token)),
         sending.token,
         lambda token: CONTACT.find_by_token(consultation, token),
-        lambda response: notify_submission(CONTACT.as_submission(response), sending.now),
+        lambda response: CONTACT.notify_sent(response, sending.now),
     )
     return stored
 

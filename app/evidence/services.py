@@ -14,7 +14,6 @@ from app.evidence.channel import EVIDENCE
 from app.extensions import db
 from app.intake.channel import Sender, Sending
 from app.intake.submissions import store_once
-from app.mail.notifications import notify_submission
 from app.models import Attachment, Consultation, Response
 
 DEFAULT_MAX_LENGTH = EvidenceSpec.model_fields["max_length"].default
@@ -72,7 +71,7 @@ def submit(
             ),
             sending.token,
             lambda token: EVIDENCE.find_by_token(consultation, token),
-            lambda response: notify_submission(EVIDENCE.as_submission(response), sending.now),
+            lambda response: EVIDENCE.notify_sent(response, sending.now),
         )
     except BaseException:
         db.session.rollback()

@@ -18,9 +18,10 @@ from sqlalchemy import select
 
 from app.consultations.lifecycle import State
 from app.extensions import db
+from app.intake import links
 from app.intake.submissions import admit, count_sent, new_reference
 from app.mail.compose import site_url
-from app.mail.notifications import Submission
+from app.mail.notifications import Submission, notify_submission
 from app.models import SUBMITTED, Consultation, Response
 
 if TYPE_CHECKING:
@@ -58,6 +59,9 @@ class Channel:
     email_label: ClassVar[str | None] = None  # "Survey response" in the emails; else label
     reference_prefix: ClassVar[str]  # "SV", as in SV-7K2QX9
     endpoint: ClassVar[str]  # the view that starts it, taking `slug`
+    # The view where a respondent changes what they sent, taking `slug` and `token` (their
+    # link's); None for a channel whose responses cannot be changed.
+    change_endpoint: ClassVar[str | None] = None
     title: ClassVar[str]  # how the consultation page offers it
     description: ClassVar[str]
     # Columns the retention purge blanks besides the respondent's details.
@@ -98,6 +102,14 @@ class Channel:
         if after_close and consultation.state(now) is State.CLOSED:
             return False
         return admit(consultation, self.name, now, loaded_at, written)
+
+    def takes_changes(self, consultation: Consultation, now: datetime) -> bool:
+        """Whether a respondent may start changing a response now: while the consultation
+        takes new ones. (One started in time may be sent within the grace period.)"""
+        if self.change_endpoint is None:
+            return False
+        state = consultation.state(now)
+        return state is State.OPEN or (state is State.CLOSED and self.after_close(consultation))
 
     def after_close(self, consultation: Consultation) -> bool:
         """Whether the consultation goes on taking these once it has closed."""
@@ -148,8 +160,14 @@ class Channel:
         """What this channel's emails add: attachments, next steps, a link to carry on."""
         return {}
 
-    def as_submission(self, response: Response) -> Submission:
-        """The response as the officer's alert and the respondent's receipt describe it."""
+    def notify_sent(self, response: Response, now: datetime) -> None:
+        """Give the response its respondent's link and queue the officer's alert and the
+        receipt, which carries the link (in the caller's transaction)."""
+        notify_submission(self.as_submission(response, link=links.issue(response)), now)
+
+    def as_submission(self, response: Response, link: str | None = None) -> Submission:
+        """The response as the officer's alert and the respondent's receipt describe it;
+        `link` is the respondent's link token, for the receipt."""
         return Submission(
             kind=self.email_kind or self.name,
             kind_label=self.email_label or self.label,
@@ -162,8 +180,19 @@ class Channel:
             organisation=response.organisation,
             late=response.late,
             details=self.emailed_rows(response),
+            link_url=links.url(link) if link else "",
+            version=response.version,
             **self.submission_extras(response),
         )
+
+    def change_url(self, response: Response, token: str) -> str | None:
+        """Where the holder of the link `token` changes the response; None if it cannot be."""
+        if self.change_endpoint is None:
+            return None
+        return url_for(self.change_endpoint, slug=response.consultation.slug, token=token)
+
+    def after_change(self, response: Response) -> None:
+        """What else must follow the respondent's change (in the caller's transaction)."""
 
     # What deleting a response must undo.
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import io
+import secrets
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -21,6 +22,7 @@ from app.consultations.lifecycle import State
 from app.extensions import db
 from app.formatting.csv_safety import safe_cell
 from app.intake import channels
+from app.intake.versions import Change
 from app.mail.compose import officer, queue_once, site_url
 from app.mail.outbox import DIGESTED, HELD, EmailAttachment, address, queue_email
 from app.models import Consultation, OutboxEmail
@@ -67,6 +69,10 @@ class Submission:
     # A link for the respondent to carry on, such as choosing a time for a call.
     action_label: str = ""
     action_url: str = ""
+    # The respondent's private link to view, change or withdraw it: in the receipt only.
+    link_url: str = ""
+    # 1 as first sent; more once the respondent has changed it.
+    version: int = 1
 
     def digest_row(self) -> dict[str, str]:
         """The facts the daily digest lists and puts in its CSV."""
@@ -113,6 +119,117 @@ def notify_submission(submission: Submission, now: datetime) -> None:
             attachments=submission.attachments,
             now=now,
         )
+
+
+def notify_change(submission: Submission, changes: list[Change], now: datetime) -> None:
+    """Queue the officer's alert that a response was changed by its respondent (or hold it
+    for the digest), and the respondent's receipt listing what changed."""
+    consultation = submission.consultation
+    to, cc = officer(consultation)
+    context = {"submission": submission, "consultation": consultation, "changes": changes}
+    # Keys end with the reference, as the first emails' do: withdrawing the response
+    # deletes any of them still waiting.
+    version = f"v{submission.version}"
+    queue_email(
+        event_key=f"alert:{submission.kind}:{version}:{submission.reference}",
+        kind="alert",
+        to=to,
+        cc=cc,
+        reply_to=address(submission.name, submission.email) if submission.email else "",
+        template="change_alert",
+        context=context,
+        consultation=consultation,
+        payload=submission.digest_row() | {"kind": f"{submission.kind_label} (changed)"},
+        held=consultation.alert_mode == "daily",
+        now=now,
+    )
+    if submission.email:
+        queue_email(
+            event_key=f"receipt:{submission.kind}:{version}:{submission.reference}",
+            kind="receipt",
+            to=address(submission.name, submission.email),
+            reply_to=to,
+            template="change_receipt",
+            context=context,
+            consultation=consultation,
+            now=now,
+        )
+
+
+@dataclass(frozen=True)
+class Withdrawal:
+    """A response its respondent withdrew: no more than the emails about it need."""
+
+    kind: str  # as Submission.kind
+    kind_label: str
+    reference: str
+    consultation: Consultation
+    name: str
+    email: str
+    withdrawn_at: datetime
+
+
+def notify_withdrawal(withdrawal: Withdrawal, now: datetime) -> None:
+    """Queue the respondent's confirmation that the response is gone, and tell the officer
+    (or hold it for the digest): by reference, with no personal details."""
+    consultation = withdrawal.consultation
+    to, cc = officer(consultation)
+    context = {"withdrawal": withdrawal, "consultation": consultation}
+    # Random endings: a reference is free again once its response is gone.
+    ending = f"{withdrawal.reference}:{secrets.token_hex(8)}"
+    queue_email(
+        event_key=f"withdrawn-alert:{ending}",
+        kind="withdrawn_alert",
+        to=to,
+        cc=cc,
+        template="withdrawal_alert",
+        context=context,
+        consultation=consultation,
+        payload={
+            "reference": withdrawal.reference,
+            "kind": f"{withdrawal.kind_label} (withdrawn)",
+            "submitted_at": withdrawal.withdrawn_at.isoformat(),
+            "late": "no",
+            "event": "withdrawn",
+        },
+        held=consultation.alert_mode == "daily",
+        now=now,
+    )
+    if withdrawal.email:
+        queue_email(
+            event_key=f"withdrawn-receipt:{ending}",
+            kind="withdrawn_receipt",
+            to=address(withdrawal.name, withdrawal.email),
+            reply_to=to,
+            template="withdrawal_receipt",
+            context=context,
+            consultation=consultation,
+            now=now,
+        )
+
+
+@dataclass(frozen=True)
+class LinkSent:
+    """One response in the email that replaces lost links: what it was, and its new link."""
+
+    consultation_title: str
+    kind_label: str
+    reference: str
+    submitted_at: datetime
+    link_url: str
+
+
+def queue_new_links(email: str, sent: list[LinkSent], event_key: str, now: datetime) -> bool:
+    """Email new links for the responses sent from this address, to it, once per
+    `event_key`. Returns whether it was queued."""
+    return queue_once(
+        event_key,
+        kind="new_links",
+        to=address("", email),
+        template="new_links",
+        context={"sent": sent},
+        now=now,
+    )
 
 
 def _stamp(moment: datetime) -> str:

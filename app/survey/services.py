@@ -14,7 +14,6 @@ from app.extensions import db
 from app.intake import search
 from app.intake.submissions import TOKEN_SHAPE, new_reference, new_token, remember_sent
 from app.mail.compose import site_url
-from app.mail.notifications import notify_submission
 from app.mail.outbox import address, queue_email
 from app.models import DRAFT, SUBMITTED, Consultation, Question, Response
 from app.survey import results, routing
@@ -201,7 +200,7 @@ def submit(
         if claimed:
             results.record(draft, questions)
             search.index(draft)
-            notify_submission(SURVEY.as_submission(draft), now)
+            SURVEY.notify_sent(draft, now)
         db.session.commit()
         return bool(claimed)
     raise RuntimeError("could not find a free reference")
