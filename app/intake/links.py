@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 
+from flask import render_template
 from sqlalchemy import select
 
 from app.extensions import db
@@ -44,3 +45,8 @@ def find(token: str) -> Response | None:
     return db.session.scalar(
         select(Response).filter_by(link_hash=link_hash(token), status=SUBMITTED)
     )
+
+
+def not_working():
+    """The page (404) for a link that opens nothing: withdrawn, purged, replaced or mistyped."""
+    return render_template("respondents/link_not_working.html"), 404

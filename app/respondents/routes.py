@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template
+from flask import render_template
 
 from app.intake import channels, links
 from app.intake.changes import snapshot
@@ -15,7 +15,7 @@ def view(token: str):
     """What the respondent sent, as their receipt listed it, and what they can do now."""
     response = links.find(token)
     if response is None:
-        abort(404)
+        return links.not_working()
     channel = channels.of(response)
     now = clock.now()
     return render_template(
@@ -28,3 +28,9 @@ def view(token: str):
         if channel.takes_changes(response.consultation, now)
         else None,
     )
+
+
+@bp.route("/new-link", methods=["GET", "POST"])
+def new_link():
+    """Lost the link? Email new links for the responses sent from an address, to it."""
+    return render_template("respondents/new_link.html")
