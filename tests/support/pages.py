@@ -101,7 +101,8 @@ def sent_by(form) -> MultiDict:
         if not name:
             continue
         if control.name == "textarea":
-            sent.add(name, control.get_text().removeprefix("\n"))
+            # The parser keeps the newline a browser drops after <textarea>, in either form.
+            sent.add(name, control.get_text().replace("\r\n", "\n").removeprefix("\n"))
         elif control.name == "select":
             for option in control.find_all("option", selected=True):
                 sent.add(name, option.get("value", option.get_text()))
