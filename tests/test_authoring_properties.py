@@ -25,15 +25,18 @@ from zoneinfo import ZoneInfo
 import yaml
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, inspect, select
 from werkzeug.datastructures import MultiDict
 
 from app.admin.authoring.settings import slug_from_title
 from app.admin.authoring.settings_form import LIMITS, TITLE_LENGTH
 from app.consultations.files import ATTACHMENT_TYPES
-from app.extensions import db
-from app.models import CHANNELS, AuditEvent, Consultation, Question
+from app.models import CHANNELS
 from tests.support.clients import START
+from tests.support.consultation_files import (
+    empty_database,
+    found,
+    stored,
+)
 from tests.support.many_scripts import LETTERS, SCRIPTS, long_text
 from tests.support.pages import (
     error_messages,
@@ -52,21 +55,6 @@ JOURNEYS = settings(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 COPIES = settings(JOURNEYS, max_examples=12)  # the same journeys, fewer: a copy adds little
-
-# What a file does not carry: the row's identity and times, and the state an admin sets.
-NOT_IN_THE_FILE = {
-    "id",
-    "override",
-    "outcome",
-    "outcome_published_at",
-    "published_at",
-    "version",
-    "preview_hash",
-    "preview_made_at",
-    "created_at",
-    "updated_at",
-}
-QUESTION_IDS = {"id", "consultation_id"}
 
 
 # --- what an admin types ------------------------------------------------------------------
@@ -392,36 +380,6 @@ def one_line(text: str) -> str:
 
 
 # --- the consultation as stored, and the database emptied ---------------------------------
-
-
-def found(slug: str) -> Consultation:
-    db.session.expire_all()
-    consultation = db.session.scalar(select(Consultation).filter_by(slug=slug))
-    assert consultation is not None, f"no consultation {slug}"
-    return consultation
-
-
-def columns(row: Any, model: type, left_out: set[str]) -> dict[str, Any]:
-    return {
-        attribute.key: getattr(row, attribute.key)
-        for attribute in inspect(model).column_attrs
-        if attribute.key not in left_out
-    }
-
-
-def stored(slug: str) -> dict[str, Any]:
-    """Every column of the consultation that its file carries, and of each question."""
-    consultation = found(slug)
-    questions = [columns(question, Question, QUESTION_IDS) for question in consultation.questions]
-    return {**columns(consultation, Consultation, NOT_IN_THE_FILE), "questions": questions}
-
-
-def empty_database() -> None:
-    """No consultation, question or audit event left (the admin stays signed in)."""
-    db.session.rollback()
-    for model in (Question, AuditEvent, Consultation):
-        db.session.execute(delete(model))
-    db.session.commit()
 
 
 # --- the admin's journey --------------------------------------------------------------------

@@ -21,7 +21,7 @@ import yaml
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from pydantic import BaseModel
-from sqlalchemy import delete, inspect, select
+from sqlalchemy import inspect, select
 
 from app import create_app
 from app.consultations.checklist import missing
@@ -36,26 +36,18 @@ from app.consultations.files import (
     save_consultation,
 )
 from app.extensions import db
-from app.models import CHANNELS, AuditEvent, Consultation, Question
+from app.models import CHANNELS, Consultation, Question
+from tests.support.consultation_files import (
+    NOT_IN_THE_FILE,
+    QUESTION_IDS,
+    empty_database,
+    found,
+    stored,
+)
 from tests.support.many_scripts import LETTERS
 
 DEMO_DIR = Path(__file__).resolve().parent.parent / "app" / "demo"
 LONDON = ZoneInfo("Europe/London")
-
-# What a file does not carry: the row's identity and times, and the state an admin sets.
-NOT_IN_THE_FILE = {
-    "id",
-    "override",
-    "outcome",
-    "outcome_published_at",
-    "published_at",
-    "version",
-    "preview_hash",
-    "preview_made_at",
-    "created_at",
-    "updated_at",
-}
-QUESTION_IDS = {"id", "consultation_id"}
 
 ROUND_TRIPS = settings(
     max_examples=40,
@@ -65,36 +57,6 @@ ROUND_TRIPS = settings(
 
 
 # --- helpers --------------------------------------------------------------------------------
-
-
-def consultation(slug: str) -> Consultation:
-    db.session.expire_all()
-    found = db.session.scalar(select(Consultation).filter_by(slug=slug))
-    assert found is not None, f"no consultation {slug}"
-    return found
-
-
-def columns(row: Any, model: type, left_out: set[str]) -> dict[str, Any]:
-    return {
-        attribute.key: getattr(row, attribute.key)
-        for attribute in inspect(model).column_attrs
-        if attribute.key not in left_out
-    }
-
-
-def stored(slug: str) -> dict[str, Any]:
-    """Every column of the consultation that its file carries, and of each question."""
-    item = consultation(slug)
-    questions = [columns(question, Question, QUESTION_IDS) for question in item.questions]
-    return {**columns(item, Consultation, NOT_IN_THE_FILE), "questions": questions}
-
-
-def empty_database() -> None:
-    """No consultation, question or audit event left: as a database just made."""
-    db.session.rollback()
-    for model in (Question, AuditEvent, Consultation):
-        db.session.execute(delete(model))
-    db.session.commit()
 
 
 def import_text(runner, tmp_path: Path, text: str, draft: bool = False):
@@ -108,16 +70,16 @@ def import_text(runner, tmp_path: Path, text: str, draft: bool = False):
 def assert_round_trip(runner, tmp_path: Path, slug: str) -> None:
     """Export the consultation, empty the database, import the file: the same consultation."""
     before = stored(slug)
-    draft = consultation(slug).is_draft
-    text = file_text(consultation(slug))
+    draft = found(slug).is_draft
+    text = file_text(found(slug))
 
     empty_database()
     result = import_text(runner, tmp_path, text, draft=draft)
 
     assert result.exit_code == 0, f"{result.output}\n{text}"
     assert stored(slug) == before, text
-    assert consultation(slug).is_draft == draft
-    assert file_text(consultation(slug)) == text
+    assert found(slug).is_draft == draft
+    assert file_text(found(slug)) == text
 
 
 def with_value(data: dict[str, Any], path: str, value: Any) -> dict[str, Any]:
@@ -161,7 +123,7 @@ def test_a_demo_file_exported_imports_into_a_fresh_database_as_the_same(
     slug = yaml.safe_load(path.read_text(encoding="utf-8"))["slug"]
     original = stored(slug)
     assert original["questions"] or original["evidence_settings"]
-    text = file_text(consultation(slug))
+    text = file_text(found(slug))
     exported = tmp_path / "exported.yaml"
     exported.write_text(text, encoding="utf-8")
 
@@ -170,7 +132,7 @@ def test_a_demo_file_exported_imports_into_a_fresh_database_as_the_same(
         result = other_app.test_cli_runner().invoke(args=["consultations", "import", str(exported)])
         assert result.exit_code == 0, result.output
         assert stored(slug) == original
-        assert file_text(consultation(slug)) == text
+        assert file_text(found(slug)) == text
 
 
 def test_the_comparison_takes_every_column_a_file_carries():
@@ -329,7 +291,7 @@ def import_data(runner, tmp_path: Path, data: dict[str, Any]) -> Consultation:
     path.write_text(yaml.safe_dump(data, sort_keys=False, allow_unicode=True), encoding="utf-8")
     result = runner.invoke(args=["consultations", "import", str(path)])
     assert result.exit_code == 0, result.output
-    return consultation(data["slug"])
+    return found(data["slug"])
 
 
 def read_back(item: Consultation) -> dict[str, Any]:
@@ -421,7 +383,7 @@ def test_times_are_written_in_the_sites_zone(app, runner, tmp_path):
     app.config["SITE_ZONE"] = ZoneInfo("Pacific/Auckland")
     text = file_text(import_data(runner, tmp_path, BASE))
     assert "\ncloses_at: 2027-07-03T04:00:00+12:00\n" in text
-    assert consultation(BASE["slug"]).closes_at == datetime(2027, 7, 2, 16, 0, tzinfo=UTC)
+    assert found(BASE["slug"]).closes_at == datetime(2027, 7, 2, 16, 0, tzinfo=UTC)
 
 
 def test_a_body_of_several_lines_is_a_literal_block(runner, tmp_path):
@@ -490,7 +452,7 @@ def test_an_exported_draft_imports_back_as_a_draft_and_only_as_one(app, runner, 
     data = {key: value for key, value in BASE.items() if key not in ("survey",)}
     data = with_value(with_value(data, "officer.email", ""), "evidence.topics", [])
     assert save_generated(app, data).is_draft
-    text = file_text(consultation(BASE["slug"]))
+    text = file_text(found(BASE["slug"]))
     empty_database()
 
     refused = import_text(runner, tmp_path, text)
@@ -501,7 +463,7 @@ def test_an_exported_draft_imports_back_as_a_draft_and_only_as_one(app, runner, 
 
     result = import_text(runner, tmp_path, text, draft=True)
     assert result.exit_code == 0, result.output
-    item = consultation(BASE["slug"])
+    item = found(BASE["slug"])
     assert item.is_draft
     assert file_text(item) == text
 
@@ -865,4 +827,4 @@ def test_a_consultation_offering_evidence_with_no_settings_saved_exports_a_file_
     empty_database()
     result = import_text(runner, tmp_path, yaml.safe_dump(data), draft=False)
     assert result.exit_code == 0, result.output
-    assert consultation(slug).evidence_settings["topics"] == ["Funding"]
+    assert found(slug).evidence_settings["topics"] == ["Funding"]
