@@ -6,6 +6,7 @@ consultation_settings  the services those changes call
 dashboard_counts       responses per channel and per day, for the dashboard
 charts                 bar and column charts drawn as SVG on the server
 responses              reading responses (list, one response, its documents)
+versions               a response its respondent changed: each earlier version, what changed
 filters                the filter above the list of responses, and the query it builds
 exports                the responses as a CSV or XLSX file, with the list's filters
 deletion               deleting a response when its respondent asks

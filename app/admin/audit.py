@@ -1,4 +1,5 @@
-"""The audit log: every change made in the admin area, who made it and when.
+"""The audit log: every change made in the admin area, and by respondents to what they
+sent, who made it and when.
 
 The services write it (record_audit, in the same transaction as the change); this page
 only reads it.
@@ -11,9 +12,17 @@ from sqlalchemy import select
 
 from app.admin import bp
 from app.extensions import db
+from app.intake.changes import RESPONDENT
 from app.models import AuditEvent
 
 AUDIT_PAGE_SIZE = 50
+# What the log shows for actions that are not an admin's: what happened, in words.
+ACTION_NAMES = {
+    "respondent_change": "Response changed",
+    "respondent_withdraw": "Response withdrawn",
+}
+# Who, for actors that are not a signed-in user's email address.
+ACTOR_NAMES = {RESPONDENT: "The respondent"}
 
 
 @bp.get("/audit")
@@ -24,4 +33,6 @@ def audit_log():
         .order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
         .limit(AUDIT_PAGE_SIZE)
     )
-    return render_template("admin/audit.html", events=list(events))
+    return render_template(
+        "admin/audit.html", events=list(events), actions=ACTION_NAMES, actors=ACTOR_NAMES
+    )

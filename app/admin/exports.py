@@ -19,6 +19,9 @@ Decisions:
   characters a spreadsheet cell holds, saying so; the CSV keeps every character.
 - The CSV is streamed a batch of responses at a time, so memory does not grow with
   the number of responses. The XLSX is built in a temporary file, not in memory.
+- Which version each row is ("Version", 1 as first sent) and when its respondent last
+  changed it come last, after the questions' columns, so that a spreadsheet or script
+  made for the columns before them reads them where it always did.
 - Each export is in the audit log with the number of responses and the filters, written
   before the download starts.
 """
@@ -90,6 +93,8 @@ DETAIL_COLUMNS = [
     "Call",
     "Tags",
 ]
+# After the questions' columns: see the module's docstring.
+VERSION_COLUMNS = ["Version", "Changed by the respondent"]
 
 # What the rows are made of: not the search text (a second copy of every word), tokens
 # and the like, which would only make each batch slower to read.
@@ -110,6 +115,8 @@ EXPORTED_FIELDS = [
     Response.message,
     Response.phone,
     Response.answers,
+    Response.version,
+    Response.changed_at,
 ]
 
 Cell = str | int | float
@@ -138,7 +145,7 @@ def export_responses(slug: str, file_format: str):
     )
     db.session.commit()
     questions = list(consultation.questions)
-    header = DETAIL_COLUMNS + [q.key for q in questions]
+    header = DETAIL_COLUMNS + [q.key for q in questions] + VERSION_COLUMNS
     batches = row_batches(chosen, questions)
     name = f"{consultation.slug}-responses-{_today(consultation)}.{file_format}"
     if file_format == "csv":
@@ -201,6 +208,7 @@ def row_batches(chosen: Select, questions: Sequence[Question]) -> Iterator[list[
                 region,
             )
             + _answers(row, questions)
+            + _version(row, zone)
             for row in batch
         ]
 
@@ -281,6 +289,11 @@ def _answers(response: Row, questions: Sequence[Question]) -> list[Cell]:
         else:
             cells.append(texts[question.key])
     return cells
+
+
+def _version(response: Row, zone) -> list[Cell]:
+    """The VERSION_COLUMNS: its number, a number in a spreadsheet, and when last changed."""
+    return [response.version, _local(response.changed_at, zone)]
 
 
 # Writing the files.

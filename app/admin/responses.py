@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from flask import abort, request, send_file
+from flask import abort, current_app, request, send_file
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from app.admin import bp
+from app.admin import bp, versions
 from app.admin.filters import FilterForm, filtered, tags_of
 from app.admin.forms import NoteForm, ResponseTagsForm
 from app.consultations.lookup import get_for_staff_or_404
@@ -84,6 +84,7 @@ def response_page(
 ):
     """The response page, or one of its panels for htmx, with any errors of its forms."""
     channel = channels.of(item)
+    zone = current_app.config["SITE_ZONE"]
     bookings = db.session.scalars(
         select(Booking).filter_by(response_id=item.id).order_by(Booking.id)
     ).all()
@@ -103,6 +104,9 @@ def response_page(
         note_form=note_form or NoteForm(formdata=None),
         safe_name=files.safe_name,
         saved=saved,
+        history=versions.older_versions(item),
+        first_late=versions.first_sent_late(item),
+        on_day=lambda moment: versions.on_day(moment, zone),
     )
 
 
