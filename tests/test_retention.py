@@ -19,7 +19,8 @@ from sqlalchemy import func, select
 
 from app.evidence import files
 from app.extensions import db
-from app.intake import search
+from app.intake import links, search
+from app.intake.changes import ChangeSending, Outcome, apply_change
 from app.intake.submissions import new_reference, new_token
 from app.models import (
     BOOKED,
@@ -33,6 +34,7 @@ from app.models import (
     Note,
     OutboxEmail,
     Response,
+    ResponseVersion,
     Tag,
     response_tag,
 )
@@ -752,6 +754,58 @@ def test_a_wrong_period_is_a_usage_error(runner, args, problem):
     assert problem in result.output
     assert "Traceback" not in result.output
     assert isinstance(result.exception, SystemExit)
+
+
+def test_the_respondents_link_stops_working_and_the_versions_they_replaced_go(
+    app, clock, runner, old_survey
+):
+    evidence = submitted(old_survey, "evidence", evidence_text="As first sent, by Ada Jones")
+    token = links.issue(evidence)
+    db.session.commit()
+    sending = ChangeSending(new_token(), 1, clock.now, False, token)
+    changed = apply_change(evidence, sending, lambda r: setattr(r, "evidence_text", "As changed"))
+    assert changed is Outcome.CHANGED
+    assert count(ResponseVersion, response_id=evidence.id) == 1
+    browser = new_browser(app)
+    assert browser.get(f"/your-response/{token}").status_code == 200
+
+    purge(runner)
+
+    assert columns(evidence)["link_hash"] is None
+    assert columns(evidence)["evidence_text"] == "As changed"
+    assert count(ResponseVersion, response_id=evidence.id) == 0
+    assert browser.get(f"/your-response/{token}").status_code == 404
+
+
+def test_emails_of_new_links_go_once_older_than_the_period(clock, runner):
+    """They belong to no consultation, and hold an address and what was sent from it."""
+    for key, status, days_ago in (
+        ("new-links:old-sent", "sent", 31),
+        ("new-links:old-failed", "failed", 31),
+        ("new-links:old-pending", "pending", 31),  # the worker would otherwise lose it
+        ("new-links:recent", "sent", 29),
+    ):
+        db.session.add(
+            OutboxEmail(
+                event_key=key,
+                kind="new_links",
+                to_addr="ada@example.org",
+                subject="Your links to view or change your responses",
+                body_text="Written evidence EV-7K2QX9",
+                body_html="<p>Written evidence EV-7K2QX9</p>",
+                message_id=f"<{key}@example.org>",
+                status=status,
+                created_at=clock.now - timedelta(days=days_ago),
+            )
+        )
+    db.session.commit()
+
+    purge(runner)
+
+    assert event_keys() == {"new-links:old-pending", "new-links:recent"}
+    (event,) = audit("purge")
+    assert (event.actor, event.consultation_id) == ("purge command", None)
+    assert event.detail == "Deleted 2 emails of new links to responses"
 
 
 # --- the purge: a whole story through the forms -----------------------------------------------

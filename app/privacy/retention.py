@@ -10,7 +10,7 @@ up by the outbox worker and by the purge once they are old enough.
 from __future__ import annotations
 
 import logging
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Callable, Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -37,6 +37,7 @@ from app.models import (
     OutboxEmail,
     Question,
     Response,
+    ResponseVersion,
     record_audit,
 )
 
@@ -44,30 +45,62 @@ BATCH_SIZE = 500
 PURGE_ACTOR = "purge command"
 # Emails not yet handed to the mail server: left for the worker to send.
 STILL_TO_GO = (PENDING, SENDING)
+NEW_LINKS = "new_links"  # the kind of the email of new links to lost ones
 
 
 # Deleting one response.
 
 
-def delete_response(response: Response, actor: str, now: datetime) -> str:
+@dataclass(frozen=True)
+class Deletion:
+    """Why a response is deleted, as the audit log and a call's cancellation say it.
+
+    `detail` is formatted with the response's `reference` and `kind`: never its
+    respondent's name or address, which the log would keep after the response is gone.
+    """
+
+    action: str
+    detail: str
+    call_cancelled_by: str
+
+
+# An admin deleting it because its respondent asked them to.
+AT_REQUEST = Deletion(
+    "delete_response",
+    "Deleted response {reference} ({kind}) at the respondent's request",
+    "officer",
+)
+
+
+def delete_response(
+    response: Response,
+    actor: str,
+    now: datetime,
+    deletion: Deletion = AT_REQUEST,
+    also: Callable[[], None] | None = None,
+) -> str:
     """Delete a submitted response and the emails about it, at the respondent's request.
 
-    Commits, then removes its documents from disk. Returns its reference.
+    `also` adds to the same transaction once the emails about the response are deleted
+    (the respondent's withdrawal queues its confirmation so). Commits, then removes its
+    documents from disk. Returns its reference.
     """
     channel = channels.of(response)
     call = channel.upcoming_call(response, now)
     if call is not None:
         # booking.cancel rather than cancel_for_officer: that one writes the respondent's
         # name into the audit log, which would keep what we are asked to delete.
-        booking.cancel(call, now, by="officer")
+        booking.cancel(call, now, by=deletion.call_cancelled_by)
     consultation, reference = response.consultation, response.reference or ""
-    detail = f"Deleted response {reference} ({channel.label}) at the respondent's request"
     stored = [attachment.stored_name for attachment in response.attachments]
     uids = db.session.scalars(select(Booking.uid).filter_by(response_id=response.id)).all()
+    # A survey draft changing the response holds the respondent's answers too.
+    drafts = db.session.scalars(select(Response.id).filter_by(amends_id=response.id)).all()
     db.session.execute(
         delete(OutboxEmail)
         .where(
-            OutboxEmail.consultation_id == response.consultation_id, _emails_about(response, uids)
+            OutboxEmail.consultation_id == response.consultation_id,
+            _emails_about(response, uids, drafts),
         )
         .execution_options(synchronize_session=False)
     )
@@ -79,22 +112,37 @@ def delete_response(response: Response, actor: str, now: datetime) -> str:
             .where(table.response_id == response.id)
             .execution_options(synchronize_session=False)
         )
-    db.session.delete(response)  # its attachments, notes and tag links go with it
-    record_audit(actor, "delete_response", consultation, detail)
+    if drafts:
+        db.session.execute(
+            delete(Response)
+            .where(Response.id.in_(drafts))
+            .execution_options(synchronize_session=False)
+        )
+    db.session.delete(response)  # its attachments, versions, notes and tag links go with it
+    record_audit(
+        actor,
+        deletion.action,
+        consultation,
+        deletion.detail.format(reference=reference, kind=channel.label),
+    )
+    if also is not None:
+        also()
     db.session.commit()
     files.remove(upload_folder(), stored)
     return reference
 
 
-def _emails_about(response: Response, uids: Sequence[str]) -> ColumnElement[bool]:
-    """The emails that hold this response's details: its alert and receipt, links to its
-    draft, and every email about its calls except a cancellation still to be sent, which
-    must reach both calendars."""
+def _emails_about(
+    response: Response, uids: Sequence[str], drafts: Sequence[int] = ()
+) -> ColumnElement[bool]:
+    """The emails that hold this response's details: its alerts and receipts (for each
+    version), links to its draft and to `drafts` changing it, and every email about its
+    calls except a cancellation still to be sent, which must reach both calendars."""
     about = [
         # References are unique across channels, so the key's ending finds them.
         OutboxEmail.kind.in_(("alert", "receipt"))
         & OutboxEmail.event_key.endswith(f":{response.reference}", autoescape=True),
-        OutboxEmail.event_key.startswith(f"resume:{response.id}:"),
+        *(OutboxEmail.event_key.startswith(f"resume:{draft}:") for draft in (response.id, *drafts)),
         *(
             OutboxEmail.event_key.startswith("call-")
             & OutboxEmail.event_key.contains(f":{uid}:", autoescape=True)
@@ -149,9 +197,36 @@ def due_for_purge(now: datetime, older_than: timedelta) -> list[Consultation]:
 
 
 def purge(now: datetime, older_than: timedelta) -> list[Purged]:
-    """Purge every consultation due; what was removed from each that had anything left."""
+    """Purge every consultation due; what was removed from each that had anything left.
+
+    Also deletes the emails of new links older than the period (see delete_old_link_emails).
+    """
     purged = [purge_consultation(c, now, older_than) for c in due_for_purge(now, older_than)]
+    delete_old_link_emails(now, older_than)
     return [result for result in purged if result.anything]
+
+
+def delete_old_link_emails(now: datetime, older_than: timedelta) -> int:
+    """Delete the emails of new links ("Lost your link?") queued more than `older_than`
+    ago and no longer to be sent, recording how many in the audit log. Returns how many.
+
+    Each holds an address and the responses sent from it, and belongs to no one
+    consultation, so purging consultations would never reach it.
+    """
+    deleted = db.session.execute(
+        delete(OutboxEmail)
+        .where(
+            OutboxEmail.kind == NEW_LINKS,
+            OutboxEmail.status.not_in(STILL_TO_GO),
+            OutboxEmail.created_at < now - older_than,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if deleted:
+        detail = f"Deleted {plural(deleted, 'email')} of new links to responses"
+        record_audit(PURGE_ACTOR, "purge", None, detail)
+    db.session.commit()
+    return deleted
 
 
 def purge_consultation(
@@ -202,7 +277,14 @@ def _purge_responses(
         batch = db.session.scalars(select(Response).where(Response.id.in_(ids), *due)).all()
         for response in batch:
             remove_personal_details(response, email_questions, now)
-        stored = _delete_attachment_rows([response.id for response in batch])
+        purged_ids = [response.id for response in batch]
+        stored = _delete_attachment_rows(purged_ids)
+        # The versions a respondent replaced hold their details as they were then.
+        db.session.execute(
+            delete(ResponseVersion)
+            .where(ResponseVersion.response_id.in_(purged_ids))
+            .execution_options(synchronize_session=False)
+        )
         db.session.commit()
         files.remove(upload_folder(), stored)
         responses += len(batch)
@@ -226,6 +308,8 @@ def remove_personal_details(response: Response, email_questions: list[str], now:
     response.name = response.email = response.phone = ""
     # The token cannot be blank (unique, required): a new one makes old links lead nowhere.
     response.token = new_token()
+    # The respondent's own link stops working: what it opened is no longer theirs to see.
+    response.link_hash = None
     for column in channels.of(response).correspondence:
         setattr(response, column, "")
     if any(key in response.answers for key in email_questions):
