@@ -59,6 +59,8 @@ def from_environment() -> dict:
         # Sending a response, and saving a survey page, per address.
         "RATELIMIT_SUBMIT": os.environ.get("RATELIMIT_SUBMIT", "10 per minute;100 per hour"),
         "RATELIMIT_PAGES": os.environ.get("RATELIMIT_PAGES", "60 per minute;600 per hour"),
+        # Asking for new links to one's responses ("Lost your link?"), per address.
+        "RATELIMIT_LINKS": os.environ.get("RATELIMIT_LINKS", "5 per minute;20 per hour"),
         # A person takes at least this long between loading a form and sending it.
         "SUBMIT_MIN_SECONDS": float(os.environ.get("SUBMIT_MIN_SECONDS", 3)),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),

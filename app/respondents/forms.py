@@ -1,0 +1,44 @@
+"""The forms of the respondent's own pages: the publication choice, withdrawing, and
+asking for new links."""
+
+from __future__ import annotations
+
+from wtforms import HiddenField, StringField
+
+from app.web.forms import Form, email_field, publish_field
+
+
+class GuardedForm(Form):
+    """A form with the guards against bots: the honeypot and the signed `loaded` stamp."""
+
+    loaded = HiddenField()
+    website = StringField("Leave this field empty")
+
+
+class PublicationForm(GuardedForm):
+    """May we publish it: with the name, anonymously, or not at all.
+
+    `token` is this load's, so a double tap makes one change; `version` is the
+    response's when the form was loaded, so a change made meanwhile elsewhere is not
+    overwritten unseen.
+    """
+
+    publish = publish_field()
+    token = HiddenField()
+    version = HiddenField()
+
+    @property
+    def loaded_version(self) -> int | None:
+        """The version the form was loaded with, or None if it was altered."""
+        value = (self.version.data or "").strip()
+        return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
+
+
+class WithdrawForm(GuardedForm):
+    """Withdrawing: nothing to fill in but the guards and the CSRF token."""
+
+
+class NewLinkForm(GuardedForm):
+    """The address the responses were sent from."""
+
+    email = email_field()
