@@ -43,8 +43,13 @@ from app.admin.users import services as user_services
 from app.calls import booking as contact_services
 from app.evidence.files import safe_name
 from app.extensions import db
+from app.intake import links
+from app.intake.changes import ChangeSending, Outcome, apply_change
+from app.intake.submissions import new_token
 from app.mail.outbox import SENT
-from app.models import BOOKED, OFFICER, Booking, Consultation, OutboxEmail, Slot
+from app.models import BOOKED, OFFICER, Booking, Consultation, OutboxEmail, Response, Slot
+from app.privacy.withdrawal import withdraw
+from app.respondents import services as respondent_services
 from app.survey import services as survey_services
 from app.survey.forms import OTHER_PREFIX
 from tests.support.contact import call_url, choose, deliver, form_fields, publish, send_message
@@ -330,6 +335,37 @@ def chosen(client, url: str, slot: Slot) -> None:
     assert answer.status_code == 303, answer.get_data(as_text=True)[:2000]
 
 
+def latest(side: Side, channel: str) -> Response:
+    """The side's newest response sent through `channel`."""
+    return db.session.scalar(
+        select(Response)
+        .filter_by(consultation_id=side.consultation.id, channel=channel)
+        .order_by(Response.id.desc())
+        .limit(1)
+    )
+
+
+def changed_by_the_respondent(side: Side, clock) -> None:
+    """The respondent changes their written evidence (its text and publication choice)."""
+    response = latest(side, "evidence")
+    sending = ChangeSending(new_token(), response.version, clock.now, False, new_token())
+
+    def edit(changed: Response) -> None:
+        changed.evidence_text = f"{side.typed['evidence_text']} and more"
+        changed.publish = "anonymous"
+
+    assert apply_change(response, sending, edit) is Outcome.CHANGED
+
+
+def withdrawn_by_the_respondent(side: Side, clock) -> None:
+    """Another survey response is sent, then withdrawn from its link."""
+    survey_response(side, clock, scale="1")
+    response = latest(side, "survey")
+    links.issue(response)
+    db.session.commit()
+    assert withdraw(response, clock.now) is not None
+
+
 def booking_of(slot: Slot) -> Booking:
     """The booking that holds the slot now."""
     return db.session.scalar(select(Booking).filter_by(slot_id=slot.id, status=BOOKED))
@@ -340,6 +376,11 @@ def take_part(side: Side, client, clock, slots: list[Slot]) -> None:
     consultation, typed = side.consultation, side.typed
     survey_response(side, clock, scale="1")
     evidence(client, clock, side)
+    delivered(clock)
+    # The respondent's own link: a change, a withdrawal, and new links for lost ones.
+    changed_by_the_respondent(side, clock)
+    withdrawn_by_the_respondent(side, clock)
+    assert respondent_services.send_new_links(typed["evidence_email"], clock.now)
     delivered(clock)
     # A call booked, then moved: reminded of later.
     first = message(client, clock, side)
@@ -377,7 +418,10 @@ def label(row: OutboxEmail, side: Side) -> str:
         return "invite to the new user"
     what = row.kind
     if row.kind in ("alert", "receipt"):
-        what += f" ({row.event_key.split(':')[1]})"  # the channel
+        parts = row.event_key.split(":")  # alert:<channel>[:v<version>]:<reference>
+        if len(parts) == 4:
+            what = f"change_{row.kind}"  # about a change the respondent made
+        what += f" ({parts[1]})"  # the channel
     who = "the officer" if side.typed["officer_email"] in row.to_addr else "the respondent"
     return f"{what} to {who}"
 
@@ -386,8 +430,10 @@ def collect(side: Side, rows: list[OutboxEmail], received: dict[str, Received]) 
     """The side's emails, each labelled by what it is and its place among its like."""
     seen: Counter[str] = Counter()
     for row in rows:
+        # An invitation, and an email of new links, belong to no consultation.
         ours = row.consultation_id == side.consultation.id or (
-            row.consultation_id is None and row.to_addr == side.typed["invitee_email"]
+            row.consultation_id is None
+            and row.to_addr in (side.typed["invitee_email"], side.typed["evidence_email"])
         )
         if not ours:
             continue
@@ -521,6 +567,11 @@ EVERY_KIND = {
     "closing_summary to the officer",
     "resume to the respondent",
     "invite to the new user",
+    "change_alert (evidence) to the officer",
+    "change_receipt (evidence) to the respondent",
+    "withdrawn_alert to the officer",
+    "withdrawn_receipt to the respondent",
+    "new_links to the respondent",
 }
 
 
@@ -528,7 +579,12 @@ def template_of(kind: str) -> str:
     """The template an email of this kind (an outbox row's `kind`) is rendered from."""
     if kind.startswith("call_"):
         return "call"
-    return {"alert": "officer_alert", "resume": "survey_resume"}.get(kind, kind)
+    return {
+        "alert": "officer_alert",
+        "resume": "survey_resume",
+        "withdrawn_alert": "withdrawal_alert",
+        "withdrawn_receipt": "withdrawal_receipt",
+    }.get(kind, kind)
 
 
 def test_every_kind_of_email_is_made_with_every_typed_value_in_it(sides):
