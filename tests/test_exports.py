@@ -19,7 +19,13 @@ import openpyxl
 import pytest
 from sqlalchemy import insert, select
 
-from app.admin.exports import BATCH_SIZE, CUT_NOTE, DETAIL_COLUMNS, XLSX_CELL_LIMIT
+from app.admin.exports import (
+    BATCH_SIZE,
+    CUT_NOTE,
+    DETAIL_COLUMNS,
+    VERSION_COLUMNS,
+    XLSX_CELL_LIMIT,
+)
 from app.extensions import db
 from app.models import SUBMITTED, AdminUser, AuditEvent, Response, Tag, response_tag
 from tests.support import sample_files as sf
@@ -45,7 +51,7 @@ QUESTION_KEYS = [
     "story",
     "contact_email",
 ]
-HEADER = DETAIL_COLUMNS + QUESTION_KEYS
+HEADER = DETAIL_COLUMNS + QUESTION_KEYS + VERSION_COLUMNS
 JUNE = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)  # 1pm in London (BST)
 CALL_AT = datetime(2027, 6, 2, 9, 0, tzinfo=UTC)  # 10am in London
 BOM = b"\xef\xbb\xbf"
@@ -140,8 +146,9 @@ def xlsx_values(sheet) -> list[list]:
 
 
 def as_rows(expected: list[dict]) -> list[list]:
-    """Rows of `expected` column -> value, in HEADER order, blanks filled in."""
-    return [[row.get(column, "") for column in HEADER] for row in expected]
+    """Rows of `expected` column -> value, in HEADER order, blanks filled in; each the
+    first version, never changed by its respondent (tests/test_admin_versions.py changes)."""
+    return [[{"Version": "1", **row}.get(column, "") for column in HEADER] for row in expected]
 
 
 def stored(**where) -> Response:
@@ -367,6 +374,8 @@ def test_the_xlsx_holds_the_same_cells_with_text_as_text_and_numbers_as_numbers(
     evidence = HEADER.index("Evidence")
     wanted[0][budget] = 12  # a number question's answer, as a number
     wanted[3][evidence] = EVIDENCE_TEXT.replace(FORM_FEED, "")  # XML cannot hold it
+    for row in wanted:
+        row[HEADER.index("Version")] = 1  # a number, as a number
     assert xlsx_values(sheet) == [HEADER, *wanted]
     cells = list(sheet.iter_rows())
     assert cells[1][budget].data_type == "n"
