@@ -173,7 +173,8 @@ class Channel:
             kind_label=self.email_label or self.label,
             reference=response.reference or "",
             consultation=response.consultation,
-            submitted_at=response.submitted_at or response.updated_at,
+            # A change's emails say when it was changed.
+            submitted_at=response.changed_at or response.submitted_at or response.updated_at,
             admin_url=site_url("admin.response", response_id=response.id),
             name=response.name,
             email=response.email,
