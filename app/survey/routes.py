@@ -5,10 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import abort, current_app, redirect, request, session, url_for
+from flask import current_app, request, session, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
-from app.consultations.lookup import get_by_slug_or_404, open_channel_or_abort
 from app.consultations.preview import in_preview
 from app.extensions import db, limiter
 from app.intake.submissions import (
@@ -39,25 +38,14 @@ from app.survey.forms import (
     page_form,
     text_limit,
 )
+from app.survey.steps import find_survey, go, show_step, step_url
 from app.web.forms import clean_text
-from app.web.rendering import render_page
 
 SENT_TO_KEY = "survey_link_sent_to"
 
 
 def _pages_limit() -> str:
     return current_app.config["RATELIMIT_PAGES"]
-
-
-def _survey(slug: str) -> tuple[Consultation, list[Question]]:
-    """The consultation and its questions; 404 unless it offers a survey."""
-    consultation = get_by_slug_or_404(slug)
-    if not consultation.questions:  # nothing to ask: say why when it is not open, else 404
-        open_channel_or_abort(consultation, "survey", clock.now())
-        abort(404)
-    if not consultation.offers("survey"):
-        abort(404)
-    return consultation, list(consultation.questions)
 
 
 def _earliest(*moments: datetime | None) -> datetime | None:
@@ -111,29 +99,6 @@ def _written(
     return rows
 
 
-def _step(fragment: str, consultation: Consultation, title: str, status: int = 200, **context):
-    """A survey step: the whole page, or for htmx only the part that changes."""
-    return render_page(
-        "survey/step.html",
-        fragment=f"survey/_{fragment}.html",
-        status=status,
-        step=f"survey/_{fragment}.html",
-        consultation=consultation,
-        title=title,
-        **context,
-    )
-
-
-def _step_url(consultation: Consultation, step: str, page: int | None = None, **args) -> str:
-    if step == "page":
-        return url_for("survey.question_page", slug=consultation.slug, page=page, **args)
-    return url_for(f"survey.{step}", slug=consultation.slug, **args)
-
-
-def _go(url: str) -> WerkzeugResponse:
-    return redirect(url, code=303)
-
-
 def _already_sent(consultation: Consultation, draft: Response, token: str) -> WerkzeugResponse:
     """The response was sent from another tab meanwhile: show its confirmation. Or its
     emailed link moved it to another browser: this one starts afresh, seeing nothing of it.
@@ -144,18 +109,18 @@ def _already_sent(consultation: Consultation, draft: Response, token: str) -> We
     """
     if in_preview():
         services.forget_draft(consultation)
-        return _go(_step_url(consultation, "start"))
+        return go(step_url(consultation, "start"))
     db.session.refresh(draft)
     if draft.token != token:
         services.forget_draft(consultation)
-        return _go(_step_url(consultation, "start"))
+        return go(step_url(consultation, "start"))
     services.remember_submitted(consultation, draft)
-    return _go(_step_url(consultation, "confirmation"))
+    return go(step_url(consultation, "confirmation"))
 
 
 def _neutral(consultation: Consultation):
     """What a bot gets: a plain thank-you, with nothing stored."""
-    return _step("received", consultation, "Thank you")
+    return show_step("received", consultation, "Thank you")
 
 
 def _progress(questions: list[Question], answers: dict, page: int | None) -> tuple[int, int]:
@@ -168,18 +133,18 @@ def _progress(questions: list[Question], answers: dict, page: int | None) -> tup
 @bp.get("")
 def start(slug: str):
     """What the survey is about and how long it takes; start, or carry on with a draft."""
-    consultation, questions = _survey(slug)
+    consultation, questions = find_survey(slug)
     now = clock.now()
     draft = services.draft_from_session(consultation)
     _admit(consultation, now, questions, draft)
     step, page = services.next_step(draft, questions)
-    return _step(
+    return show_step(
         "start",
         consultation,
         "Answer the survey",
         draft=draft,
-        start_url=_step_url(consultation, "page", routing.route(questions, {})[0]),
-        continue_url=_step_url(consultation, step, page),
+        start_url=step_url(consultation, "page", routing.route(questions, {})[0]),
+        continue_url=step_url(consultation, step, page),
         pages=len({q.page for q in questions}),
     )
 
@@ -188,7 +153,7 @@ def start(slug: str):
 @limiter.limit(_pages_limit, methods=["POST"])
 def question_page(slug: str, page: int):
     """One page of questions: those the respondent's earlier answers route them to."""
-    consultation, questions = _survey(slug)
+    consultation, questions = find_survey(slug)
     draft = services.draft_from_session(consultation)
     answers = draft.answers if draft else {}
     if page not in routing.route(questions, answers):  # skipped, or no such page
@@ -206,7 +171,7 @@ def question_page(slug: str, page: int):
 def _carry_on(consultation: Consultation, draft: Response | None, questions: list[Question]):
     """303 to where the respondent carries on: the first page not done, details, or check."""
     step, where = services.next_step(draft, questions)
-    return _go(_step_url(consultation, step, where))
+    return go(step_url(consultation, step, where))
 
 
 @dataclass(frozen=True)
@@ -245,11 +210,11 @@ def _save_page(visit: _Visit, form):
     if not services.save_page(draft, visit.questions, visit.page, form.answers(), now, valid):
         return _already_sent(consultation, draft, token)
     if saving:
-        return _go(_step_url(consultation, "save"))
+        return go(step_url(consultation, "save"))
     following = routing.next_page(routing.route(visit.questions, draft.answers), visit.page)
     if visit.returning or following is None:
         return _carry_on(consultation, draft, visit.questions)
-    return _go(_step_url(consultation, "page", following))
+    return go(step_url(consultation, "page", following))
 
 
 def _page(visit: _Visit, form, late: bool):
@@ -260,12 +225,12 @@ def _page(visit: _Visit, form, late: bool):
     position, total = _progress(visit.questions, answers, page)
     previous = routing.previous_page(routing.route(visit.questions, answers), page)
     if visit.returning:
-        back_url = _step_url(consultation, "check")
+        back_url = step_url(consultation, "check")
     elif previous:
-        back_url = _step_url(consultation, "page", previous)
+        back_url = step_url(consultation, "page", previous)
     else:
-        back_url = _step_url(consultation, "start")
-    return _step(
+        back_url = step_url(consultation, "start")
+    return show_step(
         "page",
         consultation,
         on_page[0].page_title or f"Page {position}",
@@ -278,7 +243,7 @@ def _page(visit: _Visit, form, late: bool):
         position=position,
         total=total,
         late=late,
-        action=_step_url(
+        action=step_url(
             consultation, "page", page, **({"return": "check"} if visit.returning else {})
         ),
         back_url=back_url,
@@ -289,11 +254,11 @@ def _page(visit: _Visit, form, late: bool):
 @limiter.limit(_pages_limit, methods=["POST"])
 def details(slug: str):
     """Who is responding, whether we may publish it, and consent to keep it."""
-    consultation, questions = _survey(slug)
+    consultation, questions = find_survey(slug)
     now = clock.now()
     draft = services.draft_from_session(consultation)
     if draft is None:
-        return _go(_step_url(consultation, "start"))
+        return go(step_url(consultation, "start"))
     form = DetailsForm(obj=draft if request.method == "GET" else None)
     late = _admit(consultation, now, questions, draft)
     if request.method == "POST":
@@ -307,7 +272,7 @@ def details(slug: str):
     keep_or_stamp(form.loaded, now)
     position, total = _progress(questions, draft.answers, None)
     pages = routing.route(questions, draft.answers)
-    return _step(
+    return show_step(
         "details",
         consultation,
         "About you and your response",
@@ -316,7 +281,7 @@ def details(slug: str):
         position=position,
         total=total,
         late=late,
-        back_url=_step_url(consultation, "page", pages[-1]) if pages else None,
+        back_url=step_url(consultation, "page", pages[-1]) if pages else None,
     )
 
 
@@ -324,17 +289,17 @@ def details(slug: str):
 @limiter.limit(submit_rate_limit, methods=["POST"])
 def check(slug: str):
     """Check your answers, change any, then send. Sending twice makes one response."""
-    consultation, questions = _survey(slug)
+    consultation, questions = find_survey(slug)
     form = SubmitForm()
     if request.method == "POST":
         draft = services.find_by_token(consultation, form.token.data or "")
         if draft is not None and draft.is_submitted:  # a second tap, a refresh, or Back
             services.remember_submitted(consultation, draft)
-            return _go(_step_url(consultation, "confirmation"))
+            return go(step_url(consultation, "confirmation"))
     else:
         draft = services.draft_from_session(consultation)
     if draft is None:
-        return _go(_step_url(consultation, "start"))
+        return go(step_url(consultation, "start"))
     if services.next_step(draft, questions)[0] != "check":
         return _carry_on(consultation, draft, questions)
     if request.method == "POST":
@@ -354,7 +319,7 @@ def _send(consultation: Consultation, questions: list[Question], draft: Response
     if not services.submit(consultation, draft, questions, now, late=late):
         return _already_sent(consultation, draft, token)
     services.remember_submitted(consultation, draft)
-    return _go(_step_url(consultation, "confirmation"))
+    return go(step_url(consultation, "confirmation"))
 
 
 def _not_sent_in_preview(consultation: Consultation, questions: list[Question], draft: Response):
@@ -362,11 +327,11 @@ def _not_sent_in_preview(consultation: Consultation, questions: list[Question], 
     typed = [(q.prompt, text) for q, text in answer_rows(questions, draft.answers) if text]
     context = {"email": draft.email, "typed": typed + SURVEY.detail_rows(draft)}
     services.discard_draft(consultation, draft)
-    return _step(
+    return show_step(
         "preview_sent",
         consultation,
         "This is a preview: your response was not sent",
-        again_url=_step_url(consultation, "start"),
+        again_url=step_url(consultation, "start"),
         **context,
     )
 
@@ -377,7 +342,7 @@ def _check_page(consultation: Consultation, questions: list[Question], draft: Re
     rows = answer_rows(questions, draft.answers)
     form.token.data = draft.token
     keep_or_stamp(form.loaded, now)
-    return _step(
+    return show_step(
         "check",
         consultation,
         "Check your answers before sending them",
@@ -387,29 +352,29 @@ def _check_page(consultation: Consultation, questions: list[Question], draft: Re
         details=SURVEY.detail_rows(draft),
         draft_email=draft.email,
         late=late,
-        back_url=_step_url(consultation, "details"),
+        back_url=step_url(consultation, "details"),
     )
 
 
 @bp.get("/confirmation")
 def confirmation(slug: str):
     """Response sent: the reference, and whether a receipt is on its way."""
-    consultation, _questions = _survey(slug)
+    consultation, _questions = find_survey(slug)
     response = last_sent(consultation, "survey")
     if response is None:
-        return _go(_step_url(consultation, "start"))
-    return _step("confirmation", consultation, "Response sent", response=response)
+        return go(step_url(consultation, "start"))
+    return show_step("confirmation", consultation, "Response sent", response=response)
 
 
 @bp.route("/save", methods=["GET", "POST"])
 @limiter.limit(submit_rate_limit, methods=["POST"])
 def save(slug: str):
     """Answers are saved on this device; email a link to carry on from any device."""
-    consultation, questions = _survey(slug)
+    consultation, questions = find_survey(slug)
     now = clock.now()
     draft = services.draft_from_session(consultation)
     if draft is None:
-        return _go(_step_url(consultation, "start"))
+        return go(step_url(consultation, "start"))
     form = SaveForm(data={"email": draft.email} if request.method == "GET" else None)
     _admit(consultation, now, questions, draft)
     if request.method == "POST":
@@ -423,33 +388,33 @@ def save(slug: str):
             ):
                 return _already_sent(consultation, draft, token)
             session[SENT_TO_KEY] = form.email.data
-            return _go(_step_url(consultation, "saved"))
+            return go(step_url(consultation, "saved"))
     keep_or_stamp(form.loaded, now)
     step, where = services.next_step(draft, questions)
-    return _step(
+    return show_step(
         "save",
         consultation,
         "Your answers are saved",
         status=422 if form.errors else 200,
         form=form,
-        continue_url=_step_url(consultation, step, where),
+        continue_url=step_url(consultation, step, where),
     )
 
 
 @bp.get("/saved")
 def saved(slug: str):
     """The link to carry on is on its way."""
-    consultation, questions = _survey(slug)
+    consultation, questions = find_survey(slug)
     draft = services.draft_from_session(consultation)
     if draft is None:
-        return _go(_step_url(consultation, "start"))
+        return go(step_url(consultation, "start"))
     step, where = services.next_step(draft, questions)
-    return _step(
+    return show_step(
         "saved",
         consultation,
         "Check your email" if in_preview() is None else "Your answers are saved",
         sent_to=session.get(SENT_TO_KEY, ""),
-        continue_url=_step_url(consultation, step, where),
+        continue_url=step_url(consultation, step, where),
     )
 
 
@@ -463,7 +428,7 @@ def resume(slug: str, token: str):
     whoever holds the link, or the browser that asked for it, cannot see what is typed
     next. Carrying on somewhere else takes a new link.
     """
-    consultation, questions = _survey(slug)
+    consultation, questions = find_survey(slug)
     now = clock.now()
     draft = services.find_by_link(consultation, token)
     if draft is None:
@@ -478,7 +443,7 @@ def resume(slug: str, token: str):
             return _link_spent(consultation)
         services.remember_draft(consultation, draft)
     elif here is None or here.id != draft.id:
-        return _step(
+        return show_step(
             "resume",
             consultation,
             "Continue the survey you saved?",
@@ -493,10 +458,10 @@ def resume(slug: str, token: str):
 
 def _link_spent(consultation: Consultation):
     """A link that was used, replaced by a newer one, or never existed: how to carry on."""
-    return _step(
+    return show_step(
         "link_used",
         consultation,
         "This link has been used or has expired",
         status=404,
-        start_url=_step_url(consultation, "start"),
+        start_url=step_url(consultation, "start"),
     )

@@ -1,0 +1,48 @@
+"""What the survey's views share: the survey a request is about, a step shown as a page
+or as the fragment htmx swaps, where each step is, and the way to the next."""
+
+from __future__ import annotations
+
+from flask import abort, redirect, url_for
+from werkzeug.wrappers import Response as WerkzeugResponse
+
+from app.consultations.lookup import get_by_slug_or_404, open_channel_or_abort
+from app.models import Consultation, Question
+from app.runtime import clock
+from app.web.rendering import render_page
+
+
+def find_survey(slug: str) -> tuple[Consultation, list[Question]]:
+    """The consultation and its questions; 404 unless it offers a survey."""
+    consultation = get_by_slug_or_404(slug)
+    if not consultation.questions:  # nothing to ask: say why when it is not open, else 404
+        open_channel_or_abort(consultation, "survey", clock.now())
+        abort(404)
+    if not consultation.offers("survey"):
+        abort(404)
+    return consultation, list(consultation.questions)
+
+
+def show_step(fragment: str, consultation: Consultation, title: str, status: int = 200, **context):
+    """A survey step: the whole page, or for htmx only the part that changes."""
+    return render_page(
+        "survey/step.html",
+        fragment=f"survey/_{fragment}.html",
+        status=status,
+        step=f"survey/_{fragment}.html",
+        consultation=consultation,
+        title=title,
+        **context,
+    )
+
+
+def step_url(consultation: Consultation, step: str, page: int | None = None, **args) -> str:
+    """The address of a step: a page of questions by its number, or a step by its name."""
+    if step == "page":
+        return url_for("survey.question_page", slug=consultation.slug, page=page, **args)
+    return url_for(f"survey.{step}", slug=consultation.slug, **args)
+
+
+def go(url: str) -> WerkzeugResponse:
+    """303 to another step of the survey."""
+    return redirect(url, code=303)
