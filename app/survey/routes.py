@@ -168,10 +168,20 @@ def question_page(slug: str, page: int):
     return went if went is not None else _page(visit, form, late)
 
 
-def _carry_on(consultation: Consultation, draft: Response | None, questions: list[Question]):
-    """303 to where the respondent carries on: the first page not done, details, or check."""
+def _carry_on(
+    consultation: Consultation,
+    draft: Response | None,
+    questions: list[Question],
+    returning: bool = False,
+):
+    """303 to where the respondent carries on: the first page not done, details, or check.
+
+    An answer changed from the check page may route them to a page they have not seen:
+    `returning`, that page brings them back to the check page too.
+    """
     step, where = services.next_step(draft, questions)
-    return go(step_url(consultation, step, where))
+    back = {"return": "check"} if returning and step == "page" else {}
+    return go(step_url(consultation, step, where, **back))
 
 
 @dataclass(frozen=True)
@@ -213,7 +223,7 @@ def _save_page(visit: _Visit, form):
         return go(step_url(consultation, "save"))
     following = routing.next_page(routing.route(visit.questions, draft.answers), visit.page)
     if visit.returning or following is None:
-        return _carry_on(consultation, draft, visit.questions)
+        return _carry_on(consultation, draft, visit.questions, visit.returning)
     return go(step_url(consultation, "page", following))
 
 
