@@ -8,4 +8,4 @@ from app.survey.channel import SURVEY
 bp = Blueprint("survey", __name__, url_prefix="/consultations/<slug>/survey")
 bp.record_once(lambda state: channels.register(state.app, SURVEY))
 
-from app.survey import routes  # noqa: E402,F401
+from app.survey import change_views, routes  # noqa: E402,F401

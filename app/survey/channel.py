@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import delete
+
+from app.extensions import db
 from app.intake.channel import Channel, Rows
-from app.models import Question, Response
-from app.survey import routing
+from app.models import ChoiceAnswer, Question, Response
+from app.survey import results, routing
 from app.survey.forms import choice_pairs
 from app.web.forms import PUBLISH_CHOICES
 
@@ -20,6 +23,7 @@ class SurveyChannel(Channel):
     email_label = "Survey response"
     reference_prefix = "SV"
     endpoint = "survey.start"
+    change_endpoint = "survey.change"
     title = "Answer the survey"
     description = (
         "Questions with set answers, and space to say more. It takes about 10"
@@ -47,6 +51,15 @@ class SurveyChannel(Channel):
 
     def submission_extras(self, response: Response) -> dict[str, Any]:
         return {"respondent_type": RESPOND_AS.get(response.respond_as, "")}
+
+    def after_change(self, response: Response) -> None:
+        """Count the changed answers in the charts instead of the ones they replace."""
+        db.session.execute(
+            delete(ChoiceAnswer)
+            .where(ChoiceAnswer.response_id == response.id)
+            .execution_options(synchronize_session=False)
+        )
+        results.record(response, list(response.consultation.questions))
 
 
 SURVEY = SurveyChannel()

@@ -342,10 +342,15 @@ class DetailsForm(Form):
 
 
 class SubmitForm(Form):
-    """Check your answers, then send: the draft's token makes a second send land on the first."""
+    """Check your answers, then send: the draft's token makes a second send land on the first.
+
+    A change to a sent response also carries the response's id and the version the change
+    began from, to say what became of it when its draft has gone (changes.py)."""
 
     token = HiddenField()
     loaded = HiddenField()
+    changing = HiddenField()
+    version = HiddenField()
     website = StringField("Leave this field empty")
 
 

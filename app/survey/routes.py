@@ -20,7 +20,7 @@ from app.intake.submissions import (
 )
 from app.models import Consultation, Question, Response
 from app.runtime import clock
-from app.survey import bp, routing, services
+from app.survey import bp, change_views, changes, routing, services
 from app.survey.channel import SURVEY, answer_rows
 from app.survey.forms import (
     OTHER,
@@ -99,19 +99,33 @@ def _written(
     return rows
 
 
-def _already_sent(consultation: Consultation, draft: Response, token: str) -> WerkzeugResponse:
+@dataclass(frozen=True)
+class _Held:
+    """A draft as this request read it, before trying to change it: a failed claim
+    expires the draft, whose row may since have a new token, or be gone."""
+
+    token: str
+    amends_id: int | None
+
+    @classmethod
+    def of(cls, draft: Response) -> _Held:
+        return cls(draft.token, draft.amends_id)
+
+
+def _already_sent(consultation: Consultation, draft: Response, held: _Held) -> WerkzeugResponse:
     """The response was sent from another tab meanwhile: show its confirmation. Or its
     emailed link moved it to another browser: this one starts afresh, seeing nothing of it.
+    A change to a sent response goes back to the response's page.
 
-    `token` is the draft's as this request read it: the failed claim has expired the
-    draft, so `draft.token` would load the new one. In a preview nothing is sent: the
-    draft was finished, and so deleted, in another tab.
+    In a preview nothing is sent: the draft was finished, and so deleted, in another tab.
     """
+    if held.amends_id is not None:
+        return change_views.not_here(consultation, held.amends_id, held.token)
     if in_preview():
         services.forget_draft(consultation)
         return go(step_url(consultation, "start"))
     db.session.refresh(draft)
-    if draft.token != token:
+    if draft.token != held.token:
         services.forget_draft(consultation)
         return go(step_url(consultation, "start"))
     services.remember_submitted(consultation, draft)
@@ -135,14 +149,16 @@ def start(slug: str):
     """What the survey is about and how long it takes; start, or carry on with a draft."""
     consultation, questions = find_survey(slug)
     now = clock.now()
-    draft = services.draft_from_session(consultation)
+    draft = change_views.session_draft(consultation)
     _admit(consultation, now, questions, draft)
     step, page = services.next_step(draft, questions)
+    changing = changes.amended(draft) if draft else None
     return show_step(
         "start",
         consultation,
-        "Answer the survey",
+        "Change your response" if changing else "Answer the survey",
         draft=draft,
+        changing=changing,
         start_url=step_url(consultation, "page", routing.route(questions, {})[0]),
         continue_url=step_url(consultation, step, page),
         pages=len({q.page for q in questions}),
@@ -154,7 +170,7 @@ def start(slug: str):
 def question_page(slug: str, page: int):
     """One page of questions: those the respondent's earlier answers route them to."""
     consultation, questions = find_survey(slug)
-    draft = services.draft_from_session(consultation)
+    draft = change_views.session_draft(consultation)
     answers = draft.answers if draft else {}
     if page not in routing.route(questions, answers):  # skipped, or no such page
         return _carry_on(consultation, draft, questions)
@@ -216,9 +232,9 @@ def _save_page(visit: _Visit, form):
     if draft is None:
         draft = services.start_draft(consultation, loaded_at or now, now)
         services.remember_draft(consultation, draft)
-    token = draft.token
+    held = _Held.of(draft)
     if not services.save_page(draft, visit.questions, visit.page, form.answers(), now, valid):
-        return _already_sent(consultation, draft, token)
+        return _already_sent(consultation, draft, held)
     if saving:
         return go(step_url(consultation, "save"))
     following = routing.next_page(routing.route(visit.questions, draft.answers), visit.page)
@@ -253,6 +269,8 @@ def _page(visit: _Visit, form, late: bool):
         position=position,
         total=total,
         late=late,
+        # A change is carried on from the respondent's link, so it is not saved for later.
+        may_save=visit.draft is None or visit.draft.amends_id is None,
         action=step_url(
             consultation, "page", page, **({"return": "check"} if visit.returning else {})
         ),
@@ -266,7 +284,7 @@ def details(slug: str):
     """Who is responding, whether we may publish it, and consent to keep it."""
     consultation, questions = find_survey(slug)
     now = clock.now()
-    draft = services.draft_from_session(consultation)
+    draft = change_views.session_draft(consultation)
     if draft is None:
         return go(step_url(consultation, "start"))
     form = DetailsForm(obj=draft if request.method == "GET" else None)
@@ -275,9 +293,9 @@ def details(slug: str):
         if looks_automated(form.website.data, read_stamp(form.loaded.data), now, min_seconds=0):
             return _neutral(consultation)
         if form.validate():
-            token = draft.token
+            held = _Held.of(draft)
             if not services.save_details(draft, form.data, now):
-                return _already_sent(consultation, draft, token)
+                return _already_sent(consultation, draft, held)
             return _carry_on(consultation, draft, questions)
     keep_or_stamp(form.loaded, now)
     position, total = _progress(questions, draft.answers, None)
@@ -306,8 +324,10 @@ def check(slug: str):
         if draft is not None and draft.is_submitted:  # a second tap, a refresh, or Back
             services.remember_submitted(consultation, draft)
             return go(step_url(consultation, "confirmation"))
+        if draft is None and (sent := change_views.sent_before(consultation, form)):
+            return sent
     else:
-        draft = services.draft_from_session(consultation)
+        draft = change_views.session_draft(consultation)
     if draft is None:
         return go(step_url(consultation, "start"))
     if services.next_step(draft, questions)[0] != "check":
@@ -321,13 +341,19 @@ def _send(consultation: Consultation, questions: list[Question], draft: Response
     """Send the checked response, once."""
     loaded_at = read_stamp(form.loaded.data)
     late = _admit(consultation, now, questions, draft, loaded_at)
-    if looks_automated(form.website.data, draft.started_at if loaded_at else None, now):
+    # A change begins from the respondent's private link, which no bot has: sending it
+    # straight away ("I only wanted to look") is a person's doing.
+    quickest = 0 if draft.amends_id is not None else None
+    started = draft.started_at if loaded_at else None
+    if looks_automated(form.website.data, started, now, min_seconds=quickest):
         return _neutral(consultation)
     if in_preview():
         return _not_sent_in_preview(consultation, questions, draft)
-    token = draft.token
+    if draft.amends_id is not None:
+        return change_views.send_change(consultation, questions, draft, now, late)
+    held = _Held.of(draft)
     if not services.submit(consultation, draft, questions, now, late=late):
-        return _already_sent(consultation, draft, token)
+        return _already_sent(consultation, draft, held)
     services.remember_submitted(consultation, draft)
     return go(step_url(consultation, "confirmation"))
 
@@ -352,17 +378,26 @@ def _check_page(consultation: Consultation, questions: list[Question], draft: Re
     rows = answer_rows(questions, draft.answers)
     form.token.data = draft.token
     keep_or_stamp(form.loaded, now)
+    changing = changes.amended(draft)
+    back_url = step_url(consultation, "details")
+    if changing is not None:
+        form.changing.data, form.version.data = str(changing.id), str(draft.version)
+        link = changes.link_for(changing.id)
+        back_url = url_for("respondents.view", token=link) if link else None
     return show_step(
         "check",
         consultation,
-        "Check your answers before sending them",
+        "Check your changes before sending them"
+        if changing
+        else "Check your answers before sending them",
         form=form,
         questions=[q for q, _text in rows],
         answers=[(q.prompt, text or "Not answered") for q, text in rows],
         details=SURVEY.detail_rows(draft),
         draft_email=draft.email,
+        changing=changing,
         late=late,
-        back_url=step_url(consultation, "details"),
+        back_url=back_url,
     )
 
 
@@ -382,21 +417,23 @@ def save(slug: str):
     """Answers are saved on this device; email a link to carry on from any device."""
     consultation, questions = find_survey(slug)
     now = clock.now()
-    draft = services.draft_from_session(consultation)
+    draft = change_views.session_draft(consultation)
     if draft is None:
         return go(step_url(consultation, "start"))
+    if draft.amends_id is not None:  # carried on from the respondent's link instead
+        return _carry_on(consultation, draft, questions)
     form = SaveForm(data={"email": draft.email} if request.method == "GET" else None)
     _admit(consultation, now, questions, draft)
     if request.method == "POST":
         if looks_automated(form.website.data, read_stamp(form.loaded.data), now, min_seconds=0):
             return _neutral(consultation)
         if form.validate():
-            token = draft.token
+            held = _Held.of(draft)
             # A preview emails no one: the next page says so.
             if in_preview() is None and not services.send_resume_link(
                 consultation, draft, form.email.data, now
             ):
-                return _already_sent(consultation, draft, token)
+                return _already_sent(consultation, draft, held)
             session[SENT_TO_KEY] = form.email.data
             return go(step_url(consultation, "saved"))
     keep_or_stamp(form.loaded, now)
@@ -415,8 +452,8 @@ def save(slug: str):
 def saved(slug: str):
     """The link to carry on is on its way."""
     consultation, questions = find_survey(slug)
-    draft = services.draft_from_session(consultation)
-    if draft is None:
+    draft = change_views.session_draft(consultation)
+    if draft is None or draft.amends_id is not None:
         return go(step_url(consultation, "start"))
     step, where = services.next_step(draft, questions)
     return show_step(
@@ -451,6 +488,7 @@ def resume(slug: str, token: str):
         draft = services.take_over(consultation, token, now)
         if draft is None:  # opened in another browser a moment ago
             return _link_spent(consultation)
+        changes.end(consultation)  # the saved survey replaces any change in progress here
         services.remember_draft(consultation, draft)
     elif here is None or here.id != draft.id:
         return show_step(

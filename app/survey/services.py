@@ -16,7 +16,7 @@ from app.intake.submissions import TOKEN_SHAPE, new_reference, new_token, rememb
 from app.mail.compose import site_url
 from app.mail.outbox import address, queue_email
 from app.models import DRAFT, SUBMITTED, Consultation, Question, Response
-from app.survey import results, routing
+from app.survey import changes, results, routing
 from app.survey.channel import RESPOND_AS as RESPOND_AS  # the admin's export reads it here
 from app.survey.channel import SURVEY
 
@@ -25,8 +25,10 @@ DRAFTS_KEY = "survey_drafts"
 
 
 def draft_from_session(consultation: Consultation) -> Response | None:
-    """This browser's unfinished draft for the consultation, if it has one."""
-    token = session.get(DRAFTS_KEY, {}).get(str(consultation.id))
+    """This browser's unfinished draft for the consultation, if it has one: the change it
+    is making to a sent response, or else a new response."""
+    changing = changes.in_progress(consultation)
+    token = changing[1] if changing else session.get(DRAFTS_KEY, {}).get(str(consultation.id))
     return find_by_token(consultation, token, status=DRAFT) if token else None
 
 
@@ -175,7 +177,8 @@ def submit(
     The update only succeeds while the row is still this browser's draft: a second send
     of the same form (two taps, a refresh, Back and send again) finds it already
     submitted, and a send under way as its emailed link moved it to another browser
-    finds a new token; either changes nothing and returns False.
+    finds a new token; either changes nothing and returns False. So does a change to a
+    sent response (app.survey.changes sends those).
     """
     token = draft.token  # as this request read it
     for _attempt in range(5):
@@ -183,7 +186,13 @@ def submit(
         try:
             claimed = db.session.execute(
                 update(Response)
-                .where(Response.id == draft.id, Response.status == DRAFT, Response.token == token)
+                .where(
+                    Response.id == draft.id,
+                    Response.status == DRAFT,
+                    Response.token == token,
+                    # A change to a sent response is sent by changes.send, never as new.
+                    Response.amends_id.is_(None),
+                )
                 # A sent response has no link to carry on with.
                 .values(
                     status=SUBMITTED,
@@ -267,7 +276,8 @@ def send_resume_link(
     Only the newest link works: asking again stops any earlier one, so a link that went
     to a mistyped address can be replaced.
     """
-    if not _claim_draft(draft, now):
+    # A change is carried on from the respondent's own link, not from one of these.
+    if draft.amends_id is not None or not _claim_draft(draft, now):
         return False
     token = new_token()
     draft.resume_hash = _link_hash(token)

@@ -1,12 +1,13 @@
 """What the survey's views share: the survey a request is about, a step shown as a page
-or as the fragment htmx swaps, where each step is, and the way to the next."""
+or as the fragment htmx swaps, where each step is, and the ways out of a step."""
 
 from __future__ import annotations
 
-from flask import abort, redirect, url_for
+from flask import abort, make_response, redirect, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.consultations.lookup import get_by_slug_or_404, open_channel_or_abort
+from app.extensions import htmx
 from app.models import Consultation, Question
 from app.runtime import clock
 from app.web.rendering import render_page
@@ -46,3 +47,16 @@ def step_url(consultation: Consultation, step: str, page: int | None = None, **a
 def go(url: str) -> WerkzeugResponse:
     """303 to another step of the survey."""
     return redirect(url, code=303)
+
+
+def leave(url: str) -> WerkzeugResponse:
+    """Leave the survey for a page of the site's own (the respondent's response page).
+
+    htmx follows a 303 itself and would swap that whole page into the survey's box, so
+    it is told to load the page instead.
+    """
+    if htmx:
+        response = make_response("", 204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return go(url)
