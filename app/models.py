@@ -495,6 +495,9 @@ class OutboxEmail(db.Model):
     # the worker withdraws it instead.
     send_before: Mapped[datetime | None] = mapped_column(UTCDateTime)
     lease_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Whom it went to and what it said are removed once it is sent: an email to someone
+    # who asked for their details to be deleted, such as the confirmation of a withdrawal.
+    forget_when_sent: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
     claimed_by: Mapped[str] = mapped_column(String(80), default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

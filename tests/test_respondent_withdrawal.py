@@ -342,3 +342,30 @@ def test_the_withdrawal_email_names_the_consultation(client, clock, consultation
 
     (receipt,) = smtp_server.to(ADA)
     assert f'written evidence {reference} to "{TITLE}"' in receipt.text
+
+
+def test_once_sent_the_emails_of_a_withdrawal_keep_no_trace_of_who_withdrew(
+    client, clock, consultation, smtp_server
+):
+    (slot,) = publish(consultation, clock.now + timedelta(days=2))
+    message, call_page = send_a_message(client, clock)
+    assert choose(client, call_page, slot).status_code == 303
+    link = receipt_link(smtp_server, clock, message.reference)
+    name = message.name
+    smtp_server.clear()
+
+    confirm(client, clock, link)
+    waiting = outbox("withdrawn_receipt") + outbox("call_cancelled")
+    assert len(waiting) == 3  # her confirmation and the cancellation, to her and the officer
+    assert all(ADA in email.to_addr or name in email.subject for email in waiting)
+    deliver(clock.now)
+
+    assert len(smtp_server.to(ADA)) == 2  # both reached her first
+    kept = outbox("withdrawn_receipt") + outbox("call_cancelled")
+    assert {email.status for email in kept} == {"sent"}
+    for email in kept:
+        written = " ".join(
+            [email.to_addr, email.cc_addr, email.reply_to, email.subject, email.body_text]
+        )
+        assert ADA not in written and name not in written and name not in email.body_html
+        assert email.attachments == []

@@ -168,13 +168,24 @@ def move(booking: Booking, slot_id: str, now: datetime) -> bool:
         raise SlotUnavailable(TAKEN) from None
 
 
-def cancel(booking: Booking, now: datetime, by: str) -> bool:
+def cancel(booking: Booking, now: datetime, by: str, commit: bool = True) -> bool:
     """Cancel the call, freeing its time; both get the cancellation. False if it already
-    was cancelled: a call is cancelled once."""
-    return _change(booking, "cancelled", now, status=CANCELLED, cancelled_at=now, cancelled_by=by)
+    was cancelled: a call is cancelled once. Without `commit`, the cancellation is left in
+    the caller's transaction (deleting its response cancels it so, all or nothing)."""
+    return _change(
+        booking,
+        "cancelled",
+        now,
+        status=CANCELLED,
+        cancelled_at=now,
+        cancelled_by=by,
+        commit=commit,
+    )
 
 
-def _change(booking: Booking, event: str, now: datetime, *unchanged, **values) -> bool:
+def _change(
+    booking: Booking, event: str, now: datetime, *unchanged, commit: bool = True, **values
+) -> bool:
     """Change a call that is still booked (and `unchanged`) as a new version of its calendar
     event, and tell both, in one commit. False, changing nothing, if it was not."""
     changed = db.session.execute(
@@ -184,11 +195,13 @@ def _change(booking: Booking, event: str, now: datetime, *unchanged, **values) -
         .execution_options(synchronize_session=False)
     ).rowcount
     if not changed:
-        db.session.rollback()
+        if commit:
+            db.session.rollback()
         return False
     db.session.refresh(booking)
     notify_call(booking, event, now)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return True
 
 

@@ -204,6 +204,7 @@ def notify_withdrawal(withdrawal: Withdrawal, now: datetime) -> None:
             template="withdrawal_receipt",
             context=context,
             consultation=consultation,
+            forget_when_sent=True,  # they asked for their details to be deleted
             now=now,
         )
 

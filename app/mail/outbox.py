@@ -154,13 +154,15 @@ def queue_email(
     payload: dict | None = None,
     held: bool = False,
     send_before: datetime | None = None,
+    forget_when_sent: bool = False,
     now: datetime,
 ) -> OutboxEmail:
     """Render templates/email/<template>.{txt,html} and add the email to the current transaction.
 
     The caller commits it together with the event. The subject is the template's
     `subject` block. `held` keeps it back for the daily digest instead of sending it;
-    `send_before` makes it worthless after that moment, so a late one is never sent.
+    `send_before` makes it worthless after that moment, so a late one is never sent;
+    `forget_when_sent` keeps no trace of whom it went to or what it said once it is sent.
     """
     subject = header_safe(render_template(f"email/{template}.subject.txt", **context), 250)
     email = OutboxEmail(
@@ -187,6 +189,7 @@ def queue_email(
         status=HELD if held else PENDING,
         next_attempt_at=now,
         send_before=send_before,
+        forget_when_sent=forget_when_sent,
         created_at=now,
     )
     db.session.add(email)
@@ -394,7 +397,20 @@ def _send_one(server: smtplib.SMTP, email: OutboxEmail, now: datetime) -> bool:
     email.sent_at = now
     email.attempts += 1
     email.lease_until = None
+    if email.forget_when_sent:
+        forget(email)
     return True
+
+
+FORGOTTEN = "Removed after sending"
+
+
+def forget(email: OutboxEmail) -> None:
+    """Keep only that an email of its kind was sent: not whom to, nor what it said."""
+    email.to_addr = email.subject = FORGOTTEN
+    email.cc_addr = email.reply_to = email.body_text = email.body_html = ""
+    email.attachments = []
+    email.payload = {}
 
 
 def deliver_due(now: datetime, worker: str | None = None) -> tuple[int, int]:

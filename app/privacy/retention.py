@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import ColumnElement, Select, delete, exists, or_, select
+from sqlalchemy import ColumnElement, Select, delete, exists, or_, select, update
 
 from app.calls import booking
 from app.consultations.lifecycle import State, plural
@@ -87,13 +87,25 @@ def delete_response(
     """
     channel = channels.of(response)
     call = channel.upcoming_call(response, now)
+    uids = db.session.scalars(select(Booking.uid).filter_by(response_id=response.id)).all()
     if call is not None:
         # booking.cancel rather than cancel_for_officer: that one writes the respondent's
-        # name into the audit log, which would keep what we are asked to delete.
-        booking.cancel(call, now, by=deletion.call_cancelled_by)
+        # name into the audit log, which would keep what we are asked to delete. In this
+        # transaction, so the response is never left with its call cancelled but not gone.
+        booking.cancel(call, now, by=deletion.call_cancelled_by, commit=False)
+        # The cancellation must reach both calendars, but once sent it keeps no name.
+        db.session.execute(
+            update(OutboxEmail)
+            .where(
+                OutboxEmail.kind == "call_cancelled",
+                OutboxEmail.status.in_(STILL_TO_GO),
+                or_(*(OutboxEmail.event_key.contains(f":{uid}:", autoescape=True) for uid in uids)),
+            )
+            .values(forget_when_sent=True)
+            .execution_options(synchronize_session=False)
+        )
     consultation, reference = response.consultation, response.reference or ""
     stored = [attachment.stored_name for attachment in response.attachments]
-    uids = db.session.scalars(select(Booking.uid).filter_by(response_id=response.id)).all()
     # A survey draft changing the response holds the respondent's answers too.
     drafts = db.session.scalars(select(Response.id).filter_by(amends_id=response.id)).all()
     db.session.execute(

@@ -49,11 +49,19 @@ def upgrade():
         batch_op.create_index(
             batch_op.f('ix_response_version_response_id'), ['response_id'], unique=False
         )
+    with op.batch_alter_table('outbox_email', schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column(
+                'forget_when_sent', sa.Boolean(), nullable=False, server_default=sa.false()
+            )
+        )
     # Responses sent before links existed have none: their respondents get one by asking
     # for a new link with the email address they gave.
 
 
 def downgrade():
+    with op.batch_alter_table('outbox_email', schema=None) as batch_op:
+        batch_op.drop_column('forget_when_sent')
     with op.batch_alter_table('response_version', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_response_version_response_id'))
     op.drop_table('response_version')
