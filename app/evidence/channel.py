@@ -15,6 +15,7 @@ class EvidenceChannel(Channel):
     label = "Written evidence"
     reference_prefix = "EV"
     endpoint = "evidence.submit"
+    change_endpoint = "evidence.change"
     title = "Send written evidence"
     description = (
         "Tell us what you know in your own words, and attach documents"

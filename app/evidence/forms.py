@@ -1,7 +1,9 @@
-"""The written evidence form, built for one consultation's respondent types and themes."""
+"""The written evidence form, built for one consultation's respondent types and themes,
+and the same form for changing evidence already sent."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask_wtf.file import MultipleFileField
@@ -10,6 +12,7 @@ from wtforms.validators import DataRequired, Length
 
 from app.evidence.files import CheckedFile, detect_type, problem_with, too_large
 from app.intake.fields import organisation_field
+from app.models import Attachment
 from app.web.forms import (
     Form,
     choices,
@@ -22,6 +25,7 @@ from app.web.forms import (
 )
 
 MB = 1024 * 1024
+VERSION_SHAPE = re.compile(r"[0-9]{1,9}")
 
 
 class EvidenceForm(Form):
@@ -76,11 +80,16 @@ class EvidenceForm(Form):
     def rules(self) -> dict[str, Any]:
         return self.settings["attachments"]
 
+    @property
+    def kept_documents(self) -> int:
+        """Documents sent before and kept, which count towards the limit: none here."""
+        return 0
+
     def validate_documents(self, field: MultipleFileField) -> None:
         """Each file checked by its content, size and name; all problems listed together."""
         uploads = [f for f in field.data or [] if getattr(f, "filename", "")]
         self.checked_files = []
-        if len(uploads) > self.rules["max_files"]:
+        if uploads and len(uploads) + self.kept_documents > self.rules["max_files"]:
             field.errors.append(self.too_many_message)
             return
         max_bytes = self.rules["max_mb"] * MB
@@ -100,6 +109,58 @@ class EvidenceForm(Form):
     def too_many_message(self) -> str:
         most = self.rules["max_files"]
         return f"Attach up to {most} {'file' if most == 1 else 'files'}"
+
+
+class EvidenceChangeForm(EvidenceForm):
+    """The evidence form filled in with what was sent, to change it: each document sent
+    has a box to remove it, new ones count with those kept, and the form carries the
+    version of the response it was loaded with."""
+
+    remove = SelectMultipleField("Remove", validate_choice=False)  # attachment ids
+    version = HiddenField()
+
+    def __init__(
+        self, settings: dict[str, Any], sent: list[Attachment], *args: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(settings, *args, **kwargs)
+        self.list_documents(sent)
+
+    def list_documents(self, sent: list[Attachment]) -> None:
+        """Offer to remove each of these documents (again, after a change elsewhere)."""
+        self.remove.choices = choices([(str(a.id), a.original_name) for a in sent])
+
+    @property
+    def kept_documents(self) -> int:
+        ticked = set(self.remove.data or [])
+        return sum(1 for choice in self.remove.choices if choice.value not in ticked)
+
+    @property
+    def too_many_message(self) -> str:
+        most, kept = self.rules["max_files"], self.kept_documents
+        if not kept or not most:
+            return super().too_many_message
+        if kept >= most:
+            return (
+                f"You can send up to {most} {'file' if most == 1 else 'files'}, counting the"
+                " documents you keep: remove some of them before you attach more"
+            )
+        more = most - kept
+        return (
+            f"Attach up to {more} more {'file' if more == 1 else 'files'}, or remove one"
+            " of the documents you sent"
+        )
+
+    @property
+    def removed_ids(self) -> set[int]:
+        """The documents ticked for removal, by attachment id (only ones listed count)."""
+        listed = {choice.value for choice in self.remove.choices}
+        return {int(value) for value in self.remove.data or [] if value in listed}
+
+    @property
+    def version_loaded(self) -> int:
+        """The version the form was loaded with; 0, which no response has, if forged."""
+        value = self.version.data or ""
+        return int(value) if VERSION_SHAPE.fullmatch(value) else 0
 
 
 def _size(upload) -> int:

@@ -1,20 +1,29 @@
-"""Views for sending written evidence."""
+"""Views for sending written evidence, and for changing it from the respondent's link."""
 
 from __future__ import annotations
 
 from functools import partial
 
-from flask import abort, current_app, render_template, request
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from app.consultations.lookup import get_by_slug_or_404, open_channel_or_abort
 from app.evidence import bp, services
 from app.evidence.channel import EVIDENCE
-from app.evidence.forms import MB, EvidenceForm
+from app.evidence.forms import MB, EvidenceChangeForm, EvidenceForm
 from app.extensions import csrf, limiter
+from app.intake import links
+from app.intake.changes import ChangeSending, Outcome, snapshot
 from app.intake.channel import Sender, Sending
 from app.intake.sending import send_once, sent_confirmation
-from app.intake.submissions import submit_rate_limit
-from app.models import Consultation
+from app.intake.submissions import (
+    form_token,
+    keep_or_stamp,
+    looks_automated,
+    new_token,
+    read_stamp,
+    submit_rate_limit,
+)
+from app.models import Consultation, Response
 from app.runtime import clock
 from app.web.errors import render_error
 
@@ -118,6 +127,118 @@ def submit(slug: str):
 def confirmation(slug: str):
     """Evidence sent: the reference, and the receipt on its way."""
     return sent_confirmation(EVIDENCE, get_by_slug_or_404(slug), "evidence/confirmation.html")
+
+
+# --- changing evidence sent, from the respondent's link ------------------------------------
+
+
+def _sent_evidence(consultation: Consultation, token: str) -> Response | None:
+    """The evidence sent to this consultation that the link `token` opens, if any."""
+    response = links.find(token)
+    if response is None or response.channel != EVIDENCE.name:
+        return None
+    return response if response.consultation_id == consultation.id else None
+
+
+def _filled_in(response: Response) -> dict:
+    """The change form's values: what the respondent sent, consent as they gave it."""
+    return {
+        "name": response.name,
+        "email": response.email,
+        "organisation": response.organisation,
+        "respondent_type": response.respondent_type,
+        "topics": response.topics,
+        "evidence": response.evidence_text,
+        "publish": response.publish,
+        "consent": response.consent,
+        "token": new_token(),
+        "version": str(response.version),
+    }
+
+
+def _change_page(response: Response, form: EvidenceChangeForm, token: str, status: int = 200):
+    """The change form; after a conflict (409), with the response as it is now."""
+    consultation = response.consultation
+    settings = services.settings(consultation)
+    keep_or_stamp(form.loaded, clock.now())
+    sent_files = any(getattr(f, "filename", "") for f in request.files.getlist("documents"))
+    return render_template(
+        "evidence/change.html",
+        consultation=consultation,
+        settings=settings,
+        form=form,
+        limits=limits_text(settings),
+        choose_again=status != 200 and sent_files,
+        response=response,
+        link=token,
+        now_reads=snapshot(response) if status == 409 else None,
+    ), status
+
+
+def _typed(form: EvidenceChangeForm) -> list[tuple[str, str]]:
+    """What the respondent typed, for the closed page to show back."""
+    return [(label, value) for label, value in form.written() if value.strip()]
+
+
+def _change_wanted(form: EvidenceChangeForm) -> services.EvidenceChange:
+    """What the valid change form asks for, read into plain values."""
+    sender = Sender(
+        name=form.name.data.strip(),
+        email=form.email.data,
+        organisation=(form.organisation.data or "").strip(),
+    )
+    return services.EvidenceChange(sender, _evidence(form), frozenset(form.removed_ids))
+
+
+def _after_change(outcome: Outcome, response: Response, form: EvidenceChangeForm, token: str):
+    """Where a change sent leads: the response's page, saying what became of it; the
+    form again on a conflict, its version now the current one."""
+    if outcome is Outcome.GONE:
+        return links.not_working()
+    if outcome is Outcome.CONFLICT:
+        form.version.data = str(response.version)
+        form.list_documents(response.attachments)
+        return _change_page(response, form, token, status=409)
+    if outcome is Outcome.CHANGED:
+        receipt = " We have emailed you a receipt." if response.email else ""
+        flash(f"Your changes have been sent.{receipt}", "success")
+    elif outcome is Outcome.UNCHANGED:
+        flash("You did not change anything.", "success")
+    return redirect(url_for(links.VIEW_ENDPOINT, token=token), code=303)
+
+
+@bp.route("/change/<token>", methods=["GET", "POST"])
+@limiter.limit(submit_rate_limit, methods=["POST"])
+@csrf.exempt  # checked below, once the body limit for this consultation is set
+def change(slug: str, token: str):
+    """Change the evidence sent, from the respondent's link: the form filled in with it,
+    documents to remove and to add, and the same rules as sending it."""
+    consultation = get_by_slug_or_404(slug)
+    settings = services.settings(consultation)
+    if request.method == "POST":
+        # The CSRF check reads the body, so the limit must be set before it runs.
+        request.max_content_length = _body_limit(settings)
+        csrf.protect()
+    response = _sent_evidence(consultation, token)
+    if response is None:
+        return links.not_working()
+    now = clock.now()
+    if request.method == "GET":
+        if not (consultation.offers(EVIDENCE.name) and EVIDENCE.takes_changes(consultation, now)):
+            return redirect(url_for(links.VIEW_ENDPOINT, token=token), code=303)
+        form = EvidenceChangeForm(settings, response.attachments, data=_filled_in(response))
+        return _change_page(response, form, token)
+    form = EvidenceChangeForm(settings, response.attachments)
+    form.token.data = form_token(form.token.data)
+    loaded_at = read_stamp(form.loaded.data)
+    late = EVIDENCE.admit(consultation, now, loaded_at, partial(_typed, form))
+    if looks_automated(form.website.data, loaded_at, now):
+        return render_template("public/received.html", consultation=consultation)
+    if not form.validate():
+        return _change_page(response, form, token, status=422)
+    sending = ChangeSending(form.token.data, form.version_loaded, now, late, token)
+    outcome = services.change(response, _change_wanted(form), sending)
+    return _after_change(outcome, response, form, token)
 
 
 @bp.errorhandler(413)

@@ -1,8 +1,9 @@
-"""Storing written evidence with its documents: all of it, or nothing."""
+"""Storing written evidence with its documents, and changing it: all of it, or nothing."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -12,6 +13,7 @@ from app.consultations.files import DEFAULT_RESPONDENT_TYPES, AttachmentRules, E
 from app.evidence import files
 from app.evidence.channel import EVIDENCE
 from app.extensions import db
+from app.intake.changes import ChangeSending, Outcome, apply_change
 from app.intake.channel import Sender, Sending
 from app.intake.submissions import store_once
 from app.models import Attachment, Consultation, Response
@@ -99,14 +101,75 @@ def _new_response(consultation, sender, evidence, sending, stored) -> Response:
         topics=evidence.topics,
         evidence_text=evidence.text,
         publish=evidence.publish,
-        attachments=[
-            Attachment(
-                original_name=checked.original_name[:255],
-                stored_name=name,
-                file_type=checked.file_type,
-                size=len(checked.data),
-                sha256=checked.sha256,
-            )
-            for checked, name in stored
-        ],
+        attachments=_attachments(stored),
     )
+
+
+def _attachments(stored: list[tuple[files.CheckedFile, str]]) -> list[Attachment]:
+    """The attachments for documents stored on disk under the names given."""
+    return [
+        Attachment(
+            original_name=checked.original_name[:255],
+            stored_name=name,
+            file_type=checked.file_type,
+            size=len(checked.data),
+            sha256=checked.sha256,
+        )
+        for checked, name in stored
+    ]
+
+
+@dataclass(frozen=True)
+class EvidenceChange:
+    """Evidence as its respondent changed it: who is sending it, what the form asks (its
+    documents the new ones to add) and the documents sent before to remove, by id."""
+
+    sender: Sender
+    evidence: Evidence
+    remove: frozenset[int] = frozenset()
+
+
+def change(response: Response, wanted: EvidenceChange, sending: ChangeSending) -> Outcome:
+    """Change sent evidence as the respondent asked, once (app.intake.changes). Commits.
+
+    New documents are written to disk first, as `submit` writes them, and removed again
+    unless the change is made. The files of documents removed are deleted only once
+    the change is committed: until then the version in the database still has them.
+    """
+    folder = upload_folder()
+    added: list[tuple[files.CheckedFile, str]] = []
+    removed: list[str] = []
+    try:
+        for checked in wanted.evidence.documents:
+            added.append((checked, files.store(folder, checked)))
+        outcome = apply_change(response, sending, partial(_edit, wanted, added, removed))
+    except BaseException:
+        db.session.rollback()
+        files.remove(folder, [name for _checked, name in added])
+        raise
+    if outcome is Outcome.CHANGED:
+        files.remove(folder, removed)
+    else:
+        files.remove(folder, [name for _checked, name in added])
+    return outcome
+
+
+def _edit(
+    wanted: EvidenceChange,
+    added: list[tuple[files.CheckedFile, str]],
+    removed: list[str],
+    response: Response,
+) -> None:
+    """Set the changed values on the response; note the removed documents' files."""
+    sender, evidence = wanted.sender, wanted.evidence
+    response.name, response.email = sender.name, sender.email
+    response.organisation = sender.organisation
+    response.respondent_type = evidence.respondent_type
+    response.topics = evidence.topics
+    response.evidence_text = evidence.text
+    response.publish = evidence.publish
+    for attachment in list(response.attachments):
+        if attachment.id in wanted.remove:
+            removed.append(attachment.stored_name)
+            response.attachments.remove(attachment)
+    response.attachments.extend(_attachments(added))

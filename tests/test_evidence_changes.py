@@ -1,0 +1,930 @@
+"""Written evidence changed by its respondent, from the link in their receipt (issue 20).
+
+The respondent sends evidence through the form, reads the receipt that the real SMTP
+server received, opens its link, and follows the response page's link to the evidence
+form filled in with what they sent. The form is sent as a browser sends it: every field
+as the page holds it (tests/support/pages.sent_by), with the changes made over it and
+files built byte by byte (tests/support/sample_files.py). Time moves only when a test
+moves it.
+
+What is checked: the response keeps its reference and becomes version 2, the version it
+replaces is kept with its rows and documents, documents removed leave the disk only once
+the change is committed and a change that fails leaves no new file behind; one change
+alert and one change receipt listing what changed, and the audit log; the grace rule and
+an admin's close as for new evidence; a double tap, two tabs, and a form sent unchanged;
+the limit on documents counting those kept. Junk sent to the change form never gives a
+500 and never leaves an invalid response or a stray file (hypothesis, at the end).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import partial
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from hypothesis import event, example, given
+from hypothesis import strategies as st
+from sqlalchemy import select
+
+from app.extensions import db
+from app.mail import outbox as app_outbox
+from app.models import AuditEvent, Consultation, Response
+from tests.support import sample_files as sf
+from tests.support.clients import new_browser, utc
+from tests.support.concurrency import at_once
+from tests.support.evidence import (
+    CHOOSE_AGAIN,
+    EVIDENCE,
+    RESPONDENT,
+    RESPONDENT_TYPES,
+    TOPICS,
+    VALID,
+    assert_kept,
+    body_fields,
+    field_errors,
+    files_on_disk,
+    send,
+    send_form,
+    sent_ok,
+    the_response,
+    value_of,
+)
+from tests.support.factories import SLUG
+from tests.support.outbox import outbox
+from tests.support.pages import (
+    h1_text,
+    hidden_fields,
+    kept_on_closed_page,
+    page,
+    sent_by,
+    stamped_form,
+    summary_links,
+    text_of,
+    where,
+)
+from tests.support.sample_files import Upload
+from tests.test_database_busy import Trouble
+from tests.test_evidence_fuzz import FIELDS as EVIDENCE_FIELDS
+from tests.test_evidence_fuzz import (
+    FUZZ,
+    MAX_FILES,
+    MAX_LENGTH,
+    MAX_MB,
+    PAGE_SAFE_CHARS,
+    PUBLISH,
+    SECONDS,
+    cleaned,
+    mostly,
+    uploads,
+)
+
+OFFICER = "officer@example.org"
+CHANGED = "Your changes have been sent. We have emailed you a receipt."
+UNCHANGED = "You did not change anything."
+NEW_EVIDENCE = "Payment now arrives 30 days after invoicing.\n\nWe no longer borrow to pay staff."
+CONFLICT = "Your evidence was changed on another device or in another tab"
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def evidence(make_survey) -> Consultation:
+    """Evidence on three themes, open for three weeks more, taking 3 documents of 10 MB."""
+    return make_survey()
+
+
+@pytest.fixture
+def closing_soon(make_survey, clock) -> Consultation:
+    """Evidence taken until an hour from now, with the default 30 minutes' grace."""
+    return make_survey(closes_at=clock.now + timedelta(hours=1))
+
+
+def consultation() -> Consultation:
+    db.session.rollback()
+    return db.session.scalar(select(Consultation).filter_by(slug=SLUG))
+
+
+def deliver(clock) -> None:
+    """The outbox worker's round: everything due goes to the test's SMTP server."""
+    _sent, failed = app_outbox.deliver_due(clock.now)
+    assert failed == 0
+
+
+def link_in(text: str) -> str:
+    """The path of the respondent's link in an email's text."""
+    found = re.search(r"View, change or withdraw your response:\s+(\S+)", text)
+    assert found, text
+    return urlsplit(found.group(1)).path
+
+
+@dataclass(frozen=True)
+class Link:
+    """The respondent's link, and the change form's address its page gives."""
+
+    view: str
+    change: str
+
+
+def sent_with_link(client, clock, smtp_server, files: list[Upload] = ()) -> Link:
+    """Send the evidence, receive the receipt, open its link and find where to change it."""
+    sent_ok(send(client, clock, VALID, list(files)))
+    deliver(clock)
+    (receipt,) = smtp_server.to(RESPONDENT)
+    view = link_in(receipt.text)
+    shown = client.get(view)
+    assert shown.status_code == 200
+    change = page(shown).find("a", href=re.compile(r"/evidence/change/"))
+    assert change is not None, "the response's page offers no way to change it"
+    smtp_server.clear()
+    return Link(view, change["href"])
+
+
+def open_change(client, link: Link):
+    shown = client.get(link.change)
+    assert shown.status_code == 200, shown.status_code
+    return shown
+
+
+def as_shown(shown) -> dict[str, list[str]]:
+    """What a browser sends for the change form as the page holds it."""
+    sent = sent_by(stamped_form(page(shown)))
+    return {name: sent.getlist(name) for name in sent}
+
+
+def send_change(client, clock, shown, link: Link, changes: dict, files=(), seconds: float = 5):
+    """Take `seconds` over the change form on the page `shown`, then send it with `changes`."""
+    clock.advance(seconds=seconds)
+    return send_form(client, shown, {**as_shown(shown), **changes}, list(files), url=link.change)
+
+
+def documents_listed(shown) -> dict[str, str]:
+    """The documents the change form lists, each with the value of its Remove box."""
+    form = stamped_form(page(shown))
+    listed = {}
+    for box in form.find_all("input", attrs={"name": "remove"}):
+        label = text_of(form.find("label", attrs={"for": box["id"]}))
+        assert label.startswith("Remove "), label
+        listed[label.removeprefix("Remove ")] = box["value"]
+    return listed
+
+
+def flashes(response) -> str:
+    return text_of(page(response).find(id="flashes"))
+
+
+def names_of(response: Response) -> list[str]:
+    return [attachment.original_name for attachment in response.attachments]
+
+
+def stored_names(response: Response) -> list[str]:
+    return sorted(attachment.stored_name for attachment in response.attachments)
+
+
+def changes_audited() -> list[str]:
+    db.session.rollback()
+    return list(
+        db.session.scalars(
+            select(AuditEvent.detail).filter_by(action="respondent_change").order_by(AuditEvent.id)
+        )
+    )
+
+
+def as_it_was(app: Flask) -> tuple:
+    """The stored response, its documents and files, its emails and its audit: to compare."""
+    response = the_response()
+    return (
+        response.version,
+        response.evidence_text,
+        names_of(response),
+        len(response.versions),
+        files_on_disk(app),
+        len(outbox()),
+        changes_audited(),
+    )
+
+
+# --- the change, from the receipt's link -----------------------------------------------------
+
+
+def test_the_change_form_is_the_evidence_form_filled_in_with_what_was_sent(
+    client, clock, evidence, smtp_server
+):
+    link = sent_with_link(
+        client, clock, smtp_server, [sf.upload("pdf", "report.pdf"), sf.upload("txt", "notes.txt")]
+    )
+
+    shown = open_change(client, link)
+
+    assert h1_text(shown) == "Change your written evidence"
+    form = stamped_form(page(shown))
+    assert form["action"] == link.change
+    assert form["enctype"] == "multipart/form-data"
+    assert_kept(shown)
+    hidden = hidden_fields(shown)
+    assert set(hidden) == {"csrf_token", "token", "loaded", "version"}
+    assert hidden["version"] == "1"
+    assert list(documents_listed(shown)) == ["report.pdf", "notes.txt"]
+    assert page(shown).find("a", class_="back-link")["href"] == link.view
+    assert text_of(form.find("button")) == "Send your changes"
+    assert "The documents you keep count towards this" in text_of(page(shown))
+    # Each load is a new form: its own token, so that each makes its own change.
+    assert hidden_fields(open_change(client, link))["token"] != hidden["token"]
+
+
+def test_a_respondent_changes_their_text_removes_one_document_and_adds_another(
+    app, client, clock, evidence, smtp_server
+):
+    link = sent_with_link(
+        client, clock, smtp_server, [sf.upload("pdf", "report.pdf"), sf.upload("txt", "notes.txt")]
+    )
+    first = the_response()
+    reference, sent_at = first.reference, first.submitted_at
+    removed_file = next(a.stored_name for a in first.attachments if a.original_name == "report.pdf")
+    shown = open_change(client, link)
+    clock.set(utc(2027, 2, 3, 9, 30))
+
+    changed = send_change(
+        client,
+        clock,
+        shown,
+        link,
+        {"evidence": NEW_EVIDENCE, "remove": documents_listed(shown)["report.pdf"]},
+        [sf.upload("docx", "appendix.docx")],
+    )
+
+    assert changed.status_code == 303
+    assert where(changed) == link.view
+    assert CHANGED in flashes(client.get(link.view))
+    response = the_response()
+    assert response.reference == reference
+    assert response.version == 2
+    assert response.changed_at == clock.now
+    assert response.late is False
+    assert response.evidence_text == NEW_EVIDENCE
+    assert names_of(response) == ["notes.txt", "appendix.docx"]
+    (older,) = response.versions
+    assert older.number == 1
+    assert older.made_at == sent_at
+    assert older.documents == ["report.pdf", "notes.txt"]
+    rows = dict(older.rows)
+    assert rows["Evidence"] == EVIDENCE
+    assert rows["Documents"] == "report.pdf; notes.txt"
+    on_disk = files_on_disk(app)
+    assert on_disk == stored_names(response)
+    assert removed_file not in on_disk
+    [_first_alert, alert] = outbox("alert")
+    assert alert.event_key == f"alert:evidence:v2:{reference}"
+    assert [detail for detail in changes_audited()] == [
+        f"Response {reference} (Written evidence) changed by the respondent: now version 2"
+    ]
+
+    deliver(clock)
+    (receipt,) = smtp_server.to(RESPONDENT)
+    (officers,) = smtp_server.to(OFFICER)
+    assert reference in str(receipt.message["Subject"])
+    assert "What you changed" in receipt.text
+    assert "Before: report.pdf; notes.txt" in receipt.text
+    assert "Now: notes.txt; appendix.docx" in receipt.text
+    assert "Payment now arrives 30 days after invoicing." in receipt.text
+    assert link_in(receipt.text) == link.view  # the same link goes on working
+    assert "changed by the respondent" in str(officers.message["Subject"])
+    assert "Before: report.pdf; notes.txt" in officers.text
+    assert "after the deadline" not in officers.text
+
+
+def test_the_respondent_can_change_every_answer(client, clock, evidence, smtp_server):
+    link = sent_with_link(client, clock, smtp_server)
+    shown = open_change(client, link)
+
+    sent = send_change(
+        client,
+        clock,
+        shown,
+        link,
+        {
+            "name": "Ada Jones-Smith",
+            "email": "Ada.Jones@Example.org",
+            "organisation": "",
+            "respondent_type": "Academic",
+            "topics": ["Failures"],
+            "publish": "no",
+        },
+    )
+
+    assert sent.status_code == 303
+    response = the_response()
+    assert (response.name, response.email, response.organisation) == (
+        "Ada Jones-Smith",
+        "Ada.Jones@example.org",
+        "",
+    )
+    assert (response.respondent_type, response.topics, response.publish) == (
+        "Academic",
+        ["Failures"],
+        "no",
+    )
+    # The receipt goes to the address it has now.
+    [_first, receipt] = outbox("receipt")
+    assert "Ada.Jones@example.org" in receipt.to_addr
+
+
+def test_a_form_sent_as_it_was_changes_nothing(app, client, clock, evidence, smtp_server):
+    link = sent_with_link(client, clock, smtp_server, [sf.upload("pdf")])
+    before = as_it_was(app)
+    shown = open_change(client, link)
+
+    answer = send_change(client, clock, shown, link, {})
+
+    assert answer.status_code == 303
+    assert where(answer) == link.view
+    assert UNCHANGED in flashes(client.get(link.view))
+    assert as_it_was(app) == before
+    assert the_response().changed_at is None
+
+
+def test_the_same_form_sent_twice_makes_one_change(app, client, clock, evidence, smtp_server):
+    link = sent_with_link(client, clock, smtp_server, [sf.upload("pdf")])
+    shown = open_change(client, link)
+    changes = {"evidence": NEW_EVIDENCE}
+
+    first = send_change(client, clock, shown, link, changes, [sf.upload("odt")])
+    again = send_change(client, clock, shown, link, changes, [sf.upload("odt")])
+
+    assert [first.status_code, again.status_code] == [303, 303]
+    assert where(again) == link.view
+    response = the_response()
+    assert response.version == 2
+    assert len(response.versions) == 1
+    assert names_of(response) == ["evidence.pdf", "evidence.odt"]
+    assert files_on_disk(app) == stored_names(response)  # the second send's file is gone
+    assert len(outbox("alert")) == 2  # the first one's, and one for the change
+    assert len(changes_audited()) == 1
+
+
+def race(app: Flask, clock, link: Link, sends: list[tuple[dict, list[Upload]]]) -> list[int]:
+    """Each send's changes and files, made in a browser of its own on a change form it
+    opened, sent at the same moment as the others."""
+    browsers = [new_browser(app) for _ in sends]
+    bodies = []
+    for browser, (changes, files) in zip(browsers, sends, strict=True):
+        shown = open_change(browser, link)
+        bodies.append(sf.multipart(body_fields(shown, {**as_shown(shown), **changes}, files)))
+    clock.advance(seconds=20)
+
+    def post(browser, body: tuple[bytes, str]) -> int:
+        return browser.post(link.change, data=body[0], content_type=body[1]).status_code
+
+    return at_once(
+        [partial(post, browser, body) for browser, body in zip(browsers, bodies, strict=True)],
+        context=app.app_context,
+        timeout=30,
+    )
+
+
+def test_the_same_form_sent_twice_at_the_same_moment_makes_one_change(
+    app, client, clock, evidence, smtp_server
+):
+    """A double tap that reaches two server threads at once: one change, one new file;
+    the other send's file is removed."""
+    link = sent_with_link(client, clock, smtp_server, [sf.upload("pdf")])
+    token = hidden_fields(open_change(client, link))["token"]
+    same_form = {"token": token, "evidence": NEW_EVIDENCE}
+
+    statuses = race(app, clock, link, [(same_form, [sf.upload("txt")])] * 2)
+
+    assert statuses == [303, 303]
+    response = the_response()
+    assert (response.version, len(response.versions)) == (2, 1)
+    assert names_of(response) == ["evidence.pdf", "evidence.txt"]
+    assert files_on_disk(app) == stored_names(response)
+    assert len(outbox("alert")) == 2
+    assert len(changes_audited()) == 1
+
+
+def test_two_tabs_sending_at_the_same_moment_make_one_change_and_one_conflict(
+    app, client, clock, evidence, smtp_server
+):
+    link = sent_with_link(client, clock, smtp_server)
+    sends = [({"evidence": f"From tab {n}."}, [sf.upload("odt")]) for n in range(2)]
+
+    statuses = race(app, clock, link, sends)
+
+    assert sorted(statuses) == [303, 409]
+    response = the_response()
+    assert (response.version, len(response.versions)) == (2, 1)
+    assert response.evidence_text in {"From tab 0.", "From tab 1."}
+    assert files_on_disk(app) == stored_names(response)  # the conflicting send's file went
+    assert len(changes_audited()) == 1
+
+
+def test_a_change_from_a_second_tab_after_the_first_is_a_conflict_keeping_what_was_typed(
+    app, client, clock, evidence, smtp_server
+):
+    link = sent_with_link(client, clock, smtp_server, [sf.upload("pdf", "report.pdf")])
+    first_tab, second_tab = open_change(client, link), open_change(client, link)
+    clock.set(utc(2027, 2, 1, 14, 30))
+    assert (
+        send_change(client, clock, first_tab, link, {"evidence": "From the first tab."}).status_code
+        == 303
+    )
+    disk_after_first = files_on_disk(app)
+
+    clash = send_change(
+        client,
+        clock,
+        second_tab,
+        link,
+        {"evidence": "From the second tab.", "remove": documents_listed(second_tab)["report.pdf"]},
+        [sf.upload("txt", "notes.txt")],
+    )
+
+    assert clash.status_code == 409
+    notice = text_of(page(clash).find(class_="notice-error"))
+    assert f"{CONFLICT} at 2:30pm UK time on 1 February 2027, after you opened this page" in notice
+    assert value_of(clash, "evidence") == "From the second tab."
+    assert hidden_fields(clash)["version"] == "2"
+    assert "From the first tab." in text_of(page(clash).find("dl", class_="summary-list"))
+    assert CHOOSE_AGAIN in field_errors(clash, "documents")
+    assert list(documents_listed(clash)) == ["report.pdf"]
+    assert documents_listed(clash)["report.pdf"] in as_shown(clash)["remove"]  # still ticked
+    assert files_on_disk(app) == disk_after_first
+    assert the_response().evidence_text == "From the first tab."
+
+    # Sent again from the page the conflict gave, the change is made on top of the other.
+    again = send_change(client, clock, clash, link, {}, [sf.upload("txt", "notes.txt")])
+
+    assert again.status_code == 303
+    response = the_response()
+    assert response.version == 3
+    assert [v.number for v in response.versions] == [1, 2]
+    assert response.evidence_text == "From the second tab."
+    assert names_of(response) == ["notes.txt"]
+    assert files_on_disk(app) == stored_names(response)
+
+
+def test_a_change_that_cannot_be_committed_leaves_no_new_file_and_keeps_the_old_ones(
+    app, client, clock, evidence, smtp_server, monkeypatch
+):
+    link = sent_with_link(
+        client, clock, smtp_server, [sf.upload("pdf", "report.pdf"), sf.upload("txt", "notes.txt")]
+    )
+    before = as_it_was(app)
+    shown = open_change(client, link)
+    changes = {"evidence": NEW_EVIDENCE, "remove": documents_listed(shown)["report.pdf"]}
+    files = [sf.upload("docx"), sf.upload("odt")]
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("the outbox table is locked")
+
+    monkeypatch.setattr("app.intake.changes.notify_change", broken)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    failed = send_change(client, clock, shown, link, changes, files)
+
+    assert failed.status_code == 500
+    assert as_it_was(app) == before
+    monkeypatch.undo()
+    # The same form sent again makes the change: nothing of the failed one stood in its way.
+    assert send_change(client, clock, shown, link, changes, files).status_code == 303
+    response = the_response()
+    assert names_of(response) == ["notes.txt", "evidence.docx", "evidence.odt"]
+    assert files_on_disk(app) == stored_names(response)
+
+
+@pytest.fixture
+def busy_app(request, app_config) -> Flask:
+    """The app gives up on a held lock after a fifth of a second."""
+    app_config["DATABASE_BUSY_SECONDS"] = 0.2
+    return request.getfixturevalue("app")
+
+
+def test_a_change_the_busy_database_cannot_store_is_kept_on_the_page_and_leaves_no_file(
+    busy_app, client, clock, evidence, smtp_server, database_url
+):
+    link = sent_with_link(client, clock, smtp_server, [sf.upload("pdf", "report.pdf")])
+    before = as_it_was(busy_app)
+    shown = open_change(client, link)
+    changes = {"evidence": NEW_EVIDENCE, "remove": documents_listed(shown)["report.pdf"]}
+
+    with Trouble(database_url).locked():
+        busy = send_change(client, clock, shown, link, changes, [sf.upload("docx")])
+
+    assert busy.status_code == 503
+    assert "Your answers were not sent because the service is busy" in text_of(page(busy))
+    assert value_of(busy, "evidence") == NEW_EVIDENCE
+    assert CHOOSE_AGAIN in field_errors(busy, "documents")
+    assert as_it_was(busy_app) == before
+    # Sent again from that page once the database is free, the change is made once.
+    assert send_change(client, clock, busy, link, {}, [sf.upload("docx")]).status_code == 303
+    response = the_response()
+    assert (response.version, names_of(response)) == (2, ["evidence.docx"])
+    assert files_on_disk(busy_app) == stored_names(response)
+
+
+# --- documents -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("sent", "removed", "added", "message"),
+    [
+        (2, 0, 2, "Attach up to 1 more file, or remove one of the documents you sent"),
+        (
+            3,
+            0,
+            1,
+            "You can send up to 3 files, counting the documents you keep:"
+            " remove some of them before you attach more",
+        ),
+        (0, 0, 4, "Attach up to 3 files"),
+    ],
+    ids=["one-free", "none-free", "none-sent"],
+)
+def test_new_documents_count_with_those_kept(
+    app, client, clock, evidence, smtp_server, sent, removed, added, message
+):
+    kinds = ["pdf", "docx", "odt", "txt"]
+    link = sent_with_link(client, clock, smtp_server, [sf.upload(k) for k in kinds[:sent]])
+    before = as_it_was(app)
+    shown = open_change(client, link)
+
+    refused = send_change(
+        client, clock, shown, link, {"evidence": NEW_EVIDENCE}, [sf.upload("txt")] * added
+    )
+
+    assert refused.status_code == 422
+    assert page(refused).title.get_text().startswith("Error: Change your written evidence")
+    assert summary_links(refused) == {message: "documents"}
+    assert field_errors(refused, "documents") == [message, CHOOSE_AGAIN]
+    assert value_of(refused, "evidence") == NEW_EVIDENCE
+    assert as_it_was(app) == before
+
+
+def test_removing_documents_makes_room_for_new_ones(app, client, clock, evidence, smtp_server):
+    link = sent_with_link(client, clock, smtp_server, [sf.upload("pdf"), sf.upload("docx")])
+    shown = open_change(client, link)
+    listed = documents_listed(shown)
+
+    sent = send_change(
+        client,
+        clock,
+        shown,
+        link,
+        {"remove": [listed["evidence.pdf"]]},
+        [sf.upload("odt"), sf.upload("txt")],
+    )
+
+    assert sent.status_code == 303
+    response = the_response()
+    assert names_of(response) == ["evidence.docx", "evidence.odt", "evidence.txt"]
+    assert files_on_disk(app) == stored_names(response)
+
+
+def test_removing_every_document_keeps_the_evidence(app, client, clock, evidence, smtp_server):
+    link = sent_with_link(client, clock, smtp_server, [sf.upload("pdf"), sf.upload("docx")])
+    shown = open_change(client, link)
+
+    sent = send_change(
+        client, clock, shown, link, {"remove": list(documents_listed(shown).values())}
+    )
+
+    assert sent.status_code == 303
+    response = the_response()
+    assert names_of(response) == []
+    assert response.versions[0].documents == ["evidence.pdf", "evidence.docx"]
+    assert files_on_disk(app) == []
+
+
+def test_a_remove_box_for_a_document_not_listed_removes_nothing(
+    app, client, clock, evidence, smtp_server
+):
+    link = sent_with_link(client, clock, smtp_server, [sf.upload("pdf")])
+    other = new_browser(app)
+    sent_ok(send(other, clock, {**VALID, "email": "bo@example.org"}, [sf.upload("txt")]))
+    db.session.rollback()
+    others = db.session.scalar(select(Response).filter_by(email="bo@example.org"))
+    before = files_on_disk(app)
+    shown = open_change(client, link)
+
+    sent = send_change(
+        client,
+        clock,
+        shown,
+        link,
+        {"evidence": NEW_EVIDENCE, "remove": [str(others.attachments[0].id), "x", "²"]},
+    )
+
+    assert sent.status_code == 303
+    assert files_on_disk(app) == before
+    db.session.rollback()
+    assert len(db.session.get(Response, others.id).attachments) == 1
+
+
+def test_a_refused_change_keeps_everything_typed_and_no_file(
+    app, client, clock, evidence, smtp_server
+):
+    link = sent_with_link(client, clock, smtp_server, [sf.upload("pdf")])
+    before = as_it_was(app)
+    shown = open_change(client, link)
+    remove = documents_listed(shown)["evidence.pdf"]
+
+    refused = send_change(
+        client,
+        clock,
+        shown,
+        link,
+        {"name": "Ada Jones-Smith", "evidence": "  ", "remove": remove},
+        [sf.upload("docx")],
+    )
+
+    assert refused.status_code == 422
+    assert summary_links(refused) == {"Enter your evidence": "evidence"}
+    assert field_errors(refused, "documents") == [CHOOSE_AGAIN]
+    assert value_of(refused, "name") == "Ada Jones-Smith"
+    assert as_shown(refused)["remove"] == [remove]
+    assert hidden_fields(refused)["version"] == "1"
+    assert as_it_was(app) == before
+
+
+# --- the deadline, its grace, and an admin's close -------------------------------------------
+
+
+def test_a_change_started_before_the_deadline_is_taken_late_within_the_grace(
+    client, clock, closing_soon, smtp_server
+):
+    link = sent_with_link(client, clock, smtp_server)
+    shown = open_change(client, link)
+    clock.set(closing_soon.closes_at + timedelta(minutes=29))
+
+    sent = send_change(client, clock, shown, link, {"evidence": NEW_EVIDENCE}, seconds=0)
+
+    assert sent.status_code == 303
+    response = the_response()
+    assert (response.version, response.late) == (2, True)
+    deliver(clock)
+    (officers,) = smtp_server.to(OFFICER)
+    assert "They changed it after the deadline, within the grace period" in officers.text
+
+
+@pytest.mark.parametrize("after", [30, 45], ids=["as-the-grace-ends", "after-the-grace"])
+def test_after_the_grace_the_closed_page_keeps_what_they_wrote(
+    app, client, clock, closing_soon, smtp_server, after
+):
+    link = sent_with_link(client, clock, smtp_server, [sf.upload("pdf")])
+    before = as_it_was(app)
+    shown = open_change(client, link)
+    clock.set(closing_soon.closes_at + timedelta(minutes=after))
+
+    refused = send_change(
+        client, clock, shown, link, {"evidence": NEW_EVIDENCE}, [sf.upload("docx")], seconds=0
+    )
+
+    assert refused.status_code == 410
+    assert h1_text(refused) == "The deadline for responses has passed"
+    assert kept_on_closed_page(refused)["Your evidence"] == " ".join(NEW_EVIDENCE.split())
+    assert as_it_was(app) == before
+
+
+def test_after_the_deadline_the_change_form_leads_back_to_the_response(
+    client, clock, closing_soon, smtp_server
+):
+    link = sent_with_link(client, clock, smtp_server)
+    clock.set(closing_soon.closes_at)
+
+    shown = client.get(link.change)
+
+    assert shown.status_code == 303
+    assert where(shown) == link.view
+    assert page(client.get(link.view)).find("a", href=link.change) is None
+
+
+@pytest.mark.parametrize("minutes", [-50, 5], ids=["before-the-deadline", "within-the-grace"])
+def test_a_close_forced_by_an_admin_stops_changes_at_once(
+    app, client, clock, closing_soon, smtp_server, minutes
+):
+    link = sent_with_link(client, clock, smtp_server)
+    before = as_it_was(app)
+    shown = open_change(client, link)
+    clock.set(closing_soon.closes_at + timedelta(minutes=minutes))
+    closed = consultation()
+    closed.override = "closed"
+    db.session.commit()
+
+    refused = send_change(client, clock, shown, link, {"evidence": NEW_EVIDENCE}, seconds=0)
+
+    assert refused.status_code == 410
+    assert kept_on_closed_page(refused)["Your evidence"] == " ".join(NEW_EVIDENCE.split())
+    assert as_it_was(app) == before
+    assert where(client.get(link.change)) == link.view
+
+
+# --- links that open nothing, and the guards ---------------------------------------------
+
+
+def test_a_link_that_opens_nothing_changes_nothing(app, client, clock, evidence, smtp_server):
+    link = sent_with_link(client, clock, smtp_server)
+    token = link.change.rsplit("/", 1)[1]
+    wrong = [
+        link.change.replace(token, "A" * 32),  # no such link
+        link.change.replace(token, "not a token"),
+        link.change.replace(f"/{SLUG}/", "/another-consultation/"),
+        link.change.replace("/evidence/", "/contact/"),  # another channel's form
+    ]
+
+    for url in wrong:
+        answer = client.get(url)
+        assert answer.status_code == 404, url
+        assert h1_text(answer) in {"This link does not work", "Page not found"}, url
+
+
+def test_a_withdrawn_response_can_no_longer_be_changed(app, client, clock, evidence, smtp_server):
+    link = sent_with_link(client, clock, smtp_server)
+    shown = open_change(client, link)
+    response = the_response()
+    response.link_hash = None  # as withdrawing leaves it, until it is deleted
+    db.session.commit()
+
+    refused = send_change(client, clock, shown, link, {"evidence": NEW_EVIDENCE})
+
+    assert refused.status_code == 404
+    assert h1_text(refused) == "This link does not work"
+    assert the_response().version == 1
+
+
+def test_a_bot_filling_in_the_honeypot_changes_nothing(app, client, clock, evidence, smtp_server):
+    link = sent_with_link(client, clock, smtp_server)
+    before = as_it_was(app)
+    shown = open_change(client, link)
+
+    answer = send_change(
+        client, clock, shown, link, {"evidence": NEW_EVIDENCE, "website": ["http://spam.example"]}
+    )
+
+    assert answer.status_code == 200
+    assert h1_text(answer) == "Thank you"
+    assert as_it_was(app) == before
+
+
+def test_without_a_csrf_token_nothing_changes(app, client, clock, evidence, smtp_server):
+    link = sent_with_link(client, clock, smtp_server)
+    before = as_it_was(app)
+    shown = open_change(client, link)
+
+    refused = send_change(client, clock, shown, link, {"evidence": NEW_EVIDENCE, "csrf_token": []})
+
+    assert refused.status_code == 400
+    assert as_it_was(app) == before
+
+
+# --- junk at the change form ----------------------------------------------------------------
+
+
+@pytest.fixture
+def fuzz_app(request, app_config) -> Iterator[Flask]:
+    """An app without the rate limit, whose crashes are 500s the test sees, with a
+    consultation taking 2 files of 1 MB and 400 characters of evidence."""
+    app_config["RATELIMIT_ENABLED"] = False
+    app = request.getfixturevalue("app")
+    request.getfixturevalue("make_survey")(
+        evidence={
+            "topics": TOPICS,
+            "max_length": MAX_LENGTH,
+            "attachments": {"max_files": MAX_FILES, "max_mb": MAX_MB},
+        }
+    )
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    yield app
+
+
+class Sent:
+    """The evidence the fuzzed changes change: sent once, with its link read from the
+    receipt queued, and the token of the last form that changed it."""
+
+    def __init__(self, app: Flask, clock) -> None:
+        self.client = new_browser(app)
+        sent_ok(send(self.client, clock, {**VALID, "evidence": "Evidence."}, [sf.upload("pdf")]))
+        (receipt,) = outbox("receipt")
+        token = link_in(receipt.body_text).rsplit("/", 1)[1]
+        self.url = f"/consultations/{SLUG}/evidence/change/{token}"
+        self.used_tokens: list[str] = []
+
+
+HIDDEN = st.fixed_dictionaries(
+    {
+        "token": mostly(st.just("served"), st.sampled_from(["earlier", "missing", "junk"])),
+        "version": mostly(st.just("served"), st.sampled_from(["0", "1", "999", "²", "", "x"])),
+        "loaded": mostly(st.just("served"), st.sampled_from(["missing", "junk"]), odds=12),
+        "website": mostly(st.just(""), st.just("http://spam.example"), odds=12),
+        "csrf": mostly(st.just("served"), st.just("junk"), odds=20),
+    }
+)
+REMOVE = st.lists(st.one_of(st.sampled_from(["listed", "0", "-1", "x", "²", "9" * 30])), max_size=3)
+ALLOWED_STATUSES = {200, 303, 400, 409, 410, 413, 422}
+
+
+def body(shown, fields, hidden, remove, files, used_tokens) -> list[tuple[str, str | Upload]]:
+    """The change form's body: the fields, the hidden ones as served or forged, the boxes
+    ticked for removal (a listed document's, or junk), the files."""
+    served = hidden_fields(shown)
+    listed = list(documents_listed(shown).values())
+    entries: list[tuple[str, str | Upload]] = [
+        ("csrf_token", served["csrf_token"] if hidden["csrf"] == "served" else "junk")
+    ]
+    token = {
+        "served": served["token"],
+        "earlier": used_tokens[-1] if used_tokens else served["token"],
+        "junk": "not a token!",
+    }.get(hidden["token"])
+    if token is not None:
+        entries.append(("token", token))
+    version = served["version"] if hidden["version"] == "served" else hidden["version"]
+    entries.append(("version", version))
+    loaded = {"served": served["loaded"], "junk": served["loaded"][:-3] + "abc"}.get(
+        hidden["loaded"]
+    )
+    if loaded is not None:
+        entries.append(("loaded", loaded))
+    entries.append(("website", hidden["website"]))
+    for name, values in fields.items():
+        entries.extend((name, value) for value in values)
+    for value in remove:
+        if value == "listed":
+            entries.extend(("remove", one) for one in listed[:1])
+        else:
+            entries.append(("remove", value))
+    entries.extend(("documents", file) for file in files)
+    return entries
+
+
+def assert_valid_and_whole(app: Flask, response: Response) -> None:
+    """The response is one the form could have made, and every version of it is kept."""
+    assert response.name.strip() and response.respondent_type in RESPONDENT_TYPES
+    assert response.topics and set(response.topics) <= set(TOPICS)
+    assert response.evidence_text.strip() and len(response.evidence_text) <= MAX_LENGTH
+    assert response.publish in PUBLISH and response.consent
+    assert len(response.attachments) <= MAX_FILES
+    assert [v.number for v in response.versions] == list(range(1, response.version))
+    assert files_on_disk(app) == stored_names(response)
+    changes = response.version - 1
+    assert len(outbox("alert")) == len(outbox("receipt")) == 1 + changes
+    assert len(changes_audited()) == changes
+
+
+@pytest.fixture
+def sent(fuzz_app, clock) -> Sent:
+    return Sent(fuzz_app, clock)
+
+
+@FUZZ
+@given(
+    fields=EVIDENCE_FIELDS,
+    hidden=HIDDEN,
+    remove=REMOVE,
+    files=uploads(PAGE_SAFE_CHARS),
+    seconds=SECONDS,
+)
+@example(
+    fields={name: value if isinstance(value, list) else [value] for name, value in VALID.items()},
+    hidden={
+        "token": "served",
+        "version": "served",
+        "loaded": "served",
+        "website": "",
+        "csrf": "served",
+    },
+    remove=["listed"],
+    files=[sf.upload("txt")],
+    seconds=5,
+)
+def test_the_change_form_survives_junk(
+    fuzz_app, clock, sent, fields, hidden, remove, files, seconds
+):
+    before = the_response()
+    version, evidence_text = before.version, before.evidence_text
+    shown = sent.client.get(sent.url)
+    assert shown.status_code == 200
+    clock.advance(seconds=seconds)
+    data, content_type = sf.multipart(body(shown, fields, hidden, remove, files, sent.used_tokens))
+
+    answer = sent.client.post(sent.url, data=data, content_type=content_type)
+
+    status = answer.status_code
+    event(f"status {status}")
+    assert status < 500, answer.get_data(as_text=True)[:2000]
+    assert status in ALLOWED_STATUSES, status
+    after = the_response()
+    assert after.version in (version, version + 1)
+    if after.version > version:
+        event("changed")
+        assert status == 303
+        assert after.evidence_text == cleaned(fields["evidence"][0]).strip()
+        assert after.name == cleaned(fields["name"][0]).strip()
+        sent.used_tokens.append(after.change_token)
+    else:
+        assert after.evidence_text == evidence_text
+    assert_valid_and_whole(fuzz_app, after)
