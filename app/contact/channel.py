@@ -22,6 +22,7 @@ class ContactChannel(Channel):
     email_kind = "message"
     reference_prefix = "CT"
     endpoint = "contact.message"
+    change_endpoint = "contact.change"
     title = "Get in touch"
     description = "Send the policy officer a message, and book a call at a time that suits you."
     # A message is correspondence with the officer, not an answer to the consultation.

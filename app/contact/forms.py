@@ -1,7 +1,9 @@
-"""The message form, and the form for choosing the time of a call."""
+"""The message form, the same form for changing a message sent, and the form for
+choosing the time of a call."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import current_app
@@ -14,6 +16,7 @@ from app.web.forms import Form, choices, email_field, in_choices, name_field
 
 MESSAGE_LENGTH = 5000
 PHONE_FORMAT = "Enter a telephone number, like 020 7946 0000 or +44 808 157 0192"
+VERSION_SHAPE = re.compile(r"[0-9]{1,9}")
 
 
 class MessageForm(Form):
@@ -78,6 +81,29 @@ class MessageForm(Form):
         if number is None:
             raise ValidationError(PHONE_FORMAT)
         self.phone_number = number
+
+
+class MessageChangeForm(MessageForm):
+    """The message form filled in with what was sent, to change it, carrying the version
+    of the message it was loaded with. A call is booked, moved or cancelled on its own
+    page, so the form does not ask for one; while the message asks for one, the
+    telephone number stays needed."""
+
+    version = HiddenField()
+
+    def __init__(self, asks_for_call: bool, *args: Any, **kwargs: Any) -> None:
+        super().__init__(False, *args, **kwargs)
+        self.asks_for_call = asks_for_call
+
+    @property
+    def wants_a_call(self) -> bool:
+        return self.asks_for_call
+
+    @property
+    def version_loaded(self) -> int:
+        """The version the form was loaded with; 0, which no message has, if forged."""
+        value = self.version.data or ""
+        return int(value) if VERSION_SHAPE.fullmatch(value) else 0
 
 
 class CallForm(Form):

@@ -1,4 +1,5 @@
-"""Views for messages to the policy officer and for booking, moving and cancelling calls.
+"""Views for messages to the policy officer, for changing one from the respondent's link,
+and for booking, moving and cancelling calls.
 
 The call pages are found by the message's secret token, which only its sender has
 (from the redirect after sending, and from the emails), so no account is needed. The
@@ -10,20 +11,32 @@ from __future__ import annotations
 from datetime import date
 from functools import partial
 
-from flask import abort, current_app, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, redirect, render_template, request, url_for
 
 from app.calls import booking as calls
 from app.calls.publishing import by_day
 from app.consultations.lookup import get_by_slug_or_404
 from app.contact import bp, services
 from app.contact.channel import CONTACT, admit_booking
-from app.contact.forms import MESSAGE_LENGTH, CallForm, CancelForm, MessageForm
+from app.contact.forms import (
+    MESSAGE_LENGTH,
+    CallForm,
+    CancelForm,
+    MessageChangeForm,
+    MessageForm,
+)
 from app.extensions import htmx, limiter
+from app.formatting import phones
+from app.intake import links
+from app.intake.changes import ChangeSending, Outcome, snapshot
 from app.intake.channel import Sender, Sending
 from app.intake.sending import send_once, sent_confirmation
 from app.intake.submissions import (
     TOKEN_SHAPE,
+    form_token,
     keep_or_stamp,
+    looks_automated,
+    new_token,
     read_stamp,
     submit_rate_limit,
 )
@@ -105,6 +118,99 @@ def message(slug: str):
 def confirmation(slug: str):
     """Message sent: the reference, and the receipt on its way."""
     return sent_confirmation(CONTACT, get_by_slug_or_404(slug), "contact/confirmation.html")
+
+
+# --- changing a message sent, from the respondent's link -----------------------------------
+
+
+def _sent_message(consultation: Consultation, token: str) -> Response | None:
+    """The message sent to this consultation that the link `token` opens, if any."""
+    response = links.find(token)
+    if response is None or response.channel != CONTACT.name:
+        return None
+    return response if response.consultation_id == consultation.id else None
+
+
+def _filled_in(response: Response) -> dict:
+    """The change form's values: what the respondent sent, the number as it is written."""
+    return {
+        "name": response.name,
+        "email": response.email,
+        "phone": phones.display(response.phone, current_app.config["PHONE_REGION"]),
+        "organisation": response.organisation,
+        "subject": response.subject,
+        "message": response.message,
+        "token": new_token(),
+        "version": str(response.version),
+    }
+
+
+def _change_page(response: Response, form: MessageChangeForm, token: str, status: int = 200):
+    """The change form; after a conflict (409), with the message as it is now."""
+    keep_or_stamp(form.loaded, clock.now())
+    return render_template(
+        "contact/change.html",
+        consultation=response.consultation,
+        form=form,
+        max_length=MESSAGE_LENGTH,
+        response=response,
+        link=token,
+        now_reads=snapshot(response) if status == 409 else None,
+    ), status
+
+
+def _typed(form: MessageChangeForm) -> list[tuple[str, str]]:
+    """What the respondent typed, for the closed page to show back."""
+    return [(label, value) for label, value in form.written() if value.strip()]
+
+
+def _after_change(outcome: Outcome, response: Response, form: MessageChangeForm, token: str):
+    """Where a change sent leads: the message's page, saying what became of it; the form
+    again on a conflict, its version now the current one."""
+    if outcome is Outcome.GONE:
+        return links.not_working()
+    if outcome is Outcome.CONFLICT:
+        form.version.data = str(response.version)
+        return _change_page(response, form, token, status=409)
+    if outcome is Outcome.CHANGED:
+        receipt = " We have emailed you a receipt." if response.email else ""
+        flash(f"Your changes have been sent.{receipt}", "success")
+    elif outcome is Outcome.UNCHANGED:
+        flash("You did not change anything.", "success")
+    return redirect(url_for(links.VIEW_ENDPOINT, token=token), code=303)
+
+
+@bp.route("/change/<token>", methods=["GET", "POST"])
+@limiter.limit(submit_rate_limit, methods=["POST"])
+def change(slug: str, token: str):
+    """Change the message sent, from the respondent's link: the message form filled in
+    with it, without the question about a call, and the same rules as sending it."""
+    consultation = get_by_slug_or_404(slug)
+    response = _sent_message(consultation, token)
+    if response is None:
+        return links.not_working()
+    now = clock.now()
+    if request.method == "GET":
+        if not (consultation.offers(CONTACT.name) and CONTACT.takes_changes(consultation, now)):
+            return redirect(url_for(links.VIEW_ENDPOINT, token=token), code=303)
+        form = MessageChangeForm(response.wants_call, data=_filled_in(response))
+        return _change_page(response, form, token)
+    form = MessageChangeForm(response.wants_call)
+    form.token.data = form_token(form.token.data)
+    loaded_at = read_stamp(form.loaded.data)
+    late = CONTACT.admit(consultation, now, loaded_at, partial(_typed, form))
+    if looks_automated(form.website.data, loaded_at, now):
+        return render_template("public/received.html", consultation=consultation)
+    if not form.validate():
+        return _change_page(response, form, token, status=422)
+    sender = Sender(
+        name=form.name.data.strip(),
+        email=form.email.data,
+        organisation=(form.organisation.data or "").strip(),
+    )
+    sending = ChangeSending(form.token.data, form.version_loaded, now, late, token)
+    outcome = services.change_message(response, sender, _message(form), sending)
+    return _after_change(outcome, response, form, token)
 
 
 def _message_or_404(slug: str, token: str) -> tuple[Consultation, Response]:
@@ -268,7 +374,7 @@ def _changeable_call(slug: str, token: str):
 
 @bp.route("/call/<token>/change", methods=["GET", "POST"])
 @limiter.limit(submit_rate_limit, methods=["POST"])
-def change(slug: str, token: str):
+def move(slug: str, token: str):
     """Move the call to another free time."""
     consultation, message, booking, refused = _changeable_call(slug, token)
     if refused:

@@ -1,12 +1,14 @@
-"""Storing messages to the policy officer, and whether get in touch stays open after
-the close. Calls are booked through app.calls."""
+"""Storing messages to the policy officer, changing them from the respondent's link, and
+whether get in touch stays open after the close. Calls are booked through app.calls."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import partial
 
 from app.contact.channel import CONTACT
 from app.extensions import db
+from app.intake.changes import ChangeSending, Outcome, apply_change
 from app.intake.channel import Sender, Sending
 from app.intake.submissions import store_once
 from app.models import Consultation, Response, record_audit
@@ -51,6 +53,25 @@ def unsaved(
         message=message.text,
         wants_call=message.wants_call,
     )
+
+
+def change_message(
+    response: Response, sender: Sender, message: Message, sending: ChangeSending
+) -> Outcome:
+    """Change a message sent as its respondent asked, once (app.intake.changes). Commits.
+
+    Whether it asks for a call is not changed here: the call has its own page.
+    """
+    return apply_change(response, sending, partial(_edit, sender, message))
+
+
+def _edit(sender: Sender, message: Message, response: Response) -> None:
+    """Set the changed values on the message."""
+    response.name, response.email = sender.name, sender.email
+    response.organisation = sender.organisation
+    response.phone = message.phone
+    response.subject = message.subject
+    response.message = message.text
 
 
 def save_settings(
