@@ -451,8 +451,11 @@ def collect(side: Side, rows: list[OutboxEmail], received: dict[str, Received]) 
 
 
 @pytest.fixture
-def sides(app, client, clock, make_survey, smtp_server) -> dict[str, Side]:
+def sides(app, client, clock, make_survey, smtp_server, monkeypatch) -> dict[str, Side]:
     """Every kind of email the site sends, made for a plain and a hostile consultation."""
+    # Each row is compared with what was delivered, so none may forget what it said once
+    # sent (tests/test_respondent_withdrawal.py checks that the withdrawal's do).
+    monkeypatch.setattr("app.mail.outbox.forget", lambda email: None)
     start = clock.now  # Monday 1 February 2027, midday (GMT: UK time is UTC)
     closes_at = start + timedelta(days=3)
     # Wednesday 3 February at 10am, 11am, 2pm and 3pm.

@@ -530,6 +530,46 @@ def test_a_change_the_busy_database_cannot_store_is_kept_on_the_page_and_leaves_
 # --- documents -------------------------------------------------------------------------------
 
 
+def test_a_change_of_address_is_told_to_the_address_it_was_sent_from(
+    client, clock, evidence, smtp_server
+):
+    link = sent_with_link(client, clock, smtp_server)
+    smtp_server.clear()
+
+    send_change(client, clock, open_change(client, link), link, {"email": "someone@example.net"})
+    deliver(clock)
+
+    (receipt,) = smtp_server.to("someone@example.net")
+    assert set(receipt.rcpt_tos) == {"someone@example.net", RESPONDENT}
+    assert "Before: ada@example.org" in receipt.text
+    assert link_in(receipt.text) == link.view  # so its sender can still withdraw it
+
+
+def test_a_document_sent_again_corrected_under_its_name_is_a_change(
+    app, client, clock, evidence, smtp_server
+):
+    link = sent_with_link(client, clock, smtp_server, [sf.upload("txt", "notes.txt")])
+    first = the_response().attachments[0].sha256
+    shown = open_change(client, link)
+    corrected = Upload("notes.txt", b"Corrected: payment arrives after 30 days.\n", "text/plain")
+    smtp_server.clear()
+
+    sent = send_change(
+        client, clock, shown, link, {"remove": documents_listed(shown)["notes.txt"]}, [corrected]
+    )
+
+    assert sent.status_code == 303
+    assert CHANGED in flashes(client.get(link.view))
+    response = the_response()
+    assert response.version == 2
+    assert names_of(response) == ["notes.txt"]
+    assert response.attachments[0].sha256 != first
+    assert files_on_disk(app) == stored_names(response)
+    deliver(clock)
+    (receipt,) = smtp_server.to(RESPONDENT)
+    assert "Now: notes.txt (new copies)" in receipt.text
+
+
 @pytest.mark.parametrize(
     ("sent", "removed", "added", "message"),
     [

@@ -17,7 +17,7 @@ from sqlalchemy import select, update
 
 from app.extensions import db
 from app.intake import channels, search
-from app.intake.versions import Change, Rows, differences, with_documents
+from app.intake.versions import DOCUMENTS, Change, Rows, differences, with_documents
 from app.mail.notifications import notify_change
 from app.models import SUBMITTED, Response, ResponseVersion, record_audit
 
@@ -67,6 +67,8 @@ def apply_change(
         return Outcome.CONFLICT
     before = snapshot(response)
     documents = [a.original_name for a in response.attachments]
+    before_copies = _copies(response)
+    previous_email = response.email
     made_at = response.changed_at or response.submitted_at or sending.now
     was_late = response.late
     claimed = db.session.execute(
@@ -91,11 +93,18 @@ def apply_change(
     db.session.refresh(response)
     edit(response)
     db.session.flush()
-    changes = differences(before, snapshot(response))
+    after = snapshot(response)
+    changes = differences(before, after)
+    if not changes and _copies(response) != before_copies:
+        # A document removed and sent again under the same name, corrected: the names
+        # read the same, the contents do not.
+        changes = [
+            Change(DOCUMENTS, dict(before)[DOCUMENTS], f"{dict(after)[DOCUMENTS]} (new copies)")
+        ]
     if not changes:
         db.session.rollback()
         return Outcome.UNCHANGED
-    _record(response, before, documents, made_at, was_late, changes, sending)
+    _record(response, before, documents, made_at, was_late, changes, sending, previous_email)
     db.session.commit()
     return Outcome.CHANGED
 
@@ -108,6 +117,7 @@ def _record(
     was_late: bool,
     changes: list[Change],
     sending: ChangeSending,
+    previous_email: str,
 ) -> None:
     """Keep the replaced version, re-count and re-index the response, queue its emails."""
     channel = channels.of(response)
@@ -123,7 +133,12 @@ def _record(
     )
     channel.after_change(response)
     search.index(response)
-    notify_change(channel.as_submission(response, link=sending.link), changes, sending.now)
+    # The address the response was sent from hears of a change that moves it elsewhere:
+    # whoever holds the link cannot take the response away without its sender knowing.
+    moved_from = "" if previous_email.casefold() == response.email.casefold() else previous_email
+    notify_change(
+        channel.as_submission(response, link=sending.link), changes, sending.now, moved_from
+    )
     record_audit(
         RESPONDENT,
         "respondent_change",
@@ -131,6 +146,11 @@ def _record(
         f"Response {response.reference} ({channel.label}) changed by the respondent:"
         f" now version {response.version}",
     )
+
+
+def _copies(response: Response) -> list[tuple[str, str]]:
+    """Each document by name and content, to tell a corrected copy from the one it replaced."""
+    return sorted((a.original_name, a.sha256) for a in response.attachments)
 
 
 def _why_not(response_id: int, token: str) -> Outcome:

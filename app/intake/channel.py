@@ -106,7 +106,7 @@ class Channel:
     def takes_changes(self, consultation: Consultation, now: datetime) -> bool:
         """Whether a respondent may start changing a response now: while the consultation
         takes new ones. (One started in time may be sent within the grace period.)"""
-        if self.change_endpoint is None:
+        if self.change_endpoint is None or not consultation.offers(self.name):
             return False
         state = consultation.state(now)
         return state is State.OPEN or (state is State.CLOSED and self.after_close(consultation))

@@ -121,9 +121,12 @@ def notify_submission(submission: Submission, now: datetime) -> None:
         )
 
 
-def notify_change(submission: Submission, changes: list[Change], now: datetime) -> None:
+def notify_change(
+    submission: Submission, changes: list[Change], now: datetime, moved_from: str = ""
+) -> None:
     """Queue the officer's alert that a response was changed by its respondent (or hold it
-    for the digest), and the respondent's receipt listing what changed."""
+    for the digest), and the respondent's receipt listing what changed, copied to
+    `moved_from`, the address it was sent from, when the change gave it another."""
     consultation = submission.consultation
     to, cc = officer(consultation)
     context = {"submission": submission, "consultation": consultation, "changes": changes}
@@ -143,11 +146,12 @@ def notify_change(submission: Submission, changes: list[Change], now: datetime) 
         held=consultation.alert_mode == "daily",
         now=now,
     )
-    if submission.email:
+    if submission.email or moved_from:
         queue_email(
             event_key=f"receipt:{submission.kind}:{version}:{submission.reference}",
             kind="receipt",
-            to=address(submission.name, submission.email),
+            to=address(submission.name, submission.email or moved_from),
+            cc=address("", moved_from) if submission.email and moved_from else "",
             reply_to=to,
             template="change_receipt",
             context=context,
