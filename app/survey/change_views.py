@@ -45,10 +45,10 @@ def change(slug: str, token: str):
     if not SURVEY.takes_changes(consultation, now):
         return go(url_for("respondents.view", token=token))  # which says why not
     response_id = response.id
-    draft = changes.open_change(response, questions, now)
-    if draft is None:
+    draft_token = changes.open_change(response, questions, now)
+    if draft_token is None:
         return _not_working()
-    changes.remember(consultation, draft, response_id, token)
+    changes.remember(consultation, draft_token, response_id, token)
     return go(step_url(consultation, "check"))
 
 

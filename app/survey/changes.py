@@ -51,12 +51,15 @@ def copied(source: Response, questions: list[Question]) -> dict[str, Any]:
     }
 
 
-def open_change(response: Response, questions: list[Question], now: datetime) -> Response | None:
-    """The response's change draft under a new token: made now, or carried on. Commits.
+def open_change(response: Response, questions: list[Question], now: datetime) -> str | None:
+    """Give the response's change draft a new token, made now or carried on, and return
+    the token. Commits.
 
     Carried on, it keeps when the change began, from which the grace rule counts; but if
     the response has changed since the draft was made, the draft starts again from the
-    response as it is now. None when the response was withdrawn meanwhile.
+    response as it is now. None when the response was withdrawn meanwhile. The token is
+    not read back: another browser opening the change a moment later gives the draft a
+    token of its own, and this one is then sent back to the response's page.
     """
     response_id, version = response.id, response.version
     fields = {"version": version, **copied(response, questions)}
@@ -67,7 +70,7 @@ def open_change(response: Response, questions: list[Question], now: datetime) ->
             response_id, token, now, fields
         ):
             db.session.commit()
-            return _draft(token)
+            return token
         db.session.add(
             Response(
                 **new_draft,
@@ -81,7 +84,7 @@ def open_change(response: Response, questions: list[Question], now: datetime) ->
         )
         try:
             db.session.commit()
-            return _draft(token)
+            return token
         except IntegrityError:  # made by another request a moment ago, or withdrawn
             db.session.rollback()
             if _sent(response_id) is None:
@@ -115,10 +118,6 @@ def _start_again(response_id: int, token: str, now: datetime, fields: dict[str, 
             .execution_options(synchronize_session=False)
         ).rowcount
     )
-
-
-def _draft(token: str) -> Response | None:
-    return db.session.scalar(select(Response).filter_by(token=token, status=DRAFT))
 
 
 def _sent(response_id: int) -> Response | None:
@@ -203,11 +202,11 @@ def _delete_draft(draft_id: int, token: str) -> bool:
 # What this browser remembers of a change.
 
 
-def remember(consultation: Consultation, draft: Response, response_id: int, link: str) -> None:
-    """This browser is changing the response: its change draft, and the link it came by
-    (to go back to the response's page, and for the receipt)."""
+def remember(consultation: Consultation, token: str, response_id: int, link: str) -> None:
+    """This browser is changing the response: its change draft's token, and the link it
+    came by (to go back to the response's page, and for the receipt)."""
     changes = dict(session.get(CHANGES_KEY, {}))
-    changes[str(consultation.id)] = [response_id, draft.token]
+    changes[str(consultation.id)] = [response_id, token]
     session[CHANGES_KEY] = changes
     held = dict(session.get(LINKS_KEY, {}))
     held[str(response_id)] = link
