@@ -14,8 +14,10 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from flask import current_app
 from sqlalchemy import select
 
+from app.consultations.lifecycle import Override
 from app.extensions import db
 from app.intake import channels, links
 from app.models import AuditEvent, Response, ResponseVersion
@@ -225,38 +227,84 @@ def call_url_of(location: str) -> str:
     return call_url(Sent())
 
 
-def test_while_open_the_page_offers_the_change_its_channel_gives(
-    client, clock, consultation, smtp_server
-):
-    evidence = send_evidence(client, clock)
-    link = receipt_link(smtp_server, clock, evidence.reference)
+def change_url_of(response: Response, link: str) -> str:
+    """Where the response's channel sends the holder of `link` to change it."""
     token = link.rsplit("/", 1)[1]
-    channel = channels.of(stored(evidence.id))
-    with client.application.test_request_context():
-        change = channel.change_url(stored(evidence.id), token)
+    with current_app.test_request_context():
+        change = channels.of(stored(response.id)).change_url(stored(response.id), token)
+    assert change is not None
+    return change
+
+
+@pytest.mark.parametrize("channel", ["survey", "evidence"])
+def test_while_open_the_page_says_until_when_it_can_be_changed(
+    client, clock, consultation, smtp_server, channel
+):
+    sent = send_survey(client, clock) if channel == "survey" else send_evidence(client, clock)
+    link = receipt_link(smtp_server, clock, sent.reference)
 
     shown = client.get(link)
 
-    assert link_named(shown, "Change your response") == change
-    if change is not None:
-        assert "You can change it until midday UK time on 22 February 2027." in text_of(page(shown))
-    assert "has closed" not in text_of(page(shown))
+    assert link_named(shown, "Change your response") == change_url_of(sent, link)
+    text = text_of(page(shown))
+    assert "You can change it until midday UK time on 22 February 2027." in text
+    assert "has closed" not in text
+
+
+def test_a_message_taken_after_the_close_can_be_changed_after_it_and_says_so(
+    client, clock, consultation
+):
+    message, _sent_to = send_a_message(client, clock)
+    link = issued_link(message)
+
+    shown = client.get(link)
+
+    assert link_named(shown, "Change your response") == change_url_of(message, link)
+    text = text_of(page(shown))
+    assert "You can change it, even after the consultation closes." in text
+    assert "until" not in text  # the deadline is no limit for it
+
+
+def test_a_message_not_taken_after_the_close_can_be_changed_until_the_deadline(
+    client, clock, consultation
+):
+    consultation.messages_after_close = False
+    db.session.commit()
+    message, _sent_to = send_a_message(client, clock)
+
+    shown = client.get(issued_link(message))
+
+    text = text_of(page(shown))
+    assert "You can change it until midday UK time on 22 February 2027." in text
+    assert "after the consultation closes" not in text
 
 
 def test_messages_taken_after_the_close_can_still_be_changed_then(client, clock, consultation):
     message, _sent_to = send_a_message(client, clock)
     link = issued_link(message)
     clock.set(consultation.closes_at + timedelta(days=1))
-    token = link.rsplit("/", 1)[1]
-    with client.application.test_request_context():
-        change = channels.of(stored(message.id)).change_url(stored(message.id), token)
 
     shown = client.get(link)
 
-    assert link_named(shown, "Change your response") == change
-    assert "has closed" not in text_of(page(shown))
-    if change is not None:
-        assert "You can still change it." in text_of(page(shown))
+    assert link_named(shown, "Change your response") == change_url_of(message, link)
+    text = text_of(page(shown))
+    assert "The consultation has closed, but you can still change your message." in text
+    assert "no longer change" not in text
+
+
+def test_opened_again_by_an_admin_after_the_deadline_it_can_be_changed_while_open(
+    client, clock, consultation
+):
+    evidence = send_evidence(client, clock)
+    link = issued_link(evidence)
+    consultation.override = Override.OPEN.value
+    db.session.commit()
+    clock.set(consultation.closes_at + timedelta(days=1))
+
+    shown = client.get(link)
+
+    assert link_named(shown, "Change your response") == change_url_of(evidence, link)
+    assert "You can change it while the consultation is open." in text_of(page(shown))
 
 
 @pytest.mark.parametrize(
@@ -284,6 +332,23 @@ def test_once_closed_the_page_says_it_can_no_longer_be_changed(
     assert still in text
     assert link_named(shown, "Change your response") is None
     assert link_named(shown, "Withdraw your response") == f"{link}/withdraw"
+
+
+def test_a_way_of_responding_no_longer_offered_says_it_can_no_longer_be_changed(
+    client, clock, consultation
+):
+    evidence = send_evidence(client, clock)
+    link = issued_link(evidence)
+    consultation.channels = [name for name in consultation.channels if name != "evidence"]
+    db.session.commit()
+
+    shown = client.get(link)
+
+    text = text_of(page(shown))
+    assert "You can no longer change your response." in text
+    assert "You can still change whether we may publish it, or withdraw it." in text
+    assert "has closed" not in text
+    assert link_named(shown, "Change your response") is None
 
 
 @pytest.mark.parametrize("suffix", ["", "/publication", "/withdraw"])
@@ -382,7 +447,7 @@ def test_sending_the_choice_as_it_was_changes_nothing(client, clock, consultatio
     kept = open_and_send(client, clock, f"{link}/publication", {"publish": "anonymous"})
 
     assert kept.status_code == 303
-    assert flashed(client.get(link)) == ["You did not change anything"]
+    assert flashed(client.get(link)) == ["You did not change anything."]
     response = stored(evidence.id)
     assert (response.version, response.changed_at) == (1, None)
     assert versions_of(evidence.id) == []
@@ -482,6 +547,11 @@ def test_a_known_address_gets_one_email_with_a_new_link_to_each_response(
     assert asked.status_code == 303 and redirect_path(asked) == NEW_LINK_SENT
     shown = browser.get(NEW_LINK_SENT)
     assert h1_text(shown) == "Check your email"
+    said = " ".join(page(shown).find("main").find("p").get_text().split())
+    assert said == (
+        "If you sent any responses from ADA@example.org, we have emailed you a new link to each"
+        " one. Links in earlier emails about them no longer work."
+    )
     (email,) = new_links_emails(smtp_server, clock)
     assert email.message["To"] == ADA
     new = links_in(email)
@@ -507,6 +577,15 @@ def test_an_unknown_address_gets_the_same_page_and_no_email(
     said = text_of(page(unknown.get(NEW_LINK_SENT)))
     assert said == text_of(page(known.get(NEW_LINK_SENT))).replace(ADA, "bea@example.org")
     assert [m.message["To"] for m in new_links_emails(smtp_server, clock)] == [ADA]
+
+
+def test_the_page_names_no_address_in_a_browser_that_asked_for_none(client, consultation):
+    shown = client.get(NEW_LINK_SENT)
+
+    assert h1_text(shown) == "Check your email"
+    text = text_of(page(shown))
+    assert "If you sent any responses from the email address you gave, we have emailed" in text
+    assert "no more than once every 15 minutes" in text
 
 
 def test_asking_again_within_15_minutes_sends_nothing_and_keeps_the_links(
@@ -561,6 +640,7 @@ def test_an_address_in_the_wrong_shape_is_refused_and_kept(client, clock, consul
     refused = ask_for_links(client, clock, "ada at example")
 
     assert refused.status_code == 422
+    assert page(refused).title.get_text().startswith("Error: Get a new link to your response")
     message = "Enter an email address in the correct format, like name@example.com"
     assert summary_links(refused) == {message: "email"}
     assert field_error(refused, "email") == message

@@ -104,17 +104,72 @@ def test_the_confirmation_page_says_exactly_what_will_happen(client, clock, cons
         f"You are about to withdraw your written evidence, reference {evidence.reference}" in text
     )
     for said in (
-        "we delete it, with your documents, your answers and your personal details",
+        "we delete it, your documents and your personal details",
         "it will not be counted, read or published",
         "we send you an email to confirm it",
-        "You cannot undo this.",
+        "You cannot undo this. To take part again, you would need to send a new response.",
     ):
         assert said in text, said
-    assert "call" not in text
+    assert "call" not in text and "answers" not in text
     button = page(shown).find("form", attrs={"action": f"{link}/withdraw"}).find("button")
     assert text_of(button) == "Withdraw your response"
     assert link_named(shown, "Keep your response") == link
     assert count(Response, id=evidence.id) == 1  # looking withdraws nothing
+
+
+# What each kind of response takes with it: a survey its answers, evidence its documents,
+# a message only the respondent's details; a message is never published.
+HELD = {
+    "survey": (
+        "it, your answers and your personal details",
+        "counted, read or published",
+    ),
+    "evidence": ("it and your personal details", "counted, read or published"),
+    "message": ("it and your personal details", "counted or read"),
+}
+
+
+def send_one(client, clock, kind: str) -> Response:
+    if kind == "survey":
+        return send_survey(client, clock)
+    if kind == "evidence":
+        return send_evidence(client, clock)  # with no documents
+    return send_a_message(client, clock)[0]
+
+
+@pytest.mark.parametrize("kind", HELD)
+def test_both_pages_say_what_goes_with_each_kind_of_response(client, clock, consultation, kind):
+    link = issued_link(send_one(client, clock, kind))
+    deleted, not_used = HELD[kind]
+
+    before = text_of(page(client.get(f"{link}/withdraw")))
+    assert redirect_path(confirm(client, clock, link)) == WITHDRAWN
+    after = text_of(page(client.get(WITHDRAWN)))
+
+    assert f"we delete {deleted} " in before
+    assert f"it will not be {not_used} " in before
+    assert f"We have deleted {deleted}. It will not be {not_used}." in after
+    if kind != "survey":
+        assert "answers" not in before + after
+    if kind == "message":
+        assert "publish" not in before + after
+
+
+def test_after_the_close_the_confirmation_page_says_no_new_response_can_be_sent(
+    client, clock, consultation
+):
+    evidence_link = issued_link(send_evidence(client, clock))
+    message_link = issued_link(send_a_message(client, clock)[0])
+    clock.set(consultation.closes_at + timedelta(days=1))
+
+    evidence_page = text_of(page(client.get(f"{evidence_link}/withdraw")))
+    message_page = text_of(page(client.get(f"{message_link}/withdraw")))
+
+    closed = "You cannot undo this. The consultation has closed, so you cannot send a new response."
+    assert closed in evidence_page
+    # Messages are still taken after the close, so one can be sent again.
+    assert "To take part again, you would need to send a new response." in message_page
+    assert "has closed" not in message_page
 
 
 def test_a_call_still_to_come_is_named_on_the_confirmation_page(client, clock, consultation):

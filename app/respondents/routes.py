@@ -66,6 +66,9 @@ def view(token: str):
     now = clock.now()
     state = consultation.state(now)
     changeable = channel.takes_changes(consultation, now)
+    # Messages a consultation goes on taking after its close can be changed then too, so
+    # the deadline is no limit for them.
+    after_close = changeable and channel.after_close(consultation)
     # A link to carry on, such as choosing the time of a call a message asked for.
     extras = channel.submission_extras(response)
     return render_template(
@@ -77,9 +80,10 @@ def view(token: str):
         rows=snapshot(response),
         change_url=channel.change_url(response, token) if changeable else None,
         changes_until=consultation.closes_at
-        if state is State.OPEN and consultation.closes_at > now
+        if state is State.OPEN and consultation.closes_at > now and not after_close
         else None,
-        closed=state is State.CLOSED and not changeable,
+        after_close=after_close,
+        closed=state is State.CLOSED,
         publishable=services.has_publish_choice(response),
         action_label=extras.get("action_label", ""),
         action_url=extras.get("action_url", ""),
@@ -137,7 +141,7 @@ def _after_publication(outcome: Outcome, form: PublicationForm, token: str):
     if outcome is Outcome.CONFLICT:
         return None
     if outcome is Outcome.UNCHANGED:
-        flash("You did not change anything", "success")
+        flash("You did not change anything.", "success")
     else:  # changed now, or by this same form a moment ago
         flash(
             f"Your choice about publishing is saved: {PUBLISH_CHOICES[form.publish.data]}",
@@ -179,20 +183,36 @@ def withdraw(token: str):
             return _withdraw(response, token, now)
     keep_or_stamp(form.loaded, now)
     channel = channels.of(response)
+    consultation = response.consultation
     return render_template(
         "respondents/withdraw.html",
-        consultation=response.consultation,
+        consultation=consultation,
         response=response,
         token=token,
         what=_what(channel),
+        held=_held(response),
         form=form,
         call=channel.upcoming_call(response, now),
+        # Whether a new one could be sent instead, should they change their mind.
+        takes_new=consultation.offers(channel.name)
+        and (consultation.state(now) is State.OPEN or channel.after_close(consultation)),
     ), (422 if form.errors else 200)
+
+
+def _held(response: Response) -> dict[str, bool]:
+    """What the response holds besides the respondent's details, as the withdrawal pages
+    say what goes with it: answers (a survey's), documents, a choice about publishing."""
+    return {
+        "answers": bool(response.answers),
+        "documents": bool(response.attachments),
+        "publishable": services.has_publish_choice(response),
+    }
 
 
 def _withdraw(response: Response, token: str, now):
     """Withdraw it and go to the page that says so; also when another tab did it first."""
     response_id, reference, emailed = response.id, response.reference, bool(response.email)
+    held = _held(response)
     if withdrawal.withdraw(response, now) is None and not withdrawal.withdrawn_meanwhile(
         response_id
     ):
@@ -200,6 +220,7 @@ def _withdraw(response: Response, token: str, now):
     session[WITHDRAWN] = {
         "reference": reference,
         "emailed": emailed,
+        "held": held,
         "link": links.link_hash(token),
     }
     return redirect(url_for(".withdrawn"), code=303)
@@ -218,7 +239,10 @@ def withdrawn():
     if not done:
         abort(404)
     return render_template(
-        "respondents/withdrawn.html", reference=done["reference"], emailed=done["emailed"]
+        "respondents/withdrawn.html",
+        reference=done["reference"],
+        emailed=done["emailed"],
+        held=done.get("held") or {},
     )
 
 
