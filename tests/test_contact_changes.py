@@ -11,9 +11,10 @@ midday, UK time being UTC in February.
 
 What is checked: the message keeps its reference and becomes version 2, the version it
 replaces is kept, one change alert and one change receipt list what changed, the audit
-log; a double tap, two tabs, and a form sent unchanged; the grace rule and an admin's
-close, unless the consultation takes messages after its close, when changes are taken
-too. Junk sent to the change form never gives a 500 nor leaves an invalid message
+log; a double tap, two tabs (a change overtaken by another comes back merged with it,
+so that sent again it undoes nothing), and a form sent unchanged; the grace rule and an
+admin's close, unless the consultation takes messages after its close, when changes are
+taken too. Junk sent to the change form never gives a 500 nor leaves an invalid message
 (hypothesis, at the end).
 """
 
@@ -206,7 +207,7 @@ def test_the_change_form_is_the_message_form_filled_in_without_the_call_question
         assert value_of(shown, name).removeprefix("\n") == VALID_MESSAGE[name], name
     assert value_of(shown, "phone") == "020 7946 0123"
     assert form.find(attrs={"name": "wants_call"}) is None
-    assert set(hidden_fields(shown)) == {"csrf_token", "token", "loaded", "version"}
+    assert set(hidden_fields(shown)) == {"csrf_token", "token", "loaded", "version", "originals"}
     assert hidden_fields(shown)["version"] == "1"
     assert page(shown).find("a", class_="back-link")["href"] == link.view
     assert text_of(form.find("button")) == "Send your changes"
@@ -306,7 +307,7 @@ def test_a_change_from_a_second_tab_after_the_first_is_a_conflict_keeping_what_w
     notice = text_of(page(clash).find(class_="notice-error"))
     assert f"{CONFLICT} at 4:05pm UK time on 1 February 2027" in notice
     assert value_of(clash, "message").removeprefix("\n") == "From the second tab."
-    assert value_of(clash, "subject") == VALID_MESSAGE["subject"]  # as that tab had it
+    assert value_of(clash, "subject") == "From the first tab"  # left alone: as it is now
     assert hidden_fields(clash)["version"] == "2"
     assert "From the first tab" in text_of(page(clash).find("dl", class_="summary-list"))
     assert the_message().message == VALID_MESSAGE["message"]
@@ -319,6 +320,132 @@ def test_a_change_from_a_second_tab_after_the_first_is_a_conflict_keeping_what_w
     assert message.version == 3
     assert [v.number for v in message.versions] == [1, 2]
     assert (message.subject, message.message) == ("From the second tab", "From the second tab.")
+
+
+NEW_ORGANISATION = "Hillside Tenants"
+
+
+def changed_in_both(shown) -> list[str]:
+    """The fields the conflict page says were changed both here and elsewhere, each a
+    link to its field on the page."""
+    soup = page(shown)
+    listed = soup.find(id="changed-in-both")
+    if listed is None:
+        return []
+    for link in listed.find_all("a"):
+        assert soup.find(id=link["href"].removeprefix("#")) is not None, link["href"]
+    return [text_of(link) for link in listed.find_all("a")]
+
+
+def overtaken(client, clock, link: Link):
+    """Tab A opens the change form; then tab B opens it and changes the organisation."""
+    tab_a, tab_b = open_change(client, link), open_change(client, link)
+    changed = send_change(client, clock, tab_b, link, {"organisation": NEW_ORGANISATION})
+    assert changed.status_code == 303
+    return tab_a
+
+
+def test_a_change_overtaken_by_another_keeps_the_other_change_when_sent_again(
+    client, clock, consultation, smtp_server
+):
+    """Tab A changes only the message, after tab B changed the organisation: the conflict
+    page has B's organisation and A's message, and sending it again keeps both."""
+    link = sent_with_link(client, clock, smtp_server)
+    tab_a = overtaken(client, clock, link)
+
+    clash = send_change(client, clock, tab_a, link, {"message": NEW_MESSAGE})
+
+    assert clash.status_code == 409
+    assert value_of(clash, "organisation") == NEW_ORGANISATION  # the other tab's change
+    assert value_of(clash, "message") == NEW_MESSAGE  # what they typed
+    assert value_of(clash, "phone") == "020 7946 0123"
+    assert changed_in_both(clash) == []
+    notice = text_of(page(clash).find(class_="notice-error"))
+    assert "We have added the changes made there to the form below" in notice
+    assert hidden_fields(clash)["version"] == "2"
+
+    again = send_change(client, clock, clash, link, {})
+
+    assert again.status_code == 303
+    message = the_message()
+    assert message.version == 3
+    assert (message.organisation, message.message) == (NEW_ORGANISATION, NEW_MESSAGE)
+    (_sent, _b, a_receipt) = outbox("receipt")
+    assert VALID_MESSAGE["organisation"] not in a_receipt.body_text  # B's change not undone
+
+
+def test_a_field_changed_in_both_tabs_keeps_what_was_typed_and_is_named(
+    client, clock, consultation, smtp_server
+):
+    link = sent_with_link(client, clock, smtp_server)
+    tab_a = overtaken(client, clock, link)
+
+    clash = send_change(
+        client,
+        clock,
+        tab_a,
+        link,
+        {"organisation": "Lowside Tenants", "subject": NEW_SUBJECT, "phone": "0808 157 0192"},
+    )
+
+    assert clash.status_code == 409
+    assert value_of(clash, "organisation") == "Lowside Tenants"
+    assert value_of(clash, "subject") == NEW_SUBJECT
+    assert changed_in_both(clash) == ["Organisation (optional)"]
+    assert NEW_ORGANISATION in text_of(page(clash).find("dl", class_="summary-list"))
+
+    again = send_change(client, clock, clash, link, {})
+
+    assert again.status_code == 303
+    message = the_message()
+    assert (message.version, message.organisation, message.subject, message.phone) == (
+        3,
+        "Lowside Tenants",
+        NEW_SUBJECT,
+        "+448081570192",
+    )
+
+
+def test_a_number_changed_elsewhere_in_another_form_of_writing_is_merged(
+    client, clock, consultation, smtp_server
+):
+    """The number is compared as the form showed it: one left alone takes the number
+    as it is now, written as the site writes it."""
+    link = sent_with_link(client, clock, smtp_server)
+    tab_a, tab_b = open_change(client, link), open_change(client, link)
+    assert send_change(client, clock, tab_b, link, {"phone": "+448081570192"}).status_code == 303
+
+    clash = send_change(client, clock, tab_a, link, {"subject": NEW_SUBJECT})
+
+    assert clash.status_code == 409
+    assert value_of(clash, "phone") == "0808 157 0192"
+    assert send_change(client, clock, clash, link, {}).status_code == 303
+    message = the_message()
+    assert (message.phone, message.subject) == ("+448081570192", NEW_SUBJECT)
+
+
+@pytest.mark.parametrize("originals", ["junk", "", None, "loaded stamp"])
+def test_a_conflict_with_altered_originals_keeps_everything_typed(
+    client, clock, consultation, smtp_server, originals
+):
+    """Without the values the form was loaded with, signed, every field counts as the
+    respondent's change: what they typed is kept, and nothing is called a merge."""
+    link = sent_with_link(client, clock, smtp_server)
+    tab_a = overtaken(client, clock, link)
+    forged = hidden_fields(tab_a)["loaded"] if originals == "loaded stamp" else originals
+
+    clash = send_change(client, clock, tab_a, link, {"message": NEW_MESSAGE, "originals": forged})
+
+    assert clash.status_code == 409
+    assert value_of(clash, "organisation") == VALID_MESSAGE["organisation"]  # as in tab A
+    assert value_of(clash, "message") == NEW_MESSAGE
+    assert changed_in_both(clash) == []
+    notice = text_of(page(clash).find(class_="notice-error"))
+    assert "Check what your message says now" in notice
+    assert NEW_ORGANISATION in text_of(page(clash).find("dl", class_="summary-list"))
+    # The form now carries the version it shows, signed: sent again, it is made.
+    assert send_change(client, clock, clash, link, {}).status_code == 303
+    assert the_message().message == NEW_MESSAGE
 
 
 def test_a_refused_change_keeps_everything_typed(client, clock, consultation, smtp_server):
@@ -536,12 +663,15 @@ HIDDEN = st.fixed_dictionaries(
     {
         "token": mostly(st.just("served"), st.sampled_from(["earlier", "missing", "junk"])),
         "version": mostly(st.just("served"), st.sampled_from(["0", "999", "²", "", "x"])),
+        "originals": mostly(st.just("served"), st.sampled_from(["missing", "junk", "stamp"])),
         "loaded": mostly(st.just("served"), st.sampled_from(["missing", "junk"]), odds=12),
         "website": mostly(st.just(""), st.just("http://spam.example"), odds=12),
         "csrf": mostly(st.just("served"), st.just("junk"), odds=20),
     }
 )
-EXTRA = extra_fields(CHANGE_NAMES | {"csrf_token", "token", "loaded", "website", "version"})
+EXTRA = extra_fields(
+    CHANGE_NAMES | {"csrf_token", "token", "loaded", "website", "version", "originals"}
+)
 
 
 def hidden_entries(shown, hidden: dict, earlier: str | None) -> list[tuple[str, str]]:
@@ -554,6 +684,13 @@ def hidden_entries(shown, hidden: dict, earlier: str | None) -> list[tuple[str, 
     entries.append(
         ("version", served["version"] if hidden["version"] == "served" else hidden["version"])
     )
+    originals = {
+        "served": served["originals"],
+        "junk": served["originals"][:-3] + "abc",
+        "stamp": served["loaded"],  # signed, but not for this
+    }.get(hidden["originals"])
+    if originals is not None:
+        entries.append(("originals", originals))
     if hidden["loaded"] != "missing":
         loaded = served["loaded"]
         entries.append(("loaded", loaded if hidden["loaded"] == "served" else loaded[:-3] + "abc"))
@@ -593,6 +730,7 @@ def assert_whole(message: Response) -> None:
 AS_SERVED = {
     "token": "served",
     "version": "served",
+    "originals": "served",
     "loaded": "served",
     "website": "",
     "csrf": "served",
@@ -606,6 +744,7 @@ AS_SERVED = {
     hidden={
         "token": "served",
         "version": "served",
+        "originals": "served",
         "loaded": "served",
         "website": "",
         "csrf": "served",
@@ -617,6 +756,7 @@ AS_SERVED = {
     hidden={
         "token": "served",
         "version": "served",
+        "originals": "served",
         "loaded": "served",
         "website": "",
         "csrf": "served",

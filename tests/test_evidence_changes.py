@@ -11,8 +11,9 @@ What is checked: the response keeps its reference and becomes version 2, the ver
 replaces is kept with its rows and documents, documents removed leave the disk only once
 the change is committed and a change that fails leaves no new file behind; one change
 alert and one change receipt listing what changed, and the audit log; the grace rule and
-an admin's close as for new evidence; a double tap, two tabs, and a form sent unchanged;
-the limit on documents counting those kept. Junk sent to the change form never gives a
+an admin's close as for new evidence; a double tap, two tabs (a change overtaken by
+another comes back merged with it, so that sent again it undoes nothing), and a form sent
+unchanged; the limit on documents counting those kept. Junk sent to the change form never gives a
 500 and never leaves an invalid response or a stray file (hypothesis, at the end).
 """
 
@@ -46,6 +47,7 @@ from tests.support.evidence import (
     VALID,
     assert_kept,
     body_fields,
+    checked,
     field_errors,
     files_on_disk,
     send,
@@ -227,7 +229,7 @@ def test_the_change_form_is_the_evidence_form_filled_in_with_what_was_sent(
     assert form["enctype"] == "multipart/form-data"
     assert_kept(shown)
     hidden = hidden_fields(shown)
-    assert set(hidden) == {"csrf_token", "token", "loaded", "version"}
+    assert set(hidden) == {"csrf_token", "token", "loaded", "version", "originals"}
     assert hidden["version"] == "1"
     assert list(documents_listed(shown)) == ["report.pdf", "notes.txt"]
     assert page(shown).find("a", class_="back-link")["href"] == link.view
@@ -448,6 +450,7 @@ def test_a_change_from_a_second_tab_after_the_first_is_a_conflict_keeping_what_w
     notice = text_of(page(clash).find(class_="notice-error"))
     assert f"{CONFLICT} at 2:30pm UK time on 1 February 2027, after you opened this page" in notice
     assert value_of(clash, "evidence") == "From the second tab."
+    assert changed_in_both(clash) == ["Your evidence"]
     assert hidden_fields(clash)["version"] == "2"
     assert "From the first tab." in text_of(page(clash).find("dl", class_="summary-list"))
     assert CHOOSE_AGAIN in field_errors(clash, "documents")
@@ -466,6 +469,173 @@ def test_a_change_from_a_second_tab_after_the_first_is_a_conflict_keeping_what_w
     assert response.evidence_text == "From the second tab."
     assert names_of(response) == ["notes.txt"]
     assert files_on_disk(app) == stored_names(response)
+
+
+NEW_ORGANISATION = "Southside Food Bank"
+
+
+def changed_in_both(shown) -> list[str]:
+    """The fields the conflict page says were changed both here and elsewhere, each a
+    link to its field on the page."""
+    soup = page(shown)
+    listed = soup.find(id="changed-in-both")
+    if listed is None:
+        return []
+    for link in listed.find_all("a"):
+        assert soup.find(id=link["href"].removeprefix("#")) is not None, link["href"]
+    return [text_of(link) for link in listed.find_all("a")]
+
+
+def overtaken(client, clock, link: Link) -> tuple:
+    """Tab A opens the change form; then tab B opens it and changes the organisation."""
+    tab_a, tab_b = open_change(client, link), open_change(client, link)
+    changed = send_change(client, clock, tab_b, link, {"organisation": NEW_ORGANISATION})
+    assert changed.status_code == 303
+    return tab_a
+
+
+def test_a_change_overtaken_by_another_keeps_the_other_change_when_sent_again(
+    client, clock, evidence, smtp_server
+):
+    """Tab A changes only the text, after tab B changed the organisation: the conflict
+    page has B's organisation and A's text, and sending it again keeps both."""
+    link = sent_with_link(client, clock, smtp_server)
+    tab_a = overtaken(client, clock, link)
+
+    clash = send_change(client, clock, tab_a, link, {"evidence": NEW_EVIDENCE})
+
+    assert clash.status_code == 409
+    assert value_of(clash, "organisation") == NEW_ORGANISATION  # the other tab's change
+    assert value_of(clash, "evidence") == NEW_EVIDENCE  # what they typed
+    assert value_of(clash, "name") == VALID["name"]
+    assert changed_in_both(clash) == []
+    notice = text_of(page(clash).find(class_="notice-error"))
+    assert "We have added the changes made there to the form below" in notice
+    assert hidden_fields(clash)["version"] == "2"
+
+    again = send_change(client, clock, clash, link, {})
+
+    assert again.status_code == 303
+    response = the_response()
+    assert response.version == 3
+    assert (response.organisation, response.evidence_text) == (NEW_ORGANISATION, NEW_EVIDENCE)
+    (_sent, _b, a_receipt) = outbox("receipt")
+    assert "Northside Food Bank" not in a_receipt.body_text  # A did not undo B's change
+
+
+def test_a_field_changed_in_both_tabs_keeps_what_was_typed_and_is_named(
+    client, clock, evidence, smtp_server
+):
+    link = sent_with_link(client, clock, smtp_server)
+    tab_a = overtaken(client, clock, link)
+
+    clash = send_change(
+        client,
+        clock,
+        tab_a,
+        link,
+        {"organisation": "Eastside Food Bank", "topics": ["Failures"], "evidence": NEW_EVIDENCE},
+    )
+
+    assert clash.status_code == 409
+    assert value_of(clash, "organisation") == "Eastside Food Bank"
+    assert checked(clash, "topics") == ["Failures"]
+    assert changed_in_both(clash) == ["Organisation (optional)"]
+    assert NEW_ORGANISATION in text_of(page(clash).find("dl", class_="summary-list"))
+
+    again = send_change(client, clock, clash, link, {})
+
+    assert again.status_code == 303
+    response = the_response()
+    assert (response.version, response.organisation) == (3, "Eastside Food Bank")
+    assert (response.topics, response.evidence_text) == (["Failures"], NEW_EVIDENCE)
+
+
+def test_a_second_conflict_merges_with_the_first(client, clock, evidence, smtp_server):
+    """The conflict page's form is loaded from the version it shows: overtaken again,
+    it merges with that version, not with the one first loaded."""
+    link = sent_with_link(client, clock, smtp_server)
+    tab_a = overtaken(client, clock, link)
+    clash = send_change(client, clock, tab_a, link, {"evidence": NEW_EVIDENCE})
+    tab_c = open_change(client, link)
+    assert send_change(client, clock, tab_c, link, {"name": "Ada Jones-Smith"}).status_code == 303
+
+    second = send_change(client, clock, clash, link, {})
+
+    assert second.status_code == 409
+    assert value_of(second, "name") == "Ada Jones-Smith"
+    assert value_of(second, "organisation") == NEW_ORGANISATION
+    assert value_of(second, "evidence") == NEW_EVIDENCE
+    assert changed_in_both(second) == []
+    assert send_change(client, clock, second, link, {}).status_code == 303
+    response = the_response()
+    assert (response.version, response.name, response.organisation, response.evidence_text) == (
+        4,
+        "Ada Jones-Smith",
+        NEW_ORGANISATION,
+        NEW_EVIDENCE,
+    )
+
+
+def test_a_document_removed_elsewhere_loses_its_box_and_one_added_there_is_kept(
+    app, client, clock, evidence, smtp_server
+):
+    link = sent_with_link(
+        client, clock, smtp_server, [sf.upload("pdf", "report.pdf"), sf.upload("txt", "notes.txt")]
+    )
+    tab_a, tab_b = open_change(client, link), open_change(client, link)
+    listed = documents_listed(tab_a)
+    removed_there = {"remove": listed["report.pdf"]}
+    assert (
+        send_change(
+            client, clock, tab_b, link, removed_there, [sf.upload("odt", "plan.odt")]
+        ).status_code
+        == 303
+    )
+
+    clash = send_change(
+        client,
+        clock,
+        tab_a,
+        link,
+        {"remove": [listed["report.pdf"], listed["notes.txt"]], "evidence": NEW_EVIDENCE},
+        [sf.upload("docx", "appendix.docx")],
+    )
+
+    assert clash.status_code == 409
+    assert list(documents_listed(clash)) == ["notes.txt", "plan.odt"]
+    assert as_shown(clash)["remove"] == [listed["notes.txt"]]  # still ticked; report.pdf gone
+    assert CHOOSE_AGAIN in field_errors(clash, "documents")
+    again = send_change(client, clock, clash, link, {}, [sf.upload("docx", "appendix.docx")])
+    assert again.status_code == 303
+    response = the_response()
+    assert names_of(response) == ["plan.odt", "appendix.docx"]
+    assert response.evidence_text == NEW_EVIDENCE
+    assert files_on_disk(app) == stored_names(response)
+
+
+@pytest.mark.parametrize("originals", ["junk", "", None, "loaded stamp"])
+def test_a_conflict_with_altered_originals_keeps_everything_typed(
+    client, clock, evidence, smtp_server, originals
+):
+    """Without the values the form was loaded with, signed, every field counts as the
+    respondent's change: what they typed is kept, and nothing is called a merge."""
+    link = sent_with_link(client, clock, smtp_server)
+    tab_a = overtaken(client, clock, link)
+    forged = hidden_fields(tab_a)["loaded"] if originals == "loaded stamp" else originals
+
+    clash = send_change(client, clock, tab_a, link, {"evidence": NEW_EVIDENCE, "originals": forged})
+
+    assert clash.status_code == 409
+    assert value_of(clash, "organisation") == VALID["organisation"]  # as typed in tab A
+    assert value_of(clash, "evidence") == NEW_EVIDENCE
+    assert changed_in_both(clash) == []
+    notice = text_of(page(clash).find(class_="notice-error"))
+    assert "Check what your evidence says now" in notice
+    assert NEW_ORGANISATION in text_of(page(clash).find("dl", class_="summary-list"))
+    # The form now carries the version it shows, signed: sent again, it is made.
+    assert send_change(client, clock, clash, link, {}).status_code == 303
+    assert the_response().evidence_text == NEW_EVIDENCE
 
 
 def test_a_change_that_cannot_be_committed_leaves_no_new_file_and_keeps_the_old_ones(
@@ -858,6 +1028,7 @@ HIDDEN = st.fixed_dictionaries(
     {
         "token": mostly(st.just("served"), st.sampled_from(["earlier", "missing", "junk"])),
         "version": mostly(st.just("served"), st.sampled_from(["0", "1", "999", "²", "", "x"])),
+        "originals": mostly(st.just("served"), st.sampled_from(["missing", "junk", "stamp"])),
         "loaded": mostly(st.just("served"), st.sampled_from(["missing", "junk"]), odds=12),
         "website": mostly(st.just(""), st.just("http://spam.example"), odds=12),
         "csrf": mostly(st.just("served"), st.just("junk"), odds=20),
@@ -884,6 +1055,13 @@ def body(shown, fields, hidden, remove, files, used_tokens) -> list[tuple[str, s
         entries.append(("token", token))
     version = served["version"] if hidden["version"] == "served" else hidden["version"]
     entries.append(("version", version))
+    originals = {
+        "served": served["originals"],
+        "junk": served["originals"][:-3] + "abc",
+        "stamp": served["loaded"],  # signed, but not for this
+    }.get(hidden["originals"])
+    if originals is not None:
+        entries.append(("originals", originals))
     loaded = {"served": served["loaded"], "junk": served["loaded"][:-3] + "abc"}.get(
         hidden["loaded"]
     )
@@ -933,6 +1111,7 @@ def sent(fuzz_app, clock) -> Sent:
     hidden={
         "token": "served",
         "version": "served",
+        "originals": "served",
         "loaded": "served",
         "website": "",
         "csrf": "served",

@@ -3,7 +3,6 @@ choosing the time of a call."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask import current_app
@@ -11,12 +10,12 @@ from wtforms import HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.formatting import phones
+from app.intake.change_forms import ChangeFormMixin
 from app.intake.fields import organisation_field
 from app.web.forms import Form, choices, email_field, in_choices, name_field
 
 MESSAGE_LENGTH = 5000
 PHONE_FORMAT = "Enter a telephone number, like 020 7946 0000 or +44 808 157 0192"
-VERSION_SHAPE = re.compile(r"[0-9]{1,9}")
 
 
 class MessageForm(Form):
@@ -83,13 +82,13 @@ class MessageForm(Form):
         self.phone_number = number
 
 
-class MessageChangeForm(MessageForm):
+class MessageChangeForm(ChangeFormMixin, MessageForm):
     """The message form filled in with what was sent, to change it, carrying the version
-    of the message it was loaded with. A call is booked, moved or cancelled on its own
-    page, so the form does not ask for one; while the message asks for one, the
-    telephone number stays needed."""
+    of the message it was loaded with and what it said then. A call is booked, moved or
+    cancelled on its own page, so the form does not ask for one; while the message asks
+    for one, the telephone number stays needed."""
 
-    version = HiddenField()
+    merged_fields = ("name", "email", "phone", "organisation", "subject", "message")
 
     def __init__(self, asks_for_call: bool, *args: Any, **kwargs: Any) -> None:
         super().__init__(False, *args, **kwargs)
@@ -98,12 +97,6 @@ class MessageChangeForm(MessageForm):
     @property
     def wants_a_call(self) -> bool:
         return self.asks_for_call
-
-    @property
-    def version_loaded(self) -> int:
-        """The version the form was loaded with; 0, which no message has, if forged."""
-        value = self.version.data or ""
-        return int(value) if VERSION_SHAPE.fullmatch(value) else 0
 
 
 class CallForm(Form):

@@ -11,7 +11,7 @@ from __future__ import annotations
 from datetime import date
 from functools import partial
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 
 from app.calls import booking as calls
 from app.calls.publishing import by_day
@@ -28,7 +28,8 @@ from app.contact.forms import (
 from app.extensions import htmx, limiter
 from app.formatting import phones
 from app.intake import links
-from app.intake.changes import ChangeSending, Outcome, snapshot
+from app.intake.change_forms import Merged, answer
+from app.intake.changes import ChangeSending, snapshot
 from app.intake.channel import Sender, Sending
 from app.intake.sending import send_once, sent_confirmation
 from app.intake.submissions import (
@@ -140,13 +141,18 @@ def _filled_in(response: Response) -> dict:
         "organisation": response.organisation,
         "subject": response.subject,
         "message": response.message,
-        "token": new_token(),
-        "version": str(response.version),
     }
 
 
-def _change_page(response: Response, form: MessageChangeForm, token: str, status: int = 200):
-    """The change form; after a conflict (409), with the message as it is now."""
+def _change_page(
+    response: Response,
+    form: MessageChangeForm,
+    token: str,
+    status: int = 200,
+    merged: Merged | None = None,
+):
+    """The change form; after a conflict (409), with the message as it is now and what
+    merging the change made there did."""
     keep_or_stamp(form.loaded, clock.now())
     return render_template(
         "contact/change.html",
@@ -155,29 +161,16 @@ def _change_page(response: Response, form: MessageChangeForm, token: str, status
         max_length=MESSAGE_LENGTH,
         response=response,
         link=token,
-        now_reads=snapshot(response) if status == 409 else None,
+        now_reads=None if merged is None else snapshot(response),
+        merged=merged,
     ), status
 
 
-def _typed(form: MessageChangeForm) -> list[tuple[str, str]]:
-    """What the respondent typed, for the closed page to show back."""
-    return [(label, value) for label, value in form.written() if value.strip()]
-
-
-def _after_change(outcome: Outcome, response: Response, form: MessageChangeForm, token: str):
-    """Where a change sent leads: the message's page, saying what became of it; the form
-    again on a conflict, its version now the current one."""
-    if outcome is Outcome.GONE:
-        return links.not_working()
-    if outcome is Outcome.CONFLICT:
-        form.version.data = str(response.version)
-        return _change_page(response, form, token, status=409)
-    if outcome is Outcome.CHANGED:
-        receipt = " We have emailed you a receipt." if response.email else ""
-        flash(f"Your changes have been sent.{receipt}", "success")
-    elif outcome is Outcome.UNCHANGED:
-        flash("You did not change anything.", "success")
-    return redirect(url_for(links.VIEW_ENDPOINT, token=token), code=303)
+def _overtaken(response: Response, form: MessageChangeForm, token: str):
+    """The form again after a conflict: the change made elsewhere merged into it, to
+    send again on top of that change."""
+    merged = form.merge(response.version, _filled_in(response))
+    return _change_page(response, form, token, status=409, merged=merged)
 
 
 @bp.route("/change/<token>", methods=["GET", "POST"])
@@ -193,12 +186,14 @@ def change(slug: str, token: str):
     if request.method == "GET":
         if not (consultation.offers(CONTACT.name) and CONTACT.takes_changes(consultation, now)):
             return redirect(url_for(links.VIEW_ENDPOINT, token=token), code=303)
-        form = MessageChangeForm(response.wants_call, data=_filled_in(response))
+        values = _filled_in(response)
+        form = MessageChangeForm(response.wants_call, data={**values, "token": new_token()})
+        form.loaded_from(response.version, values)
         return _change_page(response, form, token)
     form = MessageChangeForm(response.wants_call)
     form.token.data = form_token(form.token.data)
     loaded_at = read_stamp(form.loaded.data)
-    late = CONTACT.admit(consultation, now, loaded_at, partial(_typed, form))
+    late = CONTACT.admit(consultation, now, loaded_at, form.typed)
     if looks_automated(form.website.data, loaded_at, now):
         return render_template("public/received.html", consultation=consultation)
     if not form.validate():
@@ -210,7 +205,7 @@ def change(slug: str, token: str):
     )
     sending = ChangeSending(form.token.data, form.version_loaded, now, late, token)
     outcome = services.change_message(response, sender, _message(form), sending)
-    return _after_change(outcome, response, form, token)
+    return answer(outcome, response, token, partial(_overtaken, response, form, token))
 
 
 def _message_or_404(slug: str, token: str) -> tuple[Consultation, Response]:

@@ -3,7 +3,6 @@ and the same form for changing evidence already sent."""
 
 from __future__ import annotations
 
-import re
 from typing import Any
 
 from flask_wtf.file import MultipleFileField
@@ -11,6 +10,7 @@ from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, T
 from wtforms.validators import DataRequired, Length
 
 from app.evidence.files import CheckedFile, detect_type, problem_with, too_large
+from app.intake.change_forms import ChangeFormMixin
 from app.intake.fields import organisation_field
 from app.models import Attachment
 from app.web.forms import (
@@ -25,7 +25,6 @@ from app.web.forms import (
 )
 
 MB = 1024 * 1024
-VERSION_SHAPE = re.compile(r"[0-9]{1,9}")
 
 
 class EvidenceForm(Form):
@@ -111,13 +110,21 @@ class EvidenceForm(Form):
         return f"Attach up to {most} {'file' if most == 1 else 'files'}"
 
 
-class EvidenceChangeForm(EvidenceForm):
+class EvidenceChangeForm(ChangeFormMixin, EvidenceForm):
     """The evidence form filled in with what was sent, to change it: each document sent
     has a box to remove it, new ones count with those kept, and the form carries the
-    version of the response it was loaded with."""
+    version of the response it was loaded with and what it said then."""
 
     remove = SelectMultipleField("Remove", validate_choice=False)  # attachment ids
-    version = HiddenField()
+    merged_fields = (
+        "name",
+        "email",
+        "organisation",
+        "respondent_type",
+        "topics",
+        "evidence",
+        "publish",
+    )
 
     def __init__(
         self, settings: dict[str, Any], sent: list[Attachment], *args: Any, **kwargs: Any
@@ -155,12 +162,6 @@ class EvidenceChangeForm(EvidenceForm):
         """The documents ticked for removal, by attachment id (only ones listed count)."""
         listed = {choice.value for choice in self.remove.choices}
         return {int(value) for value in self.remove.data or [] if value in listed}
-
-    @property
-    def version_loaded(self) -> int:
-        """The version the form was loaded with; 0, which no response has, if forged."""
-        value = self.version.data or ""
-        return int(value) if VERSION_SHAPE.fullmatch(value) else 0
 
 
 def _size(upload) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import partial
 
-from flask import abort, current_app, flash, redirect, render_template, request, url_for
+from flask import abort, current_app, redirect, render_template, request, url_for
 
 from app.consultations.lookup import get_by_slug_or_404, open_channel_or_abort
 from app.evidence import bp, services
@@ -12,7 +12,8 @@ from app.evidence.channel import EVIDENCE
 from app.evidence.forms import MB, EvidenceChangeForm, EvidenceForm
 from app.extensions import csrf, limiter
 from app.intake import links
-from app.intake.changes import ChangeSending, Outcome, snapshot
+from app.intake.change_forms import Merged, answer
+from app.intake.changes import ChangeSending, snapshot
 from app.intake.channel import Sender, Sending
 from app.intake.sending import send_once, sent_confirmation
 from app.intake.submissions import (
@@ -151,13 +152,18 @@ def _filled_in(response: Response) -> dict:
         "evidence": response.evidence_text,
         "publish": response.publish,
         "consent": response.consent,
-        "token": new_token(),
-        "version": str(response.version),
     }
 
 
-def _change_page(response: Response, form: EvidenceChangeForm, token: str, status: int = 200):
-    """The change form; after a conflict (409), with the response as it is now."""
+def _change_page(
+    response: Response,
+    form: EvidenceChangeForm,
+    token: str,
+    status: int = 200,
+    merged: Merged | None = None,
+):
+    """The change form; after a conflict (409), with the response as it is now and
+    what merging the change made there did."""
     consultation = response.consultation
     settings = services.settings(consultation)
     keep_or_stamp(form.loaded, clock.now())
@@ -171,13 +177,17 @@ def _change_page(response: Response, form: EvidenceChangeForm, token: str, statu
         choose_again=status != 200 and sent_files,
         response=response,
         link=token,
-        now_reads=snapshot(response) if status == 409 else None,
+        now_reads=None if merged is None else snapshot(response),
+        merged=merged,
     ), status
 
 
-def _typed(form: EvidenceChangeForm) -> list[tuple[str, str]]:
-    """What the respondent typed, for the closed page to show back."""
-    return [(label, value) for label, value in form.written() if value.strip()]
+def _overtaken(response: Response, form: EvidenceChangeForm, token: str):
+    """The form again after a conflict: the change made elsewhere merged into it (the
+    boxes of documents removed there gone), to send again on top of that change."""
+    form.list_documents(response.attachments)
+    merged = form.merge(response.version, _filled_in(response))
+    return _change_page(response, form, token, status=409, merged=merged)
 
 
 def _change_wanted(form: EvidenceChangeForm) -> services.EvidenceChange:
@@ -188,23 +198,6 @@ def _change_wanted(form: EvidenceChangeForm) -> services.EvidenceChange:
         organisation=(form.organisation.data or "").strip(),
     )
     return services.EvidenceChange(sender, _evidence(form), frozenset(form.removed_ids))
-
-
-def _after_change(outcome: Outcome, response: Response, form: EvidenceChangeForm, token: str):
-    """Where a change sent leads: the response's page, saying what became of it; the
-    form again on a conflict, its version now the current one."""
-    if outcome is Outcome.GONE:
-        return links.not_working()
-    if outcome is Outcome.CONFLICT:
-        form.version.data = str(response.version)
-        form.list_documents(response.attachments)
-        return _change_page(response, form, token, status=409)
-    if outcome is Outcome.CHANGED:
-        receipt = " We have emailed you a receipt." if response.email else ""
-        flash(f"Your changes have been sent.{receipt}", "success")
-    elif outcome is Outcome.UNCHANGED:
-        flash("You did not change anything.", "success")
-    return redirect(url_for(links.VIEW_ENDPOINT, token=token), code=303)
 
 
 @bp.route("/change/<token>", methods=["GET", "POST"])
@@ -226,19 +219,23 @@ def change(slug: str, token: str):
     if request.method == "GET":
         if not (consultation.offers(EVIDENCE.name) and EVIDENCE.takes_changes(consultation, now)):
             return redirect(url_for(links.VIEW_ENDPOINT, token=token), code=303)
-        form = EvidenceChangeForm(settings, response.attachments, data=_filled_in(response))
+        values = _filled_in(response)
+        form = EvidenceChangeForm(
+            settings, response.attachments, data={**values, "token": new_token()}
+        )
+        form.loaded_from(response.version, values)
         return _change_page(response, form, token)
     form = EvidenceChangeForm(settings, response.attachments)
     form.token.data = form_token(form.token.data)
     loaded_at = read_stamp(form.loaded.data)
-    late = EVIDENCE.admit(consultation, now, loaded_at, partial(_typed, form))
+    late = EVIDENCE.admit(consultation, now, loaded_at, form.typed)
     if looks_automated(form.website.data, loaded_at, now):
         return render_template("public/received.html", consultation=consultation)
     if not form.validate():
         return _change_page(response, form, token, status=422)
     sending = ChangeSending(form.token.data, form.version_loaded, now, late, token)
     outcome = services.change(response, _change_wanted(form), sending)
-    return _after_change(outcome, response, form, token)
+    return answer(outcome, response, token, partial(_overtaken, response, form, token))
 
 
 @bp.errorhandler(413)
