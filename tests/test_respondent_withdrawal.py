@@ -220,9 +220,9 @@ def test_withdrawn_evidence_is_gone_with_its_documents_and_its_emails_still_wait
     assert (
         str(receipt.message["Subject"]) == f"Your written evidence {reference} has been withdrawn"
     )
-    assert "We have deleted it, with your answers, any documents and your personal details." in (
-        receipt.text.replace("\r\n", " ").replace("\n", " ")
-    )
+    said = receipt.text.replace("\r\n", " ").replace("\n", " ")
+    assert "We have deleted it, your documents and your personal details." in said
+    assert "It will not be counted, read or published." in said
     officers = [m for m in smtp_server.to(OFFICER) if "withdrawn" in str(m.message["Subject"])]
     (alert,) = officers
     assert reference in alert.text
@@ -281,6 +281,9 @@ def test_withdrawing_a_message_cancels_its_call_and_both_are_told(
         assert str(calendar.walk("VEVENT")[0]["UID"]) == uid
     (to_ada,) = [m for m in cancellations if ADA in m.rcpt_tos]
     assert "You have cancelled your call" in to_ada.text
+    (confirmation,) = [m for m in smtp_server.to(ADA) if "withdrawn" in str(m.message["Subject"])]
+    said = confirmation.text.replace("\r\n", " ").replace("\n", " ")
+    assert "We have deleted it and your personal details. It will not be counted or read." in said
     assert client.get(call_page).status_code == 404
 
 

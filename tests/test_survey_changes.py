@@ -23,6 +23,7 @@ from app.intake.changes import ChangeSending, Outcome, apply_change
 from app.mail import outbox as app_outbox
 from app.models import DRAFT, SUBMITTED, AuditEvent, ChoiceAnswer, Response, ResponseVersion
 from app.privacy.withdrawal import withdraw
+from app.respondents.services import send_new_links
 from app.survey import services
 from tests.support.actors import Admin
 from tests.support.clients import new_browser
@@ -230,7 +231,7 @@ def test_sending_a_change_without_changing_anything_changes_nothing(
     sent = send_form(client, check, {})  # at once: a change is a person's, from their link
 
     assert where(sent) == link
-    assert flashes(client.get(link)) == ["You did not change anything"]
+    assert flashes(client.get(link)) == ["You did not change anything."]
     response = sent_response()
     assert (response.version, response.versions, response.changed_at) == (1, [], None)
     assert change_drafts() == []
@@ -619,3 +620,21 @@ def test_a_link_to_another_kind_of_response_or_none_opens_no_change(app, client,
         assert refused.status_code == 404
         assert h1_text(refused) == "This link does not work"
     assert change_drafts() == []
+
+
+def test_a_change_begun_with_the_old_link_is_gone_once_new_links_are_sent(
+    app, client, clock, survey, smtp_server
+):
+    old_link = sends_survey(client, clock, smtp_server)
+    starts_change(client, old_link)
+    changes_story(client, "Typed by whoever had the old link.")
+    assert len(change_drafts()) == 1
+
+    assert send_new_links(RESPONDENT, clock.now)  # "Get a new link", by the owner
+    deliver(clock)
+    new_link = link_in(smtp_server.to(RESPONDENT)[-1].text)
+
+    assert change_drafts() == []
+    owner = new_browser(app)
+    shown = starts_change(owner, new_link)  # before the old link's holder comes back
+    assert "Typed by whoever had the old link." not in shown.get_data(as_text=True)

@@ -171,6 +171,8 @@ class Withdrawal:
     name: str
     email: str
     withdrawn_at: datetime
+    # What went with it besides the respondent's details, as the confirmation says.
+    held: dict[str, bool] = field(default_factory=dict)
 
 
 def notify_withdrawal(withdrawal: Withdrawal, now: datetime) -> None:

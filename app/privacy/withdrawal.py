@@ -17,6 +17,7 @@ from app.intake import channels
 from app.mail.notifications import Withdrawal, notify_withdrawal
 from app.models import SUBMITTED, Response
 from app.privacy.retention import Deletion, delete_response
+from app.web.forms import PUBLISH_CHOICES
 
 RESPONDENT = "respondent"
 WITHDRAWN = Deletion(
@@ -58,10 +59,22 @@ def withdraw(response: Response, now: datetime) -> str | None:
         name=response.name,
         email=response.email,
         withdrawn_at=now,
+        held=what_it_holds(response),
     )
     return delete_response(
         response, RESPONDENT, now, WITHDRAWN, also=lambda: notify_withdrawal(withdrawal, now)
     )
+
+
+def what_it_holds(response: Response) -> dict[str, bool]:
+    """What the response holds besides the respondent's details, as the pages and the
+    email about withdrawing it say what goes: answers (a survey's), documents, a choice
+    about publishing (a message has none)."""
+    return {
+        "answers": bool(response.answers),
+        "documents": bool(response.attachments),
+        "publishable": response.publish in PUBLISH_CHOICES,
+    }
 
 
 def withdrawn_meanwhile(response_id: int) -> bool:

@@ -190,7 +190,7 @@ def withdraw(token: str):
         response=response,
         token=token,
         what=_what(channel),
-        held=_held(response),
+        held=withdrawal.what_it_holds(response),
         form=form,
         call=channel.upcoming_call(response, now),
         # Whether a new one could be sent instead, should they change their mind.
@@ -199,20 +199,10 @@ def withdraw(token: str):
     ), (422 if form.errors else 200)
 
 
-def _held(response: Response) -> dict[str, bool]:
-    """What the response holds besides the respondent's details, as the withdrawal pages
-    say what goes with it: answers (a survey's), documents, a choice about publishing."""
-    return {
-        "answers": bool(response.answers),
-        "documents": bool(response.attachments),
-        "publishable": services.has_publish_choice(response),
-    }
-
-
 def _withdraw(response: Response, token: str, now):
     """Withdraw it and go to the page that says so; also when another tab did it first."""
     response_id, reference, emailed = response.id, response.reference, bool(response.email)
-    held = _held(response)
+    held = withdrawal.what_it_holds(response)
     if withdrawal.withdraw(response, now) is None and not withdrawal.withdrawn_meanwhile(
         response_id
     ):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import delete, exists, func, select
 
 from app.extensions import db
 from app.intake import channels, links
@@ -94,6 +94,13 @@ def send_new_links(address: str, now: datetime) -> bool:
     if not found:
         return False
     sent = [_new_link(response) for response in found]
+    # A survey change in progress belongs to whoever held the old link: the new link
+    # starts afresh, so it never shows what someone else typed.
+    db.session.execute(
+        delete(Response)
+        .where(Response.amends_id.in_([response.id for response in found]))
+        .execution_options(synchronize_session=False)
+    )
     # To the address the receipts went to, which is the one typed but for its case.
     if not queue_new_links(found[0].email, sent, key, now):
         db.session.rollback()  # sent by a request racing this one: keep its links

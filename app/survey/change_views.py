@@ -20,7 +20,7 @@ from app.web.rendering import whole_page_for_htmx
 
 SENT = "Your changes have been sent."
 RECEIPT = " We have emailed you a receipt."
-UNCHANGED = "You did not change anything"
+UNCHANGED = "You did not change anything."
 NOT_HERE = (
     "These changes are no longer open in this window, because your response was opened"
     " to change in another tab or on another device."
