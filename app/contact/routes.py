@@ -124,14 +124,6 @@ def confirmation(slug: str):
 # --- changing a message sent, from the respondent's link -----------------------------------
 
 
-def _sent_message(consultation: Consultation, token: str) -> Response | None:
-    """The message sent to this consultation that the link `token` opens, if any."""
-    response = links.find(token)
-    if response is None or response.channel != CONTACT.name:
-        return None
-    return response if response.consultation_id == consultation.id else None
-
-
 def _filled_in(response: Response) -> dict:
     """The change form's values: what the respondent sent, the number as it is written."""
     return {
@@ -179,7 +171,7 @@ def change(slug: str, token: str):
     """Change the message sent, from the respondent's link: the message form filled in
     with it, without the question about a call, and the same rules as sending it."""
     consultation = get_by_slug_or_404(slug)
-    response = _sent_message(consultation, token)
+    response = CONTACT.sent_by_link(consultation, token)
     if response is None:
         return links.not_working()
     now = clock.now()

@@ -133,14 +133,6 @@ def confirmation(slug: str):
 # --- changing evidence sent, from the respondent's link ------------------------------------
 
 
-def _sent_evidence(consultation: Consultation, token: str) -> Response | None:
-    """The evidence sent to this consultation that the link `token` opens, if any."""
-    response = links.find(token)
-    if response is None or response.channel != EVIDENCE.name:
-        return None
-    return response if response.consultation_id == consultation.id else None
-
-
 def _filled_in(response: Response) -> dict:
     """The change form's values: what the respondent sent, consent as they gave it."""
     return {
@@ -212,7 +204,7 @@ def change(slug: str, token: str):
         # The CSRF check reads the body, so the limit must be set before it runs.
         request.max_content_length = _body_limit(settings)
         csrf.protect()
-    response = _sent_evidence(consultation, token)
+    response = EVIDENCE.sent_by_link(consultation, token)
     if response is None:
         return links.not_working()
     now = clock.now()

@@ -77,6 +77,14 @@ class Channel:
             )
         )
 
+    def sent_by_link(self, consultation: Consultation, link: str) -> Response | None:
+        """The response of this channel, sent to this consultation, that the respondent's
+        link opens, if any: a link to any other response opens no change here."""
+        response = links.find(link)
+        if response is None or response.channel != self.name:
+            return None
+        return response if response.consultation_id == consultation.id else None
+
     def count(self, consultation: Consultation) -> dict[str, int]:
         """What it has received for the consultation, by label, for summaries."""
         return {self.count_label or self.label: count_sent(consultation, self.name)}

@@ -35,11 +35,8 @@ def change(slug: str, token: str):
     change draft, which no other browser can then see.
     """
     consultation, questions = find_survey(slug)
-    response = links.find(token)
-    if response is None or (response.consultation_id, response.channel) != (
-        consultation.id,
-        SURVEY.name,
-    ):
+    response = SURVEY.sent_by_link(consultation, token)
+    if response is None:
         return _not_working()
     now = clock.now()
     if not SURVEY.takes_changes(consultation, now):
