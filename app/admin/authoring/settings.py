@@ -279,8 +279,7 @@ def date_change_summary(
     if before is not State.OPEN:
         again = " again" if before is State.CLOSED else ""
         said.append(
-            f"It opens{again} for responses {when},"
-            f" until {timefmt.local_time(new_closes, zone)}."
+            f"It opens{again} for responses {when}, until {timefmt.local_time(new_closes, zone)}."
         )
     elif after is State.FORTHCOMING:
         said.append(
