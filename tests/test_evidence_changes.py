@@ -1147,3 +1147,15 @@ def test_the_change_form_survives_junk(
     else:
         assert after.evidence_text == evidence_text
     assert_valid_and_whole(fuzz_app, after)
+
+
+def test_a_quick_change_is_made_not_taken_for_a_bot(app, client, clock, evidence, smtp_server):
+    link = sent_with_link(client, clock, smtp_server, [sf.upload("pdf", "report.pdf")])
+    shown = open_change(client, link)
+
+    sent = send_change(
+        client, clock, shown, link, {"remove": documents_listed(shown)["report.pdf"]}, seconds=1
+    )
+
+    assert sent.status_code == 303
+    assert names_of(the_response()) == []

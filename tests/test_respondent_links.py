@@ -20,6 +20,7 @@ from sqlalchemy import select
 from app.consultations.lifecycle import Override
 from app.extensions import db
 from app.intake import channels, links
+from app.intake.changes import ChangeSending, apply_change
 from app.models import AuditEvent, Response, ResponseVersion
 from app.respondents import services
 from tests.support import evidence as ev
@@ -692,3 +693,51 @@ def test_nothing_personal_is_in_any_address(client, clock, consultation):
 
     for path in paths:
         assert not any(word in path.replace(token, "").lower() for word in typed), path
+
+
+def test_a_response_sent_without_a_name_cannot_be_published_with_it(client, clock, consultation):
+    unnamed = insert_response(consultation, clock.now, 1, "survey", name="", publish="anonymous")
+    link = issued_link(unnamed)
+    clock.advance(seconds=5)
+
+    refused = open_and_send(client, clock, f"{link}/publication", {"publish": "named"})
+
+    assert refused.status_code == 422
+    assert field_error(refused, "publish").startswith("You did not give your name")
+    assert (stored(unnamed.id).publish, stored(unnamed.id).version) == ("anonymous", 1)
+
+
+def test_a_change_made_elsewhere_to_anything_but_the_choice_does_not_stop_it(
+    client, clock, consultation
+):
+    evidence = send_evidence(client, clock)
+    link = issued_link(evidence)
+    choice_tab = client.get(f"{link}/publication")
+    clock.advance(seconds=5)
+    response = stored(evidence.id)
+    elsewhere = ChangeSending("Elsewhere-token-0123456789", 1, clock.now, False, "x" * 32)
+    assert apply_change(response, elsewhere, lambda r: setattr(r, "evidence_text", "New words"))
+    assert stored(evidence.id).version == 2
+
+    saved = send_shown(client, choice_tab, {"publish": "no"})
+
+    assert saved.status_code == 303
+    response = stored(evidence.id)
+    assert (response.publish, response.evidence_text, response.version) == ("no", "New words", 3)
+
+
+def test_new_links_end_the_old_links_to_a_messages_call_too(
+    client, clock, consultation, smtp_server
+):
+    (slot,) = publish(consultation, clock.now + timedelta(days=2))
+    message, call_page = send_a_message(client, clock)
+    assert client.get(call_page).status_code == 200
+
+    assert services.send_new_links(ADA, clock.now)
+    deliver(clock.now)
+    (links_email,) = [m for m in smtp_server.to(ADA) if "new link" in m.text]
+    new_link = urlsplit(re.search(r"http\S+/your-response/\S+", links_email.text)[0]).path
+
+    assert client.get(call_page).status_code == 404
+    new_call_page = link_named(client.get(new_link), "Choose a time for your call, or change it")
+    assert client.get(new_call_page).status_code == 200

@@ -34,8 +34,17 @@ def differences(before: Rows, after: Rows) -> list[Change]:
     return [
         Change(key[0], old.get(key, ""), new.get(key, ""))
         for key in order
-        if old.get(key, "") != new.get(key, "")
+        if _said(old.get(key, "")) != _said(new.get(key, ""))
     ]
+
+
+# How rows say that nothing was given. A question the new route asks but that was left
+# unanswered, or one the old route asked unanswered, is no change.
+NOTHING = frozenset({"", "Not answered", "Not given"})
+
+
+def _said(value: str) -> str:
+    return "" if value.strip() in NOTHING else value
 
 
 def _keyed(rows: Rows) -> dict[tuple[str, int], str]:

@@ -107,10 +107,10 @@ def publication(token: str):
         if looks_automated(form.website.data, read_stamp(form.loaded.data), now, min_seconds=0):
             return _neutral(response.consultation)
         form.token.data = form_token(form.token.data)
-        if form.validate():
+        if form.validate() and _named_only_with_a_name(form, response):
             sending = ChangeSending(
                 token=form.token.data,
-                version=form.loaded_version or 0,
+                version=form.base_version(response),
                 now=now,
                 late=response.late,  # the flag says when the response came, not this
                 link=token,
@@ -127,9 +127,21 @@ def publication(token: str):
     return _publication_page(form, response, now)
 
 
+def _named_only_with_a_name(form: PublicationForm, response: Response) -> bool:
+    """A response sent without a name cannot be published with it: as the survey's own
+    details page says, they give one there or choose anonymously."""
+    if form.publish.data == "named" and not response.name.strip():
+        form.publish.errors.append(
+            "You did not give your name, so we cannot publish your response with it."
+            " Choose to publish it anonymously, or not to publish it"
+        )
+        return False
+    return True
+
+
 def _as_stored(form: PublicationForm, response: Response) -> None:
     """Fill the form in with the choice as stored now, to change from this version."""
-    form.publish.data = response.publish
+    form.publish.data = form.was.data = response.publish
     form.version.data = str(response.version)
     form.token.data = new_token()
 

@@ -11,6 +11,7 @@ from sqlalchemy import delete, exists, func, select
 from app.extensions import db
 from app.intake import channels, links
 from app.intake.changes import ChangeSending, Outcome, apply_change
+from app.intake.submissions import new_token
 from app.mail.notifications import LinkSent, queue_new_links
 from app.models import SUBMITTED, OutboxEmail, Response
 from app.web.forms import PUBLISH_CHOICES
@@ -112,6 +113,9 @@ def send_new_links(address: str, now: datetime) -> bool:
 def _new_link(response: Response) -> LinkSent:
     """A new link for the response (ending its old one), as the email lists it."""
     channel = channels.of(response)
+    # The secret token a message's call pages are found by goes too: those links were in
+    # the same emails, and may be what was lost.
+    response.token = new_token()
     return LinkSent(
         consultation_title=response.consultation.title,
         kind_label=channel.email_label or channel.label,
