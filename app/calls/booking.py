@@ -168,10 +168,13 @@ def move(booking: Booking, slot_id: str, now: datetime) -> bool:
         raise SlotUnavailable(TAKEN) from None
 
 
-def cancel(booking: Booking, now: datetime, by: str, commit: bool = True) -> bool:
+def cancel(
+    booking: Booking, now: datetime, by: str, commit: bool = True, because: str | None = None
+) -> bool:
     """Cancel the call, freeing its time; both get the cancellation. False if it already
     was cancelled: a call is cancelled once. Without `commit`, the cancellation is left in
-    the caller's transaction (deleting its response cancels it so, all or nothing)."""
+    the caller's transaction (deleting its response cancels it so, all or nothing);
+    `because` is emails.MESSAGE_DELETED then, and the emails say so instead of who wrote."""
     return _change(
         booking,
         "cancelled",
@@ -180,11 +183,18 @@ def cancel(booking: Booking, now: datetime, by: str, commit: bool = True) -> boo
         cancelled_at=now,
         cancelled_by=by,
         commit=commit,
+        because=because,
     )
 
 
 def _change(
-    booking: Booking, event: str, now: datetime, *unchanged, commit: bool = True, **values
+    booking: Booking,
+    event: str,
+    now: datetime,
+    *unchanged,
+    commit: bool = True,
+    because: str | None = None,
+    **values,
 ) -> bool:
     """Change a call that is still booked (and `unchanged`) as a new version of its calendar
     event, and tell both, in one commit. False, changing nothing, if it was not."""
@@ -199,7 +209,7 @@ def _change(
             db.session.rollback()
         return False
     db.session.refresh(booking)
-    notify_call(booking, event, now)
+    notify_call(booking, event, now, because)
     if commit:
         db.session.commit()
     return True

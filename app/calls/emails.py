@@ -21,6 +21,9 @@ from app.mail.outbox import address, queue_email, withdraw
 from app.models import BOOKED, Booking, OutboxEmail
 
 CALL_PEOPLE = ("respondent", "officer")
+# Why a call is cancelled when no one chose to cancel the call itself: its message is being
+# deleted, withdrawn by the respondent or deleted at their request (retention.delete_response).
+MESSAGE_DELETED = "message_deleted"
 
 
 def _call_key(booking: Booking, event: str, who: str, sequence: int | None = None) -> str:
@@ -28,11 +31,15 @@ def _call_key(booking: Booking, event: str, who: str, sequence: int | None = Non
     return f"call-{event}:{booking.uid}:{sequence}:{who}"
 
 
-def _call_email(booking: Booking, event: str, who: str, now: datetime) -> dict:
+def _call_email(
+    booking: Booking, event: str, who: str, now: datetime, because: str | None = None
+) -> dict:
     """The queue_email arguments for one person's email about a call, with its invite.
 
     The invite holds what each needs and no more, since calendars are often shared: the
     officer's has who to call and on what number; neither has the link to change the call.
+    A call cancelled `because` its message is deleted tells the officer nothing of who
+    sent it (the point of deleting it), and the respondent no link, which leads nowhere now.
     """
     message = booking.response
     consultation = message.consultation
@@ -41,13 +48,21 @@ def _call_email(booking: Booking, event: str, who: str, now: datetime) -> dict:
     officer_to, officer_cc = officer(consultation)
     respondent = address(message.name, message.email)
     for_officer = who == "officer"
-    if for_officer:
+    deleted = because == MESSAGE_DELETED
+    location = f"Telephone call to {phone}"
+    if for_officer and deleted:
+        summary = f"Call for message {message.reference}: {consultation.title}"
+        description = f"Cancelled: message {message.reference} has been deleted."
+        location = "Telephone call"
+    elif for_officer:
         summary = f"Call with {message.name}: {consultation.title}"
         description = f"Call {message.name} on {phone}. Their message is {message.reference}."
     else:
         summary = f"Call with {consultation.officer_name}: {consultation.title}"
         description = (
-            f"{consultation.officer_name} will call you on {phone}."
+            "This call is cancelled: your message has been deleted."
+            if deleted
+            else f"{consultation.officer_name} will call you on {phone}."
             " To change or cancel the call, use the link in our email."
         )
     invite = invites.Invite(
@@ -57,30 +72,38 @@ def _call_email(booking: Booking, event: str, who: str, now: datetime) -> dict:
         ends_at=booking.ends_at,
         summary=summary,
         description=description,
-        location=f"Telephone call to {phone}",
+        location=location,
         organiser_name=consultation.officer_name,
         organiser_email=consultation.officer_email,
-        attendee_name=message.name,
+        attendee_name="" if for_officer and deleted else message.name,
         attendee_email=message.email,
     )
     method = invites.CANCEL if event == "cancelled" else invites.REQUEST
+    reply_to = officer_to
+    if for_officer:
+        # A reply to a deleted message's sender would tell the officer who it was.
+        reply_to = "" if deleted else respondent
     return {
         "event_key": _call_key(booking, event, who),
         "kind": f"call_{event}",
         "to": officer_to if for_officer else respondent,
         "cc": officer_cc if for_officer else "",
-        "reply_to": respondent if for_officer else officer_to,
+        "reply_to": reply_to,
         "template": "call",
         "context": {
             "event": event,
             "for_officer": for_officer,
+            "message_deleted": deleted,
             "booking": booking,
             "message": message,
             "consultation": consultation,
             "when": call_time(booking.starts_at, booking.ends_at, zone),
             "phone": phone,
-            "manage_url": site_url("contact.call", slug=consultation.slug, token=message.token),
-            "admin_url": site_url("admin.response", response_id=message.id),
+            # Neither leads anywhere once the message is deleted.
+            "manage_url": ""
+            if deleted
+            else site_url("contact.call", slug=consultation.slug, token=message.token),
+            "admin_url": "" if deleted else site_url("admin.response", response_id=message.id),
         },
         "consultation": consultation,
         "attachments": [invites.attachment(invite, method, zone, now)],
@@ -98,9 +121,10 @@ def _superseded(booking: Booking) -> list[str]:
     ]
 
 
-def notify_call(booking: Booking, event: str, now: datetime) -> None:
+def notify_call(booking: Booking, event: str, now: datetime, because: str | None = None) -> None:
     """Queue the respondent's and the officer's email about a call that was just booked,
-    moved or cancelled, each with the calendar invite or cancellation.
+    moved or cancelled, each with the calendar invite or cancellation; `because` is
+    MESSAGE_DELETED for a call cancelled as its message is deleted.
 
     Sent at once whatever the officer's alert setting: a call cannot wait for a digest.
     Emails about the call's earlier states not sent yet are withdrawn: an invite for the
@@ -108,7 +132,7 @@ def notify_call(booking: Booking, event: str, now: datetime) -> None:
     """
     withdraw(_superseded(booking))
     for who in CALL_PEOPLE:
-        queue_email(**_call_email(booking, event, who, now))
+        queue_email(**_call_email(booking, event, who, now, because))
 
 
 def queue_call_reminders(now: datetime) -> int:

@@ -18,6 +18,7 @@ from pathlib import Path
 from sqlalchemy import ColumnElement, Select, delete, exists, or_, select, update
 
 from app.calls import booking
+from app.calls.emails import MESSAGE_DELETED
 from app.consultations.lifecycle import State, plural
 from app.evidence import files
 from app.evidence.services import upload_folder
@@ -92,7 +93,10 @@ def delete_response(
         # booking.cancel rather than cancel_for_officer: that one writes the respondent's
         # name into the audit log, which would keep what we are asked to delete. In this
         # transaction, so the response is never left with its call cancelled but not gone.
-        booking.cancel(call, now, by=deletion.call_cancelled_by, commit=False)
+        # Its emails name the message's reference, not who sent it, and offer no link.
+        booking.cancel(
+            call, now, by=deletion.call_cancelled_by, commit=False, because=MESSAGE_DELETED
+        )
         # The cancellation must reach both calendars, but once sent it keeps no name.
         db.session.execute(
             update(OutboxEmail)
