@@ -25,6 +25,7 @@ from app.models import DRAFT, SUBMITTED, AuditEvent, ChoiceAnswer, Response, Res
 from app.privacy.withdrawal import withdraw
 from app.respondents.services import send_new_links
 from app.survey import services
+from app.survey.changes import LINKS_KEY
 from tests.support.actors import Admin
 from tests.support.clients import new_browser
 from tests.support.concurrency import at_once
@@ -41,6 +42,8 @@ from tests.support.pages import (
 )
 from tests.support.survey import (
     CHECK,
+    DETAILS,
+    DETAILS_URL,
     OFFICER_ROUTE,
     ORGANISATION,
     ORGANISATION_ROUTE,
@@ -52,6 +55,7 @@ from tests.support.survey import (
     open_step,
     page_url,
     post_form,
+    responses,
     send,
     send_form,
     take_route,
@@ -66,6 +70,10 @@ CHANGED_STORY = "Since I wrote, two more contracts went to the same supplier."
 SENT = "Your changes have been sent. We have emailed you a receipt."
 NOT_HERE = "These changes are no longer open in this window"
 CONFLICT = "Your response was changed somewhere else"
+CHANGE_SENT = f"{SURVEY}/change-sent"
+CHANGE_ENDED = f"{SURVEY}/change-ended"
+ALREADY_SENT = "You have already sent these changes"
+NO_LONGER_OPEN = "These changes are no longer open"
 
 # Changing the role from council officer to community organisation drops page 3 from
 # the route, with its answers, and brings in page 2.
@@ -147,6 +155,17 @@ def chosen(response: Response) -> set[tuple[str, str]]:
 
 def flashes(response) -> list[str]:
     return [text_of(p) for p in page(response).select("#flashes p")]
+
+
+def held_links(browser) -> dict[str, str]:
+    """The respondents' links the browser's cookie holds, by response."""
+    with browser.session_transaction() as session:
+        return dict(session.get(LINKS_KEY, {}))
+
+
+def shows(browser, path: str) -> str:
+    """The heading of the page the browser was sent to."""
+    return h1_text(open_step(browser, path))
 
 
 # --- the journey -----------------------------------------------------------------------------
@@ -246,9 +265,12 @@ def test_a_second_send_of_the_same_form_makes_one_change(client, clock, survey, 
     clock.advance(seconds=5)
 
     first = send_form(client, check, {})
-    again = send_form(client, check, {})  # a double tap, or a refresh of the sent form
+    again = send_form(client, check, {})  # a refresh of the sent form
 
-    assert where(first) == where(again) == link
+    assert where(first) == link
+    # The browser no longer holds the link, so it cannot go back to the response's page.
+    assert where(again) == CHANGE_SENT
+    assert shows(client, CHANGE_SENT) == ALREADY_SENT
     response = sent_response()
     assert (response.version, len(response.versions)) == (2, 1)
     assert response.answers["story"] == CHANGED_STORY
@@ -268,13 +290,16 @@ def test_two_taps_at_once_make_one_change(app, client, clock, survey, smtp_serve
         [lambda: client.post(action, data=fields) for _ in range(2)], context=app.app_context
     )
 
-    assert [where(r) for r in results] == [link, link]
+    # The second lands on the response's page too while its cookie, read before the first
+    # answered, still held the link; read after, on the page saying the changes were sent.
+    landed = [where(r) for r in results]
+    assert link in landed and set(landed) <= {link, CHANGE_SENT}
     response = sent_response()
     assert (response.version, len(response.versions)) == (2, 1)
     assert len(outbox("receipt")) == 2 and len(outbox("alert")) == 2
 
 
-def test_a_tab_left_open_on_a_change_sent_from_another_tab_is_told_of_the_conflict(
+def test_a_tab_left_open_on_a_change_sent_from_another_tab_sends_nothing(
     client, clock, survey, smtp_server
 ):
     link = sends_survey(client, clock, smtp_server)
@@ -286,13 +311,13 @@ def test_a_tab_left_open_on_a_change_sent_from_another_tab_is_told_of_the_confli
 
     refused = send_form(client, first_tab, {})
 
-    assert refused.status_code == 409
-    assert h1_text(refused) == CONFLICT
+    assert where(refused) == CHANGE_ENDED
+    assert shows(client, CHANGE_ENDED) == NO_LONGER_OPEN
     response = sent_response()
     assert (response.version, response.answers["story"]) == (2, CHANGED_STORY)
     assert len(outbox("receipt")) == 2
-    again = page(refused).find("a", string="Start your changes again")["href"]
-    assert where(client.get(again)) == CHECK
+    assert change_drafts() == []
+    assert where(client.get(change_url(client, link))) == CHECK  # changed again from the link
     assert change_drafts()[0].version == 2
 
 
@@ -312,6 +337,85 @@ def test_a_tab_left_open_on_a_change_opened_again_in_another_tab_sends_nothing(
     assert sent_response().version == 1
     # The second tab carries on with its change.
     assert CHANGED_STORY in open_step(client, CHECK).get_data(as_text=True)
+
+
+def test_back_after_sending_a_change_and_continuing_says_it_was_sent_and_begins_nothing(
+    client, clock, survey, smtp_server
+):
+    link = sends_survey(client, clock, smtp_server)
+    starts_change(client, link)
+    held_page = open_step(client, page_url(4, **{"return": "check"}))
+    held_details = open_step(client, DETAILS_URL)
+    changes_story(client)
+    clock.advance(seconds=5)
+    assert where(send(client, clock)) == link
+
+    # Back twice shows the page as it was; Continue sends its form again.
+    again = send_form(client, held_page, {**OFFICER_ROUTE[4], "q_story": "Typed after."})
+    details = send_form(client, held_details, DETAILS)
+    with_htmx = send_form(client, held_page, {}, headers={"HX-Request": "true"})
+
+    assert where(again) == where(details) == where(with_htmx) == CHANGE_SENT
+    shown = open_step(client, CHANGE_SENT)
+    assert h1_text(shown) == ALREADY_SENT
+    assert "Use the link in your email to see your response" in text_of(page(shown))
+    [response] = responses()  # no new draft, no second response
+    assert (response.version, response.answers["story"]) == (2, CHANGED_STORY)
+    assert where(client.get(DETAILS_URL)) == SURVEY
+
+
+def test_a_tab_left_on_a_page_of_a_change_sent_from_another_tab_begins_nothing(
+    client, clock, survey, smtp_server
+):
+    link = sends_survey(client, clock, smtp_server)
+    answer(client, 1, {"q_role": RESIDENT, "q_postcode": ""})  # a new response in progress
+    starts_change(client, link)
+    second_tab = open_step(client, page_url(4, **{"return": "check"}))
+    changes_story(client)  # in the first tab, which then sends
+    clock.advance(seconds=5)
+    assert where(send(client, clock)) == link
+
+    continued = send_form(client, second_tab, {**OFFICER_ROUTE[4], "q_story": "Second tab."})
+
+    assert where(continued) == CHANGE_SENT
+    sent, in_progress = responses()
+    assert (sent.version, sent.answers["story"]) == (2, CHANGED_STORY)
+    # Nothing of the change's page reaches the new response in progress here.
+    assert (in_progress.status, in_progress.amends_id) == (DRAFT, None)
+    assert in_progress.answers == {"role": RESIDENT}
+
+
+def test_a_page_of_a_change_that_ended_unsent_says_it_is_no_longer_open(
+    client, clock, survey, smtp_server
+):
+    link = sends_survey(client, clock, smtp_server)
+    starts_change(client, link)
+    held_page = open_step(client, page_url(4))
+    assert where(send_form(client, open_step(client, CHECK), {})) == link  # nothing changed
+
+    continued = send_form(client, held_page, {**OFFICER_ROUTE[4], "q_story": "Typed after."})
+
+    assert where(continued) == CHANGE_ENDED
+    assert shows(client, CHANGE_ENDED) == NO_LONGER_OPEN
+    [response] = responses()
+    assert (response.version, response.answers["story"]) == (1, STORY)
+
+
+@pytest.mark.parametrize("changed", [True, False], ids=["sent", "unchanged"])
+def test_the_browser_forgets_the_link_once_the_change_ends(
+    client, clock, survey, smtp_server, changed
+):
+    link = sends_survey(client, clock, smtp_server)
+    starts_change(client, link)
+    token = link.rsplit("/", 1)[-1]
+    assert list(held_links(client).values()) == [token]  # while changing
+    if changed:
+        changes_story(client)
+
+    assert where(send(client, clock)) == link
+
+    assert held_links(client) == {}
+    assert token not in client.get_cookie("session").value
 
 
 def test_a_change_overtaken_by_one_made_elsewhere_is_not_sent_and_shows_what_was_typed(
@@ -451,6 +555,7 @@ def test_a_change_sent_after_its_response_was_withdrawn_finds_the_link_not_worki
     assert refused.status_code == 404
     assert h1_text(refused) == "This link does not work"
     assert where(client.get(CHECK)) == SURVEY  # nothing of the change is left here
+    assert held_links(client) == {}
     assert nothing_left()
     assert outbox("receipt") == []
 
@@ -559,10 +664,11 @@ def test_a_new_link_shuts_out_a_change_begun_with_the_old_one(
     reopened = client.get(CHECK)
     sent = send_form(client, held_check, {})
 
-    for refused in (reopened, sent):
-        assert refused.status_code == 404
-        assert h1_text(refused) == "This link does not work"
+    assert reopened.status_code == 404
+    assert h1_text(reopened) == "This link does not work"
+    assert where(sent) == CHANGE_ENDED
     assert change_drafts() == []
+    assert held_links(client) == {}
     owner = new_browser(app)
     shown = starts_change(owner, new_link)
     assert "Typed by whoever had the old link." not in shown.get_data(as_text=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask import abort, flash, make_response, url_for
+from flask import abort, flash, make_response, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.intake import links
@@ -15,6 +15,7 @@ from app.models import Consultation, Question, Response
 from app.runtime import clock
 from app.survey import bp, changes, services
 from app.survey.channel import SURVEY, answer_rows
+from app.survey.forms import CHANGE_DRAFT
 from app.survey.steps import find_survey, go, leave, show_step, step_url
 from app.web.rendering import whole_page_for_htmx
 
@@ -71,8 +72,8 @@ def _link_ended(consultation: Consultation, draft: Response):
 
 def not_here(consultation: Consultation, response_id: int, token: str) -> WerkzeugResponse:
     """The change draft with `token` is no longer this browser's: the response's page."""
-    changes.end(consultation, token)
     link = changes.link_for(response_id)
+    changes.end(consultation, token)
     if link is None:
         return go(step_url(consultation, "start"))
     if links.find(link) is None:
@@ -101,57 +102,84 @@ def send_change(
     if outcome is Outcome.GONE:
         return _not_working()
     if outcome is Outcome.CONFLICT:
-        return _conflict(consultation, response_id, typed)
+        return _conflict(consultation, link, typed)
     if outcome is Outcome.CHANGED:
         flash(SENT + (RECEIPT if email else ""), "success")
     elif outcome is Outcome.UNCHANGED:
         flash(UNCHANGED, "success")
-    return _response_page(consultation, response_id)
+    return leave(url_for("respondents.view", token=link))
 
 
 def sent_before(consultation: Consultation, form) -> WerkzeugResponse | None:
     """A change sent from a check page whose draft has gone: sent by this very form
     already (two taps, a refresh), overtaken by a change made elsewhere, or moved to
-    another device. None when the form was not a change's this browser was making."""
+    another device; or ended here before, when the browser no longer holds the link.
+    None when the form was not a change's."""
     token = form.token.data or ""
     done = changes.made_by(consultation, token)
     if done is not None:
+        # Sent by this very form: a second tap still holds the link, a later refresh not.
+        link = changes.link_for(done.id)
         changes.end(consultation, token)
-        return _response_page(consultation, done.id)
+        if link is None:
+            return go(step_url(consultation, "change_sent"))
+        return leave(url_for("respondents.view", token=link))
     response_id, version = _number(form.changing.data), _number(form.version.data)
-    link = changes.link_for(response_id) if response_id is not None else None
-    if link is None or version is None:
+    if response_id is None or version is None:
         return None
+    link = changes.link_for(response_id)
     changes.end(consultation, token)
+    if link is None:  # the change ended in this browser: never a new response
+        return go(step_url(consultation, "change_ended"))
     response = links.find(link)
     if response is None or response.id != response_id:
         return _not_working()
     if response.version != version:
-        return _conflict(consultation, response_id, [])
+        return _conflict(consultation, link, [])
     flash(NOT_HERE, "warning")
     return leave(url_for("respondents.view", token=link))
 
 
-def _conflict(consultation: Consultation, response_id: int, typed: list[tuple[str, str]]):
+def ended_change(consultation: Consultation, draft: Response | None) -> WerkzeugResponse | None:
+    """A question or details page of a change, sent once the change has ended in this
+    browser: kept in a tab while another sent it, or shown again by Back after sending.
+
+    Saved now, it would begin a new response, or land in one in progress here. So it
+    goes to a page saying the changes were sent, or that they are no longer open. None
+    when the post was not a change's, or this browser is still making a change.
+    """
+    token = request.form.get(CHANGE_DRAFT, "")
+    if not token or (draft is not None and draft.amends_id is not None):
+        return None
+    sent = changes.made_by(consultation, token) is not None
+    return go(step_url(consultation, "change_sent" if sent else "change_ended"))
+
+
+@bp.get("/change-sent")
+def change_sent(slug: str):
+    """Changes already sent, and a form of theirs sent again: how to see the response."""
+    consultation, _questions = find_survey(slug)
+    return show_step("change_ended", consultation, "You have already sent these changes", sent=True)
+
+
+@bp.get("/change-ended")
+def change_ended(slug: str):
+    """A form of changes that ended without being sent from it: how to carry on."""
+    consultation, _questions = find_survey(slug)
+    return show_step("change_ended", consultation, "These changes are no longer open", sent=False)
+
+
+def _conflict(consultation: Consultation, link: str, typed: list[tuple[str, str]]):
     """The response changed elsewhere after this change began: it was not sent (409)."""
-    link = changes.link_for(response_id)
     return show_step(
         "conflict",
         consultation,
         "Your response was changed somewhere else",
         status=409,
         typed=typed,
-        again_url=url_for("survey.change", slug=consultation.slug, token=link) if link else None,
-        response_url=url_for("respondents.view", token=link) if link else None,
+        again_url=url_for("survey.change", slug=consultation.slug, token=link),
+        response_url=url_for("respondents.view", token=link),
     )
-
-
-def _response_page(consultation: Consultation, response_id: int) -> WerkzeugResponse:
-    """The respondent's page for the response, by the link this browser came with."""
-    link = changes.link_for(response_id)
-    if link is None:
-        return go(step_url(consultation, "start"))
-    return leave(url_for("respondents.view", token=link))
 
 
 def _typed(questions: list[Question], draft: Response) -> list[tuple[str, str]]:

@@ -9,7 +9,9 @@ commit.
 A response has at most one change draft. Opening the change again, on this device or
 another, carries on with it under a new token, so a browser that had it before sees
 nothing typed after. The browser remembers the change apart from any new response it
-has in progress, which is there again once the change is sent.
+has in progress, which is there again once the change is sent. It holds the respondent's
+link only while the change is in progress: once the change ends, the cookie no longer
+opens the response.
 """
 
 from __future__ import annotations
@@ -30,7 +32,7 @@ from app.survey import routing
 from app.survey.channel import SURVEY
 
 CHANGES_KEY = "survey_changes"  # consultation id -> [response id, its change draft's token]
-LINKS_KEY = "survey_change_links"  # response id -> the respondent's link token
+LINKS_KEY = "survey_change_links"  # response id -> the respondent's link, while changing
 DETAILS = ("respond_as", "name", "email", "organisation", "publish", "consent")
 
 
@@ -205,6 +207,7 @@ def _delete_draft(draft_id: int, token: str) -> bool:
 def remember(consultation: Consultation, token: str, response_id: int, link: str) -> None:
     """This browser is changing the response: its change draft's token, and the link it
     came by (to go back to the response's page, and for the receipt)."""
+    end(consultation)  # a change of another response here ends, with its link
     changes = dict(session.get(CHANGES_KEY, {}))
     changes[str(consultation.id)] = [response_id, token]
     session[CHANGES_KEY] = changes
@@ -222,13 +225,20 @@ def in_progress(consultation: Consultation) -> tuple[int, str] | None:
 
 def end(consultation: Consultation, token: str | None = None) -> None:
     """This browser is no longer changing a response: only if its draft has `token`, when
-    given, since another tab may have opened the change again meanwhile."""
+    given, since another tab may have opened the change again meanwhile.
+
+    The link goes too: the cookie lasts a month, and whoever uses the browser next
+    should not find the response through it. Read it first if it is still needed.
+    """
     current = in_progress(consultation)
     if current is None or (token is not None and current[1] != token):
         return
     changes = dict(session.get(CHANGES_KEY, {}))
     changes.pop(str(consultation.id), None)
     session[CHANGES_KEY] = changes
+    held = dict(session.get(LINKS_KEY, {}))
+    held.pop(str(current[0]), None)
+    session[LINKS_KEY] = held
 
 
 def link_for(response_id: int) -> str | None:

@@ -38,6 +38,9 @@ OTHER = "__other__"
 # file lists the options of only some of them: consultations.files.CHOICE_TYPES).
 SET_ANSWER_TYPES = ("single", "multi", "yesno", "scale")
 OTHER_PREFIX = "Other: "
+# On the question and details pages of a change to a sent response, the change draft's
+# token: a page sent after the change ended says so rather than begin a new response.
+CHANGE_DRAFT = "change_draft"
 
 REQUIRED_MESSAGES = {
     "single": "Select one option",
@@ -172,6 +175,7 @@ class PageForm(Form):
 
     website = StringField("Leave this field empty")  # the honeypot
     loaded = HiddenField()
+    change_draft = HiddenField()
 
     def __init__(
         self, questions: list[Question], earlier: dict[str, Any], *args: Any, **kwargs: Any
@@ -339,6 +343,7 @@ class DetailsForm(Form):
     consent = consent_field()
     website = StringField("Leave this field empty")
     loaded = HiddenField()
+    change_draft = HiddenField()
 
 
 class SubmitForm(Form):

@@ -171,6 +171,8 @@ def question_page(slug: str, page: int):
     """One page of questions: those the respondent's earlier answers route them to."""
     consultation, questions = find_survey(slug)
     draft = change_views.session_draft(consultation)
+    if request.method == "POST" and (ended := change_views.ended_change(consultation, draft)):
+        return ended
     answers = draft.answers if draft else {}
     if page not in routing.route(questions, answers):  # skipped, or no such page
         return _carry_on(consultation, draft, questions)
@@ -248,6 +250,7 @@ def _page(visit: _Visit, form, late: bool):
     consultation, page, on_page = visit.consultation, visit.page, visit.on_page
     answers = visit.draft.answers if visit.draft else {}
     keep_or_stamp(form.loaded, visit.now)
+    _mark_change(form, visit.draft)
     position, total = _progress(visit.questions, answers, page)
     previous = routing.previous_page(routing.route(visit.questions, answers), page)
     if visit.returning:
@@ -278,6 +281,12 @@ def _page(visit: _Visit, form, late: bool):
     )
 
 
+def _mark_change(form, draft: Response | None) -> None:
+    """A page of a change carries its draft's token, to tell once the change has ended."""
+    if draft is not None and draft.amends_id is not None:
+        form.change_draft.data = draft.token
+
+
 @bp.route("/details", methods=["GET", "POST"])
 @limiter.limit(_pages_limit, methods=["POST"])
 def details(slug: str):
@@ -285,6 +294,8 @@ def details(slug: str):
     consultation, questions = find_survey(slug)
     now = clock.now()
     draft = change_views.session_draft(consultation)
+    if request.method == "POST" and (ended := change_views.ended_change(consultation, draft)):
+        return ended
     if draft is None:
         return go(step_url(consultation, "start"))
     form = DetailsForm(obj=draft if request.method == "GET" else None)
@@ -298,6 +309,7 @@ def details(slug: str):
                 return _already_sent(consultation, draft, held)
             return _carry_on(consultation, draft, questions)
     keep_or_stamp(form.loaded, now)
+    _mark_change(form, draft)
     position, total = _progress(questions, draft.answers, None)
     pages = routing.route(questions, draft.answers)
     return show_step(
