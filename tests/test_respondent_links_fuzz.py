@@ -70,7 +70,10 @@ def evidence_with_link(number: int, clock, **fields) -> tuple[int, str]:
     """Written evidence from Ada, stored straight, and its link's path."""
     consultation = db.session.scalar(select(Consultation).limit(1))
     response = insert_response(
-        consultation, clock.now, number, email=ADA, publish="anonymous", **fields
+        consultation,
+        clock.now,
+        number,
+        **{"name": "Ada Jones", "email": ADA, "publish": "anonymous", **fields},
     )
     db.session.commit()
     return response.id, issued_link(response)
