@@ -804,12 +804,6 @@ def send(world: World, form: Form, body: MultiDict, uploads: list[sf.Upload], re
     if form.kind == "publication" and form.shown["was"] == sent.fields["publish"]:
         # A change made meanwhile to anything but the choice does not stand in its way.
         stale = form.token == sent.change_token
-    if form.kind == "evidence" and stale and too_many_now(sent, body, uploads):
-        # The site counts the documents against the response as it is now before it
-        # sees that the form was sent already, or is stale: so a second tap of a change
-        # that added documents is refused for too many files (422), not taken as sent.
-        assert status == 422, (status, error_messages(answer))
-        return "too many documents now"
     if form.token == sent.change_token:
         assert status == 303, (status, error_messages(answer))
         return "already"
@@ -900,14 +894,6 @@ def send_survey(world: World, form: Form, body: MultiDict) -> str:
         return "conflict"
     assert status == 303 and where(answer) == f"/your-response/{link}", status
     return "moved elsewhere"
-
-
-def too_many_now(sent: Sent, body: MultiDict, uploads: list[sf.Upload]) -> bool:
-    """Whether the documents the response has now, less those ticked, and the files
-    sent are more than it may have."""
-    removed = set(body.getlist("remove"))
-    kept = [a for a in db.session.get(Response, sent.id).attachments if str(a.id) not in removed]
-    return len(kept) + len(uploads) > MAX_FILES
 
 
 def conflict_page(world: World, form: Form, answer) -> None:

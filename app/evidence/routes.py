@@ -13,7 +13,7 @@ from app.evidence.forms import MB, EvidenceChangeForm, EvidenceForm
 from app.extensions import csrf, limiter
 from app.intake import links
 from app.intake.change_forms import Merged, answer
-from app.intake.changes import ChangeSending, snapshot
+from app.intake.changes import ChangeSending, Outcome, snapshot
 from app.intake.channel import Sender, Sending
 from app.intake.sending import send_once, sent_confirmation
 from app.intake.submissions import (
@@ -225,11 +225,19 @@ def change(slug: str, token: str):
     # word takes a moment: the honeypot and the stamp are guard enough, not the time.
     if looks_automated(form.website.data, loaded_at, now, min_seconds=0):
         return render_template("public/received.html", consultation=consultation)
+    overtaken = partial(_overtaken, response, form, token)
+    # Sent already (a double tap, a refresh), or overtaken by a change made elsewhere:
+    # said before the form is checked, which counts documents against the response as it
+    # is now and would count those this very form added.
+    if form.token.data == response.change_token:
+        return answer(Outcome.ALREADY, response, token, overtaken)
+    if form.version_loaded != response.version:
+        return answer(Outcome.CONFLICT, response, token, overtaken)
     if not form.validate():
         return _change_page(response, form, token, status=422)
     sending = ChangeSending(form.token.data, form.version_loaded, now, late, token)
     outcome = services.change(response, _change_wanted(form), sending)
-    return answer(outcome, response, token, partial(_overtaken, response, form, token))
+    return answer(outcome, response, token, overtaken)
 
 
 @bp.errorhandler(413)
