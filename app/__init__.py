@@ -103,10 +103,12 @@ def _register_blueprints(app: Flask) -> None:
     from app.public import bp as public_bp
     from app.respondents import bp as respondents_bp
     from app.survey import bp as survey_bp
+    from app.updates import bp as updates_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(survey_bp)
     app.register_blueprint(evidence_bp)
     app.register_blueprint(contact_bp)
     app.register_blueprint(respondents_bp)
+    app.register_blueprint(updates_bp)
     app.register_blueprint(admin_bp)

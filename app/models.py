@@ -62,6 +62,8 @@ class Consultation(db.Model):
     opens_at: Mapped[datetime] = mapped_column(UTCDateTime)
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     override: Mapped[str] = mapped_column(String(10), default=Override.AUTO.value)
+    # When an admin last opened or closed it by hand: the moment its followers are told of.
+    override_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     grace_minutes: Mapped[int] = mapped_column(Integer, default=30)
     channels: Mapped[list[str]] = mapped_column(JSON, default=list)
     officer_name: Mapped[str] = mapped_column(String(200))
@@ -498,6 +500,16 @@ class OutboxEmail(db.Model):
     # Whom it went to and what it said are removed once it is sent: an email to someone
     # who asked for their details to be deleted, such as the confirmation of a withdrawal.
     forget_when_sent: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # An update to a subscriber: the mailing it belongs to, whom it is for (so that
+    # unsubscribing stops it even once queued) and the one-click unsubscribe link that
+    # goes in its List-Unsubscribe header (RFC 8058).
+    mailing_id: Mapped[int | None] = mapped_column(
+        ForeignKey("mailing.id", ondelete="SET NULL"), index=True
+    )
+    subscriber_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscriber.id", ondelete="SET NULL"), index=True
+    )
+    unsubscribe_url: Mapped[str] = mapped_column(String(500), default="", server_default="")
     claimed_by: Mapped[str] = mapped_column(String(80), default="")
     last_error: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -506,6 +518,94 @@ class OutboxEmail(db.Model):
     consultation: Mapped[Consultation | None] = relationship()
 
     __table_args__ = (db.Index("ix_outbox_email_due", "status", "next_attempt_at"),)
+
+
+PENDING_SUBSCRIBER, CONFIRMED, UNSUBSCRIBED = "pending", "confirmed", "unsubscribed"
+
+
+class Subscriber(db.Model):
+    """An email address that asked for updates: pending until its confirmation link is
+    followed, then confirmed. Unsubscribing keeps only the address's hash, so that the
+    address is known to have left."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    # The SHA-256 of the address as compared (app.updates.subscriptions.address_hash).
+    email_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    email: Mapped[str | None] = mapped_column(String(254))
+    name: Mapped[str] = mapped_column(String(100), default="", server_default="")
+    status: Mapped[str] = mapped_column(String(12), default=PENDING_SUBSCRIBER, index=True)
+    # Wants the site's own updates, not only news of the consultations it follows.
+    site_updates: Mapped[bool] = mapped_column(default=False, server_default=text("false"))
+    # Consent to the site's updates: when, from which page, and the wording agreed to.
+    consent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    consent_source: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    consent_wording: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # The SHA-256 of the confirmation link's token, while one is waiting to be followed.
+    confirm_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    # The last sign-up: an address not confirmed within a week of it is deleted.
+    signed_up_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The last email this address was sent because someone typed it into a form:
+    # at most one per NOTICE_EVERY, so a form cannot be used to flood an inbox.
+    noticed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    unsubscribed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    follows: Mapped[list[Follow]] = relationship(
+        back_populates="subscriber", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+    @property
+    def confirmed(self) -> bool:
+        return self.status == CONFIRMED
+
+
+class Follow(db.Model):
+    """A subscriber following one consultation, with the consent it was given with."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    subscriber_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriber.id", ondelete="CASCADE"), index=True
+    )
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    consent_source: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    consent_wording: Mapped[str] = mapped_column(String(40), default="", server_default="")
+
+    subscriber: Mapped[Subscriber] = relationship(back_populates="follows")
+    consultation: Mapped[Consultation] = relationship()
+
+    __table_args__ = (db.UniqueConstraint("subscriber_id", "consultation_id"),)
+
+
+class Mailing(db.Model):
+    """An email to many: an update an admin wrote, or news of a consultation the clock
+    made due (it opened, a week is left, it closed, its outcome is out).
+
+    Its emails are queued once: `queued_at` is set by the one transaction that queues them,
+    and an announcement's `key` ("opened:12") is unique.
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str | None] = mapped_column(String(120), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    # "subscribers" (everyone signed up to the site's updates) or "followers" (of one
+    # consultation); an update's audience is chosen when it is sent.
+    audience: Mapped[str] = mapped_column(String(12), default="", server_default="")
+    consultation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("consultation.id", ondelete="SET NULL"), index=True
+    )
+    subject: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    body: Mapped[str] = mapped_column(Text, default="", server_default="")
+    created_by: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    queued_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    queued_by: Mapped[str] = mapped_column(String(254), default="", server_default="")
+    recipients: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+
+    consultation: Mapped[Consultation | None] = relationship()
 
 
 def record_audit(actor: str, action: str, consultation: Consultation | None, detail: str) -> None:

@@ -20,7 +20,7 @@ from app.admin.authoring.publishing import missing as still_missing
 from app.admin.consultation_settings import set_override
 from app.consultations.lifecycle import Override, State
 from app.extensions import db
-from app.models import AuditEvent, Consultation, Question
+from app.models import AuditEvent, Consultation, Question, utcnow
 
 SLUG = "town-centre-services-2027"
 
@@ -357,7 +357,7 @@ def test_importing_the_same_slug_again_updates_it_and_keeps_the_override(runner,
     assert import_file(runner, write(tmp_path, VALID)).exit_code == 0
     item = consultation()
     original_id = item.id
-    assert set_override(item, Override.CLOSED, "admin@example.org")
+    assert set_override(item, Override.CLOSED, "admin@example.org", utcnow())
 
     changed = edited(
         {
@@ -1251,7 +1251,7 @@ def test_seed_demo_twice_keeps_them_and_the_admins_override(runner, clock):
     assert runner.invoke(args=["seed-demo"]).exit_code == 0
     main = consultation("local-services-local-providers")
     dates = (main.opens_at, main.closes_at)
-    assert set_override(main, Override.CLOSED, "admin@example.org")
+    assert set_override(main, Override.CLOSED, "admin@example.org", utcnow())
     before = row_counts()
 
     clock.advance(days=3)

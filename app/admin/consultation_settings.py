@@ -17,12 +17,13 @@ OVERRIDE_LABELS = {
 }
 
 
-def set_override(consultation: Consultation, override: Override, actor: str) -> bool:
+def set_override(consultation: Consultation, override: Override, actor: str, now: datetime) -> bool:
     """Follow the dates, or force open or closed. Returns whether anything changed."""
     previous = consultation.override
     if previous == override.value:
         return False
     consultation.override = override.value
+    consultation.override_changed_at = now
     record_audit(
         actor,
         "set_state",

@@ -57,7 +57,9 @@ def set_state(slug: str):
     form = OverrideForm()
     if not form.validate_on_submit():
         return _state_answer(consultation, form)
-    changed = services.set_override(consultation, Override(form.override.data), current_user.email)
+    changed = services.set_override(
+        consultation, Override(form.override.data), current_user.email, clock.now()
+    )
     label = services.OVERRIDE_LABELS[form.override.data]
     return after_post(
         url_for("admin.dashboard"),

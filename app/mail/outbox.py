@@ -26,7 +26,7 @@ from email.utils import format_datetime, getaddresses, parseaddr
 
 import idna
 from flask import current_app, render_template
-from sqlalchemy import or_, select, update
+from sqlalchemy import insert, or_, select, update
 
 from app.extensions import db
 from app.models import Consultation, OutboxEmail
@@ -131,13 +131,18 @@ def retry_delay(attempts: int, rand: random.Random | None = None) -> timedelta:
     return base * (rand or random).uniform(0.5, 1.5)
 
 
-def _message_id() -> str:
+def _message_domain() -> str:
+    """The sender's domain, on which Message-IDs are made."""
     sender = parseaddr(current_app.config["MAIL_DEFAULT_SENDER"])[1]
     try:
         domain = _ascii_addr_spec(sender).rpartition("@")[2]
     except UnsendableAddress:
         domain = ""
-    return f"<{uuid.uuid4().hex}@{domain or 'localhost'}>"
+    return domain or "localhost"
+
+
+def _message_id(domain: str | None = None) -> str:
+    return f"<{uuid.uuid4().hex}@{domain or _message_domain()}>"
 
 
 def queue_email(
@@ -194,6 +199,32 @@ def queue_email(
     )
     db.session.add(email)
     return email
+
+
+def queue_many(rows: list[dict], now: datetime) -> int:
+    """Add many emails already written (event_key, kind, to_addr, subject, body_text,
+    body_html and any other column) to the current transaction in one statement.
+
+    For a mailing to thousands: rendering each through queue_email would take minutes.
+    """
+    if not rows:
+        return 0
+    domain = _message_domain()
+    db.session.execute(
+        insert(OutboxEmail),
+        [
+            {
+                **row,
+                "subject": header_safe(row["subject"], 250),
+                "message_id": _message_id(domain),
+                "status": PENDING,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+            for row in rows
+        ],
+    )
+    return len(rows)
 
 
 def claim_due(now: datetime, worker: str, limit: int = BATCH_SIZE) -> list[OutboxEmail]:
@@ -260,7 +291,7 @@ class _CheckedPolicy(EmailPolicy):
 # RFC 2047 words that decode back to exactly what was written. Flask-Mail 0.10 sent one long
 # paragraph as 8bit, which a strict server refuses, and folded long non-ASCII display names
 # so that they arrived with stray spaces, so it is not used.
-MIME_POLICY = _CheckedPolicy(linesep="\r\n", cte_type="7bit")
+MIME_POLICY = _CheckedPolicy(linesep="\r\n", cte_type="7bit", refold_source="none")
 
 
 def _header_address(value: str) -> Address:
@@ -304,6 +335,13 @@ def build_message(email: OutboxEmail, now: datetime) -> EmailMessage:
     message["Date"] = format_datetime(now)
     message["Message-ID"] = email.message_id
     message["Auto-Submitted"] = "auto-generated"
+    if email.unsubscribe_url:
+        # One-click unsubscribe (RFC 8058): mail clients POST "List-Unsubscribe=One-Click"
+        # to the link, which ends the subscription with no page to read.
+        # Set as written: a URL in angle brackets must not become RFC 2047 encoded words,
+        # which the policy would make of a line longer than 78 characters.
+        message.set_raw("List-Unsubscribe", f"<{header_safe(email.unsubscribe_url, 500)}>")
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(email.body_text)
     message.add_alternative(email.body_html, subtype="html")
     for attachment in email.attachments:
@@ -409,8 +447,42 @@ def forget(email: OutboxEmail) -> None:
     """Keep only that an email of its kind was sent: not whom to, nor what it said."""
     email.to_addr = email.subject = FORGOTTEN
     email.cc_addr = email.reply_to = email.body_text = email.body_html = ""
+    email.unsubscribe_url = ""
     email.attachments = []
     email.payload = {}
+
+
+def forget_where(*conditions) -> int:
+    """Withdraw the matching emails not yet sent and forget them all, as forget() does:
+    for someone who asked to be sent nothing more and to be forgotten."""
+    withdraw_where(*conditions)
+    # One being sent right now keeps its text until its worker records the outcome.
+    return db.session.execute(
+        update(OutboxEmail)
+        .where(*conditions, OutboxEmail.status != SENDING)
+        .values(
+            to_addr=FORGOTTEN,
+            subject=FORGOTTEN,
+            cc_addr="",
+            reply_to="",
+            body_text="",
+            body_html="",
+            attachments=[],
+            payload={},
+            unsubscribe_url="",
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+
+
+def withdraw_where(*conditions) -> int:
+    """Make sure the matching emails not sent yet never are."""
+    return db.session.execute(
+        update(OutboxEmail)
+        .where(*conditions, OutboxEmail.status.in_([PENDING, HELD, FAILED]))
+        .values(status=WITHDRAWN, lease_until=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
 
 
 def deliver_due(now: datetime, worker: str | None = None) -> tuple[int, int]:
@@ -466,15 +538,7 @@ def withdraw(event_keys: list[str]) -> int:
 
     Failed ones too, so that nobody retries them from the admin area.
     """
-    return db.session.execute(
-        update(OutboxEmail)
-        .where(
-            OutboxEmail.event_key.in_(event_keys),
-            OutboxEmail.status.in_([PENDING, HELD, FAILED]),
-        )
-        .values(status=WITHDRAWN, lease_until=None)
-        .execution_options(synchronize_session=False)
-    ).rowcount
+    return withdraw_where(OutboxEmail.event_key.in_(event_keys))
 
 
 def retry(email: OutboxEmail, now: datetime) -> None:

@@ -1,0 +1,217 @@
+"""Mailings: one email to each confirmed subscriber or follower, queued once.
+
+An update an admin writes and the news the clock makes due (rules.py) are both mailings.
+Its emails are written once per reason (subscriber or follower) and only the unsubscribe
+link differs between recipients, so ten thousand rows go into the outbox in one statement.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import render_template
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.mail import outbox
+from app.mail.compose import site_url
+from app.models import (
+    CONFIRMED,
+    Consultation,
+    Follow,
+    Mailing,
+    OutboxEmail,
+    Subscriber,
+    record_audit,
+)
+from app.updates import rules, tokens
+
+SUBSCRIBERS, FOLLOWERS, EVERYONE = "subscribers", "followers", "everyone"
+UPDATE = "update"
+# The news of a consultation and whom it goes to: the site's subscribers hear of openings.
+AUDIENCES = {
+    rules.News.OPENED: EVERYONE,
+    rules.News.WEEK_LEFT: FOLLOWERS,
+    rules.News.CLOSED: FOLLOWERS,
+    rules.News.OUTCOME: FOLLOWERS,
+}
+SITE = "the site"
+# Stands in for each recipient's own unsubscribe link while an email is written once.
+LINK_PLACEHOLDER = "https://unsubscribe.invalid/placeholder"
+
+
+@dataclass(frozen=True)
+class Recipient:
+    subscriber_id: int
+    email: str
+    name: str
+    following: bool  # gets it as a follower of the mailing's consultation
+
+
+def recipients(
+    audience: str, consultation_id: int | None, followed_by: datetime | None = None
+) -> list[Recipient]:
+    """The confirmed addresses a mailing goes to, each once, followers first.
+
+    `followed_by`: only those who followed before then (news of an opening goes to those
+    who followed a forthcoming consultation).
+    """
+    found: dict[int, Recipient] = {}
+    columns = (Subscriber.id, Subscriber.email, Subscriber.name)
+    confirmed = Subscriber.status == CONFIRMED
+    if audience in (FOLLOWERS, EVERYONE) and consultation_id is not None:
+        query = (
+            select(*columns)
+            .join(Follow, Follow.subscriber_id == Subscriber.id)
+            .where(confirmed, Follow.consultation_id == consultation_id)
+        )
+        if followed_by is not None:
+            query = query.where(Follow.created_at <= followed_by)
+        for row in db.session.execute(query):
+            found[row.id] = Recipient(row.id, row.email, row.name, following=True)
+    if audience in (SUBSCRIBERS, EVERYONE):
+        for row in db.session.execute(select(*columns).where(confirmed, Subscriber.site_updates)):
+            found.setdefault(row.id, Recipient(row.id, row.email, row.name, following=False))
+    return [found[key] for key in sorted(found)]
+
+
+def _written(mailing: Mailing, following: bool) -> tuple[str, str, str]:
+    """The subject, text and HTML of a mailing's email, with the link placeholder."""
+    consultation = mailing.consultation
+    context = {
+        "mailing": mailing,
+        "consultation": consultation,
+        "consultation_url": (
+            site_url("public.consultation", slug=consultation.slug) if consultation else ""
+        ),
+        "following": following,
+        "unsubscribe_url": LINK_PLACEHOLDER,
+        "sign_up_url": site_url("updates.sign_up"),
+    }
+    name = f"email/updates/{mailing.kind}"
+    subject = outbox.header_safe(render_template(f"{name}.subject.txt", **context), 250)
+    return (
+        subject,
+        render_template(f"{name}.txt", **context),
+        render_template(f"{name}.html", **context, subject=subject),
+    )
+
+
+def queue(mailing: Mailing, now: datetime, followed_by: datetime | None = None) -> int:
+    """Add one email per recipient to the current transaction; how many."""
+    written = {following: _written(mailing, following) for following in (True, False)}
+    rows = []
+    for recipient in recipients(mailing.audience, mailing.consultation_id, followed_by):
+        subject, text, html = written[recipient.following]
+        scope = tokens.UnsubscribeScope(
+            recipient.subscriber_id, mailing.consultation_id if recipient.following else None
+        )
+        link = site_url("updates.unsubscribe", token=tokens.unsubscribe_token(scope))
+        rows.append(
+            {
+                "event_key": f"mailing:{mailing.id}:{recipient.subscriber_id}",
+                "kind": f"mailing_{mailing.kind}",
+                "consultation_id": mailing.consultation_id,
+                "to_addr": outbox.address(recipient.name, recipient.email),
+                "subject": subject,
+                "body_text": text.replace(LINK_PLACEHOLDER, link),
+                "body_html": html.replace(LINK_PLACEHOLDER, link),
+                "mailing_id": mailing.id,
+                "subscriber_id": recipient.subscriber_id,
+                "unsubscribe_url": link,
+            }
+        )
+    mailing.recipients = outbox.queue_many(rows, now)
+    return mailing.recipients
+
+
+def send_update(
+    mailing: Mailing, audience: str, consultation: Consultation | None, actor: str, now: datetime
+) -> bool:
+    """Queue an admin's update to its audience, once: of two presses, or two admins
+    sending at once, only the first queues anything. Returns whether this one did. Commits."""
+    claimed = db.session.execute(
+        update(Mailing)
+        .where(Mailing.id == mailing.id, Mailing.queued_at.is_(None))
+        .values(
+            queued_at=now,
+            queued_by=actor,
+            audience=audience,
+            consultation_id=consultation.id if consultation else None,
+        )
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        db.session.rollback()
+        return False
+    db.session.refresh(mailing)
+    count = queue(mailing, now)
+    whom = f"the followers of {consultation.title}" if consultation else "every subscriber"
+    record_audit(
+        actor, "send_update", consultation, f"Sent '{mailing.subject}' to {whom} ({count} emails)"
+    )
+    db.session.commit()
+    return True
+
+
+def progress(mailing: Mailing) -> dict[str, int]:
+    """How many of a mailing's emails are in each outbox state."""
+    rows = db.session.execute(
+        select(OutboxEmail.status, func.count())
+        .where(OutboxEmail.mailing_id == mailing.id)
+        .group_by(OutboxEmail.status)
+    )
+    return {status: count for status, count in rows}
+
+
+def _timeline(consultation: Consultation) -> rules.Timeline:
+    return rules.Timeline(
+        opens_at=consultation.opens_at,
+        closes_at=consultation.closes_at,
+        override=rules.Override(consultation.override),
+        override_changed_at=consultation.override_changed_at,
+        published_at=consultation.published_at,
+        outcome_published_at=consultation.outcome_published_at,
+    )
+
+
+def queue_announcements(now: datetime) -> int:
+    """Queue the news the clock has made due, each piece once. The worker calls it."""
+    recent = now - rules.ANNOUNCE_WITHIN
+    candidates = db.session.scalars(
+        select(Consultation).where(
+            Consultation.published_at.is_not(None),
+            or_(
+                Consultation.closes_at >= recent,
+                Consultation.outcome_published_at >= recent,
+                Consultation.override_changed_at >= recent,
+            ),
+        )
+    ).all()
+    queued = 0
+    for consultation in candidates:
+        for news in rules.due(consultation.id, _timeline(consultation), now):
+            if db.session.scalar(select(Mailing.id).filter_by(key=news.key)) is not None:
+                continue
+            try:
+                with db.session.begin_nested():
+                    mailing = Mailing(
+                        key=news.key,
+                        kind=news.news.value,
+                        audience=AUDIENCES[news.news],
+                        consultation=consultation,
+                        created_by=SITE,
+                        created_at=now,
+                        updated_at=now,
+                        queued_at=now,
+                        queued_by=SITE,
+                    )
+                    db.session.add(mailing)
+                    db.session.flush()
+                    queue(mailing, now, followed_by=news.moment)
+            except IntegrityError:
+                continue  # another worker queued this news first
+            queued += mailing.recipients
+    return queued

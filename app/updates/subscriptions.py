@@ -1,0 +1,244 @@
+"""Signing up, following, confirming and unsubscribing: the double opt-in.
+
+Nothing but a confirmation email goes to an address until its link is followed; an address
+is confirmed once, whether it first signed up or followed. What a form says never depends
+on whether the address was known ("Check your email"): only its owner learns that.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+
+from sqlalchemy import delete, select
+from sqlalchemy.exc import IntegrityError
+
+from app.extensions import db
+from app.mail import outbox
+from app.mail.compose import site_url
+from app.models import (
+    CONFIRMED,
+    PENDING_SUBSCRIBER,
+    UNSUBSCRIBED,
+    Consultation,
+    Follow,
+    OutboxEmail,
+    Subscriber,
+)
+from app.updates import tokens
+from app.updates.rules import CONFIRM_WITHIN, NOTICE_EVERY
+
+# The version of the words a person agrees to when signing up or following
+# (templates/updates/_promise.html): change it whenever they change.
+CONSENT_WORDING = "updates-2026-12"
+
+
+def address_hash(email: str) -> str:
+    """What identifies an address, kept after it unsubscribes: the SHA-256 of the
+    address with its case folded, so that one person is one subscriber however they type it."""
+    return hashlib.sha256(email.strip().casefold().encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class SignUp:
+    """What a sign-up or follow form asks for."""
+
+    email: str
+    name: str = ""
+    site_updates: bool = False
+    consultation: Consultation | None = None
+    source: str = ""
+
+
+class Sent(StrEnum):
+    """Which email a sign-up sent: the page says "Check your email" whichever it was."""
+
+    CONFIRMATION = "confirmation"
+    NOTICE = "notice"  # to a confirmed address: what it now gets, or that it already did
+    NOTHING = "nothing"  # one was sent to this address within NOTICE_EVERY
+
+
+def sign_up(request: SignUp, now: datetime) -> Sent:
+    """Record what the address asked for and send the one email it calls for. Commits."""
+    for attempt in range(2):
+        try:
+            sent = _sign_up(request, now)
+            db.session.commit()
+            return sent
+        except IntegrityError:
+            # Two sign-ups for one new address at once: the second finds the first's row.
+            db.session.rollback()
+            if attempt:
+                raise
+    raise AssertionError("unreachable")
+
+
+def _sign_up(request: SignUp, now: datetime) -> Sent:
+    subscriber = db.session.scalar(
+        select(Subscriber).filter_by(email_hash=address_hash(request.email)).with_for_update()
+    )
+    if subscriber is None:
+        subscriber = Subscriber(email_hash=address_hash(request.email), signed_up_at=now)
+        db.session.add(subscriber)
+    if subscriber.status == UNSUBSCRIBED:
+        subscriber.status = PENDING_SUBSCRIBER
+        subscriber.confirmed_at = subscriber.unsubscribed_at = None
+    was_confirmed = subscriber.confirmed
+    subscriber.email = request.email
+    if request.name:
+        subscriber.name = request.name
+    if not was_confirmed:
+        subscriber.signed_up_at = now
+    news = _record_consent(subscriber, request, now)
+    db.session.flush()
+    if subscriber.noticed_at is not None and now - subscriber.noticed_at < NOTICE_EVERY:
+        return Sent.NOTHING
+    subscriber.noticed_at = now
+    if not was_confirmed:
+        token = tokens.new_confirm_token()
+        subscriber.confirm_hash = tokens.token_hash(token)
+        _queue_personal(subscriber, "confirm", {"confirm_url": confirm_url(token)}, now)
+        return Sent.CONFIRMATION
+    _queue_personal(
+        subscriber,
+        "subscribed",
+        {"news": news, "consultation": request.consultation, "manage_url": manage_url(subscriber)},
+        now,
+    )
+    return Sent.NOTICE
+
+
+def _record_consent(subscriber: Subscriber, request: SignUp, now: datetime) -> bool:
+    """Add what was asked for, with its consent. Returns whether it is new."""
+    news = False
+    if request.site_updates and not subscriber.site_updates:
+        subscriber.site_updates = True
+        subscriber.consent_at = now
+        subscriber.consent_source = request.source[:200]
+        subscriber.consent_wording = CONSENT_WORDING
+        news = True
+    consultation = request.consultation
+    if consultation is not None and not any(
+        follow.consultation_id == consultation.id for follow in subscriber.follows
+    ):
+        subscriber.follows.append(
+            Follow(
+                consultation=consultation,
+                created_at=now,
+                consent_source=request.source[:200],
+                consent_wording=CONSENT_WORDING,
+            )
+        )
+        news = True
+    return news
+
+
+def _queue_personal(subscriber: Subscriber, template: str, context: dict, now: datetime) -> None:
+    outbox.queue_email(
+        event_key=f"updates-{template}:{subscriber.id}:{now.strftime('%Y%m%dT%H%M%S.%fZ')}",
+        kind=f"updates_{template}",
+        to=outbox.address(subscriber.name, subscriber.email or ""),
+        template=f"updates/{template}",
+        context={"subscriber": subscriber, **context},
+        now=now,
+    ).subscriber_id = subscriber.id
+
+
+def confirm_url(token: str) -> str:
+    return site_url("updates.confirm", token=token)
+
+
+def manage_url(subscriber: Subscriber, consultation_id: int | None = None) -> str:
+    """The page where this address stops following one consultation or unsubscribes."""
+    scope = tokens.UnsubscribeScope(subscriber.id, consultation_id)
+    return site_url("updates.unsubscribe", token=tokens.unsubscribe_token(scope))
+
+
+def confirm(token: str, now: datetime) -> Subscriber | None:
+    """Confirm the address whose link this is. Following it again changes nothing.
+
+    None for a link that was never sent, replaced by a newer one, or too old.
+    """
+    if not token or len(token) > 100:
+        return None
+    subscriber = db.session.scalar(
+        select(Subscriber).filter_by(confirm_hash=tokens.token_hash(token))
+    )
+    if subscriber is None or subscriber.status == UNSUBSCRIBED:
+        return None
+    if not subscriber.confirmed:
+        if now - subscriber.signed_up_at > CONFIRM_WITHIN:
+            return None
+        subscriber.status = CONFIRMED
+        subscriber.confirmed_at = now
+        db.session.commit()
+    return subscriber
+
+
+def find(scope: tokens.UnsubscribeScope) -> Subscriber | None:
+    """The subscriber an unsubscribe link names, if it still gets anything."""
+    subscriber = db.session.get(Subscriber, scope.subscriber_id)
+    if subscriber is None or subscriber.status == UNSUBSCRIBED:
+        return None
+    return subscriber
+
+
+def stop_following(subscriber: Subscriber, consultation_id: int, now: datetime) -> None:
+    """Stop news of one consultation, queued emails included. Commits.
+
+    An address left with nothing to get is unsubscribed altogether: it is kept for nothing.
+    """
+    db.session.execute(
+        delete(Follow).where(
+            Follow.subscriber_id == subscriber.id, Follow.consultation_id == consultation_id
+        )
+    )
+    outbox.withdraw_where(
+        OutboxEmail.subscriber_id == subscriber.id,
+        OutboxEmail.consultation_id == consultation_id,
+        OutboxEmail.mailing_id.is_not(None),
+    )
+    db.session.expire(subscriber, ["follows"])
+    if not subscriber.site_updates and not subscriber.follows:
+        _unsubscribe(subscriber, now)
+    db.session.commit()
+
+
+def unsubscribe(subscriber: Subscriber, now: datetime) -> None:
+    """Stop everything at once, queued emails included; keep only the address's hash. Commits."""
+    _unsubscribe(subscriber, now)
+    db.session.commit()
+
+
+def _unsubscribe(subscriber: Subscriber, now: datetime) -> None:
+    subscriber.status = UNSUBSCRIBED
+    subscriber.unsubscribed_at = now
+    subscriber.email = None
+    subscriber.name = ""
+    subscriber.site_updates = False
+    subscriber.confirm_hash = None
+    subscriber.noticed_at = None
+    db.session.execute(delete(Follow).where(Follow.subscriber_id == subscriber.id))
+    db.session.expire(subscriber, ["follows"])
+    outbox.forget_where(OutboxEmail.subscriber_id == subscriber.id)
+
+
+def delete_unconfirmed(now: datetime) -> int:
+    """Delete the addresses not confirmed within CONFIRM_WITHIN of signing up, with every
+    trace of them in the outbox. The worker's housekeeping; commits."""
+    stale = list(
+        db.session.scalars(
+            select(Subscriber.id).where(
+                Subscriber.status == PENDING_SUBSCRIBER,
+                Subscriber.signed_up_at < now - CONFIRM_WITHIN,
+            )
+        )
+    )
+    if stale:
+        outbox.forget_where(OutboxEmail.subscriber_id.in_(stale))
+        db.session.execute(delete(Follow).where(Follow.subscriber_id.in_(stale)))
+        db.session.execute(delete(Subscriber).where(Subscriber.id.in_(stale)))
+    db.session.commit()
+    return len(stale)
