@@ -90,35 +90,16 @@ class Submission:
 
 def notify_submission(submission: Submission, now: datetime) -> None:
     """Queue the officer's alert (or hold it for the digest) and the respondent's receipt."""
-    consultation = submission.consultation
-    to, cc = officer(consultation)
-    context = {"submission": submission, "consultation": consultation}
-    queue_email(
-        event_key=f"alert:{submission.kind}:{submission.reference}",
-        kind="alert",
-        to=to,
-        cc=cc,
-        reply_to=address(submission.name, submission.email) if submission.email else "",
-        template="officer_alert",
-        context=context,
-        consultation=consultation,
-        attachments=submission.attachments,
+    _queue_alert_and_receipt(
+        submission,
+        f"{submission.kind}:{submission.reference}",
+        ("officer_alert", "receipt"),
+        {"submission": submission, "consultation": submission.consultation},
         payload=submission.digest_row(),
-        held=consultation.alert_mode == "daily",
+        receipt_to=submission.email,
+        attachments=submission.attachments,
         now=now,
     )
-    if submission.email:
-        queue_email(
-            event_key=f"receipt:{submission.kind}:{submission.reference}",
-            kind="receipt",
-            to=address(submission.name, submission.email),
-            reply_to=to,
-            template="receipt",
-            context=context,
-            consultation=consultation,
-            attachments=submission.attachments,
-            now=now,
-        )
 
 
 def notify_change(
@@ -127,35 +108,62 @@ def notify_change(
     """Queue the officer's alert that a response was changed by its respondent (or hold it
     for the digest), and the respondent's receipt listing what changed, copied to
     `moved_from`, the address it was sent from, when the change gave it another."""
-    consultation = submission.consultation
-    to, cc = officer(consultation)
-    context = {"submission": submission, "consultation": consultation, "changes": changes}
     # Keys end with the reference, as the first emails' do: withdrawing the response
     # deletes any of them still waiting.
-    version = f"v{submission.version}"
+    _queue_alert_and_receipt(
+        submission,
+        f"{submission.kind}:v{submission.version}:{submission.reference}",
+        ("change_alert", "change_receipt"),
+        {"submission": submission, "consultation": submission.consultation, "changes": changes},
+        payload=submission.digest_row() | {"kind": f"{submission.kind_label} (changed)"},
+        receipt_to=submission.email or moved_from,
+        receipt_cc=moved_from if submission.email else "",
+        now=now,
+    )
+
+
+def _queue_alert_and_receipt(
+    submission: Submission,
+    key: str,
+    templates: tuple[str, str],
+    context: dict,
+    *,
+    payload: dict[str, str],
+    receipt_to: str,
+    now: datetime,
+    receipt_cc: str = "",
+    attachments: list[EmailAttachment] | None = None,
+) -> None:
+    """Queue the officer's alert, or hold it for the digest, and the receipt, when there
+    is an address to send it to: both about `submission`, their event keys ending `key`."""
+    consultation = submission.consultation
+    to, cc = officer(consultation)
+    alert_template, receipt_template = templates
     queue_email(
-        event_key=f"alert:{submission.kind}:{version}:{submission.reference}",
+        event_key=f"alert:{key}",
         kind="alert",
         to=to,
         cc=cc,
         reply_to=address(submission.name, submission.email) if submission.email else "",
-        template="change_alert",
+        template=alert_template,
         context=context,
         consultation=consultation,
-        payload=submission.digest_row() | {"kind": f"{submission.kind_label} (changed)"},
+        attachments=attachments,
+        payload=payload,
         held=consultation.alert_mode == "daily",
         now=now,
     )
-    if submission.email or moved_from:
+    if receipt_to:
         queue_email(
-            event_key=f"receipt:{submission.kind}:{version}:{submission.reference}",
+            event_key=f"receipt:{key}",
             kind="receipt",
-            to=address(submission.name, submission.email or moved_from),
-            cc=address("", moved_from) if submission.email and moved_from else "",
+            to=address(submission.name, receipt_to),
+            cc=address("", receipt_cc) if receipt_cc else "",
             reply_to=to,
-            template="change_receipt",
+            template=receipt_template,
             context=context,
             consultation=consultation,
+            attachments=attachments,
             now=now,
         )
 
