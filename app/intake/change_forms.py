@@ -34,6 +34,12 @@ from app.web.templating import CHOICE_FIELDS
 VERSION_SHAPE = re.compile(r"[0-9]{1,9}")
 
 
+def version_sent(value: str | None) -> int:
+    """The version a form's hidden field says it was loaded from; 0, which no response
+    has, if the field is missing or forged."""
+    return int(value) if value and VERSION_SHAPE.fullmatch(value) else 0
+
+
 @dataclass(frozen=True)
 class Merged:
     """What merging a change made elsewhere into the form did: `known` is False when the
@@ -63,8 +69,7 @@ class ChangeFormMixin:
     @property
     def version_loaded(self) -> int:
         """The version the form was loaded with; 0, which no response has, if forged."""
-        value = self.version.data or ""
-        return int(value) if VERSION_SHAPE.fullmatch(value) else 0
+        return version_sent(self.version.data)
 
     def typed(self) -> list[tuple[str, str]]:
         """What the respondent typed (the form's `written()`), for the closed page to

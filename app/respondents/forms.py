@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from wtforms import HiddenField, StringField
 
+from app.intake.change_forms import version_sent
 from app.web.forms import PUBLISH_CHOICES, Form, email_field, publish_field
 
 
@@ -28,19 +29,12 @@ class PublicationForm(GuardedForm):
     version = HiddenField()
     was = HiddenField()  # the choice when the form was loaded
 
-    @property
-    def loaded_version(self) -> int | None:
-        """The version the form was loaded with, or None if it was altered."""
-        value = (self.version.data or "").strip()
-        return int(value) if value.isascii() and value.isdigit() and len(value) < 10 else None
-
-
     def base_version(self, response) -> int:
         """The version the choice is changed from. A change made elsewhere meanwhile to
         anything but the choice is no reason to refuse it: then the current one."""
         if self.was.data in PUBLISH_CHOICES and self.was.data == response.publish:
             return response.version
-        return self.loaded_version or 0
+        return version_sent(self.version.data)
 
 
 class WithdrawForm(GuardedForm):
