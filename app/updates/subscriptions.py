@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -227,12 +227,21 @@ def _unsubscribe(subscriber: Subscriber, now: datetime) -> None:
 
 def delete_unconfirmed(now: datetime) -> int:
     """Delete the addresses not confirmed within CONFIRM_WITHIN of signing up, with every
-    trace of them in the outbox. The worker's housekeeping; commits."""
+    trace of them in the outbox. The worker's housekeeping; commits.
+
+    One whose confirmation email is being sent this moment waits for the next round: the
+    email keeps its text until its worker records the outcome, and once the address is
+    gone nothing would tie the email to it to forget it.
+    """
+    being_sent = exists().where(
+        OutboxEmail.subscriber_id == Subscriber.id, OutboxEmail.status == outbox.SENDING
+    )
     stale = list(
         db.session.scalars(
             select(Subscriber.id).where(
                 Subscriber.status == PENDING_SUBSCRIBER,
                 Subscriber.signed_up_at < now - CONFIRM_WITHIN,
+                ~being_sent,
             )
         )
     )
