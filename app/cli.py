@@ -7,7 +7,7 @@ import os
 import signal
 import threading
 import time as timer
-from datetime import time, timedelta
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 import click
@@ -30,6 +30,7 @@ from app.mail import notifications, outbox
 from app.models import AdminUser, admin_with_email, utcnow
 from app.privacy import retention
 from app.runtime import clock
+from app.updates import mailings, subscriptions
 
 DEMO_DIR = Path(__file__).resolve().parent / "demo"
 # Days from today when each demo opens and closes, so the demo always shows every state.
@@ -137,9 +138,26 @@ def _publish_demo_times(consultation) -> None:
 
 def _deliver_once() -> tuple[int, int, int]:
     now = clock.now()
-    queued = notifications.queue_scheduled(now)
+    queued = notifications.queue_scheduled(now) + _queue_updates(now)
     sent, failed = outbox.deliver_due(now)
     return queued, sent, failed
+
+
+def _queue_updates(now: datetime) -> int:
+    """The news the clock has made due for followers and subscribers, and deleting the
+    addresses never confirmed. Each commits. A failure is logged and the round goes on to
+    deliver, since receipts and alerts matter more than news; the next round tries again."""
+    queued = 0
+    try:
+        queued = mailings.queue_announcements(now)
+        deleted = subscriptions.delete_unconfirmed(now)
+    except Exception:  # noqa: BLE001 (logged in full; delivery must not wait on a bug here)
+        log.exception("queueing email updates failed")
+        db.session.rollback()
+    else:
+        if deleted:
+            log.info("deleted %d addresses never confirmed", deleted)
+    return queued
 
 
 @outbox_cli.command("send")

@@ -99,8 +99,16 @@ def _written(mailing: Mailing, following: bool) -> tuple[str, str, str]:
     )
 
 
-def queue(mailing: Mailing, now: datetime, followed_by: datetime | None = None) -> int:
-    """Add one email per recipient to the current transaction; how many."""
+def queue(
+    mailing: Mailing,
+    now: datetime,
+    followed_by: datetime | None = None,
+    send_before: datetime | None = None,
+) -> int:
+    """Add one email per recipient to the current transaction; how many.
+
+    `send_before`: the moment after which an email not yet sent never is (stale news).
+    """
     written = {following: _written(mailing, following) for following in (True, False)}
     rows = []
     for recipient in recipients(mailing.audience, mailing.consultation_id, followed_by):
@@ -121,6 +129,7 @@ def queue(mailing: Mailing, now: datetime, followed_by: datetime | None = None) 
                 "mailing_id": mailing.id,
                 "subscriber_id": recipient.subscriber_id,
                 "unsubscribe_url": link,
+                "send_before": send_before,
             }
         )
     mailing.recipients = outbox.queue_many(rows, now)
@@ -166,52 +175,90 @@ def progress(mailing: Mailing) -> dict[str, int]:
     return {status: count for status, count in rows}
 
 
-def _timeline(consultation: Consultation) -> rules.Timeline:
+# The columns news is read from (rules.Timeline), selected without loading whole rows.
+TIMELINE_COLUMNS = (
+    Consultation.id,
+    Consultation.opens_at,
+    Consultation.closes_at,
+    Consultation.override,
+    Consultation.override_changed_at,
+    Consultation.published_at,
+    Consultation.outcome_published_at,
+)
+
+
+def _timeline(row) -> rules.Timeline:
+    """A consultation's timeline, from the consultation or a row of TIMELINE_COLUMNS."""
     return rules.Timeline(
-        opens_at=consultation.opens_at,
-        closes_at=consultation.closes_at,
-        override=rules.Override(consultation.override),
-        override_changed_at=consultation.override_changed_at,
-        published_at=consultation.published_at,
-        outcome_published_at=consultation.outcome_published_at,
+        opens_at=row.opens_at,
+        closes_at=row.closes_at,
+        override=rules.Override(row.override),
+        override_changed_at=row.override_changed_at,
+        published_at=row.published_at,
+        outcome_published_at=row.outcome_published_at,
+    )
+
+
+def _recent_news_query(now: datetime):
+    """The published consultations with any of rules.moments() in the last ANNOUNCE_WITHIN:
+    the only ones that can have news due. Most rounds it finds none."""
+    recent = now - rules.ANNOUNCE_WITHIN
+    lately = [
+        column.between(recent, now)
+        for column in (
+            Consultation.opens_at,
+            Consultation.closes_at,
+            Consultation.override_changed_at,
+            Consultation.published_at,
+            Consultation.outcome_published_at,
+        )
+    ]
+    week_left = Consultation.closes_at.between(recent + rules.WEEK, now + rules.WEEK)
+    return select(*TIMELINE_COLUMNS).where(
+        Consultation.published_at <= now, or_(*lately, week_left)
     )
 
 
 def queue_announcements(now: datetime) -> int:
-    """Queue the news the clock has made due, each piece once. The worker calls it."""
-    recent = now - rules.ANNOUNCE_WITHIN
-    candidates = db.session.scalars(
-        select(Consultation).where(
-            Consultation.published_at.is_not(None),
-            or_(
-                Consultation.closes_at >= recent,
-                Consultation.outcome_published_at >= recent,
-                Consultation.override_changed_at >= recent,
-            ),
-        )
-    ).all()
-    queued = 0
-    for consultation in candidates:
-        for news in rules.due(consultation.id, _timeline(consultation), now):
-            if db.session.scalar(select(Mailing.id).filter_by(key=news.key)) is not None:
-                continue
-            try:
-                with db.session.begin_nested():
-                    mailing = Mailing(
-                        key=news.key,
-                        kind=news.news.value,
-                        audience=AUDIENCES[news.news],
-                        consultation=consultation,
-                        created_by=SITE,
-                        created_at=now,
-                        updated_at=now,
-                        queued_at=now,
-                        queued_by=SITE,
-                    )
-                    db.session.add(mailing)
-                    db.session.flush()
-                    queue(mailing, now, followed_by=news.moment)
-            except IntegrityError:
-                continue  # another worker queued this news first
-            queued += mailing.recipients
-    return queued
+    """Queue the news the clock has made due, each piece once; how many emails. Commits
+    each piece on its own. The worker calls it every round, so while nothing is due it
+    makes one query, and while news is due but sent already, two."""
+    due = [
+        (row.id, news)
+        for row in db.session.execute(_recent_news_query(now))
+        for news in rules.due(row.id, _timeline(row), now)
+    ]
+    if not due:
+        return 0
+    sent = set(
+        db.session.scalars(select(Mailing.key).where(Mailing.key.in_([n.key for _, n in due])))
+    )
+    return sum(_announce(id_, news, now) for id_, news in due if news.key not in sent)
+
+
+def _announce(consultation_id: int, news: rules.Due, now: datetime) -> int:
+    """Queue one piece of news to those it is for; 0 if another worker queued it first."""
+    consultation = db.session.get(Consultation, consultation_id)
+    mailing = Mailing(
+        key=news.key,
+        kind=news.news.value,
+        audience=AUDIENCES[news.news],
+        consultation=consultation,
+        created_by=SITE,
+        created_at=now,
+        updated_at=now,
+        queued_at=now,
+        queued_by=SITE,
+    )
+    try:
+        db.session.add(mailing)
+        db.session.flush()  # a second worker waits here, then finds the key taken
+        # Followers hear only of what happened after they followed.
+        count = queue(mailing, now, followed_by=news.moment, send_before=news.until)
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        if db.session.scalar(select(Mailing.id).filter_by(key=news.key)) is None:
+            raise  # not the key: something else is wrong
+        return 0
+    return count
