@@ -239,6 +239,8 @@ def queue_announcements(now: datetime) -> int:
 def _announce(consultation_id: int, news: rules.Due, now: datetime) -> int:
     """Queue one piece of news to those it is for; 0 if another worker queued it first."""
     consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None:
+        return 0  # deleted since it was read
     mailing = Mailing(
         key=news.key,
         kind=news.news.value,
