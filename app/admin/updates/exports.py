@@ -69,9 +69,7 @@ def export_subscribers():
     """Everyone subscribed to the site's updates, as a CSV file."""
     chosen = _subscribers()
     count = _count(chosen)
-    record_audit(
-        current_user.email, "export_subscribers", None, f"Exported {_many(count)} as CSV"
-    )
+    record_audit(current_user.email, "export_subscribers", None, f"Exported {_many(count)} as CSV")
     db.session.commit()
     return _download(chosen, f"subscribers-{_today()}.csv")
 
