@@ -16,6 +16,8 @@ calls                  times for calls with the policy officer, and bookings
 authoring/             making a consultation: create, edit, preview, publish, copy, export
 outcome/               publishing what came of a closed consultation
 users/                 who may use the admin area, and invitations
+updates/               email updates: counts, the addresses as CSV, writing, testing and
+                       sending an update
 outbox                 emails waiting, sent or failed, and retrying a failure
 audit                  the audit log of every change
 forms                  every admin form that posts

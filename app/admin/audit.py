@@ -20,6 +20,11 @@ AUDIT_PAGE_SIZE = 50
 ACTION_NAMES = {
     "respondent_change": "Response changed",
     "respondent_withdraw": "Response withdrawn",
+    "draft_update": "Update written",
+    "change_update": "Update changed",
+    "test_update": "Test sent",
+    "send_update": "Update sent",
+    "export_subscribers": "Addresses exported",
 }
 # Who, for actors that are not a signed-in user's email address.
 ACTOR_NAMES = {RESPONDENT: "The respondent"}

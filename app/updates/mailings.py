@@ -77,7 +77,7 @@ def recipients(
     return [found[key] for key in sorted(found)]
 
 
-def _written(mailing: Mailing, following: bool) -> tuple[str, str, str]:
+def written(mailing: Mailing, following: bool) -> tuple[str, str, str]:
     """The subject, text and HTML of a mailing's email, with the link placeholder."""
     consultation = mailing.consultation
     context = {
@@ -109,10 +109,10 @@ def queue(
 
     `send_before`: the moment after which an email not yet sent never is (stale news).
     """
-    written = {following: _written(mailing, following) for following in (True, False)}
+    emails = {following: written(mailing, following) for following in (True, False)}
     rows = []
     for recipient in recipients(mailing.audience, mailing.consultation_id, followed_by):
-        subject, text, html = written[recipient.following]
+        subject, text, html = emails[recipient.following]
         scope = tokens.UnsubscribeScope(
             recipient.subscriber_id, mailing.consultation_id if recipient.following else None
         )

@@ -80,7 +80,7 @@ def written(mailing: Mailing, consultation: Consultation | None = None) -> Email
     # A copy that is never added to the session: the draft itself is not changed.
     copy = Mailing(kind=mailing.kind, subject=mailing.subject, body=mailing.body)
     copy.consultation = consultation
-    subject, text, html = mailings._written(copy, following=consultation is not None)
+    subject, text, html = mailings.written(copy, following=consultation is not None)
     link = site_url("updates.unsubscribe", token=UNSUBSCRIBES_NOBODY)
     return Email(
         subject,
