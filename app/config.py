@@ -61,6 +61,8 @@ def from_environment() -> dict:
         "RATELIMIT_PAGES": os.environ.get("RATELIMIT_PAGES", "60 per minute;600 per hour"),
         # Asking for new links to one's responses ("Lost your link?"), per address.
         "RATELIMIT_LINKS": os.environ.get("RATELIMIT_LINKS", "5 per minute;20 per hour"),
+        # Signing up for email updates and following a consultation, per address.
+        "RATELIMIT_UPDATES": os.environ.get("RATELIMIT_UPDATES", "5 per minute;20 per hour"),
         # A person takes at least this long between loading a form and sending it.
         "SUBMIT_MIN_SECONDS": float(os.environ.get("SUBMIT_MIN_SECONDS", 3)),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),
