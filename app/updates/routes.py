@@ -252,7 +252,11 @@ def confirm(token: str):
         "updates/confirmed.html",
         subscriber=subscriber,
         follows=_follows(subscriber),
-        manage_url=subscriptions.manage_url(subscriber),
+        # The page's own link is relative: subscriptions.manage_url is for emails.
+        manage_url=url_for(
+            ".unsubscribe",
+            token=tokens.unsubscribe_token(tokens.UnsubscribeScope(subscriber.id)),
+        ),
     )
 
 
