@@ -464,6 +464,18 @@ def test_a_forthcoming_consultation_says_it_will_email_when_it_opens(
     )
 
 
+def test_a_consultation_opened_by_hand_promises_no_reminder_a_week_before(
+    client, clock, make_consultation
+):
+    make_consultation(opens_at=clock.now + timedelta(days=3), override="open")
+
+    box = page(client.get(CONSULTATION)).find(
+        "section", attrs={"aria-labelledby": "follow-heading"}
+    )
+
+    assert "We will email you when it closes and when we publish what came of it." in text_of(box)
+
+
 def test_a_closed_consultation_can_be_followed_until_its_outcome_is_published(
     client, clock, make_consultation
 ):

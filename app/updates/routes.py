@@ -19,7 +19,7 @@ from datetime import datetime
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
-from app.consultations.lifecycle import State
+from app.consultations.lifecycle import Override, State
 from app.extensions import csrf, db, limiter
 from app.intake.submissions import keep_or_stamp, looks_automated, read_stamp
 from app.models import Consultation, Subscriber
@@ -124,7 +124,8 @@ def following_news(consultation: Consultation) -> str:
     if state is State.FORTHCOMING:
         moments.append("when it opens")
     if state is not State.CLOSED:
-        if consultation.closes_at - now > WEEK:
+        # As rules.due has it: no reminder for dates an admin's open or close overrides.
+        if consultation.override == Override.AUTO.value and consultation.closes_at - now > WEEK:
             moments.append("a week before it closes")
         moments.append("when it closes")
     moments.append("when we publish what came of it")
