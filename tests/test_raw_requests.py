@@ -16,6 +16,7 @@ it is with the site's own error page.
 
 from __future__ import annotations
 
+import io
 import socket
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -452,3 +453,18 @@ def test_signing_in_through_gunicorn_with_a_line_break_in_next_goes_to_the_dashb
     assert answer.headers["Location"] == "/admin/"
     assert "stolen" not in browser.cookies
     assert browser.get(site.url + "/admin/", allow_redirects=False).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/admin/login", "/your-response/new-link"])
+def test_a_file_sent_where_text_is_expected_counts_as_not_sent(client, path):
+    """A crafted multipart post gives a text field a file: not a 500."""
+    token = csrf_token(client, path)
+    answer = client.post(
+        path,
+        data={"csrf_token": token, "email": (io.BytesIO(b"a@example.org"), "email.txt")},
+        content_type="multipart/form-data",
+    )
+    assert answer.status_code < 500
+    if path == "/admin/login":  # no bot guard before the form is read
+        assert answer.status_code == 422
+        assert "Enter your email address" in answer.get_data(as_text=True)

@@ -70,9 +70,17 @@ class Form(FlaskForm):
             data = super().wrap_formdata(form, formdata)
             if data is None:
                 return None
+            # A file sent where text is expected (a crafted multipart post) counts as not
+            # sent: a text field given a file would fail on it with a 500.
+            takes_files = {
+                name
+                for name, field in form._fields.items()
+                if field.type in ("FileField", "MultipleFileField")
+            }
             return MultiDict(
                 (key, clean_text(value) if isinstance(value, str) else value)
                 for key, value in data.items(multi=True)
+                if isinstance(value, str) or key in takes_files
             )
 
     def __init_subclass__(cls, **kwargs) -> None:
