@@ -2,14 +2,13 @@
 changing whether the response may be published, and new links for lost ones.
 
 Respondents send through the public forms (tests/support/survey.py, evidence.py,
-contact.py) and follow the link in the receipt, as people do. Withdrawing is in
-tests/test_respondent_withdrawal.py; junk sent to these forms in
-tests/test_respondent_links_fuzz.py. Both use the steps below.
+contact.py) and follow the link in the receipt, as people do, with the steps in
+tests/support/respondents.py. Withdrawing is in tests/test_respondent_withdrawal.py;
+junk sent to these forms in tests/test_respondent_links_fuzz.py.
 """
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -19,92 +18,53 @@ from sqlalchemy import select
 
 from app.consultations.lifecycle import Override
 from app.extensions import db
-from app.intake import channels, links
+from app.intake import channels
 from app.intake.changes import ChangeSending, apply_change
-from app.models import AuditEvent, Response, ResponseVersion
+from app.models import Response, ResponseVersion
 from app.respondents import services
 from tests.support import evidence as ev
 from tests.support import sample_files as sf
 from tests.support import survey as sv
 from tests.support.clients import new_browser
-from tests.support.contact import VALID_MESSAGE, call_url, deliver, publish, send_message
+from tests.support.contact import VALID_MESSAGE, call_url, deliver, publish
 from tests.support.factories import TITLE
 from tests.support.outbox import outbox
 from tests.support.pages import (
-    error_messages,
     field_error,
     h1_text,
-    hidden_fields,
     page,
     redirect_path,
     stamped_form,
     summary_links,
     text_of,
 )
+from tests.support.respondents import (
+    ADA,
+    NEW_LINK,
+    NEW_LINK_SENT,
+    NOT_WORKING,
+    OFFICER,
+    audit_events,
+    issued_link,
+    link_in,
+    link_named,
+    links_in_new_links,
+    newest,
+    open_and_send,
+    receipt_link,
+    send_a_message,
+    send_evidence,
+    send_shown,
+    send_survey,
+    stored,
+    token_of,
+)
 from tests.support.responses import insert_response
 
-OFFICER = "officer@example.org"
-ADA = "ada@example.org"
-NEW_LINK = "/your-response/new-link"
-NEW_LINK_SENT = "/your-response/new-link/sent"
-NOT_WORKING = "This link does not work"
-LINK_IN_RECEIPT = re.compile(r"View, change or withdraw your response:\s*(\S+)")
 PUBLISH_ROW = "May we publish your response?"
 
 
-# --- steps shared with the withdrawal's tests ----------------------------------------------------
-
-
-def send_evidence(client, clock, files=(), **fields) -> Response:
-    """Send written evidence from Ada through the form; it must be accepted."""
-    ev.sent_ok(ev.send(client, clock, {**ev.VALID, **fields}, list(files)))
-    return newest("evidence")
-
-
-def send_survey(client, clock) -> Response:
-    """Answer the survey as a council officer, as Ada, and send it."""
-    sv.take_route(client, sv.OFFICER_ROUTE)
-    sent = sv.send(client, clock)
-    assert sent.status_code == 303, error_messages(sent)
-    return newest("survey")
-
-
-def send_a_message(client, clock, **fields) -> tuple[Response, str]:
-    """Send Ada's message to the officer; the message, and where sending it led."""
-    sent = send_message(client, clock, {**VALID_MESSAGE, "email": ADA, **fields})
-    assert sent.status_code == 303, error_messages(sent)
-    return newest("contact"), sent.headers["Location"]
-
-
-def newest(channel: str) -> Response:
-    db.session.rollback()
-    return db.session.scalar(
-        select(Response).filter_by(channel=channel).order_by(Response.id.desc()).limit(1)
-    )
-
-
-def link_in(text: str) -> str:
-    """The path of the respondent's link in an email's text."""
-    found = LINK_IN_RECEIPT.search(text)
-    assert found, text
-    return urlsplit(found.group(1)).path
-
-
-def receipt_link(smtp_server, clock, reference: str) -> str:
-    """Deliver the outbox; the link in the newest email about `reference` to Ada."""
-    deliver(clock.now)
-    about = [
-        m for m in smtp_server.to(ADA) if reference in m.text and LINK_IN_RECEIPT.search(m.text)
-    ]
-    assert about, [m.message["Subject"] for m in smtp_server.received]
-    return link_in(about[-1].text)
-
-
-def issued_link(response: Response) -> str:
-    """A link to the response given straight, for tests about what it does, not how it came."""
-    token = links.issue(response)
-    db.session.commit()
-    return urlsplit(links.url(token)).path
+# --- helpers ---------------------------------------------------------------------------------
 
 
 def rows_on(shown) -> dict[str, str]:
@@ -115,28 +75,8 @@ def rows_on(shown) -> dict[str, str]:
     }
 
 
-def link_named(shown, text: str) -> str | None:
-    """Where the page's link with this text goes, if it has one."""
-    found = page(shown).find("a", string=re.compile(rf"^\s*{re.escape(text)}\s*$"))
-    return found["href"] if found is not None else None
-
-
 def flashed(shown) -> list[str]:
     return [text_of(p) for p in page(shown).select("#flashes p")]
-
-
-def open_and_send(browser, clock, path: str, fields: dict, seconds: float = 5):
-    """Open the form at `path`, wait like a person, and send it with `fields`."""
-    shown = browser.get(path)
-    assert shown.status_code == 200, (path, shown.status_code)
-    clock.advance(seconds=seconds)
-    return send_shown(browser, shown, fields)
-
-
-def send_shown(browser, shown, fields: dict):
-    """Send the form on the page `shown`, its hidden fields and `fields`, as a browser would."""
-    form = stamped_form(page(shown))
-    return browser.post(form["action"], data={**hidden_fields(shown), "website": "", **fields})
 
 
 def versions_of(response_id: int) -> list[ResponseVersion]:
@@ -148,11 +88,6 @@ def versions_of(response_id: int) -> list[ResponseVersion]:
             .order_by(ResponseVersion.number)
         )
     )
-
-
-def stored(response_id: int) -> Response | None:
-    db.session.rollback()
-    return db.session.get(Response, response_id)
 
 
 @pytest.fixture
@@ -230,7 +165,7 @@ def call_url_of(location: str) -> str:
 
 def change_url_of(response: Response, link: str) -> str:
     """Where the response's channel sends the holder of `link` to change it."""
-    token = link.rsplit("/", 1)[1]
+    token = token_of(link)
     with current_app.test_request_context():
         change = channels.of(stored(response.id)).change_url(stored(response.id), token)
     assert change is not None
@@ -392,7 +327,7 @@ def test_changing_the_publication_choice_is_a_new_version_with_both_emails(
     (older,) = versions_of(evidence.id)
     assert older.number == 1
     assert [PUBLISH_ROW, "Yes, anonymously"] in older.rows
-    (event,) = db.session.scalars(select(AuditEvent).filter_by(action="respondent_change")).all()
+    (event,) = audit_events("respondent_change")
     assert event.actor == "respondent"
     assert evidence.reference in event.detail and "Ada" not in event.detail
     deliver(clock.now)
@@ -510,22 +445,6 @@ def new_links_emails(smtp_server, clock) -> list:
     return [m for m in smtp_server.received if "Your links to" in str(m.message["Subject"])]
 
 
-def links_in(received) -> dict[str, str]:
-    """The new-links email's links: reference -> path."""
-    soup = page_of(received.html)
-    return {
-        text_of(a).split()[-1]: urlsplit(a["href"]).path
-        for a in soup.find_all("a")
-        if "/your-response/" in a["href"]
-    }
-
-
-def page_of(html: str):
-    from bs4 import BeautifulSoup
-
-    return BeautifulSoup(html, "html.parser")
-
-
 def test_the_page_asks_for_an_email_address(client, consultation):
     shown = client.get(NEW_LINK)
 
@@ -555,9 +474,10 @@ def test_a_known_address_gets_one_email_with_a_new_link_to_each_response(
     )
     (email,) = new_links_emails(smtp_server, clock)
     assert email.message["To"] == ADA
-    new = links_in(email)
+    new = links_in_new_links(email.text)
     assert set(new) == {evidence.reference, survey.reference}
     for reference, path in new.items():
+        assert f'{path}"' in email.html  # the HTML part links there too
         assert f"Your reference number is {reference}" in text_of(page(browser.get(path)))
         assert path != old[reference]
         assert client.get(old[reference]).status_code == 404  # the old link stopped working
@@ -601,14 +521,14 @@ def test_asking_again_within_15_minutes_sends_nothing_and_keeps_the_links(
     ask_for_links(client, clock, ADA)
 
     assert len(new_links_emails(smtp_server, clock)) == 1
-    first_link = links_in(first)[evidence.reference]
+    first_link = links_in_new_links(first.text)[evidence.reference]
     assert client.get(first_link).status_code == 200
     clock.advance(minutes=15)
     ask_for_links(client, clock, ADA)
     second = new_links_emails(smtp_server, clock)[-1]
     assert second is not first
     assert client.get(first_link).status_code == 404
-    assert client.get(links_in(second)[evidence.reference]).status_code == 200
+    assert client.get(links_in_new_links(second.text)[evidence.reference]).status_code == 200
 
 
 def test_purged_responses_get_no_new_link(client, clock, consultation):
@@ -685,7 +605,7 @@ def test_the_new_link_setting_has_a_default(app):
 def test_nothing_personal_is_in_any_address(client, clock, consultation):
     """The pages' addresses hold the link's token and nothing the respondent typed."""
     link = issued_link(send_evidence(client, clock))
-    token = link.rsplit("/", 1)[1]
+    token = token_of(link)
     shown = client.get(link)
     paths = [a["href"] for a in page(shown).find_all("a")] + [link]
     paths += [a["href"] for a in page(client.get(f"{link}/withdraw")).find_all("a")]
@@ -736,7 +656,7 @@ def test_new_links_end_the_old_links_to_a_messages_call_too(
     assert services.send_new_links(ADA, clock.now)
     deliver(clock.now)
     (links_email,) = [m for m in smtp_server.to(ADA) if "new link" in m.text]
-    new_link = urlsplit(re.search(r"http\S+/your-response/\S+", links_email.text)[0]).path
+    new_link = links_in_new_links(links_email.text)[message.reference]
 
     assert client.get(call_page).status_code == 404
     new_call_page = link_named(client.get(new_link), "Choose a time for your call, or change it")

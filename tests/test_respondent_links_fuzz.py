@@ -31,20 +31,19 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import Consultation, OutboxEmail, Response, ResponseVersion
+from app.models import Consultation, OutboxEmail, ResponseVersion
 from app.web.forms import PUBLISH_CHOICES
 from tests.support.clients import new_browser
 from tests.support.fuzz import ANY_TEXT, PAGE_SAFE_TEXT, READINGS, extra_fields, read, sent_as
 from tests.support.pages import hidden_fields, page, redirect_path, stamped_form
+from tests.support.respondents import ADA, NEW_LINK, NEW_LINK_SENT, WITHDRAWN, issued_link, stored
 from tests.support.responses import insert_response
-from tests.test_respondent_links import ADA, NEW_LINK, NEW_LINK_SENT, issued_link
 
 FUZZ = settings(
     max_examples=100,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-WITHDRAWN = "/your-response/withdrawn"
 
 # How each hidden field is sent: as the page served it, forged, or not at all.
 SERVED, FORGED, MISSING = "served", "forged", "missing"
@@ -103,11 +102,6 @@ def form_body(shown, hidden: dict[str, tuple[str, str]], fields: dict, extra: di
 def as_served(hidden: dict[str, tuple[str, str]]) -> bool:
     """Whether every hidden field went as the page served it."""
     return all(kind == SERVED for kind, _junk in hidden.values())
-
-
-def stored(response_id: int) -> Response | None:
-    db.session.rollback()
-    return db.session.get(Response, response_id)
 
 
 def versions(response_id: int) -> int:

@@ -64,9 +64,13 @@ from tests.support.contact import send_message
 from tests.support.factories import SLUG
 from tests.support.pages import error_messages, h1_text, page, sent_by, stamped_form, where
 from tests.support.respondents import (
+    NEW_LINK,
+    NEW_LINK_SENT,
+    WITHDRAWN,
     audited,
     link_in,
     links_in_new_links,
+    newest,
     queued_receipt_link,
     token_of,
 )
@@ -84,8 +88,6 @@ WAIT = timedelta(seconds=5)  # how long a person takes over a form: over SUBMIT_
 LINKS_WINDOW = 15 * 60  # seconds: one new-links email per address in each such window
 EMAIL_KINDS = {"evidence": "evidence", "contact": "message", "survey": "survey"}
 COUNT_LABELS = {"survey": "Survey responses", "evidence": "Written evidence", "contact": "Messages"}
-WITHDRAWN_PAGE = "/your-response/withdrawn"
-NEW_LINK = "/your-response/new-link"
 
 # --- what respondents type ----------------------------------------------------------------------
 
@@ -478,14 +480,6 @@ def site(request, app_config) -> Flask:
     app = request.getfixturevalue("app")
     request.getfixturevalue("make_survey")()
     return app
-
-
-def newest(channel: str) -> Response:
-    """The response sent last through `channel`."""
-    db.session.rollback()
-    return db.session.scalar(
-        select(Response).filter_by(channel=channel).order_by(Response.id.desc()).limit(1)
-    )
 
 
 def sends_evidence(world: World, data: st.DataObject, browser: FlaskClient) -> Sent:
@@ -1035,8 +1029,8 @@ def withdraws(world: World, data: st.DataObject, sent: Sent | None = None) -> No
     for _ in range(presses):
         answer = browser.post(url, data=sent_by(stamped_form(page(shown))))
         assert answer.status_code == 303, answer.status_code
-        assert where(answer) == WITHDRAWN_PAGE
-    assert browser.get(WITHDRAWN_PAGE).status_code == 200
+        assert where(answer) == WITHDRAWN
+    assert browser.get(WITHDRAWN).status_code == 200
     sent.withdrawn, sent.draft = True, None
     world.withdrawn_here[id(browser)] = sent.link
     world.withdrawals += 1
@@ -1094,7 +1088,7 @@ def asks_for_links(world: World, data: st.DataObject, address: str) -> None:
     shown = browser.get(NEW_LINK)
     world.wait()
     answer = browser.post(NEW_LINK, data=with_email(sent_by(stamped_form(page(shown))), address))
-    assert answer.status_code == 303 and where(answer) == f"{NEW_LINK}/sent"
+    assert answer.status_code == 303 and where(answer) == NEW_LINK_SENT
     window = (address, int(world.now.timestamp() // LINKS_WINDOW))
     found = [sent for sent in world.living() if sent.fields["email"] == address]
     if window in world.links_emailed or not found:

@@ -5,13 +5,12 @@ counted choices, documents on disk, the emails about it still waiting, a call st
 come), sends the respondent a confirmation and tells the officer, by reference only, and
 records it in the audit log without a name or an address. Responses are sent through the
 public forms and their links read from the receipts a real SMTP server received
-(tests/test_respondent_links.py's steps).
+(the steps in tests/support/respondents.py).
 """
 
 from __future__ import annotations
 
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -22,7 +21,6 @@ from app.intake.changes import ChangeSending, Outcome
 from app.models import (
     BOOKED,
     Attachment,
-    AuditEvent,
     Booking,
     ChoiceAnswer,
     OutboxEmail,
@@ -32,16 +30,21 @@ from app.models import (
 from app.privacy.withdrawal import withdraw
 from app.respondents.services import change_publication
 from tests.support import sample_files as sf
+from tests.support.cancelled_calls import cancelled_with_its_message
 from tests.support.clients import new_browser
 from tests.support.concurrency import at_once
 from tests.support.contact import choose, deliver, publish
+from tests.support.evidence import files_on_disk
 from tests.support.factories import TITLE
 from tests.support.outbox import outbox
 from tests.support.pages import h1_text, page, redirect_path, text_of
-from tests.test_respondent_links import (
+from tests.support.respondents import (
     ADA,
     NOT_WORKING,
     OFFICER,
+    WITHDRAWN,
+    audit_events,
+    audited,
     issued_link,
     link_named,
     open_and_send,
@@ -51,10 +54,8 @@ from tests.test_respondent_links import (
     send_shown,
     send_survey,
     stored,
+    token_of,
 )
-from tests.test_retention import cancelled_with_its_message
-
-WITHDRAWN = "/your-response/withdrawn"
 
 
 def count(model, **where) -> int:
@@ -62,19 +63,9 @@ def count(model, **where) -> int:
     return db.session.scalar(select(func.count()).select_from(model).filter_by(**where))
 
 
-def audit(action: str) -> list[AuditEvent]:
-    db.session.rollback()
-    return list(db.session.scalars(select(AuditEvent).filter_by(action=action)))
-
-
 def emails_about(reference: str) -> list[str]:
     """The kinds of the emails in the outbox whose event names the reference."""
     return sorted(e.kind for e in outbox() if f":{reference}" in e.event_key)
-
-
-def files_on_disk(app) -> set[str]:
-    folder = Path(app.config["UPLOAD_FOLDER"])
-    return {path.name for path in folder.iterdir()} if folder.exists() else set()
 
 
 def confirm(browser, clock, link: str):
@@ -196,7 +187,7 @@ def test_withdrawn_evidence_is_gone_with_its_documents_and_its_emails_still_wait
     other = send_evidence(new_browser(app), clock, [sf.upload("odt")], email="bo@example.org")
     reference, evidence_id = evidence.reference, evidence.id
     names = {a.stored_name for a in evidence.attachments}
-    assert names <= files_on_disk(app)
+    assert names <= set(files_on_disk(app))
     link = issued_link(evidence)  # as the receipt carries, which is not delivered yet
 
     done = confirm(client, clock, link)
@@ -209,8 +200,8 @@ def test_withdrawn_evidence_is_gone_with_its_documents_and_its_emails_still_wait
     assert "We have sent you an email to confirm it." in text
     assert count(Response, id=evidence_id) == 0
     assert count(Attachment, response_id=evidence_id) == 0
-    assert not names & files_on_disk(app)
-    assert {a.stored_name for a in other.attachments} <= files_on_disk(app)
+    assert not names & set(files_on_disk(app))
+    assert {a.stored_name for a in other.attachments} <= set(files_on_disk(app))
     assert emails_about(reference) == ["withdrawn_alert", "withdrawn_receipt"]
     assert emails_about(other.reference) == ["alert", "receipt"]
     assert len(outbox()) == 4
@@ -236,11 +227,11 @@ def test_the_audit_log_says_what_was_withdrawn_without_who_sent_it(client, clock
 
     confirm(client, clock, issued_link(evidence))
 
-    (event,) = audit("respondent_withdraw")
+    (event,) = audit_events("respondent_withdraw")
     assert event.actor == "respondent"
     assert event.consultation_id == consultation.id
     assert event.detail == f"Response {reference} (Written evidence) withdrawn by the respondent"
-    assert audit("delete_response") == []
+    assert audited("delete_response") == []
 
 
 def test_a_withdrawn_survey_response_is_no_longer_counted(client, clock, consultation, smtp_server):
@@ -309,7 +300,7 @@ def test_a_response_can_be_withdrawn_after_the_close(client, clock, consultation
 def test_a_change_made_before_the_withdrawal_goes_with_it(client, clock, consultation):
     evidence = send_evidence(client, clock)
     link, evidence_id = issued_link(evidence), evidence.id
-    sending = ChangeSending("t" * 32, 1, clock.now, False, link.rsplit("/", 1)[1])
+    sending = ChangeSending("t" * 32, 1, clock.now, False, token_of(link))
     assert change_publication(stored(evidence_id), "no", sending) is Outcome.CHANGED
     assert count(ResponseVersion, response_id=evidence_id) == 1
     assert len(outbox("receipt")) == 2
@@ -335,7 +326,7 @@ def test_sending_the_form_twice_ends_on_the_withdrawn_page_with_one_set_of_email
 
     assert [(a.status_code, redirect_path(a)) for a in answers] == [(303, WITHDRAWN)] * 2
     assert sorted(e.kind for e in outbox()) == ["withdrawn_alert", "withdrawn_receipt"]
-    assert len(audit("respondent_withdraw")) == 1
+    assert len(audited("respondent_withdraw")) == 1
 
 
 def test_another_device_sending_after_the_withdrawal_is_told_the_link_no_longer_works(
@@ -355,7 +346,7 @@ def test_another_device_sending_after_the_withdrawal_is_told_the_link_no_longer_
 def test_two_withdrawals_at_the_same_moment_withdraw_once(app, client, clock, consultation):
     evidence = send_evidence(client, clock, [sf.upload("pdf")])
     reference, evidence_id = evidence.reference, evidence.id
-    token = issued_link(evidence).rsplit("/", 1)[1]
+    token = token_of(issued_link(evidence))
 
     def withdraw_by_link() -> str | None:
         found = links.find(token)
@@ -365,7 +356,7 @@ def test_two_withdrawals_at_the_same_moment_withdraw_once(app, client, clock, co
 
     assert sorted(results, key=str) == sorted([reference, None], key=str)
     assert count(Response, id=evidence_id) == 0
-    assert len(audit("respondent_withdraw")) == 1
+    assert len(audited("respondent_withdraw")) == 1
     assert sorted(e.kind for e in outbox()) == ["withdrawn_alert", "withdrawn_receipt"]
 
 
