@@ -22,18 +22,30 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
 from hypothesis import event, example, given, settings
-from hypothesis import strategies as st
-from sqlalchemy import select
 
 from app.extensions import db
-from app.models import AuditEvent, Consultation, Response
+from app.models import Consultation, Response
+from tests.support.change_forms import (
+    AS_SERVED,
+    CHANGED,
+    UNCHANGED,
+    Link,
+    assert_each_change_kept,
+    changed_in_both,
+    closed_by_an_admin,
+    flashes,
+    hidden_as_sent,
+    hidden_entries,
+    link_from_receipt,
+    open_change,
+)
+from tests.support.change_forms import overtaken as overtaken_by
 from tests.support.clients import new_browser, utc
 from tests.support.contact import (
     MESSAGE_URL,
@@ -43,6 +55,16 @@ from tests.support.contact import (
     messages,
     publish,
     send_message,
+)
+from tests.support.contact_fuzz import (
+    FUZZ,
+    MESSAGE_FIELDS,
+    assert_message_valid,
+    entries_of,
+    firsts,
+    message_verdict,
+    post,
+    stored_as_sent,
 )
 from tests.support.factories import SLUG
 from tests.support.fuzz import extra_fields
@@ -61,26 +83,14 @@ from tests.support.pages import (
     where,
     with_changes,
 )
-from tests.test_contact_fuzz import (
-    FUZZ,
-    MESSAGE_FIELDS,
-    assert_message_valid,
-    entries_of,
-    firsts,
-    message_verdict,
-    mostly,
-    post,
-    stored_as_sent,
-)
+from tests.support.respondents import OFFICER, audited, link_in, token_of
 
-RESPONDENT = "ann@example.org"
-OFFICER = "officer@example.org"
-CHANGED = "Your changes have been sent. We have emailed you a receipt."
-UNCHANGED = "You did not change anything."
+RESPONDENT = VALID_MESSAGE["email"]
 NEW_SUBJECT = "Bus routes in the whole borough"
 NEW_MESSAGE = "The 42 and the 17 no longer run after 7pm.\nPeople cannot get home."
 CONFLICT = "Your message was changed on another device or in another tab"
 FAR_AHEAD = datetime(2027, 3, 1, 10, 0, tzinfo=UTC)  # a time for calls, well ahead
+NEW_ORGANISATION = "Hillside Tenants"
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -98,30 +108,10 @@ def closing_soon(make_consultation, clock) -> Consultation:
     return make_consultation(closes_at=clock.now + timedelta(hours=1), messages_after_close=False)
 
 
-def the_consultation() -> Consultation:
-    db.session.rollback()
-    return db.session.scalar(select(Consultation).filter_by(slug=SLUG))
-
-
 def the_message() -> Response:
     db.session.rollback()
     (message,) = messages()
     return message
-
-
-def link_in(text: str) -> str:
-    """The path of the respondent's link in an email's text."""
-    found = re.search(r"View, change or withdraw your response:\s+(\S+)", text)
-    assert found, text
-    return urlsplit(found.group(1)).path
-
-
-@dataclass(frozen=True)
-class Link:
-    """The respondent's link, and the change form's address its page gives."""
-
-    view: str
-    change: str
 
 
 def sent_with_link(client, clock, smtp_server, **changes) -> Link:
@@ -129,20 +119,7 @@ def sent_with_link(client, clock, smtp_server, **changes) -> Link:
     sent = send_message(client, clock, {**VALID_MESSAGE, "wants_call": "no", **changes})
     assert sent.status_code == 303, sent.status_code
     deliver(clock.now)
-    (receipt,) = smtp_server.to(RESPONDENT)
-    view = link_in(receipt.text)
-    shown = client.get(view)
-    assert shown.status_code == 200
-    change = page(shown).find("a", href=re.compile(r"/contact/change/"))
-    assert change is not None, "the message's page offers no way to change it"
-    smtp_server.clear()
-    return Link(view, change["href"])
-
-
-def open_change(client, link: Link):
-    shown = client.get(link.change)
-    assert shown.status_code == 200, shown.status_code
-    return shown
+    return link_from_receipt(client, smtp_server, RESPONDENT, "/contact/change/")
 
 
 def send_change(client, clock, shown, link: Link, changes: dict, seconds: float = 5):
@@ -152,8 +129,9 @@ def send_change(client, clock, shown, link: Link, changes: dict, seconds: float 
     return client.post(link.change, data=sent)
 
 
-def flashes(response) -> str:
-    return text_of(page(response).find(id="flashes"))
+def overtaken(client, clock, link: Link):
+    """Tab A opens the change form; then tab B opens it and changes the organisation."""
+    return overtaken_by(client, clock, link, send_change, {"organisation": NEW_ORGANISATION})
 
 
 def change_alert(smtp_server):
@@ -167,15 +145,6 @@ def change_alert(smtp_server):
     return alert
 
 
-def changes_audited() -> list[str]:
-    db.session.rollback()
-    return list(
-        db.session.scalars(
-            select(AuditEvent.detail).filter_by(action="respondent_change").order_by(AuditEvent.id)
-        )
-    )
-
-
 def as_it_was() -> tuple:
     """The stored message, its versions, its emails and its audit: to compare."""
     message = the_message()
@@ -186,7 +155,7 @@ def as_it_was() -> tuple:
         message.phone,
         len(message.versions),
         len(outbox()),
-        changes_audited(),
+        audited("respondent_change"),
     )
 
 
@@ -246,7 +215,7 @@ def test_a_respondent_changes_their_message(client, clock, consultation, smtp_se
     rows = dict(older.rows)
     assert rows["What is your message about?"] == VALID_MESSAGE["subject"]
     assert rows["Telephone number"] == "020 7946 0123"
-    assert changes_audited() == [
+    assert audited("respondent_change") == [
         f"Response {reference} (Message) changed by the respondent: now version 2"
     ]
     [_first_alert, alert] = outbox("alert")
@@ -288,7 +257,7 @@ def test_the_same_form_sent_twice_makes_one_change(client, clock, consultation, 
     message = the_message()
     assert (message.version, len(message.versions)) == (2, 1)
     assert len(outbox("alert")) == len(outbox("receipt")) == 2
-    assert len(changes_audited()) == 1
+    assert len(audited("respondent_change")) == 1
 
 
 def test_a_change_from_a_second_tab_after_the_first_is_a_conflict_keeping_what_was_typed(
@@ -320,29 +289,6 @@ def test_a_change_from_a_second_tab_after_the_first_is_a_conflict_keeping_what_w
     assert message.version == 3
     assert [v.number for v in message.versions] == [1, 2]
     assert (message.subject, message.message) == ("From the second tab", "From the second tab.")
-
-
-NEW_ORGANISATION = "Hillside Tenants"
-
-
-def changed_in_both(shown) -> list[str]:
-    """The fields the conflict page says were changed both here and elsewhere, each a
-    link to its field on the page."""
-    soup = page(shown)
-    listed = soup.find(id="changed-in-both")
-    if listed is None:
-        return []
-    for link in listed.find_all("a"):
-        assert soup.find(id=link["href"].removeprefix("#")) is not None, link["href"]
-    return [text_of(link) for link in listed.find_all("a")]
-
-
-def overtaken(client, clock, link: Link):
-    """Tab A opens the change form; then tab B opens it and changes the organisation."""
-    tab_a, tab_b = open_change(client, link), open_change(client, link)
-    changed = send_change(client, clock, tab_b, link, {"organisation": NEW_ORGANISATION})
-    assert changed.status_code == 303
-    return tab_a
 
 
 def test_a_change_overtaken_by_another_keeps_the_other_change_when_sent_again(
@@ -479,11 +425,7 @@ def test_a_message_asking_for_a_call_links_to_the_call_and_keeps_needing_a_numbe
     sent = send_message(client, clock, VALID_MESSAGE)
     the_call = urlsplit(call_url(sent)).path
     deliver(clock.now)
-    (receipt,) = smtp_server.to(RESPONDENT)
-    view = client.get(link_in(receipt.text))
-    link = Link(
-        view.request.path, page(view).find("a", href=re.compile("/contact/change/"))["href"]
-    )
+    link = link_from_receipt(client, smtp_server, RESPONDENT, "/contact/change/")
     before = as_it_was()
     shown = open_change(client, link)
 
@@ -546,9 +488,7 @@ def test_a_close_forced_by_an_admin_stops_changes_at_once(
     before = as_it_was()
     shown = open_change(client, link)
     clock.set(closing_soon.closes_at + timedelta(minutes=minutes))
-    closed = the_consultation()
-    closed.override = "closed"
-    db.session.commit()
+    closed_by_an_admin()
 
     refused = send_change(client, clock, shown, link, {"message": NEW_MESSAGE}, seconds=0)
 
@@ -566,9 +506,7 @@ def test_a_message_can_be_changed_after_the_close_when_messages_are_taken_then(
     if close == "deadline":
         clock.set(consultation.closes_at + timedelta(days=3))
     else:
-        closed = the_consultation()
-        closed.override = "closed"
-        db.session.commit()
+        closed_by_an_admin()
 
     shown = open_change(client, link)  # opened after the close
     sent = send_change(client, clock, shown, link, {"message": NEW_MESSAGE})
@@ -585,7 +523,7 @@ def test_a_message_can_be_changed_after_the_close_when_messages_are_taken_then(
 
 def test_a_link_that_opens_nothing_changes_nothing(client, clock, consultation, smtp_server):
     link = sent_with_link(client, clock, smtp_server)
-    token = link.change.rsplit("/", 1)[1]
+    token = token_of(link.change)
     wrong = [
         link.change.replace(token, "A" * 32),
         link.change.replace(f"/{SLUG}/", "/another-consultation/"),
@@ -646,8 +584,7 @@ class Sent:
         self.client = new_browser(app)
         assert send_message(self.client, clock, VALID_MESSAGE).status_code == 303
         (receipt,) = outbox("receipt")
-        token = link_in(receipt.body_text).rsplit("/", 1)[1]
-        self.url = f"{MESSAGE_URL}/change/{token}"
+        self.url = f"{MESSAGE_URL}/change/{token_of(link_in(receipt.body_text))}"
 
 
 @pytest.fixture
@@ -659,43 +596,10 @@ CHANGE_FIELDS = MESSAGE_FIELDS.map(
     lambda fields: {name: values for name, values in fields.items() if name != "wants_call"}
 )
 CHANGE_NAMES = {"name", "email", "phone", "organisation", "subject", "message"}
-HIDDEN = st.fixed_dictionaries(
-    {
-        "token": mostly(st.just("served"), st.sampled_from(["earlier", "missing", "junk"])),
-        "version": mostly(st.just("served"), st.sampled_from(["0", "999", "²", "", "x"])),
-        "originals": mostly(st.just("served"), st.sampled_from(["missing", "junk", "stamp"])),
-        "loaded": mostly(st.just("served"), st.sampled_from(["missing", "junk"]), odds=12),
-        "website": mostly(st.just(""), st.just("http://spam.example"), odds=12),
-        "csrf": mostly(st.just("served"), st.just("junk"), odds=20),
-    }
-)
+HIDDEN = hidden_as_sent(["0", "999", "²", "", "x"], odds=3)
 EXTRA = extra_fields(
     CHANGE_NAMES | {"csrf_token", "token", "loaded", "website", "version", "originals"}
 )
-
-
-def hidden_entries(shown, hidden: dict, earlier: str | None) -> list[tuple[str, str]]:
-    """The hidden fields as served, or forged."""
-    served = hidden_fields(shown)
-    entries = [("csrf_token", served["csrf_token"] if hidden["csrf"] == "served" else "junk")]
-    token = {"served": served["token"], "earlier": earlier or served["token"], "junk": "x!"}
-    if hidden["token"] in token:
-        entries.append(("token", token[hidden["token"]]))
-    entries.append(
-        ("version", served["version"] if hidden["version"] == "served" else hidden["version"])
-    )
-    originals = {
-        "served": served["originals"],
-        "junk": served["originals"][:-3] + "abc",
-        "stamp": served["loaded"],  # signed, but not for this
-    }.get(hidden["originals"])
-    if originals is not None:
-        entries.append(("originals", originals))
-    if hidden["loaded"] != "missing":
-        loaded = served["loaded"]
-        entries.append(("loaded", loaded if hidden["loaded"] == "served" else loaded[:-3] + "abc"))
-    entries.append(("website", hidden["website"]))
-    return entries
 
 
 def expected(form, hidden: dict, served_version: bool, earlier_token: bool) -> set[int]:
@@ -721,46 +625,19 @@ def assert_whole(message: Response) -> None:
     """The message is valid, and each of its versions and changes is accounted for."""
     assert_message_valid(message)
     assert message.wants_call
-    assert [v.number for v in message.versions] == list(range(1, message.version))
-    changes = message.version - 1
-    assert len(outbox("alert")) == len(outbox("receipt")) == 1 + changes
-    assert len(changes_audited()) == changes
-
-
-AS_SERVED = {
-    "token": "served",
-    "version": "served",
-    "originals": "served",
-    "loaded": "served",
-    "website": "",
-    "csrf": "served",
-}
+    assert_each_change_kept(message)
 
 
 @settings(FUZZ, max_examples=100)
 @given(fields=CHANGE_FIELDS, hidden=HIDDEN, extra=EXTRA)
 @example(
     fields={name: [VALID_MESSAGE[name]] for name in CHANGE_NAMES} | {"subject": ["Changed"]},
-    hidden={
-        "token": "served",
-        "version": "served",
-        "originals": "served",
-        "loaded": "served",
-        "website": "",
-        "csrf": "served",
-    },
+    hidden=AS_SERVED,
     extra={},
 )
 @example(
     fields={name: [] for name in CHANGE_NAMES},
-    hidden={
-        "token": "served",
-        "version": "served",
-        "originals": "served",
-        "loaded": "served",
-        "website": "",
-        "csrf": "served",
-    },
+    hidden=AS_SERVED,
     extra={},
 )
 def test_the_change_form_survives_junk(fuzz_app, clock, sent, fields, hidden, extra):

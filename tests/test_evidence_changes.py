@@ -19,12 +19,9 @@ unchanged; the limit on documents counting those kept. Junk sent to the change f
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import timedelta
 from functools import partial
-from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -33,11 +30,27 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from app.extensions import db
-from app.mail import outbox as app_outbox
-from app.models import AuditEvent, Consultation, Response
+from app.models import Consultation, Response
 from tests.support import sample_files as sf
+from tests.support.change_forms import (
+    AS_SERVED,
+    CHANGED,
+    UNCHANGED,
+    Link,
+    as_shown,
+    assert_each_change_kept,
+    changed_in_both,
+    closed_by_an_admin,
+    flashes,
+    hidden_as_sent,
+    hidden_entries,
+    link_from_receipt,
+    open_change,
+)
+from tests.support.change_forms import overtaken as overtaken_by
 from tests.support.clients import new_browser, utc
 from tests.support.concurrency import at_once
+from tests.support.database_trouble import Trouble
 from tests.support.evidence import (
     CHOOSE_AGAIN,
     EVIDENCE,
@@ -56,23 +69,8 @@ from tests.support.evidence import (
     the_response,
     value_of,
 )
-from tests.support.factories import SLUG
-from tests.support.outbox import outbox
-from tests.support.pages import (
-    h1_text,
-    hidden_fields,
-    kept_on_closed_page,
-    page,
-    sent_by,
-    stamped_form,
-    summary_links,
-    text_of,
-    where,
-)
-from tests.support.sample_files import Upload
-from tests.test_database_busy import Trouble
-from tests.test_evidence_fuzz import FIELDS as EVIDENCE_FIELDS
-from tests.test_evidence_fuzz import (
+from tests.support.evidence_fuzz import FIELDS as EVIDENCE_FIELDS
+from tests.support.evidence_fuzz import (
     FUZZ,
     MAX_FILES,
     MAX_LENGTH,
@@ -81,15 +79,26 @@ from tests.test_evidence_fuzz import (
     PUBLISH,
     SECONDS,
     cleaned,
-    mostly,
     uploads,
 )
+from tests.support.factories import SLUG
+from tests.support.outbox import outbox
+from tests.support.pages import (
+    h1_text,
+    hidden_fields,
+    kept_on_closed_page,
+    page,
+    stamped_form,
+    summary_links,
+    text_of,
+    where,
+)
+from tests.support.respondents import OFFICER, audited, deliver_due, link_in, token_of
+from tests.support.sample_files import Upload
 
-OFFICER = "officer@example.org"
-CHANGED = "Your changes have been sent. We have emailed you a receipt."
-UNCHANGED = "You did not change anything."
 NEW_EVIDENCE = "Payment now arrives 30 days after invoicing.\n\nWe no longer borrow to pay staff."
 CONFLICT = "Your evidence was changed on another device or in another tab"
+NEW_ORGANISATION = "Southside Food Bank"
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -107,62 +116,22 @@ def closing_soon(make_survey, clock) -> Consultation:
     return make_survey(closes_at=clock.now + timedelta(hours=1))
 
 
-def consultation() -> Consultation:
-    db.session.rollback()
-    return db.session.scalar(select(Consultation).filter_by(slug=SLUG))
-
-
-def deliver(clock) -> None:
-    """The outbox worker's round: everything due goes to the test's SMTP server."""
-    _sent, failed = app_outbox.deliver_due(clock.now)
-    assert failed == 0
-
-
-def link_in(text: str) -> str:
-    """The path of the respondent's link in an email's text."""
-    found = re.search(r"View, change or withdraw your response:\s+(\S+)", text)
-    assert found, text
-    return urlsplit(found.group(1)).path
-
-
-@dataclass(frozen=True)
-class Link:
-    """The respondent's link, and the change form's address its page gives."""
-
-    view: str
-    change: str
-
-
 def sent_with_link(client, clock, smtp_server, files: list[Upload] = ()) -> Link:
     """Send the evidence, receive the receipt, open its link and find where to change it."""
     sent_ok(send(client, clock, VALID, list(files)))
-    deliver(clock)
-    (receipt,) = smtp_server.to(RESPONDENT)
-    view = link_in(receipt.text)
-    shown = client.get(view)
-    assert shown.status_code == 200
-    change = page(shown).find("a", href=re.compile(r"/evidence/change/"))
-    assert change is not None, "the response's page offers no way to change it"
-    smtp_server.clear()
-    return Link(view, change["href"])
-
-
-def open_change(client, link: Link):
-    shown = client.get(link.change)
-    assert shown.status_code == 200, shown.status_code
-    return shown
-
-
-def as_shown(shown) -> dict[str, list[str]]:
-    """What a browser sends for the change form as the page holds it."""
-    sent = sent_by(stamped_form(page(shown)))
-    return {name: sent.getlist(name) for name in sent}
+    deliver_due(clock)
+    return link_from_receipt(client, smtp_server, RESPONDENT, "/evidence/change/")
 
 
 def send_change(client, clock, shown, link: Link, changes: dict, files=(), seconds: float = 5):
     """Take `seconds` over the change form on the page `shown`, then send it with `changes`."""
     clock.advance(seconds=seconds)
     return send_form(client, shown, {**as_shown(shown), **changes}, list(files), url=link.change)
+
+
+def overtaken(client, clock, link: Link):
+    """Tab A opens the change form; then tab B opens it and changes the organisation."""
+    return overtaken_by(client, clock, link, send_change, {"organisation": NEW_ORGANISATION})
 
 
 def documents_listed(shown) -> dict[str, str]:
@@ -176,25 +145,12 @@ def documents_listed(shown) -> dict[str, str]:
     return listed
 
 
-def flashes(response) -> str:
-    return text_of(page(response).find(id="flashes"))
-
-
 def names_of(response: Response) -> list[str]:
     return [attachment.original_name for attachment in response.attachments]
 
 
 def stored_names(response: Response) -> list[str]:
     return sorted(attachment.stored_name for attachment in response.attachments)
-
-
-def changes_audited() -> list[str]:
-    db.session.rollback()
-    return list(
-        db.session.scalars(
-            select(AuditEvent.detail).filter_by(action="respondent_change").order_by(AuditEvent.id)
-        )
-    )
 
 
 def as_it_was(app: Flask) -> tuple:
@@ -207,7 +163,7 @@ def as_it_was(app: Flask) -> tuple:
         len(response.versions),
         files_on_disk(app),
         len(outbox()),
-        changes_audited(),
+        audited("respondent_change"),
     )
 
 
@@ -282,11 +238,11 @@ def test_a_respondent_changes_their_text_removes_one_document_and_adds_another(
     assert removed_file not in on_disk
     [_first_alert, alert] = outbox("alert")
     assert alert.event_key == f"alert:evidence:v2:{reference}"
-    assert [detail for detail in changes_audited()] == [
+    assert audited("respondent_change") == [
         f"Response {reference} (Written evidence) changed by the respondent: now version 2"
     ]
 
-    deliver(clock)
+    deliver_due(clock)
     (receipt,) = smtp_server.to(RESPONDENT)
     (officers,) = smtp_server.to(OFFICER)
     assert reference in str(receipt.message["Subject"])
@@ -366,7 +322,7 @@ def test_the_same_form_sent_twice_makes_one_change(app, client, clock, evidence,
     assert names_of(response) == ["evidence.pdf", "evidence.odt"]
     assert files_on_disk(app) == stored_names(response)  # the second send's file is gone
     assert len(outbox("alert")) == 2  # the first one's, and one for the change
-    assert len(changes_audited()) == 1
+    assert len(audited("respondent_change")) == 1
 
 
 def race(app: Flask, clock, link: Link, sends: list[tuple[dict, list[Upload]]]) -> list[int]:
@@ -406,7 +362,7 @@ def test_the_same_form_sent_twice_at_the_same_moment_makes_one_change(
     assert names_of(response) == ["evidence.pdf", "evidence.txt"]
     assert files_on_disk(app) == stored_names(response)
     assert len(outbox("alert")) == 2
-    assert len(changes_audited()) == 1
+    assert len(audited("respondent_change")) == 1
 
 
 def test_two_tabs_sending_at_the_same_moment_make_one_change_and_one_conflict(
@@ -422,7 +378,7 @@ def test_two_tabs_sending_at_the_same_moment_make_one_change_and_one_conflict(
     assert (response.version, len(response.versions)) == (2, 1)
     assert response.evidence_text in {"From tab 0.", "From tab 1."}
     assert files_on_disk(app) == stored_names(response)  # the conflicting send's file went
-    assert len(changes_audited()) == 1
+    assert len(audited("respondent_change")) == 1
 
 
 def test_a_change_from_a_second_tab_after_the_first_is_a_conflict_keeping_what_was_typed(
@@ -469,29 +425,6 @@ def test_a_change_from_a_second_tab_after_the_first_is_a_conflict_keeping_what_w
     assert response.evidence_text == "From the second tab."
     assert names_of(response) == ["notes.txt"]
     assert files_on_disk(app) == stored_names(response)
-
-
-NEW_ORGANISATION = "Southside Food Bank"
-
-
-def changed_in_both(shown) -> list[str]:
-    """The fields the conflict page says were changed both here and elsewhere, each a
-    link to its field on the page."""
-    soup = page(shown)
-    listed = soup.find(id="changed-in-both")
-    if listed is None:
-        return []
-    for link in listed.find_all("a"):
-        assert soup.find(id=link["href"].removeprefix("#")) is not None, link["href"]
-    return [text_of(link) for link in listed.find_all("a")]
-
-
-def overtaken(client, clock, link: Link) -> tuple:
-    """Tab A opens the change form; then tab B opens it and changes the organisation."""
-    tab_a, tab_b = open_change(client, link), open_change(client, link)
-    changed = send_change(client, clock, tab_b, link, {"organisation": NEW_ORGANISATION})
-    assert changed.status_code == 303
-    return tab_a
 
 
 def test_a_change_overtaken_by_another_keeps_the_other_change_when_sent_again(
@@ -707,7 +640,7 @@ def test_a_change_of_address_is_told_to_the_address_it_was_sent_from(
     smtp_server.clear()
 
     send_change(client, clock, open_change(client, link), link, {"email": "someone@example.net"})
-    deliver(clock)
+    deliver_due(clock)
 
     (receipt,) = smtp_server.to("someone@example.net")
     assert set(receipt.rcpt_tos) == {"someone@example.net", RESPONDENT}
@@ -735,7 +668,7 @@ def test_a_document_sent_again_corrected_under_its_name_is_a_change(
     assert names_of(response) == ["notes.txt"]
     assert response.attachments[0].sha256 != first
     assert files_on_disk(app) == stored_names(response)
-    deliver(clock)
+    deliver_due(clock)
     (receipt,) = smtp_server.to(RESPONDENT)
     assert "Now: notes.txt (new copies)" in receipt.text
 
@@ -876,7 +809,7 @@ def test_a_change_started_before_the_deadline_is_taken_late_within_the_grace(
     assert sent.status_code == 303
     response = the_response()
     assert (response.version, response.late) == (2, True)
-    deliver(clock)
+    deliver_due(clock)
     (officers,) = smtp_server.to(OFFICER)
     assert "They changed it after the deadline, within the grace period" in officers.text
 
@@ -921,9 +854,7 @@ def test_a_close_forced_by_an_admin_stops_changes_at_once(
     before = as_it_was(app)
     shown = open_change(client, link)
     clock.set(closing_soon.closes_at + timedelta(minutes=minutes))
-    closed = consultation()
-    closed.override = "closed"
-    db.session.commit()
+    closed_by_an_admin()
 
     refused = send_change(client, clock, shown, link, {"evidence": NEW_EVIDENCE}, seconds=0)
 
@@ -938,7 +869,7 @@ def test_a_close_forced_by_an_admin_stops_changes_at_once(
 
 def test_a_link_that_opens_nothing_changes_nothing(app, client, clock, evidence, smtp_server):
     link = sent_with_link(client, clock, smtp_server)
-    token = link.change.rsplit("/", 1)[1]
+    token = token_of(link.change)
     wrong = [
         link.change.replace(token, "A" * 32),  # no such link
         link.change.replace(token, "not a token"),
@@ -1013,61 +944,26 @@ def fuzz_app(request, app_config) -> Iterator[Flask]:
 
 class Sent:
     """The evidence the fuzzed changes change: sent once, with its link read from the
-    receipt queued, and the token of the last form that changed it."""
+    receipt queued."""
 
     def __init__(self, app: Flask, clock) -> None:
         self.client = new_browser(app)
         sent_ok(send(self.client, clock, {**VALID, "evidence": "Evidence."}, [sf.upload("pdf")]))
         (receipt,) = outbox("receipt")
-        token = link_in(receipt.body_text).rsplit("/", 1)[1]
-        self.url = f"/consultations/{SLUG}/evidence/change/{token}"
-        self.used_tokens: list[str] = []
+        self.url = f"/consultations/{SLUG}/evidence/change/{token_of(link_in(receipt.body_text))}"
 
 
-HIDDEN = st.fixed_dictionaries(
-    {
-        "token": mostly(st.just("served"), st.sampled_from(["earlier", "missing", "junk"])),
-        "version": mostly(st.just("served"), st.sampled_from(["0", "1", "999", "²", "", "x"])),
-        "originals": mostly(st.just("served"), st.sampled_from(["missing", "junk", "stamp"])),
-        "loaded": mostly(st.just("served"), st.sampled_from(["missing", "junk"]), odds=12),
-        "website": mostly(st.just(""), st.just("http://spam.example"), odds=12),
-        "csrf": mostly(st.just("served"), st.just("junk"), odds=20),
-    }
-)
-REMOVE = st.lists(st.one_of(st.sampled_from(["listed", "0", "-1", "x", "²", "9" * 30])), max_size=3)
+HIDDEN = hidden_as_sent(["0", "1", "999", "²", "", "x"], odds=6)
+REMOVE = st.lists(st.sampled_from(["listed", "0", "-1", "x", "²", "9" * 30]), max_size=3)
 ALLOWED_STATUSES = {200, 303, 400, 409, 410, 413, 422}
 
 
-def body(shown, fields, hidden, remove, files, used_tokens) -> list[tuple[str, str | Upload]]:
-    """The change form's body: the fields, the hidden ones as served or forged, the boxes
-    ticked for removal (a listed document's, or junk), the files."""
-    served = hidden_fields(shown)
+def body(shown, fields, hidden, remove, files, earlier) -> list[tuple[str, str | Upload]]:
+    """The change form's body: the hidden fields as served or forged (`earlier` is the
+    token of the change made last), the fields, the boxes ticked for removal (a listed
+    document's, or junk), the files."""
     listed = list(documents_listed(shown).values())
-    entries: list[tuple[str, str | Upload]] = [
-        ("csrf_token", served["csrf_token"] if hidden["csrf"] == "served" else "junk")
-    ]
-    token = {
-        "served": served["token"],
-        "earlier": used_tokens[-1] if used_tokens else served["token"],
-        "junk": "not a token!",
-    }.get(hidden["token"])
-    if token is not None:
-        entries.append(("token", token))
-    version = served["version"] if hidden["version"] == "served" else hidden["version"]
-    entries.append(("version", version))
-    originals = {
-        "served": served["originals"],
-        "junk": served["originals"][:-3] + "abc",
-        "stamp": served["loaded"],  # signed, but not for this
-    }.get(hidden["originals"])
-    if originals is not None:
-        entries.append(("originals", originals))
-    loaded = {"served": served["loaded"], "junk": served["loaded"][:-3] + "abc"}.get(
-        hidden["loaded"]
-    )
-    if loaded is not None:
-        entries.append(("loaded", loaded))
-    entries.append(("website", hidden["website"]))
+    entries: list[tuple[str, str | Upload]] = [*hidden_entries(shown, hidden, earlier)]
     for name, values in fields.items():
         entries.extend((name, value) for value in values)
     for value in remove:
@@ -1086,11 +982,8 @@ def assert_valid_and_whole(app: Flask, response: Response) -> None:
     assert response.evidence_text.strip() and len(response.evidence_text) <= MAX_LENGTH
     assert response.publish in PUBLISH and response.consent
     assert len(response.attachments) <= MAX_FILES
-    assert [v.number for v in response.versions] == list(range(1, response.version))
     assert files_on_disk(app) == stored_names(response)
-    changes = response.version - 1
-    assert len(outbox("alert")) == len(outbox("receipt")) == 1 + changes
-    assert len(changes_audited()) == changes
+    assert_each_change_kept(response)
 
 
 @pytest.fixture
@@ -1108,14 +1001,7 @@ def sent(fuzz_app, clock) -> Sent:
 )
 @example(
     fields={name: value if isinstance(value, list) else [value] for name, value in VALID.items()},
-    hidden={
-        "token": "served",
-        "version": "served",
-        "originals": "served",
-        "loaded": "served",
-        "website": "",
-        "csrf": "served",
-    },
+    hidden=AS_SERVED,
     remove=["listed"],
     files=[sf.upload("txt")],
     seconds=5,
@@ -1124,11 +1010,11 @@ def test_the_change_form_survives_junk(
     fuzz_app, clock, sent, fields, hidden, remove, files, seconds
 ):
     before = the_response()
-    version, evidence_text = before.version, before.evidence_text
+    version, evidence_text, earlier = before.version, before.evidence_text, before.change_token
     shown = sent.client.get(sent.url)
     assert shown.status_code == 200
     clock.advance(seconds=seconds)
-    data, content_type = sf.multipart(body(shown, fields, hidden, remove, files, sent.used_tokens))
+    data, content_type = sf.multipart(body(shown, fields, hidden, remove, files, earlier))
 
     answer = sent.client.post(sent.url, data=data, content_type=content_type)
 
@@ -1143,7 +1029,6 @@ def test_the_change_form_survives_junk(
         assert status == 303
         assert after.evidence_text == cleaned(fields["evidence"][0]).strip()
         assert after.name == cleaned(fields["name"][0]).strip()
-        sent.used_tokens.append(after.change_token)
     else:
         assert after.evidence_text == evidence_text
     assert_valid_and_whole(fuzz_app, after)
