@@ -41,8 +41,10 @@ from tests.support.respondents import (
     OFFICER,
     audited,
     deliver_due,
+    issued_link,
     link_in,
     links_in_new_links,
+    send_evidence,
     token_of,
 )
 from tests.support.survey import (
@@ -713,8 +715,9 @@ def test_a_change_draft_is_never_sent_as_a_new_response(app, client, clock, surv
     assert len(outbox("receipt")) == 1
 
 
-def test_a_link_to_another_kind_of_response_or_none_opens_no_change(app, client, survey):
-    for token in ("not-a-real-link-token-at-all", "x"):
+def test_a_link_to_another_kind_of_response_or_none_opens_no_change(client, clock, survey):
+    evidence_link = token_of(issued_link(send_evidence(client, clock)))
+    for token in (evidence_link, "not-a-real-link-token-at-all", "x"):
         refused = client.get(f"{SURVEY}/change/{token}")
         assert refused.status_code == 404
         assert h1_text(refused) == "This link does not work"
