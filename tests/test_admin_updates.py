@@ -216,8 +216,9 @@ def test_the_page_counts_confirmed_subscribers_pending_sign_ups_and_followers(
     counts = {text_of(row.dt): text_of(row.dd) for row in soup.select("dl.summary-list > div")}
     assert counts["Subscribed to updates"].startswith("2 people")  # ana and ben
     assert counts["Not confirmed yet"] == "2 people"  # eve and fay
+    # The count, before the link to the followers' CSV file.
     followers = {
-        text_of(row.find_all("td")[0]): text_of(row.find_all("td")[1])
+        text_of(row.find_all("td")[0]): text_of(row.find_all("td")[1]).split(" (")[0]
         for row in soup.select("table tbody tr")
     }
     # eve follows the parks too, but has not confirmed; gus unsubscribed.
