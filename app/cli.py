@@ -151,6 +151,7 @@ def _queue_updates(now: datetime) -> int:
     try:
         queued = mailings.queue_announcements(now)
         deleted = subscriptions.delete_unconfirmed(now)
+        subscriptions.end_finished_follows(now)
     except Exception:  # noqa: BLE001 (logged in full; delivery must not wait on a bug here)
         log.exception("queueing email updates failed")
         db.session.rollback()

@@ -16,7 +16,7 @@ import smtplib
 import socket
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from email.errors import MessageError
 from email.header import Header
 from email.headerregistry import Address
@@ -26,7 +26,7 @@ from email.utils import format_datetime, getaddresses, parseaddr
 
 import idna
 from flask import current_app, render_template
-from sqlalchemy import insert, or_, select, update
+from sqlalchemy import case, insert, or_, select, update
 
 from app.extensions import db
 from app.models import Consultation, OutboxEmail
@@ -390,13 +390,20 @@ def _record_failure(
     email.attempts += 1
     email.last_error = one_line(f"{type(error).__name__}: {error}", 1000)
     email.lease_until = None
-    if for_good or email.attempts >= MAX_ATTEMPTS:
+    if email.forget_when_sent and email.send_before is not None and email.send_before <= now:
+        # Its recipient asked to be forgotten while it was being sent (forget_where), or its
+        # moment has passed: it is not tried again, and nothing of it is kept.
+        email.status = WITHDRAWN
+        log.warning("email %s is withdrawn, too late to retry: %s", email.id, email.last_error)
+    elif for_good or email.attempts >= MAX_ATTEMPTS:
         email.status = FAILED
         log.error("email %s failed for good: %s", email.id, email.last_error)
     else:
         email.status = PENDING
         email.next_attempt_at = now + retry_delay(email.attempts)
         log.warning("email %s will be retried: %s", email.id, email.last_error)
+    if email.forget_when_sent and email.status != PENDING:
+        forget(email)  # it will never be sent: nothing of it is kept either
 
 
 def _still_ours(email: OutboxEmail, worker: str, now: datetime) -> bool:
@@ -441,22 +448,37 @@ def _send_one(server: smtplib.SMTP, email: OutboxEmail, now: datetime) -> bool:
 
 
 FORGOTTEN = "Removed after sending"
+# The send_before of an email being sent when its recipient asked to be forgotten: long
+# past, so that a failure is not retried (_record_failure) but withdrawn and forgotten.
+WITHDRAWN_WHILE_SENDING = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def forget(email: OutboxEmail) -> None:
-    """Keep only that an email of its kind was sent: not whom to, nor what it said."""
+    """Keep only that an email of its kind was sent, or failed: not whom to, nor what it
+    said, nor the server's error, which names the address."""
     email.to_addr = email.subject = FORGOTTEN
     email.cc_addr = email.reply_to = email.body_text = email.body_html = ""
     email.unsubscribe_url = ""
     email.attachments = []
     email.payload = {}
+    if email.last_error:
+        email.last_error = FORGOTTEN
 
 
 def forget_where(*conditions) -> int:
     """Withdraw the matching emails not yet sent and forget them all, as forget() does:
-    for someone who asked to be sent nothing more and to be forgotten."""
+    for someone who asked to be sent nothing more and to be forgotten.
+
+    One being sent right now keeps its text until its worker records the outcome; it is
+    marked to be forgotten then, sent or not, and never to be tried again.
+    """
     withdraw_where(*conditions)
-    # One being sent right now keeps its text until its worker records the outcome.
+    db.session.execute(
+        update(OutboxEmail)
+        .where(*conditions, OutboxEmail.status == SENDING)
+        .values(forget_when_sent=True, send_before=WITHDRAWN_WHILE_SENDING)
+        .execution_options(synchronize_session=False)
+    )
     return db.session.execute(
         update(OutboxEmail)
         .where(*conditions, OutboxEmail.status != SENDING)
@@ -470,6 +492,7 @@ def forget_where(*conditions) -> int:
             attachments=[],
             payload={},
             unsubscribe_url="",
+            last_error=case((OutboxEmail.last_error == "", ""), else_=FORGOTTEN),
         )
         .execution_options(synchronize_session=False)
     ).rowcount

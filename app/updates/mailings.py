@@ -48,6 +48,7 @@ class Recipient:
     email: str
     name: str
     following: bool  # gets it as a follower of the mailing's consultation
+    email_hash: str = ""
 
 
 def recipients(
@@ -59,7 +60,29 @@ def recipients(
     who followed a forthcoming consultation).
     """
     found: dict[int, Recipient] = {}
-    columns = (Subscriber.id, Subscriber.email, Subscriber.name)
+    columns = (Subscriber.id, Subscriber.email, Subscriber.name, Subscriber.email_hash)
+    for query, following in _recipient_queries(audience, consultation_id, followed_by, columns):
+        for row in db.session.execute(query):
+            found.setdefault(
+                row.id, Recipient(row.id, row.email, row.name, following, row.email_hash)
+            )
+    return [found[key] for key in sorted(found)]
+
+
+def _recipient_ids(
+    audience: str, consultation_id: int | None, followed_by: datetime | None
+) -> set[int]:
+    """Who the mailing goes to now, by subscriber id alone."""
+    return {
+        id_
+        for query, _ in _recipient_queries(audience, consultation_id, followed_by, (Subscriber.id,))
+        for id_ in db.session.scalars(query)
+    }
+
+
+def _recipient_queries(audience, consultation_id, followed_by, columns):
+    """The queries for a mailing's followers (first) and subscribers, with whether each
+    finds followers."""
     confirmed = Subscriber.status == CONFIRMED
     if audience in (FOLLOWERS, EVERYONE) and consultation_id is not None:
         query = (
@@ -69,17 +92,25 @@ def recipients(
         )
         if followed_by is not None:
             query = query.where(Follow.created_at <= followed_by)
-        for row in db.session.execute(query):
-            found[row.id] = Recipient(row.id, row.email, row.name, following=True)
+        yield query, True
     if audience in (SUBSCRIBERS, EVERYONE):
-        for row in db.session.execute(select(*columns).where(confirmed, Subscriber.site_updates)):
-            found.setdefault(row.id, Recipient(row.id, row.email, row.name, following=False))
-    return [found[key] for key in sorted(found)]
+        yield select(*columns).where(confirmed, Subscriber.site_updates), False
 
 
-def written(mailing: Mailing, following: bool) -> tuple[str, str, str]:
-    """The subject, text and HTML of a mailing's email, with the link placeholder."""
-    consultation = mailing.consultation
+# `written`'s consultation when none is given: the mailing's own.
+_MAILINGS_OWN = object()
+
+
+def written(
+    mailing: Mailing, following: bool, consultation: Consultation | None | object = _MAILINGS_OWN
+) -> tuple[str, str, str]:
+    """The subject, text and HTML of a mailing's email, with the link placeholder.
+
+    `consultation`: the one it is about, if not yet set on the mailing (its sender reads
+    the mailing before claiming it, and must change nothing of it until then).
+    """
+    if consultation is _MAILINGS_OWN:
+        consultation = mailing.consultation
     context = {
         "mailing": mailing,
         "consultation": consultation,
@@ -99,6 +130,74 @@ def written(mailing: Mailing, following: bool) -> tuple[str, str, str]:
     )
 
 
+@dataclass(frozen=True)
+class _Written:
+    """A mailing's emails, written before anything is written to the database: queueing
+    them then takes one short transaction (on SQLite, rendering ten thousand took seconds
+    while every form of the site waited for the lock)."""
+
+    audience: str
+    consultation_id: int | None
+    followed_by: datetime | None
+    rows: list[dict]
+
+    def still_wanted(self) -> list[dict]:
+        """The rows for those who still get the mailing, read again inside the writing
+        transaction: one who unsubscribed or stopped following while the emails were
+        being written gets none."""
+        wanted = _recipient_ids(self.audience, self.consultation_id, self.followed_by)
+        return [row for row in self.rows if row["subscriber_id"] in wanted]
+
+    def queue(self, mailing_id: int, now: datetime) -> int:
+        """Add them, as the emails of the mailing `mailing_id`, to the current transaction."""
+        return outbox.queue_many(
+            [
+                {
+                    **row,
+                    "event_key": f"mailing:{mailing_id}:{row['subscriber_id']}",
+                    "mailing_id": mailing_id,
+                }
+                for row in self.still_wanted()
+            ],
+            now,
+        )
+
+
+def _write(
+    mailing: Mailing,
+    audience: str,
+    consultation: Consultation | None,
+    followed_by: datetime | None = None,
+    send_before: datetime | None = None,
+) -> _Written:
+    """Write one email per recipient, reading the database and changing nothing."""
+    consultation_id = consultation.id if consultation else None
+    emails = {following: written(mailing, following, consultation) for following in (True, False)}
+    rows = []
+    for recipient in recipients(audience, consultation_id, followed_by):
+        subject, text, html = emails[recipient.following]
+        scope = tokens.UnsubscribeScope(
+            recipient.subscriber_id,
+            consultation_id if recipient.following else None,
+            tokens.fingerprint(recipient.email_hash),
+        )
+        link = site_url("updates.unsubscribe", token=tokens.unsubscribe_token(scope))
+        rows.append(
+            {
+                "kind": f"mailing_{mailing.kind}",
+                "consultation_id": consultation_id,
+                "to_addr": outbox.address(recipient.name, recipient.email),
+                "subject": subject,
+                "body_text": text.replace(LINK_PLACEHOLDER, link),
+                "body_html": html.replace(LINK_PLACEHOLDER, link),
+                "subscriber_id": recipient.subscriber_id,
+                "unsubscribe_url": link,
+                "send_before": send_before,
+            }
+        )
+    return _Written(audience, consultation_id, followed_by, rows)
+
+
 def queue(
     mailing: Mailing,
     now: datetime,
@@ -109,30 +208,8 @@ def queue(
 
     `send_before`: the moment after which an email not yet sent never is (stale news).
     """
-    emails = {following: written(mailing, following) for following in (True, False)}
-    rows = []
-    for recipient in recipients(mailing.audience, mailing.consultation_id, followed_by):
-        subject, text, html = emails[recipient.following]
-        scope = tokens.UnsubscribeScope(
-            recipient.subscriber_id, mailing.consultation_id if recipient.following else None
-        )
-        link = site_url("updates.unsubscribe", token=tokens.unsubscribe_token(scope))
-        rows.append(
-            {
-                "event_key": f"mailing:{mailing.id}:{recipient.subscriber_id}",
-                "kind": f"mailing_{mailing.kind}",
-                "consultation_id": mailing.consultation_id,
-                "to_addr": outbox.address(recipient.name, recipient.email),
-                "subject": subject,
-                "body_text": text.replace(LINK_PLACEHOLDER, link),
-                "body_html": html.replace(LINK_PLACEHOLDER, link),
-                "mailing_id": mailing.id,
-                "subscriber_id": recipient.subscriber_id,
-                "unsubscribe_url": link,
-                "send_before": send_before,
-            }
-        )
-    mailing.recipients = outbox.queue_many(rows, now)
+    emails = _write(mailing, mailing.audience, mailing.consultation, followed_by, send_before)
+    mailing.recipients = emails.queue(mailing.id, now)
     return mailing.recipients
 
 
@@ -140,7 +217,14 @@ def send_update(
     mailing: Mailing, audience: str, consultation: Consultation | None, actor: str, now: datetime
 ) -> bool:
     """Queue an admin's update to its audience, once: of two presses, or two admins
-    sending at once, only the first queues anything. Returns whether this one did. Commits."""
+    sending at once, only the first queues anything. Returns whether this one did. Commits.
+
+    The emails are written first, changing nothing, so that the transaction that claims
+    the mailing and queues them is short.
+    """
+    if mailing.queued_at is not None:
+        return False
+    emails = _write(mailing, audience, consultation)
     claimed = db.session.execute(
         update(Mailing)
         .where(Mailing.id == mailing.id, Mailing.queued_at.is_(None))
@@ -156,7 +240,7 @@ def send_update(
         db.session.rollback()
         return False
     db.session.refresh(mailing)
-    count = queue(mailing, now)
+    count = mailing.recipients = emails.queue(mailing.id, now)
     whom = f"the followers of {consultation.title}" if consultation else "every subscriber"
     record_audit(
         actor, "send_update", consultation, f"Sent '{mailing.subject}' to {whom} ({count} emails)"
@@ -237,26 +321,34 @@ def queue_announcements(now: datetime) -> int:
 
 
 def _announce(consultation_id: int, news: rules.Due, now: datetime) -> int:
-    """Queue one piece of news to those it is for; 0 if another worker queued it first."""
+    """Queue one piece of news to those it is for; 0 if another worker queued it first.
+
+    Its emails are written first, changing nothing; the mailing and its emails are then
+    added in one short transaction.
+    """
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None:
         return 0  # deleted since it was read
+    audience = AUDIENCES[news.news]
+    # Not in the session, nor tied to the consultation (which would add it), until the
+    # emails are written: the queries that find their recipients would write it first.
     mailing = Mailing(
         key=news.key,
         kind=news.news.value,
-        audience=AUDIENCES[news.news],
-        consultation=consultation,
+        audience=audience,
+        consultation_id=consultation.id,
         created_by=SITE,
         created_at=now,
         updated_at=now,
         queued_at=now,
         queued_by=SITE,
     )
+    # Followers hear only of what happened after they followed.
+    emails = _write(mailing, audience, consultation, news.moment, news.until)
     try:
         db.session.add(mailing)
         db.session.flush()  # a second worker waits here, then finds the key taken
-        # Followers hear only of what happened after they followed.
-        count = queue(mailing, now, followed_by=news.moment, send_before=news.until)
+        count = mailing.recipients = emails.queue(mailing.id, now)
         db.session.commit()
     except IntegrityError:
         db.session.rollback()

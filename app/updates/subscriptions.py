@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
+import idna
 from sqlalchemy import delete, exists, select
 from sqlalchemy.exc import IntegrityError
 
@@ -28,7 +29,7 @@ from app.models import (
     Subscriber,
 )
 from app.updates import tokens
-from app.updates.rules import CONFIRM_WITHIN, NOTICE_EVERY
+from app.updates.rules import ANNOUNCE_WITHIN, CONFIRM_WITHIN, NOTICE_EVERY
 
 # The version of the words a person agrees to when signing up or following
 # (templates/updates/_promise.html): change it whenever they change.
@@ -36,9 +37,24 @@ CONSENT_WORDING = "updates-2026-12"
 
 
 def address_hash(email: str) -> str:
-    """What identifies an address, kept after it unsubscribes: the SHA-256 of the
-    address with its case folded, so that one person is one subscriber however they type it."""
-    return hashlib.sha256(email.strip().casefold().encode()).hexdigest()
+    """What identifies an address, kept after it unsubscribes: the SHA-256 of the address
+    as a mail server reads it, so that one person is one subscriber however they type it.
+
+    The domain is compared as it goes on the wire (IDNA, lower case): "große.de" and
+    "grosse.de" are two domains, which folding the case of the text (ß to ss) would make
+    one. The part before the @ is lower-cased only if it is plain ASCII, as nearly every
+    server reads it; one that is not is kept as typed.
+    """
+    local, at, domain = email.strip().rpartition("@")
+    if not at:
+        local, domain = domain, ""
+    try:
+        domain = idna.encode(domain, uts46=True).decode("ascii").lower()
+    except (idna.IDNAError, UnicodeError):
+        domain = domain.lower()
+    if local.isascii():
+        local = local.lower()
+    return hashlib.sha256(f"{local}{at}{domain}".encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -86,14 +102,19 @@ def _sign_up(request: SignUp, now: datetime) -> Sent:
         subscriber.status = PENDING_SUBSCRIBER
         subscriber.confirmed_at = subscriber.unsubscribed_at = None
     was_confirmed = subscriber.confirmed
-    subscriber.email = request.email
-    if request.name:
-        subscriber.name = request.name
     if not was_confirmed:
+        # Until its owner confirms, the latest form decides what the address is called; a
+        # confirmed one keeps what its owner confirmed, since anyone can type the address.
+        subscriber.email = request.email
+        if request.name:
+            subscriber.name = request.name
         subscriber.signed_up_at = now
     news = _record_consent(subscriber, request, now)
     db.session.flush()
-    if subscriber.noticed_at is not None and now - subscriber.noticed_at < NOTICE_EVERY:
+    # Its owner always hears of something added to a confirmed address; the limit only
+    # keeps back the emails a form can make without changing anything.
+    told_lately = subscriber.noticed_at is not None and now - subscriber.noticed_at < NOTICE_EVERY
+    if told_lately and not (was_confirmed and news):
         return Sent.NOTHING
     subscriber.noticed_at = now
     if not was_confirmed:
@@ -152,7 +173,9 @@ def confirm_url(token: str) -> str:
 
 def manage_url(subscriber: Subscriber, consultation_id: int | None = None) -> str:
     """The page where this address stops following one consultation or unsubscribes."""
-    scope = tokens.UnsubscribeScope(subscriber.id, consultation_id)
+    scope = tokens.UnsubscribeScope(
+        subscriber.id, consultation_id, tokens.fingerprint(subscriber.email_hash)
+    )
     return site_url("updates.unsubscribe", token=tokens.unsubscribe_token(scope))
 
 
@@ -178,9 +201,17 @@ def confirm(token: str, now: datetime) -> Subscriber | None:
 
 
 def find(scope: tokens.UnsubscribeScope) -> Subscriber | None:
-    """The subscriber an unsubscribe link names, if it still gets anything."""
+    """The subscriber an unsubscribe link names, if it still gets anything.
+
+    A link made for a row since deleted whose id another address now has finds nothing:
+    the start of the address's hash it holds is not this one's.
+    """
     subscriber = db.session.get(Subscriber, scope.subscriber_id)
     if subscriber is None or subscriber.status == UNSUBSCRIBED:
+        return None
+    if scope.fingerprint is not None and scope.fingerprint != tokens.fingerprint(
+        subscriber.email_hash
+    ):
         return None
     return subscriber
 
@@ -213,11 +244,16 @@ def unsubscribe(subscriber: Subscriber, now: datetime) -> None:
 
 
 def _unsubscribe(subscriber: Subscriber, now: datetime) -> None:
+    """Keep the hash and that it unsubscribed, and when: nothing of what it signed up for,
+    nor when (signed_up_at, which cannot be empty, becomes the moment it unsubscribed)."""
     subscriber.status = UNSUBSCRIBED
-    subscriber.unsubscribed_at = now
+    subscriber.unsubscribed_at = subscriber.signed_up_at = now
     subscriber.email = None
     subscriber.name = ""
     subscriber.site_updates = False
+    subscriber.consent_at = None
+    subscriber.consent_source = subscriber.consent_wording = ""
+    subscriber.confirmed_at = None
     subscriber.confirm_hash = None
     subscriber.noticed_at = None
     db.session.execute(delete(Follow).where(Follow.subscriber_id == subscriber.id))
@@ -251,3 +287,34 @@ def delete_unconfirmed(now: datetime) -> int:
         db.session.execute(delete(Subscriber).where(Subscriber.id.in_(stale)))
     db.session.commit()
     return len(stale)
+
+
+def end_finished_follows(now: datetime) -> int:
+    """Stop following the consultations that can send nothing more (their outcome was
+    published more than ANNOUNCE_WITHIN ago, so its news is past), and unsubscribe the
+    confirmed addresses left with nothing to get, a deleted consultation's followers among
+    them: an address is kept only while it can be sent something. The worker's
+    housekeeping; commits when it changed anything. How many addresses it unsubscribed."""
+    finished = list(
+        db.session.scalars(
+            select(Follow.id)
+            .join(Consultation, Consultation.id == Follow.consultation_id)
+            .where(Consultation.outcome_published_at < now - ANNOUNCE_WITHIN)
+        )
+    )
+    if finished:
+        db.session.execute(delete(Follow).where(Follow.id.in_(finished)))
+    left = list(
+        db.session.scalars(
+            select(Subscriber).where(
+                Subscriber.status == CONFIRMED,
+                ~Subscriber.site_updates,
+                ~exists().where(Follow.subscriber_id == Subscriber.id),
+            )
+        )
+    )
+    for subscriber in left:
+        _unsubscribe(subscriber, now)
+    if finished or left:
+        db.session.commit()
+    return len(left)
