@@ -145,7 +145,12 @@ def test_a_new_link_ends_the_old_one(app, clock, draft):
     previews(new_browser(app), new)
 
 
-@pytest.mark.parametrize("token", ["", "x", secrets.token_urlsafe(32), "a" * 500])
+# Named, since a random value in a test's id differs between the suite's worker processes.
+@pytest.mark.parametrize(
+    "token",
+    ["", "x", secrets.token_urlsafe(32), "a" * 500],
+    ids=["empty", "short", "well-formed", "too-long"],
+)
 def test_a_link_no_draft_has_is_404(client, draft, clock, token):
     link_for(draft, clock)
     refused = client.get(f"/preview/{token}" if token else "/preview/")
