@@ -15,6 +15,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 
 from app.extensions import db
@@ -29,7 +30,7 @@ from app.models import (
     Subscriber,
 )
 from app.updates import mailings, subscriptions
-from tests.support.clients import new_browser
+from tests.support.clients import UncheckedClient, new_browser
 from tests.support.factories import SLUG, TITLE
 from tests.support.pages import field_error, h1_text, page, redirect_path, summary_links, text_of
 
@@ -115,11 +116,22 @@ def path_in(received, pattern: re.Pattern) -> str:
     return found.group(1)
 
 
+def confirm_by_link(browser, received):
+    """Open the link in the confirmation email `received` and press its page's button."""
+    path = path_in(received, CONFIRM_LINK)
+    shown = browser.get(path)
+    assert shown.status_code == 200, shown.status_code
+    if h1_text(shown) == "Your email address is confirmed":
+        return shown  # confirmed before: nothing to press
+    assert h1_text(shown) == "Confirm your email address"
+    return browser.post(path, data=hidden_of(form_to(shown, path)))
+
+
 def confirmed(browser, clock, smtp_server, runner, email: str = ADA) -> Subscriber:
-    """Sign up and follow the link in the confirmation email."""
+    """Sign up and confirm by the link in the confirmation email."""
     assert sign_up(browser, clock, email).status_code == 303
     (received,) = emails_to(smtp_server, runner, email)
-    assert browser.get(path_in(received, CONFIRM_LINK)).status_code == 200
+    assert confirm_by_link(browser, received).status_code == 200
     return subscriber(email)
 
 
@@ -172,8 +184,11 @@ def test_signing_up_sends_only_a_confirmation_whose_link_confirms_with_consent(
     assert received.message["Subject"] == "Confirm you want email updates"
     assert received.message["List-Unsubscribe"] is None  # not a mailing
     clock.advance(hours=2)
+    path = path_in(received, CONFIRM_LINK)
+    button_page = client.get(path)
+    form = form_to(button_page, path)
 
-    confirming = client.get(path_in(received, CONFIRM_LINK))
+    confirming = client.post(path, data=hidden_of(form))
 
     assert confirming.status_code == 200
     assert h1_text(confirming) == "Your email address is confirmed"
@@ -188,8 +203,11 @@ def test_signing_up_sends_only_a_confirmation_whose_link_confirms_with_consent(
     ) == (signed_up_at, "sign-up page", subscriptions.CONSENT_WORDING)
     assert now_confirmed.site_updates
     clock.advance(hours=1)
-    again = new_browser(client.application).get(path_in(received, CONFIRM_LINK))
+    again = new_browser(client.application).get(path)
     assert again.status_code == 200 and h1_text(again) == "Your email address is confirmed"
+    pressed_again = client.post(path, data=hidden_of(form))  # the button, from another tab
+    assert pressed_again.status_code == 200
+    assert h1_text(pressed_again) == "Your email address is confirmed"
     assert subscriber(ADA).confirmed_at == now_confirmed.confirmed_at
     assert len(emails_to(smtp_server, runner)) == 1  # confirming sends nothing
 
@@ -200,12 +218,57 @@ def test_the_confirmed_page_links_to_the_page_that_changes_what_you_get(
     confirmed(client, clock, smtp_server, runner)
     (received,) = smtp_server.to(ADA)
 
-    shown = client.get(path_in(received, CONFIRM_LINK))
+    shown = client.get(path_in(received, CONFIRM_LINK))  # confirmed already: no button
 
     link = page(shown).find("a", string="change what you get or unsubscribe")
     assert link["href"].startswith("/updates/unsubscribe/")  # this site, wherever it is served
     managed = client.get(link["href"])
     assert h1_text(managed) == "Your email updates"
+
+
+def test_opening_the_confirmation_link_only_shows_a_button(client, clock, smtp_server, runner):
+    sign_up(client, clock)
+    (received,) = emails_to(smtp_server, runner)
+    path = path_in(received, CONFIRM_LINK)
+
+    # A link scanner; a HEAD answer has no body for the page checks to read.
+    scanned = new_browser(client.application, UncheckedClient).head(path)
+    shown = new_browser(client.application).get(path)
+
+    assert scanned.status_code == 200
+    assert shown.status_code == 200
+    assert h1_text(shown) == "Confirm your email address"
+    assert f"asked us to send email updates to {ADA}." in said(shown)
+    assert "Our email updates: an email when a consultation opens" in said(shown)
+    form = form_to(shown, path)
+    assert form["method"] == "post" and "csrf_token" in hidden_of(form)
+    assert [text_of(b) for b in form.find_all("button")] == ["Confirm your email address"]
+    assert subscriber().status == PENDING_SUBSCRIBER
+    assert subscriber().confirmed_at is None
+
+
+def test_the_button_needs_the_pages_csrf_token(client, clock, smtp_server, runner):
+    sign_up(client, clock)
+    (received,) = emails_to(smtp_server, runner)
+    path = path_in(received, CONFIRM_LINK)
+    client.get(path)
+
+    forged = client.post(path, data={"csrf_token": "forged"})
+
+    assert forged.status_code == 400
+    assert subscriber().status == PENDING_SUBSCRIBER
+
+
+def test_a_follower_is_asked_to_confirm_following_the_consultation(
+    client, clock, smtp_server, runner, consultation
+):
+    follow(client, clock)
+    (received,) = emails_to(smtp_server, runner)
+
+    shown = client.get(path_in(received, CONFIRM_LINK))
+
+    assert f"They asked for: News of {TITLE}" in said(shown)
+    assert "Our email updates" not in said(shown)
 
 
 def test_the_home_page_form_says_where_it_was(client, clock, consultation):
@@ -258,6 +321,38 @@ def test_an_address_in_the_wrong_shape_is_refused_and_kept(client, clock):
     assert form.find("input", attrs={"name": "email"})["value"] == "ada at example"
     assert form.find("input", attrs={"name": "name"})["value"] == "Ada"
     assert count(Subscriber) == 0
+
+
+LOCAL_PART = "Enter an email address with only English letters, numbers and symbols before the @"
+
+
+@pytest.mark.parametrize("how", ["sign up", "follow"])
+def test_an_address_with_other_letters_before_the_at_is_refused(client, clock, consultation, how):
+    send = sign_up if how == "sign up" else follow
+
+    refused = send(client, clock, "josé@example.org")
+
+    assert refused.status_code == 422
+    assert summary_links(refused) == {LOCAL_PART: "email"}
+    assert field_error(refused, "email") == LOCAL_PART
+    assert count(Subscriber) == 0 and count(OutboxEmail) == 0
+
+
+def test_other_letters_after_the_at_are_accepted(client, clock, smtp_server, runner):
+    assert redirect_path(sign_up(client, clock, "ada@exämple.org")) == CHECK
+    assert subscriber("ada@exämple.org").status == PENDING_SUBSCRIBER
+
+
+def test_the_address_is_shown_once_then_kept_nowhere(client, clock):
+    sign_up(client, clock)
+
+    first = client.get(CHECK)
+    again = client.get(CHECK)
+
+    assert f"We have sent an email to {ADA}." in said(first)
+    assert "We have sent an email to the email address you gave." in said(again)
+    with client.session_transaction() as session:
+        assert ADA not in repr(dict(session))
 
 
 def test_an_empty_address_and_a_long_name_are_refused(client, clock):
@@ -317,7 +412,7 @@ def test_signing_up_again_while_waiting_sends_a_new_link_only_after_15_minutes(
     assert second.message["Subject"] == "Confirm you want email updates"
     old = client.get(path_in(first, CONFIRM_LINK))
     assert old.status_code == 404 and h1_text(old) == EXPIRED
-    assert client.get(path_in(second, CONFIRM_LINK)).status_code == 200
+    assert confirm_by_link(client, second).status_code == 200
     assert subscriber().confirmed
 
 
@@ -328,7 +423,7 @@ def test_signing_up_when_already_confirmed_looks_the_same_and_emails_the_owner(
     new = sign_up(first_browser, clock)
     new_page = first_browser.get(CHECK)
     (received,) = emails_to(smtp_server, runner)
-    first_browser.get(path_in(received, CONFIRM_LINK))
+    confirm_by_link(first_browser, received)
     clock.advance(minutes=20)
 
     known = sign_up(second_browser, clock)
@@ -354,14 +449,19 @@ def test_a_confirmation_link_stops_working_after_7_days(client, clock, smtp_serv
     assert late.status_code == 404
     assert h1_text(late) == EXPIRED
     assert page(late).find("a", href=SIGN_UP, string="Sign up again") is not None
+    token = hidden_of(form_to(client.get(SIGN_UP), SIGN_UP))["csrf_token"]
+    pressed = client.post(path_in(received, CONFIRM_LINK), data={"csrf_token": token})
+    assert pressed.status_code == 404 and h1_text(pressed) == EXPIRED
     assert subscriber().status == PENDING_SUBSCRIBER
 
 
 @pytest.mark.parametrize("token", ["nothing", "x" * 500, "%00", "."])
 def test_a_confirmation_link_that_was_never_sent_does_not_work(client, token):
     shown = client.get(f"/updates/confirm/{token}")
+    csrf_token = hidden_of(form_to(client.get(SIGN_UP), SIGN_UP))["csrf_token"]
+    pressed = client.post(f"/updates/confirm/{token}", data={"csrf_token": csrf_token})
 
-    assert shown.status_code == 404
+    assert (shown.status_code, pressed.status_code) == (404, 404)
 
 
 def test_signing_up_is_rate_limited_with_following(request, app_config):
@@ -427,7 +527,7 @@ def test_following_an_open_consultation_from_its_page(
     )
     assert kept.consent_wording == subscriptions.CONSENT_WORDING
     (received,) = emails_to(smtp_server, runner)
-    confirming = client.get(path_in(received, CONFIRM_LINK))
+    confirming = confirm_by_link(client, received)
     assert f"News of {TITLE}. We will email you a week before it closes" in said(confirming)
     assert "Our email updates" not in said(confirming)
     assert subscriber().confirmed
@@ -447,6 +547,54 @@ def test_a_confirmed_address_that_follows_is_told_by_email(
         notice.text.split()
     )
     assert [f.consultation_id for f in subscriber().follows] == [consultation.id]
+
+
+@pytest.mark.parametrize("asked", ["sign up", "follow", "both"])
+def test_the_confirmation_email_says_what_was_asked_for(
+    client, clock, smtp_server, runner, consultation, asked
+):
+    if asked in ("sign up", "both"):
+        sign_up(client, clock)
+        clock.advance(minutes=20)  # not yet confirmed: the next form sends a new link
+    if asked in ("follow", "both"):
+        follow(client, clock)
+
+    received = emails_to(smtp_server, runner)[-1]
+
+    text = " ".join(received.text.split())
+    html = text_of(BeautifulSoup(received.html, "html.parser").find("ul"))
+    site_wide = "our email updates: an email when a consultation opens"
+    following = f'news of the consultation "{TITLE}": an email a week before it closes'
+    assert (site_wide in text, following in text) == (asked != "follow", asked != "sign up")
+    assert (site_wide in html, f"news of the consultation {TITLE}" in html) == (
+        asked != "follow",
+        asked != "sign up",
+    )
+    assert "\n\n\n" not in received.text.replace("\r\n", "\n")
+
+
+@pytest.mark.parametrize("news", [True, False])
+def test_the_notice_email_says_how_to_unsubscribe_if_it_was_not_you(
+    client, clock, smtp_server, runner, consultation, news
+):
+    confirmed(client, clock, smtp_server, runner)
+    clock.advance(minutes=20)
+
+    if news:
+        follow(client, clock)
+    else:
+        sign_up(client, clock)
+
+    notice = emails_to(smtp_server, runner)[-1]
+    lines = notice.text.replace("\r\n", "\n")
+    assert "If this was not you, you can unsubscribe here:\n" in lines
+    assert path_in(notice, MANAGE_LINK) == urlsplit(subscriptions.manage_url(subscriber())).path
+    assert "\n\n\n" not in lines
+    link = BeautifulSoup(notice.html, "html.parser").find(
+        "a", string="unsubscribe or change what you get"
+    )
+    assert "If this was not you, you can unsubscribe here:" in text_of(link.parent)
+    assert urlsplit(link["href"]).path == path_in(notice, MANAGE_LINK)
 
 
 def test_a_forthcoming_consultation_says_it_will_email_when_it_opens(
@@ -626,7 +774,7 @@ def test_one_click_for_the_only_consultation_followed_unsubscribes_altogether(
 ):
     follow(client, clock)
     (received,) = emails_to(smtp_server, runner)
-    client.get(path_in(received, CONFIRM_LINK))
+    confirm_by_link(client, received)
     send_update(clock, consultation)
     update = emails_to(smtp_server, runner)[-1]
 
@@ -689,13 +837,33 @@ def test_stopping_one_consultation_from_the_page(client, clock, smtp_server, run
     assert "You still get Our email updates" in said(stopped)
     assert subscriber().follows == [] and subscriber().site_updates
     again = browser.post(path, data={"stop": str(consultation.id)})  # a second press
-    assert again.status_code == 200 and h1_text(again) == f"You no longer follow {TITLE}"
+    assert again.status_code == 422 and h1_text(again) == "Your email updates"
+    assert summary_links(again) == {"Select what you want to stop getting": "stop"}
+    assert f"Stop following {TITLE}" not in said(again)
+    assert subscriber().site_updates
+
+
+@pytest.mark.parametrize("published", [True, False])
+def test_stopping_a_consultation_never_followed_is_refused_without_naming_it(
+    client, clock, smtp_server, runner, make_consultation, published
+):
+    other = make_consultation(
+        slug="parks", title="Parks review", published_at=clock.now if published else None
+    )
+    who = confirmed(client, clock, smtp_server, runner)
+
+    refused = client.post(manage_path(who), data={"stop": str(other.id)})
+
+    assert refused.status_code == 422
+    assert summary_links(refused) == {"Select what you want to stop getting": "stop"}
+    assert "Parks review" not in refused.get_data(as_text=True)
+    assert subscriber().status == CONFIRMED
 
 
 def test_stopping_the_last_thing_unsubscribes(client, clock, smtp_server, runner, consultation):
     follow(client, clock)
     (received,) = emails_to(smtp_server, runner)
-    client.get(path_in(received, CONFIRM_LINK))
+    confirm_by_link(client, received)
     path = manage_path(subscriber(), consultation.id)
 
     stopped = open_and_send(client, clock, path, {"stop": str(consultation.id)})

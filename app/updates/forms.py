@@ -7,7 +7,8 @@ import re
 from typing import Any
 
 from flask import request
-from wtforms import HiddenField, StringField
+from wtforms import Field, HiddenField, StringField
+from wtforms.validators import ValidationError
 
 from app.web.forms import Form, email_field, limited_text
 
@@ -16,6 +17,11 @@ NAME_LENGTH = 100
 # What the unsubscribe page's buttons send: everything, or one consultation by its id.
 EVERYTHING = "all"
 CONSULTATION_ID = re.compile(r"[1-9][0-9]{0,8}")
+# The outbox speaks plain SMTP (no SMTPUTF8), so it can send only to an address whose part
+# before the @ is ASCII; the part after it is turned into ASCII by IDNA.
+LOCAL_PART_MESSAGE = (
+    "Enter an email address with only English letters, numbers and symbols before the @"
+)
 
 
 class TextForm(Form):
@@ -52,12 +58,22 @@ class FollowForm(GuardedForm):
     email = email_field()
     name = limited_text("Your name (optional)", NAME_LENGTH, one_line=True)
 
+    def validate_email(self, field: Field) -> None:
+        """An address the outbox can send to, once it is in the right shape."""
+        if not field.errors and not field.data.rpartition("@")[0].isascii():
+            raise ValidationError(LOCAL_PART_MESSAGE)
+
 
 class SignUpForm(FollowForm):
     """The same, for the site's updates, and the page the form was on (app.updates.routes
     reads it against the pages that have one: it is never stored as sent)."""
 
     page = HiddenField()
+
+
+class ConfirmForm(TextForm):
+    """The one button that confirms an address: a form only for its CSRF token. The link
+    in the email opens a page with it, since link scanners open links too."""
 
 
 class UnsubscribeForm(TextForm):

@@ -22,13 +22,20 @@ from sqlalchemy import select
 from app.consultations.lifecycle import Override, State
 from app.extensions import csrf, db, limiter
 from app.intake.submissions import keep_or_stamp, looks_automated, read_stamp
-from app.models import Consultation, Subscriber
+from app.models import UNSUBSCRIBED, Consultation, Subscriber
 from app.runtime import clock
 from app.updates import bp, subscriptions, tokens
-from app.updates.forms import FollowForm, GuardedForm, SignUpForm, UnsubscribeForm
+from app.updates.forms import (
+    ConfirmForm,
+    FollowForm,
+    GuardedForm,
+    SignUpForm,
+    UnsubscribeForm,
+)
 from app.updates.rules import CONFIRM_WITHIN, NOTICE_EVERY, WEEK
 
-# The address this browser last asked about, and the consultation, for "Check your email".
+# The address this browser last asked about, and the consultation, for "Check your email":
+# kept in the session cookie (signed, not encrypted) only until that page has shown it.
 ASKED = "updates_asked"
 STOP_MESSAGE = "Select what you want to stop getting"
 
@@ -228,8 +235,11 @@ def _check_your_email():
 
 @bp.get("/check-your-email")
 def check_your_email():
-    """Said alike whatever the address was: new, waiting, confirmed or unsubscribed."""
-    asked = session.get(ASKED) or {}
+    """Said alike whatever the address was: new, waiting, confirmed or unsubscribed.
+
+    The address is shown once, then forgotten: the cookie does not carry it any longer.
+    """
+    asked = session.pop(ASKED, None) or {}
     return render_template(
         "updates/check_your_email.html",
         email=asked.get("email", ""),
@@ -242,13 +252,31 @@ def check_your_email():
 # --- confirming ------------------------------------------------------------------------------
 
 
-@bp.get("/confirm/<token>")
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
 def confirm(token: str):
-    """Confirm the address the link was sent to; following it again says the same."""
-    subscriber = subscriptions.confirm(token, clock.now())
+    """The link in the confirmation email: a page with a button, which confirms.
+
+    A GET (and a HEAD) changes nothing, since mail servers and link scanners open the
+    links in emails: only a person pressing the button confirms the address. Pressing it
+    again says the same.
+    """
+    now = clock.now()
+    form = ConfirmForm()
+    if request.method == "POST" and form.validate():
+        subscriber = subscriptions.confirm(token, now)
+    else:
+        subscriber = _confirmable(token, now)
     if subscriber is None:
         page = render_template("updates/confirm_not_working.html", days=CONFIRM_WITHIN.days)
         return page, 404
+    if not subscriber.confirmed:
+        return render_template(
+            "updates/confirm.html",
+            form=form,
+            subscriber=subscriber,
+            follows=_follows(subscriber),
+            days=CONFIRM_WITHIN.days,
+        )
     return render_template(
         "updates/confirmed.html",
         subscriber=subscriber,
@@ -259,6 +287,21 @@ def confirm(token: str):
             token=tokens.unsubscribe_token(tokens.UnsubscribeScope(subscriber.id)),
         ),
     )
+
+
+def _confirmable(token: str, now: datetime) -> Subscriber | None:
+    """The address a confirmation link is for, read without confirming it: None where
+    subscriptions.confirm would refuse the link."""
+    if not token or len(token) > 100:
+        return None
+    subscriber = db.session.scalar(
+        select(Subscriber).filter_by(confirm_hash=tokens.token_hash(token))
+    )
+    if subscriber is None or subscriber.status == UNSUBSCRIBED:
+        return None
+    if not subscriber.confirmed and now - subscriber.signed_up_at > CONFIRM_WITHIN:
+        return None
+    return subscriber
 
 
 # --- unsubscribing ---------------------------------------------------------------------------
@@ -291,7 +334,7 @@ def unsubscribe(token: str):
         if form.stopping_everything():
             subscriptions.unsubscribe(subscriber, now)
             return render_template("updates/unsubscribed.html", just_now=True)
-        consultation = _consultation(form.consultation_id())
+        consultation = _followed(subscriber, form.consultation_id())
         if consultation is not None:
             return _stop_following(subscriber, consultation, token, now)
         form.stop.errors.append(STOP_MESSAGE)
@@ -344,6 +387,14 @@ def _follows(subscriber: Subscriber) -> list[Consultation]:
         (follow.consultation for follow in subscriber.follows),
         key=lambda consultation: consultation.title.casefold(),
     )
+
+
+def _followed(subscriber: Subscriber, consultation_id: int | None) -> Consultation | None:
+    """The consultation a button named, if this address follows it: no other was offered."""
+    for follow in subscriber.follows:
+        if follow.consultation_id == consultation_id:
+            return follow.consultation
+    return None
 
 
 def _consultation(consultation_id: int | None) -> Consultation | None:

@@ -50,10 +50,15 @@ def region(page: Page, name: str):
     return page.get_by_role("region", name=name)
 
 
-def confirm_from_email(page: Page, smtp_server, clock) -> None:
+def confirm_from_email(page: Page, smtp_server, clock, look) -> None:
+    """Open the link in the confirmation email, which changes nothing, and press its button."""
     deliver(clock)
     email = newest_to(smtp_server, ADA, "Confirm you want email updates")
     visit(page, CONFIRM_LINK.search(email.text).group(1))
+    expect(heading(page)).to_have_text("Confirm your email address")
+    look(page)
+    assert not stored().confirmed
+    press(page, "Confirm your email address")
 
 
 def stored() -> Subscriber:
@@ -79,7 +84,7 @@ def test_someone_signs_up_from_the_home_page_and_unsubscribes(
     expect(heading(page)).to_have_text("Check your email")
     expect(page.get_by_text(f"We have sent an email to {ADA}.")).to_be_visible()
     look(page)
-    confirm_from_email(page, smtp_server, clock)
+    confirm_from_email(page, smtp_server, clock, look)
     expect(heading(page)).to_have_text("Your email address is confirmed")
     look(page)
     page.get_by_role("link", name="change what you get or unsubscribe").click()
@@ -108,7 +113,7 @@ def test_someone_follows_a_consultation_and_stops_following_it(
     clock.advance(seconds=10)
     press(page, "Follow this consultation")
     expect(heading(page)).to_have_text("Check your email")
-    confirm_from_email(page, smtp_server, clock)
+    confirm_from_email(page, smtp_server, clock, look)
     expect(page.get_by_text(f"News of {TITLE}.")).to_be_visible()
     visit(page, urlsplit(subscriptions.manage_url(stored(), consultation.id)).path)
     look(page)
