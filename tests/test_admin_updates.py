@@ -15,6 +15,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from bs4 import BeautifulSoup
 from flask.testing import FlaskClient
 from sqlalchemy import func, insert, select
 
@@ -258,7 +259,7 @@ def test_an_update_is_saved_as_a_draft_and_previewed_as_the_email(admin, app):
     assert "frame-ancestors 'self'" in policy
     html = email.get_data(as_text=True)
     assert f"<title>{SUBJECT}</title>" in html
-    assert "<h2>What comes next</h2>" in html
+    assert '<h2 style="font-size:21px;">What comes next</h2>' in html  # smaller than its h1
     assert "<strong>three</strong>" in html
     assert "<script>" not in html and "&lt;script&gt;" in html
     assert 'href="javascript' not in html
@@ -321,6 +322,31 @@ def test_a_draft_can_be_changed_until_it_is_sent(admin, people):
     sent_page = page(admin.get(update_url(mailing_id)))
     assert sent_page.find("a", href=edit) is None
     assert sent_page.find("form", action=update_url(mailing_id, "test")) is None
+
+
+def test_an_updates_links_work_from_a_mail_client_and_its_images_are_not_fetched(
+    admin, app, people, runner, smtp_server
+):
+    body = (
+        "Read [the parks consultation](/consultations/parks) or [the news](https://example.org/n)."
+        "\n\n![A map of the parks](https://tracker.example.net/pixel.png)"
+    )
+    mailing_id = write(admin, body=body)
+    html_client = signed_in(app, ADMIN_EMAIL, "correct horse battery", UncheckedClient)
+
+    preview = html_client.get(update_url(mailing_id, "email.html")).get_data(as_text=True)
+    post(admin, update_url(mailing_id, "test"), update_url(mailing_id))
+    work(runner)
+    (test,) = smtp_server.received
+
+    site = app.config["SITE_URL"].rstrip("/")
+    for html in (preview, test.html):
+        body_html = BeautifulSoup(html, "html.parser")
+        links = {text_of(a): a["href"] for a in body_html.find_all("a")}
+        assert links["the parks consultation"] == f"{site}/consultations/parks"
+        assert links["the news"] == "https://example.org/n"
+        assert body_html.find("img") is None and "tracker.example.net" not in html
+        assert "A map of the parks" in text_of(body_html)
 
 
 # --- a test to oneself -----------------------------------------------------------------------
@@ -523,20 +549,28 @@ def test_the_progress_counts_change_as_the_worker_delivers(admin, people, runner
     before = page(admin.get(here))
     assert text_of(before.find(id="progress-queued")) == "2"
     assert text_of(before.find(id="progress-sent")) == "0"
-    assert before.find(id="progress").find("a", href=here) is not None  # Refresh
+    counts = before.find(id="progress-counts")
+    assert counts.parent["aria-live"] == "polite"  # a region that stays while counts change
+    assert counts.find("a") is None  # no link is swapped away from under the keyboard
+    assert before.find(id="progress-refresh").find("a", href=here) is not None  # Refresh
     polled = admin.get(here, headers={"HX-Request": "true"})
     assert polled.status_code == 200 and "Vary" in polled.headers
     fragment = page(polled)
-    assert fragment.find("h1") is None
-    assert fragment.find(id="progress")["hx-trigger"] == "every 3s"
-    assert fragment.find(id="progress")["hx-get"] == here
+    assert fragment.find("h1") is None and fragment.find("h2") is None
+    assert fragment.find("a") is None
+    assert fragment.find(id="progress-counts")["hx-trigger"] == "every 3s"
+    assert fragment.find(id="progress-counts")["hx-get"] == here
+    assert fragment.find(id="progress-counts")["hx-swap"] == "outerHTML"
+    assert fragment.find(id="progress-refresh") is None
 
     work(runner)
 
     after = page(admin.get(here, headers={"HX-Request": "true"}))
     assert text_of(after.find(id="progress-queued")) == "0"
     assert text_of(after.find(id="progress-sent")) == "2"
-    assert not after.find(id="progress").has_attr("hx-trigger")  # the polling stops
+    assert not after.find(id="progress-counts").has_attr("hx-trigger")  # the polling stops
+    assert after.find(id="progress-refresh")["hx-swap-oob"] == "delete"  # and Refresh goes
+    assert page(admin.get(here)).find(id="progress-refresh") is None
     listed = page(admin.get(UPDATES))
     item = listed.find("a", href=here).find_parent("li")
     assert "0 queued, 2 sent, 0 failed" in text_of(item)
@@ -553,9 +587,9 @@ def test_a_failed_email_is_counted_and_leads_to_the_outbox(
 
     shown = page(admin.get(update_url(mailing_id)))
     assert text_of(shown.find(id="progress-sent")) == "2"
-    failed = shown.find(id="progress-failed")
-    assert text_of(failed).startswith("1")
-    assert failed.find("a")["href"] == "/admin/outbox?status=failed"
+    assert text_of(shown.find(id="progress-failed")) == "1"
+    outbox_link = shown.find(id="progress").find("a", string="list of failed emails in the outbox")
+    assert outbox_link["href"] == "/admin/outbox?status=failed"
     outbox_page = page(admin.get("/admin/outbox?status=failed"))
     assert SUBJECT in text_of(outbox_page)
     assert "Retry the email to =?utf-8?q?x?=@example.org" in [

@@ -15,11 +15,13 @@ from datetime import datetime, timedelta
 from functools import partial
 
 import pytest
+from bs4 import BeautifulSoup
 from flask import current_app
 from sqlalchemy import event, func, select, text
 
 from app.admin import consultation_settings
 from app.admin.authoring import publishing
+from app.admin.updates import services
 from app.consultations.lifecycle import Override
 from app.extensions import db
 from app.mail import outbox
@@ -45,8 +47,8 @@ CONFIRM_LINK = re.compile(r"confirm your email address:\s+(\S+)")
 CONFIRM_SUBJECT = "Confirm you want email updates"
 NOW_OPEN = f"Now open: {TITLE}"
 WEEK_LEFT = f"One week left: {TITLE}"
-NOW_CLOSED = f"Now closed: {TITLE}"
-OUTCOME = f"What we did: {TITLE}"
+NOW_CLOSED = f"Closed: {TITLE}"
+OUTCOME = f"Outcome published: {TITLE}"
 AS_FOLLOWER = f'You get this email because you follow "{TITLE}" on our site.'
 AS_SUBSCRIBER = "You get this email because you signed up for updates from our site."
 
@@ -273,6 +275,18 @@ def test_a_follower_gets_exactly_four_emails_as_the_clock_moves_through_a_consul
     ]
     ids = smtp_server.message_ids()
     assert len(ids) == len(set(ids))
+    # Each email's subject is what the admin's list of emails calls it.
+    db.session.rollback()
+    listed = [
+        services.title_of(m) for m in db.session.scalars(select(Mailing).order_by(Mailing.id))
+    ]
+    assert listed == subjects(smtp_server, FOLA)
+    for message in news_to(smtp_server, FOLA):
+        assert "\n\n\n" not in message.text.replace("\r\n", "\n"), message.text
+    outcome_link = BeautifulSoup(news_to(smtp_server, FOLA)[-1].html, "html.parser").find(
+        "a", string=f"Read what came of {TITLE}"
+    )
+    assert outcome_link["href"].endswith(f"/consultations/{consultation.slug}")
 
 
 def test_the_emails_say_what_happened_and_when(app, clock, runner, smtp_server, forthcoming):

@@ -6,9 +6,11 @@ import hashlib
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urljoin
 
 from flask import Flask, current_app, url_for
 from markdown_it import MarkdownIt
+from markdown_it.token import Token
 from markupsafe import Markup
 
 from app.consultations.lifecycle import time_left
@@ -21,17 +23,59 @@ from app.web import stylesheet
 _markdown = MarkdownIt("commonmark", {"html": False})
 
 
-def render_markdown(text: str) -> Markup:
-    """Markdown written by admins, rendered with any HTML in it escaped.
-
-    Headings move down a level below h1, since the page's title is its only h1.
-    """
+def _parsed(text: str) -> list[Token]:
+    """Markdown's tokens, with headings moved down a level below h1, since the page's
+    title (or the email's) is its only h1."""
     tokens = _markdown.parse(text or "")
     for token in tokens:
         if token.type in ("heading_open", "heading_close") and token.tag == "h1":
             token.tag = "h2"
+    return tokens
+
+
+def _rendered(tokens: list[Token]) -> Markup:
     # html is off, so the output holds no markup the author typed.
     return Markup(_markdown.renderer.render(tokens, _markdown.options, {}))  # noqa: S704
+
+
+def render_markdown(text: str) -> Markup:
+    """Markdown written by admins, rendered with any HTML in it escaped."""
+    return _rendered(_parsed(text))
+
+
+# An email's headings are sized here: mail clients' own sizes for h2 are larger than the
+# email's title (email/_layout.html's templates give their h1 24px).
+EMAIL_HEADINGS = {"h2": "font-size:21px;", "h3": "font-size:19px;"}
+EMAIL_LINK = "color:#1d4f91;"
+
+
+def render_email_markdown(text: str) -> Markup:
+    """Markdown written by admins, as an email shows it.
+
+    Links to this site's own paths (/consultations/...) are made absolute against
+    SITE_URL, since a mail client has no page to resolve them against. An image becomes
+    its description: a remote image in an email tells the sender who opened it.
+    """
+    tokens = _parsed(text)
+    site = current_app.config["SITE_URL"].rstrip("/") + "/"
+    for token in tokens:
+        if token.type == "heading_open":
+            token.attrSet("style", EMAIL_HEADINGS.get(token.tag, EMAIL_HEADINGS["h3"]))
+        for child in token.children or []:
+            if child.type == "link_open":
+                child.attrSet("href", urljoin(site, str(child.attrGet("href") or "")))
+                child.attrSet("style", EMAIL_LINK)
+        if token.children:
+            token.children = [_without_image(child) for child in token.children]
+    return _rendered(tokens)
+
+
+def _without_image(token: Token) -> Token:
+    """An image as the text of its description (which may be empty)."""
+    if token.type != "image":
+        return token
+    alt = _markdown.renderer.renderInlineAsText(token.children or [], _markdown.options, {})
+    return Token("text", "", 0, content=alt)
 
 
 def local_time(moment: datetime) -> str:
@@ -87,6 +131,7 @@ def static_url(filename: str) -> str:
 def init_app(app: Flask) -> None:
     """Register the filters and globals."""
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["email_markdown"] = render_email_markdown
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["day_name"] = day_name
     app.jinja_env.filters["clock_time"] = clock_time

@@ -107,12 +107,12 @@ def update_edit(mailing_id: int):
 @bp.get(f"/updates/{ID}")
 def update(mailing_id: int):
     """A mailing: its preview, and once sent how far it has got; htmx asks for the progress
-    alone, every few seconds while emails are waiting."""
+    counts alone, every few seconds while emails are waiting."""
     mailing = _mailing_or_404(mailing_id)
     is_update = mailing.kind == mailings.UPDATE
     return render_page(
         "admin/updates/update.html",
-        fragment="admin/updates/_progress.html",
+        fragment="admin/updates/_progress_counts.html",
         mailing=mailing,
         progress=services.progress(mailing),
         email=services.as_sent(mailing) if is_update else None,
