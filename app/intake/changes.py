@@ -52,6 +52,31 @@ def snapshot(response: Response) -> Rows:
     return with_documents(rows, [a.original_name for a in response.attachments])
 
 
+@dataclass(frozen=True)
+class _Replaced:
+    """The version a change replaces, read before the change is made: what its receipt
+    listed, its documents by name and by content, its address, when it was made and
+    whether it came late."""
+
+    rows: Rows
+    documents: list[str]
+    copies: list[tuple[str, str]]
+    email: str
+    made_at: datetime
+    late: bool
+
+    @classmethod
+    def of(cls, response: Response, now: datetime) -> _Replaced:
+        return cls(
+            rows=snapshot(response),
+            documents=[a.original_name for a in response.attachments],
+            copies=_copies(response),
+            email=response.email,
+            made_at=response.changed_at or response.submitted_at or now,
+            late=response.late,
+        )
+
+
 def apply_change(
     response: Response, sending: ChangeSending, edit: Callable[[Response], None]
 ) -> Outcome:
@@ -65,12 +90,7 @@ def apply_change(
         return Outcome.ALREADY
     if response.version != sending.version:
         return Outcome.CONFLICT
-    before = snapshot(response)
-    documents = [a.original_name for a in response.attachments]
-    before_copies = _copies(response)
-    previous_email = response.email
-    made_at = response.changed_at or response.submitted_at or sending.now
-    was_late = response.late
+    replaced = _Replaced.of(response, sending.now)
     claimed = db.session.execute(
         update(Response)
         .where(
@@ -93,31 +113,29 @@ def apply_change(
     db.session.refresh(response)
     edit(response)
     db.session.flush()
-    after = snapshot(response)
-    changes = differences(before, after)
-    if not changes and _copies(response) != before_copies:
-        # A document removed and sent again under the same name, corrected: the names
-        # read the same, the contents do not.
-        changes = [
-            Change(DOCUMENTS, dict(before)[DOCUMENTS], f"{dict(after)[DOCUMENTS]} (new copies)")
-        ]
+    changes = _changes(replaced, response)
     if not changes:
         db.session.rollback()
         return Outcome.UNCHANGED
-    _record(response, before, documents, made_at, was_late, changes, sending, previous_email)
+    _record(response, replaced, changes, sending)
     db.session.commit()
     return Outcome.CHANGED
 
 
+def _changes(replaced: _Replaced, response: Response) -> list[Change]:
+    """What the change changed, as its receipt lists it."""
+    after = snapshot(response)
+    changes = differences(replaced.rows, after)
+    if not changes and _copies(response) != replaced.copies:
+        # A document removed and sent again under the same name, corrected: the names
+        # read the same, the contents do not.
+        before = dict(replaced.rows)[DOCUMENTS]
+        changes = [Change(DOCUMENTS, before, f"{dict(after)[DOCUMENTS]} (new copies)")]
+    return changes
+
+
 def _record(
-    response: Response,
-    before: Rows,
-    documents: list[str],
-    made_at: datetime,
-    was_late: bool,
-    changes: list[Change],
-    sending: ChangeSending,
-    previous_email: str,
+    response: Response, replaced: _Replaced, changes: list[Change], sending: ChangeSending
 ) -> None:
     """Keep the replaced version, re-count and re-index the response, queue its emails."""
     channel = channels.of(response)
@@ -125,19 +143,22 @@ def _record(
         ResponseVersion(
             response=response,
             number=sending.version,
-            made_at=made_at,
-            late=was_late,
-            rows=[list(row) for row in before],
-            documents=documents,
+            made_at=replaced.made_at,
+            late=replaced.late,
+            rows=[list(row) for row in replaced.rows],
+            documents=replaced.documents,
         )
     )
     channel.after_change(response)
     search.index(response)
     # The address the response was sent from hears of a change that moves it elsewhere:
     # whoever holds the link cannot take the response away without its sender knowing.
-    moved_from = "" if previous_email.casefold() == response.email.casefold() else previous_email
+    moved = replaced.email.casefold() != response.email.casefold()
     notify_change(
-        channel.as_submission(response, link=sending.link), changes, sending.now, moved_from
+        channel.as_submission(response, link=sending.link),
+        changes,
+        sending.now,
+        replaced.email if moved else "",
     )
     record_audit(
         RESPONDENT,
