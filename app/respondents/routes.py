@@ -123,8 +123,8 @@ def publication(token: str):
             if response is None:
                 return links.not_working()
             _as_stored(form, response)  # changed elsewhere: show it as it is now
-            return _publication_page(form, response, now, conflict=True)
-    return _publication_page(form, response, now)
+            return _publication_page(form, response, token, now, conflict=True)
+    return _publication_page(form, response, token, now)
 
 
 def _named_only_with_a_name(form: PublicationForm, response: Response) -> bool:
@@ -162,7 +162,9 @@ def _after_publication(outcome: Outcome, form: PublicationForm, token: str):
     return _to_view(token)
 
 
-def _publication_page(form: PublicationForm, response: Response, now, conflict: bool = False):
+def _publication_page(
+    form: PublicationForm, response: Response, token: str, now, conflict: bool = False
+):
     """The publication form: 409 after a conflict, 422 with errors."""
     keep_or_stamp(form.loaded, now)
     status = 409 if conflict else 422 if form.errors else 200
@@ -170,7 +172,7 @@ def _publication_page(form: PublicationForm, response: Response, now, conflict: 
         "respondents/publication.html",
         consultation=response.consultation,
         response=response,
-        token=request.view_args["token"],
+        token=token,
         form=form,
         conflict=conflict,
         current=PUBLISH_CHOICES.get(response.publish, ""),
