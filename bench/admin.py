@@ -16,11 +16,12 @@ from bench import servers
 CSRF = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
-def _session(base_url: str, email: str, password: str) -> urllib.request.OpenerDirector:
-    """An opener signed in to the admin area."""
-    opener = urllib.request.build_opener(
-        urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar())
-    )
+def session(
+    base_url: str, email: str, password: str, jar: http.cookiejar.CookieJar | None = None
+) -> urllib.request.OpenerDirector:
+    """An opener signed in to the admin area, keeping its cookies in `jar` if given."""
+    jar = jar if jar is not None else http.cookiejar.CookieJar()
+    opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
     with opener.open(f"{base_url}/admin/login") as page:
         token = CSRF.search(page.read().decode()).group(1)
     form = urllib.parse.urlencode({"email": email, "password": password, "csrf_token": token})
@@ -42,7 +43,7 @@ def _timed(opener, url: str) -> tuple[float, bytes]:
 
 def measure(base_url: str, master_pid: int, slug: str, email: str, password: str, runs: int):
     """Median time of the first page of responses; time and peak memory of a CSV export."""
-    opener = _session(base_url, email, password)
+    opener = session(base_url, email, password)
     responses = f"{base_url}/admin/consultations/{slug}/responses"
     workers = servers.worker_pids(master_pid)
     for _ in range(2 * len(workers)):

@@ -1,6 +1,7 @@
 """`make bench`: serve the site and a bare Flask app with gunicorn, load both, report.
 
-    python -m bench.run [--seconds 15] [--connections 50] [--responses 100000] [--tiny]
+    python -m bench.run [--seconds 15] [--connections 50] [--responses 100000]
+                        [--subscribers 10000] [--tiny]
 
 Writes bench/results.json (or --output) and prints a table. See docs/performance.md.
 """
@@ -14,7 +15,6 @@ import os
 import platform
 import secrets
 import shutil
-import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -23,10 +23,12 @@ import sqlalchemy
 import sqlalchemy.pool
 
 from app import config
-from bench import admin, browser, load, report, servers
+from bench import admin, browser, load, report, servers, updates
 
 SLUG = "local-services-local-providers"  # the open demo consultation
 ADMIN_EMAIL = "bench@example.org"
+# Two connections for each of gunicorn's workers (2 a core): each gets a request.
+WARM_CONNECTIONS = 4 * (os.cpu_count() or 1)
 SUBMISSION_PAGES = {
     "consultation_list": "/",
     "consultation_page": f"/consultations/{SLUG}",
@@ -49,6 +51,14 @@ def _options() -> argparse.Namespace:
     parser.add_argument("--seconds", type=float, default=15, help="length of each load")
     parser.add_argument("--connections", type=int, default=50, help="concurrent users")
     parser.add_argument("--responses", type=int, default=100_000, help="generated responses")
+    parser.add_argument(
+        "--journey-seconds",
+        type=float,
+        help="length of each load of whole journeys (default: --seconds)",
+    )
+    parser.add_argument(
+        "--subscribers", type=int, default=10_000, help="subscribers an update is sent to"
+    )
     parser.add_argument("--lcp-runs", type=int, default=5)
     parser.add_argument("--output", type=Path, default=Path(__file__).parent / "results.json")
     parser.add_argument(
@@ -63,8 +73,13 @@ def _options() -> argparse.Namespace:
     )
     options = parser.parse_args()
     if options.tiny:
-        options.seconds, options.connections, options.responses = 1, 2, 200
-        options.lcp_runs = 1
+        # On a busy machine one second may not see a single request of 2 connections
+        # finish, nor 5 seconds a single survey journey (11 requests one after another).
+        options.seconds, options.connections, options.responses = 2, 2, 200
+        options.journey_seconds = 5
+        options.subscribers, options.lcp_runs = 200, 1
+    if options.journey_seconds is None:
+        options.journey_seconds = options.seconds
     return options
 
 
@@ -76,22 +91,12 @@ def _pdf(folder: Path) -> Path:
     return path
 
 
-def _flask(env: dict, *args: str) -> None:
-    subprocess.run(  # noqa: S603
-        [str(servers.BIN / "flask"), "--app", "wsgi", *args],
-        cwd=servers.PROJECT,
-        env=env,
-        check=True,
-        capture_output=True,
-    )
-
-
 def _prepare(env: dict, responses: int) -> None:
     """A fresh database with the demo data, generated responses and an admin."""
-    _flask(env, "db", "upgrade")
-    _flask(env, "seed-demo")
-    _flask(env, "demo-load", "--responses", str(responses), "--consultation", SLUG)
-    _flask(env, "create-admin", ADMIN_EMAIL)
+    servers.flask(env, "db", "upgrade")
+    servers.flask(env, "seed-demo")
+    servers.flask(env, "demo-load", "--responses", str(responses), "--consultation", SLUG)
+    servers.flask(env, "create-admin", ADMIN_EMAIL)
 
 
 def _count(database_url: str, sql: str) -> int:
@@ -110,13 +115,17 @@ def _submissions(base_url: str, env: dict, options, pdf: Path) -> tuple[dict, di
         with servers.mail_server(mode) as (port, received):
             worker_env = dict(env, MAIL_SERVER="127.0.0.1", MAIL_PORT=str(port), MAIL_TIMEOUT="10")
             with servers.outbox_worker(worker_env):
-                figures = load.journey(base_url, *SURVEY, options.seconds, options.connections)
+                figures = load.journey(
+                    base_url, *SURVEY, options.journey_seconds, options.connections
+                )
                 figures["emails_delivered"] = received()
         smtp[mode] = figures
         print(
             f"  survey journeys, mail server {mode}: {figures['journeys_per_s']:.1f}/s", flush=True
         )
-    evidence = load.journey(base_url, *EVIDENCE, options.seconds, options.connections, upload=pdf)
+    evidence = load.journey(
+        base_url, *EVIDENCE, options.journey_seconds, options.connections, upload=pdf
+    )
     print(f"  evidence journeys: {evidence['journeys_per_s']:.1f}/s", flush=True)
     return smtp, evidence
 
@@ -147,7 +156,9 @@ def main() -> None:
         print(f"  baseline: {throughput['baseline']['requests_per_s']:.0f}/s", flush=True)
         with servers.gunicorn("wsgi:app", env, health="/healthz") as (url, pid):
             for name, path in SUBMISSION_PAGES.items():
-                load.get(url + path, 1, options.connections)  # warm every worker
+                # Warm every worker: a worker's first request of a page loads its templates.
+                # With --tiny's 2 connections, one second of load may reach only two.
+                load.get(url + path, 1, max(options.connections, WARM_CONNECTIONS))
                 throughput[name] = load.get(url + path, options.seconds, options.connections)
                 print(f"  {name}: {throughput[name]['requests_per_s']:.0f}/s", flush=True)
             smtp, evidence = _submissions(url, env, options, _pdf(work))
@@ -163,6 +174,14 @@ def main() -> None:
             measured_admin["responses"] = _count(
                 database, "SELECT count(*) FROM response WHERE submitted_at IS NOT NULL"
             )
+            measured_updates = updates.measure(
+                url,
+                env,
+                database,
+                options,
+                SUBMISSION_PAGES["survey_page"],
+                (ADMIN_EMAIL, password),
+            )
         report.add_ratios(throughput)
         results = {
             "generated_at": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
@@ -173,6 +192,7 @@ def main() -> None:
             },
             "settings": {
                 "seconds": options.seconds,
+                "journey_seconds": options.journey_seconds,
                 "connections": options.connections,
                 "generated_responses": options.responses,
                 "responses_in_database": responses,
@@ -184,6 +204,7 @@ def main() -> None:
             "smtp": smtp,
             "browser": measured_browser,
             "admin": measured_admin,
+            "updates": measured_updates,
         }
         results["targets"] = report.targets(results)
         options.output.write_text(json.dumps(results, indent=2) + "\n")

@@ -89,6 +89,17 @@ def gunicorn(app: str, env: dict, chdir: Path = PROJECT, health: str = "/", args
             print(errors[-3000:], file=sys.stderr)
 
 
+def flask(env: dict, *args: str) -> None:
+    """Run a `flask` command of the site to its end."""
+    subprocess.run(  # noqa: S603
+        [str(BIN / "flask"), "--app", "wsgi", *args],
+        cwd=PROJECT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+
+
 @contextmanager
 def outbox_worker(env: dict, args: tuple = ()):
     """`flask outbox work`, delivering to whatever mail server env names."""

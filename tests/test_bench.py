@@ -7,6 +7,7 @@ suite's); what is checked is that each part measured something real.
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,17 +18,29 @@ pytestmark = pytest.mark.browser  # the page weight and LCP are measured in Chro
 
 
 @pytest.fixture(scope="module")
-def tiny_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, str]:
+def tiny_run(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[tuple[dict, str]]:
+    """One tiny run, on a SQLite file or, with --database=postgresql, the run's server."""
     output = tmp_path_factory.mktemp("bench") / "results.json"
-    finished = subprocess.run(
-        [sys.executable, "-m", "bench.run", "--tiny", "--output", str(output)],
-        cwd=PROJECT,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
-    return json.loads(output.read_text()), finished.stdout
+    command = [sys.executable, "-m", "bench.run", "--tiny", "--output", str(output)]
+    databases = None
+    if request.config.getoption("--database") == "postgresql":
+        databases = request.getfixturevalue("databases")
+        database_url = databases.fresh()
+        command += ["--database-url", database_url]
+    try:
+        finished = subprocess.run(command, cwd=PROJECT, capture_output=True, text=True, timeout=900)
+        assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
+        yield json.loads(output.read_text()), finished.stdout
+    finally:
+        if databases is not None:
+            databases.drop(database_url)
+
+
+def test_the_run_was_on_the_database_asked_for(tiny_run, request):
+    results, _printed = tiny_run
+    assert results["settings"]["database"] == request.config.getoption("--database")
 
 
 def test_every_load_was_served_without_errors(tiny_run):
@@ -92,9 +105,55 @@ def test_page_weight_counts_html_css_and_js(tiny_run):
     assert results["browser"]["lcp_ms"]["median"] > 0
 
 
+def test_an_update_was_queued_to_every_subscriber_and_all_of_it_delivered(tiny_run):
+    results, printed = tiny_run
+    updates = results["updates"]
+    made = updates["subscribers"]
+    assert made == 200  # --tiny's number
+    assert updates["rows_queued"] == made
+    assert updates["mailing_recipients"] == made
+    assert updates["queue_s"] > 0
+    # Nothing failed or was left waiting, and the mail server got the update's emails alone.
+    assert updates["all_sent"] is True
+    assert updates["statuses"] == {"sent": made}
+    assert updates["emails_delivered"] == made
+    assert updates["other_emails_received"] == 0
+    assert 0 <= updates["emails_delivered_during_load"] <= made
+    assert 0 <= updates["emails_left_after_load"] <= made
+    assert updates["delivery_per_s"] > 0
+    assert f"Update to {made} subscribers" in printed
+
+
+def test_the_survey_page_was_loaded_in_turns_while_the_update_was_sent_and_not(tiny_run):
+    results, _printed = tiny_run
+    updates = results["updates"]
+    page = updates["survey_page"]
+    windows = page["windows"]
+    assert [w["worker"] for w in windows] == ["sending", "paused"] * 3
+    for figures in [page["before"], *windows, page["after"]]:
+        assert figures["requests"] > 0
+        assert figures["errors"] == 0
+    # A paused worker uses no CPU and sends nothing (bar one email already on the wire).
+    for paused in (w for w in windows if w["worker"] == "paused"):
+        assert paused["emails_delivered"] <= 1
+        assert paused["worker_cores"] == 0
+    rates = updates["survey_page_per_s"]
+    quiet = [page["before"], *windows[1::2]]
+    assert rates["quiet"] == pytest.approx(sum(f["requests_per_s"] for f in quiet) / 4)
+    sending = windows[0::2]
+    assert rates["sending"] == pytest.approx(sum(f["requests_per_s"] for f in sending) / 3)
+    assert updates["sending_to_not_sending"] == pytest.approx(rates["sending"] / rates["quiet"])
+    assert updates["emails_delivered_during_load"] == sum(w["emails_delivered"] for w in sending)
+    # SQLite's write-ahead log, read from its shared index after each load.
+    on_sqlite = results["settings"]["database"] == "sqlite"
+    for figures in [page["before"], *windows, page["after"]]:
+        frames = figures["wal_frames_after"]
+        assert (isinstance(frames, int) and frames >= 0) if on_sqlite else frames is None
+
+
 def test_targets_are_reported_and_printed(tiny_run):
     results, printed = tiny_run
-    assert len(results["targets"]) == 10
+    assert len(results["targets"]) == 12
     for row in results["targets"]:
         assert isinstance(row["met"], bool)
         assert row["target"] in printed
