@@ -27,19 +27,15 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from urllib.parse import quote_plus, urlsplit
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo
 
-import phonenumbers
 import pytest
-from email_validator import EmailNotValidError, validate_email
 from flask import Flask
-from hypothesis import HealthCheck, event, example, given, settings
+from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, func, select
 from werkzeug.datastructures import MultiDict
-from werkzeug.test import EnvironBuilder
-from werkzeug.wrappers import Request
 
 from app.calls import booking as services
 from app.contact.forms import MESSAGE_LENGTH
@@ -56,13 +52,26 @@ from tests.support.contact import (
     publish,
     send_message,
 )
+from tests.support.contact_fuzz import (
+    FUZZ,
+    JUNK,
+    MESSAGE_FIELDS,
+    MESSAGE_NAMES,
+    Value,
+    assert_message_valid,
+    entries_of,
+    firsts,
+    message_verdict,
+    mostly,
+    post,
+    readings,
+    stored_as_sent,
+)
 from tests.support.factories import csrf_token
 from tests.support.fuzz import (
-    ANY_TEXT,
     assert_form_error_page,
     extra_fields,
     sent_as,
-    without_forbidden,
 )
 from tests.support.many_scripts import PARAGRAPH, assert_arrived_intact, long_text, names
 from tests.support.pages import page, text_of
@@ -73,77 +82,6 @@ TIME_URL = f"{CALLS_URL}/time"
 SERIES_URL = f"{CALLS_URL}/series"
 SETTINGS_URL = f"{CALLS_URL}/settings"
 NOTICE = timedelta(hours=2)  # BOOKING_NOTICE_HOURS
-
-FUZZ = settings(
-    max_examples=40,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-
-# Junk beyond test_form_fuzz's: lone surrogates, bytes that are not UTF-8, numbers.
-RAW = st.one_of(
-    st.binary(max_size=30),
-    st.sampled_from([b"\xff", b"\xc3", b"\xed\xa0\x80", b"%", b"+", b"&", b"="]),
-)
-JUNK = st.one_of(
-    ANY_TEXT,
-    RAW,
-    st.sampled_from(["\ud800", "a\udfffb"]),
-    st.integers().map(str),
-    st.floats(allow_nan=True).map(str),
-)
-
-
-def mostly(good: st.SearchStrategy, junk: st.SearchStrategy, odds: int = 3) -> st.SearchStrategy:
-    """Usually (`odds` to one) what a person would send, often enough junk."""
-    return st.sampled_from([True] * odds + [False]).flatmap(lambda ok: good if ok else junk)
-
-
-# Sending a body and reading it as the server does
-
-
-Value = str | bytes
-
-
-def encode(entries: list[tuple[str, Value]]) -> bytes:
-    """An urlencoded body; a str is sent as UTF-8 (a lone surrogate as its bytes)."""
-
-    def quoted(value: Value) -> str:
-        raw = value if isinstance(value, bytes) else value.encode("utf-8", "surrogatepass")
-        return quote_plus(raw)
-
-    return "&".join(f"{quoted(name)}={quoted(value)}" for name, value in entries).encode()
-
-
-def received(body: bytes) -> MultiDict:
-    """The fields as the server reads this body."""
-    environ = EnvironBuilder(
-        method="POST", data=body, content_type="application/x-www-form-urlencoded"
-    ).get_environ()
-    return Request(environ).form
-
-
-def readings(form: MultiDict, name: str) -> list[list[str]]:
-    """A field's values as the site may read them: as received, or cleaned (the characters
-    HTML forbids dropped, CRLF as LF)."""
-    values = form.getlist(name)
-    return [values, [without_forbidden(value) for value in values]]
-
-
-def firsts(form: MultiDict, name: str) -> list[str | None]:
-    """The first value of a field in each reading (None when it is missing)."""
-    return [values[0] if values else None for values in readings(form, name)]
-
-
-def entries_of(fields: dict[str, list[Value]], extra: dict[str, str]) -> list[tuple[str, Value]]:
-    pairs = [(name, value) for name, values in fields.items() for value in values]
-    return pairs + list(extra.items())
-
-
-def post(client, url: str, entries: list[tuple[str, Value]]):
-    body = encode(entries)
-    response = client.post(url, data=body, content_type="application/x-www-form-urlencoded")
-    return response, received(body)
 
 
 def outcomes(verdicts: list[bool | None]) -> set[int]:
@@ -160,22 +98,6 @@ def outcomes(verdicts: list[bool | None]) -> set[int]:
 
 def fresh() -> None:
     db.session.rollback()
-
-
-def assert_message_valid(message: Response) -> None:
-    assert message.name.strip() and len(message.name) <= 200
-    assert len(message.email) <= 254
-    assert validate_email(message.email, check_deliverability=False).normalized == message.email
-    if message.phone:
-        number = phonenumbers.parse(message.phone, None)
-        assert phonenumbers.is_valid_number(number)
-        e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        assert e164 == message.phone
-    assert message.subject.strip() and len(message.subject) <= 150
-    assert message.message.strip() and len(message.message) <= 5000
-    assert len(message.organisation) <= 200
-    if message.wants_call:
-        assert message.phone, "a call wanted without a telephone number"
 
 
 def assert_nothing_invalid_stored() -> None:
@@ -236,110 +158,7 @@ def consultation(slug: str = SLUG) -> Consultation:
 
 # The message form
 
-GOOD_NAMES = ["Ann Example", "  Zoë Ó Ceallaigh ", "李小龍", "O'Brien-Smith"]
-GOOD_EMAILS = ["ann@example.org", " Ann.Example@Example.ORG ", "x@bücher.example"]
-GOOD_PHONES = [
-    "020 7946 0123",
-    "+44 808 157 0192",
-    "07400 123456",
-    "(020) 7946-0123",
-    "+353 1 234 5678",
-]
-GOOD_SUBJECTS = ["Bus routes", "  Ein Thema  ", "x" * 150]
-GOOD_MESSAGES = ["Hello.\r\nSecond line.", "x" * 5000, " padded "]
-GOOD_ORGANISATIONS = ["", "Riverside Tenants", "   "]
-
-BAD = {
-    "name": ["", "   ", "\u3000", "x" * 201],
-    "email": ["", "ann", "ann@", "@example.org", "ann@@example.org", "a" * 250 + "@x.org"],
-    "phone": ["123", "not a number", "+44", "0" * 41, "020 7946 0123" + " " * 30],
-    "subject": ["", "  ", "x" * 151],
-    "message": ["", "\r\n", "x" * 5001],
-    "organisation": ["x" * 201],
-    "wants_call": ["", "Yes", "maybe", "yes "],
-}
-
-
-def field(good: list[str], bad: list[str]) -> st.SearchStrategy[list[Value]]:
-    return sent_as(mostly(st.sampled_from(good), st.one_of(st.sampled_from(bad), JUNK)))
-
-
-MESSAGE_FIELDS = st.fixed_dictionaries(
-    {
-        "name": field(GOOD_NAMES, BAD["name"]),
-        "email": field(GOOD_EMAILS, BAD["email"]),
-        "phone": field([*GOOD_PHONES, ""], BAD["phone"]),
-        "organisation": field(GOOD_ORGANISATIONS, BAD["organisation"]),
-        "subject": field(GOOD_SUBJECTS, BAD["subject"]),
-        "message": field(GOOD_MESSAGES, BAD["message"]),
-        "wants_call": field(["yes", "no"], BAD["wants_call"]),
-    }
-)
-MESSAGE_NAMES = {"name", "email", "phone", "organisation", "subject", "message", "wants_call"}
 MESSAGE_EXTRA = extra_fields(MESSAGE_NAMES | {"csrf_token", "token", "loaded", "website"})
-
-
-def message_verdict(values: dict[str, str | None]) -> bool | None:
-    """Whether one reading of the message form is valid: True, False or None (cannot say)."""
-    name, email, phone = values["name"], values["email"], values["phone"]
-    subject, text, wants, organisation = (
-        values["subject"],
-        values["message"],
-        values["wants_call"],
-        values["organisation"],
-    )
-    blank = lambda v: v is None or not v.strip()  # noqa: E731
-    if (
-        blank(name)
-        or len(name) > 200
-        or blank(email)
-        or len(email) > 254
-        or "@" not in email
-        or blank(subject)
-        or len(subject) > 150
-        or blank(text)
-        or len(text) > 5000
-        or wants not in ("yes", "no")
-        or (wants == "yes" and blank(phone))
-        or (not blank(phone) and len(phone) > 40)
-        or (not blank(organisation) and len(organisation) > 200)
-    ):
-        return False
-    good = (
-        name in GOOD_NAMES
-        and email in GOOD_EMAILS
-        and (phone is None or phone in ["", *GOOD_PHONES])
-        and (organisation is None or organisation in GOOD_ORGANISATIONS)
-        and subject in GOOD_SUBJECTS
-        and text in GOOD_MESSAGES
-    )
-    return True if good else None
-
-
-def stored_as_sent(message: Response, form: MultiDict) -> bool:
-    """Whether the stored message is one reading of what was sent."""
-    for reading in (0, 1):
-        values = {name: firsts(form, name)[reading] for name in MESSAGE_NAMES}
-        phone = (values["phone"] or "").strip()
-        try:
-            email = validate_email(values["email"].strip(), check_deliverability=False).normalized
-        except EmailNotValidError:
-            continue
-        e164 = ""
-        if phone:
-            number = phonenumbers.parse(phone, "GB")
-            e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
-        if (
-            message.name == values["name"].strip()
-            and message.email == email
-            and message.phone == e164
-            and message.organisation == (values["organisation"] or "").strip()
-            and message.subject == values["subject"].strip()
-            and message.message == values["message"].strip()
-            and message.wants_call == (values["wants_call"] == "yes")
-        ):
-            return True
-    return False
 
 
 def messages() -> list[Response]:

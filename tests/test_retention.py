@@ -8,7 +8,6 @@ the purge does to them, and use the forms for one whole story.
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -41,19 +40,17 @@ from app.models import (
 )
 from app.survey import results
 from tests.support import sample_files as sf
+from tests.support.cancelled_calls import cancelled_with_its_message
 from tests.support.clients import CheckedClient, new_browser
 from tests.support.contact import (
-    VALID_MESSAGE,
     call_url,
     choose,
     deliver,
-    invite,
     publish,
     send_message,
 )
 from tests.support.factories import ADMIN_EMAIL, AuthActions, consultation_fields, csrf_token
 from tests.support.pages import error_messages, hidden_fields, page, stamped_form, text_of
-from tests.support.smtp_server import Received
 
 SLUG = "test-consultation"
 TITLE = "Community services review"
@@ -354,37 +351,6 @@ def booked_call(app, client, clock, survey, smtp_server):
     smtp_server.clear()
     db.session.rollback()
     return db.session.scalar(select(Booking).filter_by(status=BOOKED))
-
-
-def cancelled_with_its_message(
-    to_officer: Received, to_respondent: Received, uid: str, sequence: int
-) -> tuple[str, str]:
-    """Check the two emails cancelling the call of a message being deleted (Ann's, sent as
-    tests.support.contact.VALID_MESSAGE): both remove the event from the calendars, as a
-    later version of it; the officer's names no one, in the email or its calendar file, and
-    a reply to it goes to no respondent; neither offers a link, which would lead nowhere.
-    Returns what each says, the officer's subject first, on one line."""
-    for received in (to_officer, to_respondent):
-        calendar = invite(received)
-        assert str(calendar["METHOD"]) == "CANCEL"
-        (vevent,) = calendar.walk("VEVENT")
-        assert str(vevent["UID"]) == uid
-        assert int(vevent["SEQUENCE"]) > sequence
-    subject = str(to_officer.message["Subject"])
-    email = " ".join((subject, to_officer.text, to_officer.html))
-    # The calendar file unfolded: a name may be split over two of its lines.
-    ics = re.sub(r"\r\n[ \t]", "", invite(to_officer).to_ical().decode())
-    sender = VALID_MESSAGE
-    for detail in ("name", "phone", "organisation", "subject"):
-        assert sender[detail] not in email + ics, detail
-    assert "7946 0123" not in email + ics
-    assert sender["email"] not in email
-    assert to_officer.message["Reply-To"] is None
-    assert "/admin/" not in email
-    for part in (to_respondent.text, to_respondent.html):
-        assert "/contact/" not in part and "another time" not in part
-    officer_said = " ".join(f"{subject} {to_officer.text}".split())
-    return officer_said, " ".join(to_respondent.text.split())
 
 
 def test_a_call_still_to_come_is_cancelled_and_both_are_told(

@@ -12,4 +12,8 @@
 - processes: the site served by gunicorn as deployed, read over real HTTP
 - smtp_server (a pytest plugin), services, databases: real servers for a test run
 - sample_files, many_scripts, html_checks, concurrency: inputs, and checks of pages
+- respondents, change_forms, cancelled_calls: a respondent's link, the forms it opens, and
+  the emails that cancel a withdrawn message's call
+- evidence_fuzz, contact_fuzz, database_trouble: junk for the evidence and message forms,
+  and a database that is locked or refuses a write
 """
