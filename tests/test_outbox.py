@@ -34,7 +34,7 @@ from app.extensions import csrf, db
 from app.mail import outbox
 from app.mail.notifications import Submission, notify_submission, site_url
 from app.mail.outbox import retry_delay
-from app.models import AuditEvent, Consultation, OutboxEmail
+from app.models import AuditEvent, Consultation, Mailing, OutboxEmail
 from app.runtime import clock as app_clock
 from tests.support.concurrency import at_once
 from tests.support.contact import (
@@ -1056,3 +1056,38 @@ def test_daily_digest_holds_submissions_made_during_the_day_until_the_next_morni
     send(runner)
     [digest] = smtp_server.to(OFFICER)
     assert "EV-PM01" in digest.text and "EV-PM02" in digest.text
+
+
+def test_a_receipt_queued_after_a_mailing_is_sent_before_the_mailing(app, clock, make_consultation):
+    """A receipt must not wait behind ten thousand updates."""
+    consultation = make_consultation()
+    earlier = clock.now
+    mailing = Mailing(kind="update", subject="News", created_by=ADMIN_EMAIL)
+    db.session.add(mailing)
+    db.session.flush()
+    outbox.queue_many(
+        [
+            {
+                "event_key": f"mailing:{mailing.id}:{number}",
+                "kind": "mailing_update",
+                "to_addr": f"reader{number}@example.org",
+                "subject": "News",
+                "body_text": "News",
+                "body_html": "<p>News</p>",
+                "mailing_id": mailing.id,
+            }
+            for number in range(5)
+        ],
+        earlier,
+    )
+    db.session.commit()
+    clock.advance(minutes=1)
+    notify_submission(
+        make_submission(consultation, "EV-R1", clock.now, email="r@example.org"), clock.now
+    )
+    db.session.commit()
+
+    claimed = outbox.claim_due(clock.now, "A", limit=2)
+
+    assert {email.kind for email in claimed} == {"alert", "receipt"}
+    assert all(email.mailing_id is None for email in claimed)

@@ -241,7 +241,9 @@ def claim_due(now: datetime, worker: str, limit: int = BATCH_SIZE) -> list[Outbo
     candidates = db.session.scalars(
         select(OutboxEmail.id)
         .where(due)
-        .order_by(OutboxEmail.next_attempt_at, OutboxEmail.id)
+        # One-off emails (receipts, alerts) before a mailing's: a receipt must not wait
+        # behind ten thousand updates.
+        .order_by(OutboxEmail.mailing_id.is_not(None), OutboxEmail.next_attempt_at, OutboxEmail.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     ).all()
