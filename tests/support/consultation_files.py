@@ -13,6 +13,7 @@ from app.models import AuditEvent, Consultation, Question
 NOT_IN_THE_FILE = {
     "id",
     "override",
+    "override_changed_at",
     "outcome",
     "outcome_published_at",
     "published_at",
