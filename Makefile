@@ -74,7 +74,7 @@ fuzz: install
 	done
 
 # Throughput, latency, page weight and admin timings; writes bench/results.json.
-# See docs/performance.md. BENCH_ARGS=--tiny checks it runs in a minute.
+# See docs/performance.md. BENCH_ARGS=--tiny checks it runs in about two minutes.
 bench: install browser wrk
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
