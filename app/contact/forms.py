@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.formatting import phones
 from app.intake.change_forms import ChangeFormMixin
-from app.intake.fields import organisation_field
+from app.intake.fields import follow_field, organisation_field
 from app.web.forms import Form, choices, email_field, in_choices, name_field
 
 MESSAGE_LENGTH = 5000
@@ -19,10 +19,12 @@ PHONE_FORMAT = "Enter a telephone number, like 020 7946 0000 or +44 808 157 0192
 
 
 class MessageForm(Form):
-    """Who you are, what your message is about, the message, and whether you want a call."""
+    """Who you are (and whether you want news of the consultation), what your message is
+    about, the message, and whether you want a call."""
 
     name = name_field()
     email = email_field()
+    follow = follow_field()
     phone = StringField("Telephone number (optional)")
     organisation = organisation_field()
     subject = StringField(
@@ -89,6 +91,7 @@ class MessageChangeForm(ChangeFormMixin, MessageForm):
     for one, the telephone number stays needed."""
 
     merged_fields = ("name", "email", "phone", "organisation", "subject", "message")
+    follow = None  # news of the consultation is offered with a new message only
 
     def __init__(self, asks_for_call: bool, *args: Any, **kwargs: Any) -> None:
         super().__init__(False, *args, **kwargs)

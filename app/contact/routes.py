@@ -27,7 +27,7 @@ from app.contact.forms import (
 )
 from app.extensions import htmx, limiter
 from app.formatting import phones
-from app.intake import links
+from app.intake import following, links
 from app.intake.change_forms import Merged, answer
 from app.intake.changes import ChangeSending, snapshot
 from app.intake.channel import Sender, Sending
@@ -237,6 +237,7 @@ def _picker(
         day=_chosen_day(request.form.get("day")),
         booking=booking,
         previous=previous,
+        following=following.asked(message),
         notice_hours=current_app.config["BOOKING_NOTICE_HOURS"],
     ), (422 if form.errors else 200)
 

@@ -11,7 +11,7 @@ from wtforms.validators import DataRequired, Length
 
 from app.evidence.files import CheckedFile, detect_type, problem_with, too_large
 from app.intake.change_forms import ChangeFormMixin
-from app.intake.fields import organisation_field
+from app.intake.fields import follow_field, organisation_field
 from app.models import Attachment
 from app.web.forms import (
     Form,
@@ -28,10 +28,12 @@ MB = 1024 * 1024
 
 
 class EvidenceForm(Form):
-    """Who you are, which themes, your evidence and documents, publication and consent."""
+    """Who you are (and whether you want news of the consultation), which themes, your
+    evidence and documents, publication and consent."""
 
     name = name_field()
     email = email_field()
+    follow = follow_field()
     respondent_type = RadioField(
         "Which best describes you?",
         validators=[DataRequired("Select which best describes you"), in_choices],
@@ -116,6 +118,7 @@ class EvidenceChangeForm(ChangeFormMixin, EvidenceForm):
     version of the response it was loaded with and what it said then."""
 
     remove = SelectMultipleField("Remove", validate_choice=False)  # attachment ids
+    follow = None  # news of the consultation is offered with new evidence only
     merged_fields = (
         "name",
         "email",

@@ -1,7 +1,8 @@
 """Sending a response in one go, written once for every channel that takes one so
 (evidence, messages):
 stamp the form, give it a token, find a response already sent with that token, admit
-(with the grace rule), turn bots away, validate, store once, remember, and 303.
+(with the grace rule), turn bots away, validate, store once, remember, follow the
+consultation if the box for news is ticked, and 303.
 In a preview of a draft the valid form is stored nowhere and emails no one: a page says
 what would have happened, and lists what was sent as the receipt would.
 """
@@ -15,6 +16,7 @@ from flask import redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.consultations.preview import in_preview
+from app.intake import following
 from app.intake.channel import Channel, Rows, Sender, Sending
 from app.intake.submissions import (
     form_token,
@@ -48,6 +50,8 @@ def send_once(
     and the page that says so lists it as the receipt would, the emails that would have
     gone, and `preview_notes()`, what else would have happened.
     """
+    following.offer(form, consultation)
+    stored = None  # the response this request stored
     if request.method == "GET":
         channel.admit(consultation, now, None)
         form.token.data = new_token()
@@ -63,14 +67,23 @@ def send_once(
                 sending = Sending(token, loaded_at, now, late)
                 if in_preview():
                     response = unsaved(_sender(form), sending)
-                    return not_sent_in_preview(channel, consultation, response, preview_notes())
-                sent = store(_sender(form), sending)
+                    notes = preview_notes() + _follow_in_preview(form)
+                    return not_sent_in_preview(channel, consultation, response, notes)
+                stored = sent = store(_sender(form), sending)
         if sent is not None:
             remember_sent(consultation, sent)
-            return redirect(channel.sent_url(sent), code=303)
+            where = channel.sent_url(sent)
+            if sent is stored and following.ticked(form):  # not again for a second tap
+                following.follow(channel, consultation, sent, now)
+            return redirect(where, code=303)
         form.token.data = token
     keep_or_stamp(form.loaded, now)
     return None
+
+
+def _follow_in_preview(form) -> list[str]:
+    """In a preview: what the tick box for news would have done, which it does not."""
+    return [following.PREVIEW_NOTE] if following.ticked(form) else []
 
 
 def _sender(form) -> Sender:
@@ -108,4 +121,6 @@ def sent_confirmation(channel: Channel, consultation: Consultation, template: st
     sent = last_sent(consultation, channel.name)
     if sent is None:
         return redirect(url_for(channel.endpoint, slug=consultation.slug), code=303)
-    return render_template(template, consultation=consultation, response=sent)
+    return render_template(
+        template, consultation=consultation, response=sent, following=following.asked(sent)
+    )

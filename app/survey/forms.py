@@ -17,6 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
+from app.intake.fields import email_to_follow, follow_field
 from app.models import Question
 from app.survey import routing
 from app.web.forms import (
@@ -302,7 +303,7 @@ def _required_if(other: str, value: str, message: str):
 
 
 class DetailsForm(Form):
-    """Who is responding, and what they agree to."""
+    """Who is responding, whether they want news of the consultation, and what they agree to."""
 
     respond_as = RadioField(
         "Are you responding as an individual or for an organisation?",
@@ -337,13 +338,26 @@ class DetailsForm(Form):
     )
     email = StringField(
         "Email address (optional)",
-        validators=[Optional(), Length(max=254, message=EMAIL_FORMAT), valid_email],
+        validators=[
+            email_to_follow,
+            Optional(),
+            Length(max=254, message=EMAIL_FORMAT),
+            valid_email,
+        ],
     )
+    follow = follow_field()
     publish = publish_field()
     consent = consent_field()
     website = StringField("Leave this field empty")
     loaded = HiddenField()
     change_draft = HiddenField()
+
+
+class DetailsChangeForm(DetailsForm):
+    """The details of a change to a sent response: news of the consultation is offered
+    with a new response only."""
+
+    follow = None
 
 
 class SubmitForm(Form):

@@ -10,6 +10,8 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.consultations.preview import in_preview
 from app.extensions import db, limiter
+from app.intake import following
+from app.intake.fields import FOLLOW_LABEL
 from app.intake.submissions import (
     admit,
     keep_or_stamp,
@@ -26,6 +28,7 @@ from app.survey.forms import (
     OTHER,
     OTHER_PREFIX,
     SET_ANSWER_TYPES,
+    DetailsChangeForm,
     DetailsForm,
     ResumeForm,
     SaveForm,
@@ -298,7 +301,12 @@ def details(slug: str):
         return ended
     if draft is None:
         return go(step_url(consultation, "start"))
-    form = DetailsForm(obj=draft if request.method == "GET" else None)
+    form_class = DetailsForm if draft.amends_id is None else DetailsChangeForm
+    form = form_class(obj=draft if request.method == "GET" else None)
+    following.offer(form, consultation)
+    offers_news = "follow" in form
+    if offers_news and request.method == "GET":
+        form.follow.data = following.kept_choice(consultation, draft.token)
     late = _admit(consultation, now, questions, draft)
     if request.method == "POST":
         if looks_automated(form.website.data, read_stamp(form.loaded.data), now, min_seconds=0):
@@ -307,6 +315,8 @@ def details(slug: str):
             held = _Held.of(draft)
             if not services.save_details(draft, form.data, now):
                 return _already_sent(consultation, draft, held)
+            if offers_news:  # asked for once the response is sent
+                following.keep_choice(consultation, held.token, following.ticked(form))
             return _carry_on(consultation, draft, questions)
     keep_or_stamp(form.loaded, now)
     _mark_change(form, draft)
@@ -367,6 +377,9 @@ def _send(consultation: Consultation, questions: list[Question], draft: Response
     if not services.submit(consultation, draft, questions, now, late=late):
         return _already_sent(consultation, draft, held)
     services.remember_submitted(consultation, draft)
+    if following.kept_choice(consultation, held.token):
+        following.forget_choice(consultation)
+        following.follow(SURVEY, consultation, draft, now)
     return go(step_url(consultation, "confirmation"))
 
 
@@ -374,12 +387,15 @@ def _not_sent_in_preview(consultation: Consultation, questions: list[Question], 
     """A preview sends nothing: the draft goes, and the page says what would have happened."""
     typed = [(q.prompt, text) for q, text in answer_rows(questions, draft.answers) if text]
     context = {"email": draft.email, "typed": typed + SURVEY.detail_rows(draft)}
+    follows = following.kept_choice(consultation, draft.token)
+    following.forget_choice(consultation)
     services.discard_draft(consultation, draft)
     return show_step(
         "preview_sent",
         consultation,
         "This is a preview: your response was not sent",
         again_url=step_url(consultation, "start"),
+        also=[following.PREVIEW_NOTE] if follows else [],
         **context,
     )
 
@@ -396,6 +412,11 @@ def _check_page(consultation: Consultation, questions: list[Question], draft: Re
         form.changing.data, form.version.data = str(changing.id), str(draft.version)
         link = changes.link_for(changing.id)
         back_url = url_for("respondents.view", token=link) if link else None
+    details = SURVEY.detail_rows(draft)
+    follows = changing is None and following.kept_choice(consultation, draft.token)
+    if changing is None:  # by the email address, as the details page asks it
+        after_email = [label for label, _value in details].index("Email address") + 1
+        details.insert(after_email, (FOLLOW_LABEL, "Yes" if follows else "No"))
     return show_step(
         "check",
         consultation,
@@ -405,7 +426,8 @@ def _check_page(consultation: Consultation, questions: list[Question], draft: Re
         form=form,
         questions=[q for q, _text in rows],
         answers=[(q.prompt, text or "Not answered") for q, text in rows],
-        details=SURVEY.detail_rows(draft),
+        details=details,
+        following=follows,
         draft_email=draft.email,
         changing=changing,
         late=late,
@@ -420,7 +442,13 @@ def confirmation(slug: str):
     response = last_sent(consultation, "survey")
     if response is None:
         return go(step_url(consultation, "start"))
-    return show_step("confirmation", consultation, "Response sent", response=response)
+    return show_step(
+        "confirmation",
+        consultation,
+        "Response sent",
+        response=response,
+        following=following.asked(response),
+    )
 
 
 @bp.route("/save", methods=["GET", "POST"])
