@@ -107,7 +107,7 @@ def _sign_up(request: SignUp, now: datetime) -> Sent:
         # confirmed one keeps what its owner confirmed, since anyone can type the address.
         subscriber.email = request.email
         if request.name:
-            subscriber.name = request.name
+            subscriber.name = request.name[:100]  # the column's length
         subscriber.signed_up_at = now
     news = _record_consent(subscriber, request, now)
     db.session.flush()
