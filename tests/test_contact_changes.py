@@ -474,6 +474,7 @@ def test_after_the_grace_the_closed_page_keeps_what_they_wrote(
     refused = send_change(client, clock, shown, link, {"message": NEW_MESSAGE}, seconds=0)
 
     assert refused.status_code == 410
+    assert page(refused).find("a", href=link.view) is not None  # back to the response
     assert h1_text(refused) == "The deadline for responses has passed"
     assert kept_on_closed_page(refused)["Your message"] == " ".join(NEW_MESSAGE.split())
     assert as_it_was() == before
@@ -493,6 +494,7 @@ def test_a_close_forced_by_an_admin_stops_changes_at_once(
     refused = send_change(client, clock, shown, link, {"message": NEW_MESSAGE}, seconds=0)
 
     assert refused.status_code == 410
+    assert page(refused).find("a", href=link.view) is not None  # back to the response
     assert kept_on_closed_page(refused)["Your message"] == " ".join(NEW_MESSAGE.split())
     assert as_it_was() == before
     assert where(client.get(link.change)) == link.view

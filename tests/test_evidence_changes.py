@@ -828,6 +828,7 @@ def test_after_the_grace_the_closed_page_keeps_what_they_wrote(
     )
 
     assert refused.status_code == 410
+    assert page(refused).find("a", href=link.view) is not None  # back to the response
     assert h1_text(refused) == "The deadline for responses has passed"
     assert kept_on_closed_page(refused)["Your evidence"] == " ".join(NEW_EVIDENCE.split())
     assert as_it_was(app) == before
@@ -859,6 +860,7 @@ def test_a_close_forced_by_an_admin_stops_changes_at_once(
     refused = send_change(client, clock, shown, link, {"evidence": NEW_EVIDENCE}, seconds=0)
 
     assert refused.status_code == 410
+    assert page(refused).find("a", href=link.view) is not None  # back to the response
     assert kept_on_closed_page(refused)["Your evidence"] == " ".join(NEW_EVIDENCE.split())
     assert as_it_was(app) == before
     assert where(client.get(link.change)) == link.view

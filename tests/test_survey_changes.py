@@ -478,6 +478,7 @@ def test_after_the_grace_a_change_is_refused_with_what_was_typed_kept(
     refused = send_form(client, check, {})
 
     assert refused.status_code == 410
+    assert page(refused).find("a", href=link) is not None  # back to the response
     assert h1_text(refused) == "The deadline for responses has passed"
     assert kept_on_closed_page(refused)[STORY_PROMPT] == CHANGED_STORY
     response = sent_response()
@@ -513,6 +514,7 @@ def test_a_close_forced_by_an_admin_refuses_a_change_at_once(
     refused = send_form(client, check, {})
 
     assert refused.status_code == 410
+    assert page(refused).find("a", href=link) is not None  # back to the response
     assert kept_on_closed_page(refused)[STORY_PROMPT] == CHANGED_STORY
     assert sent_response().version == 1
     assert where(client.get(f"{SURVEY}/change/{token_of(link)}")) == link

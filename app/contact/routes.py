@@ -185,7 +185,13 @@ def change(slug: str, token: str):
     form = MessageChangeForm(response.wants_call)
     form.token.data = form_token(form.token.data)
     loaded_at = read_stamp(form.loaded.data)
-    late = CONTACT.admit(consultation, now, loaded_at, form.typed)
+    late = CONTACT.admit(
+        consultation,
+        now,
+        loaded_at,
+        form.typed,
+        response_url=url_for(links.VIEW_ENDPOINT, token=token),
+    )
     # Only the holder of the link reaches this form, and removing a document or fixing a
     # word takes a moment: the honeypot and the stamp are guard enough, not the time.
     if looks_automated(form.website.data, loaded_at, now, min_seconds=0):

@@ -220,7 +220,13 @@ def change(slug: str, token: str):
     form = EvidenceChangeForm(settings, response.attachments)
     form.token.data = form_token(form.token.data)
     loaded_at = read_stamp(form.loaded.data)
-    late = EVIDENCE.admit(consultation, now, loaded_at, form.typed)
+    late = EVIDENCE.admit(
+        consultation,
+        now,
+        loaded_at,
+        form.typed,
+        response_url=url_for(links.VIEW_ENDPOINT, token=token),
+    )
     # Only the holder of the link reaches this form, and removing a document or fixing a
     # word takes a moment: the honeypot and the stamp are guard enough, not the time.
     if looks_automated(form.website.data, loaded_at, now, min_seconds=0):

@@ -98,6 +98,7 @@ class Channel:
         loaded_at: datetime | None,
         written: Callable[[], Rows] | None = None,
         after_close: bool | None = None,
+        response_url: str | None = None,
     ) -> bool:
         """Let a request through while the channel takes responses; True when it is late.
 
@@ -109,7 +110,7 @@ class Channel:
             after_close = self.after_close(consultation)
         if after_close and consultation.state(now) is State.CLOSED:
             return False
-        return admit(consultation, self.name, now, loaded_at, written)
+        return admit(consultation, self.name, now, loaded_at, written, response_url)
 
     def takes_changes(self, consultation: Consultation, now: datetime) -> bool:
         """Whether a respondent may start changing a response now: while the consultation

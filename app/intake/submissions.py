@@ -160,13 +160,16 @@ def admit(
     now: datetime,
     loaded_at: datetime | None,
     written: Callable[[], list[tuple[str, str]]] | None = None,
+    response_url: str | None = None,
 ) -> bool:
     """Let a request through while the consultation takes responses; True when it is late.
 
     Someone whose form (or survey) was started before the deadline may send it through
     the grace period. After that they get the closed page (410), which shows what
     `written()` gives, what they had typed, so that they can copy it. It is only called
-    then, so open consultations do not pay for it. Stops the request otherwise.
+    then, so open consultations do not pay for it. A change to a response sent gives
+    `response_url`, the respondent's page, which the closed page links back to. Stops
+    the request otherwise.
     """
     if consultation.state(now) is not State.CLOSED:
         open_channel_or_abort(consultation, channel, now)
@@ -179,6 +182,7 @@ def admit(
         consultation=consultation,
         deadline_passed=now >= consultation.closes_at,
         kept=written() if written else [],
+        response_url=response_url,
     )
     abort(whole_page_for_htmx(page))
 

@@ -68,10 +68,19 @@ def _admit(
 
     A survey started before the deadline (its draft, or this form if loaded earlier) may
     be carried on through the grace period. When refused, the closed page lists what
-    the respondent had written.
+    the respondent had written, and for a change, links back to their response.
     """
     started = _earliest(draft.started_at if draft else None, loaded_at)
-    return admit(consultation, "survey", now, started, lambda: _written(questions, draft, on_page))
+    # A change to a response sent: the closed page links back to the respondent's page.
+    link = changes.link_for(draft.amends_id) if draft and draft.amends_id is not None else None
+    return admit(
+        consultation,
+        "survey",
+        now,
+        started,
+        lambda: _written(questions, draft, on_page),
+        url_for("respondents.view", token=link) if link else None,
+    )
 
 
 def _written(
