@@ -22,7 +22,7 @@ from sqlalchemy import select
 from app.consultations.lifecycle import Override, State
 from app.extensions import csrf, db, limiter
 from app.intake.submissions import keep_or_stamp, looks_automated, read_stamp
-from app.models import UNSUBSCRIBED, Consultation, Subscriber
+from app.models import Consultation, Subscriber
 from app.runtime import clock
 from app.updates import bp, subscriptions, tokens
 from app.updates.forms import (
@@ -265,7 +265,7 @@ def confirm(token: str):
     if request.method == "POST" and form.validate():
         subscriber = subscriptions.confirm(token, now)
     else:
-        subscriber = _confirmable(token, now)
+        subscriber = subscriptions.confirmable(token, now)
     if subscriber is None:
         page = render_template("updates/confirm_not_working.html", days=CONFIRM_WITHIN.days)
         return page, 404
@@ -287,21 +287,6 @@ def confirm(token: str):
             token=tokens.unsubscribe_token(tokens.UnsubscribeScope(subscriber.id)),
         ),
     )
-
-
-def _confirmable(token: str, now: datetime) -> Subscriber | None:
-    """The address a confirmation link is for, read without confirming it: None where
-    subscriptions.confirm would refuse the link."""
-    if not token or len(token) > 100:
-        return None
-    subscriber = db.session.scalar(
-        select(Subscriber).filter_by(confirm_hash=tokens.token_hash(token))
-    )
-    if subscriber is None or subscriber.status == UNSUBSCRIBED:
-        return None
-    if not subscriber.confirmed and now - subscriber.signed_up_at > CONFIRM_WITHIN:
-        return None
-    return subscriber
 
 
 # --- unsubscribing ---------------------------------------------------------------------------

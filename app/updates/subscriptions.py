@@ -179,8 +179,8 @@ def manage_url(subscriber: Subscriber, consultation_id: int | None = None) -> st
     return site_url("updates.unsubscribe", token=tokens.unsubscribe_token(scope))
 
 
-def confirm(token: str, now: datetime) -> Subscriber | None:
-    """Confirm the address whose link this is. Following it again changes nothing.
+def confirmable(token: str, now: datetime) -> Subscriber | None:
+    """The address a confirmation link is for, without confirming it.
 
     None for a link that was never sent, replaced by a newer one, or too old.
     """
@@ -191,9 +191,18 @@ def confirm(token: str, now: datetime) -> Subscriber | None:
     )
     if subscriber is None or subscriber.status == UNSUBSCRIBED:
         return None
-    if not subscriber.confirmed:
-        if now - subscriber.signed_up_at > CONFIRM_WITHIN:
-            return None
+    if not subscriber.confirmed and now - subscriber.signed_up_at > CONFIRM_WITHIN:
+        return None
+    return subscriber
+
+
+def confirm(token: str, now: datetime) -> Subscriber | None:
+    """Confirm the address whose link this is. Confirming it again changes nothing.
+
+    None where confirmable() finds nothing.
+    """
+    subscriber = confirmable(token, now)
+    if subscriber is not None and not subscriber.confirmed:
         subscriber.status = CONFIRMED
         subscriber.confirmed_at = now
         db.session.commit()
