@@ -56,11 +56,14 @@ redis:
 	$(call debian,command -v redis-server,redis-server)
 
 # The whole suite twice: on SQLite files, then on PostgreSQL. Both passes run, so a
-# failure in the first does not hide one in the second.
+# failure in the first does not hide one in the second. Each pass shares the test files
+# between TEST_WORKERS processes (pytest-xdist), a file's tests staying in one process so
+# that its fixtures are made once; each process starts its own servers.
+TEST_WORKERS ?= 2
 test: install browser wrk redis postgresql
 	@status=0; \
-	$(BIN)/pytest || status=1; \
-	$(BIN)/pytest --database=postgresql || status=1; \
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile || status=1; \
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile --database=postgresql || status=1; \
 	exit $$status
 
 test-fast: install
