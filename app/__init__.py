@@ -98,9 +98,12 @@ def _register_blueprints(app: Flask) -> None:
 
     app.url_map.converters["id"] = IdConverter
     from app.admin import bp as admin_bp
+    from app.comments import bp as comments_bp
     from app.contact import bp as contact_bp
     from app.evidence import bp as evidence_bp
+    from app.news import bp as news_bp
     from app.public import bp as public_bp
+    from app.readers import bp as readers_bp
     from app.respondents import bp as respondents_bp
     from app.survey import bp as survey_bp
     from app.updates import bp as updates_bp
@@ -111,4 +114,7 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(contact_bp)
     app.register_blueprint(respondents_bp)
     app.register_blueprint(updates_bp)
+    app.register_blueprint(news_bp)
+    app.register_blueprint(comments_bp)
+    app.register_blueprint(readers_bp)
     app.register_blueprint(admin_bp)

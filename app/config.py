@@ -63,6 +63,12 @@ def from_environment() -> dict:
         "RATELIMIT_LINKS": os.environ.get("RATELIMIT_LINKS", "5 per minute;20 per hour"),
         # Signing up for email updates and following a consultation, per address.
         "RATELIMIT_UPDATES": os.environ.get("RATELIMIT_UPDATES", "5 per minute;20 per hour"),
+        # Asking for a reader's sign-in link, per address (the sign-in page), and posting
+        # or changing comments, per reader and per address (app.comments).
+        "RATELIMIT_READER_SIGN_IN": os.environ.get(
+            "RATELIMIT_READER_SIGN_IN", "5 per minute;20 per hour"
+        ),
+        "RATELIMIT_COMMENTS": os.environ.get("RATELIMIT_COMMENTS", "5 per minute;30 per hour"),
         # A person takes at least this long between loading a form and sending it.
         "SUBMIT_MIN_SECONDS": float(os.environ.get("SUBMIT_MIN_SECONDS", 3)),
         "SESSION_COOKIE_SECURE": _flag("SESSION_COOKIE_SECURE"),

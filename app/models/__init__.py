@@ -1,54 +1,28 @@
-"""The database tables, typed with SQLAlchemy 2."""
+"""The database tables, typed with SQLAlchemy 2: consultations, responses, calls, staff,
+the outbox and email updates here; news and readers' comments in `news.py`; the column
+types every table shares in `types.py`."""
 
 from __future__ import annotations
 
 import secrets
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, TypeDecorator, text
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.calls import rules
 from app.consultations.lifecycle import Override, State, state_at
 from app.extensions import db
+from app.models.types import LARGEST_ID, UTCDateTime, utcnow
 
 CHANNELS = ("survey", "evidence", "contact")
 DRAFT, SUBMITTED = "draft", "submitted"
 BOOKED, CANCELLED = "booked", "cancelled"
 ADMIN, OFFICER = "admin", "officer"
 ROLES = (ADMIN, OFFICER)
-
-
-# The largest value an INTEGER id holds (PostgreSQL's limit; SQLite's is larger).
-LARGEST_ID = 2_147_483_647
-
-
-class UTCDateTime(TypeDecorator):
-    """Stores aware datetimes as naive UTC and gives them back aware.
-
-    SQLite keeps no zone, so without this a time read back would lose it.
-    """
-
-    impl = DateTime
-    cache_ok = True
-
-    def process_bind_param(self, value: datetime | None, dialect: Any) -> datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("refusing to store a time without a zone")
-        return value.astimezone(UTC).replace(tzinfo=None)
-
-    def process_result_value(self, value: datetime | None, dialect: Any) -> datetime | None:
-        return None if value is None else value.replace(tzinfo=UTC)
-
-
-def utcnow() -> datetime:
-    """The current instant, aware, in UTC."""
-    return datetime.now(UTC)
 
 
 class Consultation(db.Model):
@@ -611,3 +585,17 @@ class Mailing(db.Model):
 def record_audit(actor: str, action: str, consultation: Consultation | None, detail: str) -> None:
     """Add an audit event to the current transaction."""
     db.session.add(AuditEvent(actor=actor, action=action, consultation=consultation, detail=detail))
+
+
+# Imported last: its tables name the ones above.
+from app.models.news import (  # noqa: E402
+    Comment,
+    CommentReport,
+    NewsPost,
+    Reader,
+    ReaderSession,
+    ReaderSignIn,
+)
+
+__all__ = ["LARGEST_ID", "UTCDateTime", "utcnow", "Comment", "CommentReport", "NewsPost",
+           "Reader", "ReaderSession", "ReaderSignIn"]

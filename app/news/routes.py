@@ -1,0 +1,3 @@
+"""Views: see the package docstring."""
+
+from app.news import bp  # noqa: F401
