@@ -13,7 +13,7 @@ import hashlib
 import secrets
 from datetime import datetime, timedelta
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 from sqlalchemy import delete, select
 
 from app.extensions import db
@@ -25,9 +25,11 @@ LASTS = timedelta(days=30)
 # secrets.token_urlsafe(32) is 43 characters; anything else is not a token of ours.
 TOKEN_LENGTH = 43
 
-_LOADED = "_reader_loaded"
-_SET = "_reader_cookie_set"
-_CLEAR = "_reader_cookie_clear"
+# Kept in the request's environ, not in `g`: `g` belongs to the app context, which a test
+# holding one open shares between requests.
+_READER = "consultations.reader"
+_SET = "consultations.reader_cookie_set"
+_CLEAR = "consultations.reader_cookie_clear"
 
 
 def token_hash(token: str) -> str:
@@ -40,9 +42,9 @@ def current_reader(now: datetime | None = None) -> Reader | None:
 
     `now` is the request's clock (app.runtime.clock.now()); an expired session is nobody.
     """
-    if _LOADED in g:
-        return g.get("_reader")
-    g.setdefault(_LOADED, True)
+    here = request.environ
+    if _READER in here:
+        return here[_READER]
     reader = None
     token = request.cookies.get(COOKIE, "")
     if len(token) == TOKEN_LENGTH and token.isascii():
@@ -55,7 +57,7 @@ def current_reader(now: datetime | None = None) -> Reader | None:
             .where(ReaderSession.token_hash == token_hash(token))
             .where(ReaderSession.expires_at > moment)
         )
-    g._reader = reader
+    here[_READER] = reader
     return reader
 
 
@@ -66,10 +68,8 @@ def begin(reader: Reader, now: datetime) -> None:
     db.session.add(
         ReaderSession(reader=reader, token_hash=token_hash(token), expires_at=now + LASTS)
     )
-    g._reader = reader
-    g.setdefault(_LOADED, True)
-    g.setdefault(_SET, token)
-    g.pop(_CLEAR, None)
+    request.environ.update({_READER: reader, _SET: token})
+    request.environ.pop(_CLEAR, None)
 
 
 def end() -> None:
@@ -79,10 +79,8 @@ def end() -> None:
         db.session.execute(
             delete(ReaderSession).where(ReaderSession.token_hash == token_hash(token))
         )
-    g._reader = None
-    g.setdefault(_LOADED, True)
-    g.pop(_SET, None)
-    g.setdefault(_CLEAR, True)
+    request.environ.update({_READER: None, _CLEAR: True})
+    request.environ.pop(_SET, None)
 
 
 def end_everywhere(reader: Reader) -> None:
@@ -101,7 +99,8 @@ def delete_expired(now: datetime) -> int:
 @bp.after_app_request
 def _write_cookie(response: Response) -> Response:
     """Write or clear the reader's cookie on the way out."""
-    token = g.get(_SET)
+    here = request.environ
+    token = here.get(_SET)
     secure = bool(current_app.config["SESSION_COOKIE_SECURE"] or request.is_secure)
     if token:
         response.set_cookie(
@@ -112,8 +111,8 @@ def _write_cookie(response: Response) -> Response:
             httponly=True,
             samesite="Lax",
         )
-    elif g.get(_CLEAR) and COOKIE in request.cookies:
+    elif here.get(_CLEAR) and COOKIE in request.cookies:
         response.delete_cookie(COOKIE, secure=secure, httponly=True, samesite="Lax")
-    if _LOADED in g:
+    if _READER in here:
         response.vary.add("Cookie")
     return response
