@@ -40,6 +40,8 @@ from app.admin import (  # noqa: E402,F401
 )
 from app.admin.authoring import drafts, editing, previews  # noqa: E402,F401
 from app.admin.coding import views as coding_views  # noqa: E402,F401
+from app.admin.moderation import views as moderation_views  # noqa: E402,F401
+from app.admin.news import views as news_views  # noqa: E402,F401
 from app.admin.outcome import views as outcome_views  # noqa: E402,F401
 from app.admin.updates import views as updates_views  # noqa: E402,F401
 from app.admin.users import views as users_views  # noqa: E402,F401

@@ -1,0 +1,1 @@
+"""Writing news posts: drafts, preview, publishing, changes and unpublishing."""
