@@ -385,12 +385,14 @@ def report(slug: str, comment_id: int):
         abort(404)  # hidden already: there is nothing left to report
     now = clock.now()
     form = ReportForm().show_as(f"report-{comment.id}")
-    if comment.id in services.reported_by(post, _reporter()):
+    # Made when the form is shown, so that a double submit carries one key, not two.
+    reporter = _reporter(create=True)
+    if comment.id in services.reported_by(post, reporter):
         return _comment_page("comments/report.html", post, comment, message=ALREADY)
     if request.method == "POST":
         if not _automated(form, now, NOT_SENT) and form.validate():
             outcome = services.report_comment(
-                comment, form.reason.data, form.note.data, _reporter(create=True), now
+                comment, form.reason.data, form.note.data, reporter, now
             )
             said = THANKS if outcome is services.Reported.TAKEN else ALREADY
             return after_post(
