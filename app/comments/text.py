@@ -18,13 +18,14 @@ from markupsafe import Markup, escape
 REL = "nofollow ugc noopener"
 WEB_SCHEMES = ("http:", "https:")
 
-# Characters HTML does not allow in a document (controls other than tab and line feed,
-# and the noncharacters): nobody types them, so they are not shown.
+# Characters HTML does not allow in a document (controls other than tab, line feed and
+# form feed, lone surrogates and the noncharacters): nobody types them, so they are not
+# shown.
 _NONCHARACTERS = "".join(
     chr(plane * 0x10000 + 0xFFFE) + chr(plane * 0x10000 + 0xFFFF) for plane in range(0x11)
 )
 _NOT_SHOWN = re.compile(
-    "[\x00-\x08\x0b-\x1f\x7f-\x9f\ufdd0-\ufdef" + re.escape(_NONCHARACTERS) + "]"
+    "[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + re.escape(_NONCHARACTERS) + "]"
 )
 
 # A LinkifyIt keeps the state of its last search in itself: one per thread.
