@@ -328,6 +328,39 @@ def test_the_reminder_says_nothing_of_a_survey_a_consultation_does_not_have(
     assert "survey" not in week_left.text
 
 
+@pytest.mark.parametrize(
+    ("opens_in", "reminded"),
+    [
+        (10 * DAY, False),  # open 3 days, closing 13 days from now: its last week is all of it
+        (5 * DAY, True),  # open 8 days: a day of it is before its last week
+    ],
+)
+def test_the_follow_box_promises_the_reminder_exactly_when_it_is_sent(
+    app, clock, runner, smtp_server, make_consultation, client, opens_in, reminded
+):
+    opens, closes = clock.now + opens_in, clock.now + 13 * DAY
+    consultation = known(
+        make_consultation(opens_at=opens, closes_at=closes, published_at=clock.now - DAY)
+    )
+    box = BeautifulSoup(client.get(f"/consultations/{consultation.slug}").data, "html.parser")
+    words = " ".join(
+        box.find("section", attrs={"aria-labelledby": "follow-heading"}).stripped_strings
+    )
+    ask(clock, FOLA, consultation)
+    send(runner)
+    [confirmation] = smtp_server.to(FOLA)
+    confirm_from_email(smtp_server, clock, FOLA)
+
+    for moment in (opens, closes - WEEK, closes):
+        clock.set(moment)
+        rounds(runner)
+
+    promised = "a week before it closes"
+    assert (promised in words, promised in confirmation.text) == (reminded, reminded)
+    heard = [NOW_OPEN, WEEK_LEFT, NOW_CLOSED] if reminded else [NOW_OPEN, NOW_CLOSED]
+    assert subjects(smtp_server, FOLA) == heard
+
+
 # --- what is never sent ----------------------------------------------------------------------
 
 

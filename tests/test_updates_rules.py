@@ -354,6 +354,29 @@ def test_each_piece_of_news_is_true_when_it_is_due(t, now):
 
 @PROPERTY
 @given(t=TIMELINES, now=NOWS)
+def test_the_reminder_is_promised_exactly_when_it_will_be_due_after_now(t, now):
+    """What the pages say a follower will hear (promises_week_left) and what the worker
+    sends (due) agree, whatever the timeline: the reminder is promised at `now` only if it
+    is still to come, and is then due at its moment."""
+    week_before = t.closes_at - WEEK
+    will_be_due = now < week_before and News.WEEK_LEFT in kinds_at(t, week_before)
+    assert rules.promises_week_left(t, now) == will_be_due
+
+
+def test_one_open_for_3_days_closing_in_13_promises_no_reminder_and_sends_none():
+    now = OPENS - 10 * DAY
+    t = timeline(closes_at=OPENS + 3 * DAY, published_at=now - DAY)
+
+    assert not rules.promises_week_left(t, now)
+    assert [kinds_at(t, moment) for moment in (OPENS, t.closes_at - WEEK, t.closes_at)] == [
+        [News.OPENED],
+        [],
+        [News.CLOSED],
+    ]
+
+
+@PROPERTY
+@given(t=TIMELINES, now=NOWS)
 def test_once_the_hand_change_is_made_the_reading_agrees_with_the_site(t, now):
     """What the site shows (lifecycle.state_at, from the current setting) is what the rules
     read, from the latest hand change and the publication on."""

@@ -271,18 +271,6 @@ TIMELINE_COLUMNS = (
 )
 
 
-def _timeline(row) -> rules.Timeline:
-    """A consultation's timeline, from the consultation or a row of TIMELINE_COLUMNS."""
-    return rules.Timeline(
-        opens_at=row.opens_at,
-        closes_at=row.closes_at,
-        override=rules.Override(row.override),
-        override_changed_at=row.override_changed_at,
-        published_at=row.published_at,
-        outcome_published_at=row.outcome_published_at,
-    )
-
-
 def _recent_news_query(now: datetime):
     """The published consultations with any of rules.moments() in the last ANNOUNCE_WITHIN:
     the only ones that can have news due. Most rounds it finds none."""
@@ -310,7 +298,7 @@ def queue_announcements(now: datetime) -> int:
     due = [
         (row.id, news)
         for row in db.session.execute(_recent_news_query(now))
-        for news in rules.due(row.id, _timeline(row), now)
+        for news in rules.due(row.id, rules.Timeline.of(row), now)
     ]
     if not due:
         return 0

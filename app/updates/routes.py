@@ -19,12 +19,12 @@ from datetime import datetime
 from flask import abort, current_app, redirect, render_template, request, session, url_for
 from sqlalchemy import select
 
-from app.consultations.lifecycle import Override, State
+from app.consultations.lifecycle import State
 from app.extensions import csrf, db, limiter
 from app.intake.submissions import keep_or_stamp, looks_automated, read_stamp
 from app.models import Consultation, Subscriber
 from app.runtime import clock
-from app.updates import bp, subscriptions, tokens
+from app.updates import bp, rules, subscriptions, tokens
 from app.updates.forms import (
     ConfirmForm,
     FollowForm,
@@ -32,7 +32,7 @@ from app.updates.forms import (
     SignUpForm,
     UnsubscribeForm,
 )
-from app.updates.rules import CONFIRM_WITHIN, NOTICE_EVERY, WEEK
+from app.updates.rules import CONFIRM_WITHIN, NOTICE_EVERY
 
 # The address this browser last asked about, and the consultation, for "Check your email":
 # kept in the session cookie (signed, not encrypted) only until that page has shown it.
@@ -131,8 +131,7 @@ def following_news(consultation: Consultation) -> str:
     if state is State.FORTHCOMING:
         moments.append("when it opens")
     if state is not State.CLOSED:
-        # As rules.due has it: no reminder for dates an admin's open or close overrides.
-        if consultation.override == Override.AUTO.value and consultation.closes_at - now > WEEK:
+        if rules.promises_week_left(rules.Timeline.of(consultation), now):
             moments.append("a week before it closes")
         moments.append("when it closes")
     moments.append("when we publish what came of it")

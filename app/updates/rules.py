@@ -70,6 +70,18 @@ class Timeline:
     published_at: datetime | None
     outcome_published_at: datetime | None
 
+    @classmethod
+    def of(cls, row) -> Timeline:
+        """The timeline of a consultation, or of a row with the same columns."""
+        return cls(
+            opens_at=row.opens_at,
+            closes_at=row.closes_at,
+            override=Override(row.override),
+            override_changed_at=row.override_changed_at,
+            published_at=row.published_at,
+            outcome_published_at=row.outcome_published_at,
+        )
+
 
 @dataclass(frozen=True)
 class Due:
@@ -161,18 +173,39 @@ def closed_at(t: Timeline, now: datetime) -> datetime | None:
     return first.end
 
 
-def week_before_deadline(t: Timeline, now: datetime) -> datetime | None:
-    """A week before the deadline, if the reminder applies at `now`: the consultation
-    follows its dates, is open until its deadline, and was open a week before it (one
-    that opens within its last week sends only its opening)."""
+def week_left_at(t: Timeline) -> datetime | None:
+    """A week before the deadline, if followers hear then, as the timeline stands: the
+    consultation follows its dates and is open to the public from before that moment until
+    its deadline (one that opens within its last week sends only its opening). The one
+    reading of the reminder: what is due (week_before_deadline) and what the pages promise
+    (promises_week_left) both ask it, so that they cannot disagree."""
     if t.override is not Override.AUTO:
         return None
-    now, closes = _utc(now), _utc(t.closes_at)
+    closes = _utc(t.closes_at)
     week_before = closes - WEEK
-    first = first_span(t, now)
-    if first is None or not week_before <= now < closes or not first.holds(now):
+    found = spans(t)
+    if not found or not found[0].start < week_before:
         return None
-    return week_before if first.start < week_before else None
+    if found[0].end is not None and found[0].end < closes:
+        return None
+    return week_before
+
+
+def week_before_deadline(t: Timeline, now: datetime) -> datetime | None:
+    """A week before the deadline, if the reminder applies at `now`: its moment has come
+    and the deadline has not."""
+    week_before = week_left_at(t)
+    if week_before is None or not week_before <= _utc(now) < _utc(t.closes_at):
+        return None
+    return week_before
+
+
+def promises_week_left(t: Timeline, now: datetime) -> bool:
+    """Whether someone who follows at `now` will hear a week before the deadline, if the
+    timeline does not change: the reminder is sent, and its moment is still to come
+    (followers hear only of what happens after they follow)."""
+    week_before = week_left_at(t)
+    return week_before is not None and _utc(now) < week_before
 
 
 def outcome_at(t: Timeline, now: datetime) -> datetime | None:
