@@ -15,6 +15,7 @@ from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
 
+from app.comments.rules import REPORT_REASONS
 from app.extensions import db
 from app.models import Comment, CommentReport, Reader, record_audit
 from app.models.news import HELD, REMOVED, VISIBLE
@@ -25,21 +26,13 @@ REASON_LENGTH = 200
 
 # A comment's state in the thread's words.
 STATE_NAMES = {VISIBLE: "Shown", HELD: "Hidden by reports", REMOVED: "Removed by a moderator"}
-# A report's reason as the report form offers it; any other stored value is shown tidied.
-REASON_NAMES = {
-    "offensive": "Offensive",
-    "spam": "Spam",
-    "personal": "Personal information",
-    "personal_information": "Personal information",
-    "off_topic": "Off topic",
-    "other": "Other",
-}
 FORMER_READER = "a former reader"
 
 
 def reason_name(reason: str) -> str:
-    """'Personal information' for 'personal_information'."""
-    return REASON_NAMES.get(reason) or reason.replace("_", " ").replace("-", " ").capitalize()
+    """The words for a report's reason, 'Personal information' for 'personal_information';
+    any other value stored is shown tidied."""
+    return REPORT_REASONS.get(reason) or reason.replace("_", " ").replace("-", " ").capitalize()
 
 
 def counted_reason(reason: str, times: int) -> str:

@@ -14,6 +14,7 @@ from flask_login import current_user
 from app.admin import bp
 from app.admin.moderation import services
 from app.admin.moderation.forms import DELETE, BlockForm, HideForm
+from app.comments.rules import HIDE_AT
 from app.extensions import db
 from app.models import Comment, Reader
 from app.runtime import clock
@@ -27,7 +28,10 @@ WORDS = {
     "reason_name": services.reason_name,
     "excerpt": services.excerpt,
     "author_name": services.author_name,
-    "public_link": lambda comment: f"/news/{comment.post.slug}#comment-{comment.id}",
+    "public_link": lambda comment: url_for(
+        "news.post", slug=comment.post.slug, _anchor=f"comment-{comment.id}"
+    ),
+    "hide_at": HIDE_AT,
 }
 
 
