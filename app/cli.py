@@ -144,20 +144,31 @@ def _deliver_once() -> tuple[int, int, int]:
 
 
 def _queue_updates(now: datetime) -> int:
-    """The news the clock has made due for followers and subscribers, and deleting the
-    addresses never confirmed. Each commits. A failure is logged and the round goes on to
-    deliver, since receipts and alerts matter more than news; the next round tries again."""
+    """The news the clock has made due for followers and subscribers, deleting the
+    addresses never confirmed, and ending the follows with nothing more to send. Each
+    commits, and each is tried on its own: a failure is logged and rolled back, and the
+    round goes on to the next part and then to deliver, since receipts and alerts matter
+    more than news and one piece of news that fails must not keep an unconfirmed address
+    past its 7 days. The next round tries again."""
     queued = 0
     try:
         queued = mailings.queue_announcements(now)
-        deleted = subscriptions.delete_unconfirmed(now)
-        subscriptions.end_finished_follows(now)
     except Exception:  # noqa: BLE001 (logged in full; delivery must not wait on a bug here)
         log.exception("queueing email updates failed")
+        db.session.rollback()
+    try:
+        deleted = subscriptions.delete_unconfirmed(now)
+    except Exception:  # noqa: BLE001 (as above)
+        log.exception("deleting addresses never confirmed failed")
         db.session.rollback()
     else:
         if deleted:
             log.info("deleted %d addresses never confirmed", deleted)
+    try:
+        subscriptions.end_finished_follows(now)
+    except Exception:  # noqa: BLE001 (as above)
+        log.exception("ending follows of finished consultations failed")
+        db.session.rollback()
     return queued
 
 

@@ -592,6 +592,23 @@ def test_a_failure_queueing_news_is_logged_and_the_round_still_delivers(
     assert subjects(smtp_server, FOLA) == [NOW_OPEN]
 
 
+def test_a_failure_queueing_news_still_deletes_the_addresses_never_confirmed(
+    app, clock, runner, smtp_server, make_consultation, caplog
+):
+    ask(clock, PAT, site_updates=True)
+    send(runner)
+    opening = clock.now + CONFIRM_WITHIN + DAY  # its opening is due when Pat's time is up
+    make_consultation(opens_at=opening, closes_at=opening + 4 * WEEK, published_at=clock.now)
+    refuse_news(on=True)
+
+    clock.set(opening)
+    send(runner)
+
+    assert "queueing email updates failed" in caplog.text
+    assert mailing_keys() == []
+    assert subscriber(PAT) is None
+
+
 def refuse_news(on: bool) -> None:
     """Make the database refuse every new mailing, or take them again."""
     db.session.rollback()
