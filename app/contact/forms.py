@@ -6,12 +6,12 @@ from __future__ import annotations
 from typing import Any
 
 from flask import current_app
-from wtforms import HiddenField, RadioField, StringField, TextAreaField
+from wtforms import Field, HiddenField, RadioField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, ValidationError
 
 from app.formatting import phones
 from app.intake.change_forms import ChangeFormMixin
-from app.intake.fields import follow_field, organisation_field
+from app.intake.fields import follow_field, organisation_field, sendable_to_follow
 from app.web.forms import Form, choices, email_field, in_choices, name_field
 
 MESSAGE_LENGTH = 5000
@@ -59,6 +59,10 @@ class MessageForm(Form):
         if not calls_offered:  # no free times: the question is not asked
             del self.wants_call
         self.phone_number = ""  # the number in E.164 form, once valid
+
+    def validate_email(self, field: Field) -> None:
+        """With the follow box ticked, an address the outbox can send news to."""
+        sendable_to_follow(self, field)
 
     def written(self) -> list[tuple[str, str]]:
         """What the respondent typed, for the closed page to show back."""

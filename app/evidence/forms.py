@@ -6,12 +6,19 @@ from __future__ import annotations
 from typing import Any
 
 from flask_wtf.file import MultipleFileField
-from wtforms import HiddenField, RadioField, SelectMultipleField, StringField, TextAreaField
+from wtforms import (
+    Field,
+    HiddenField,
+    RadioField,
+    SelectMultipleField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, Length
 
 from app.evidence.files import CheckedFile, detect_type, problem_with, too_large
 from app.intake.change_forms import ChangeFormMixin
-from app.intake.fields import follow_field, organisation_field
+from app.intake.fields import follow_field, organisation_field, sendable_to_follow
 from app.models import Attachment
 from app.web.forms import (
     Form,
@@ -64,6 +71,10 @@ class EvidenceForm(Form):
             Length(max=limit, message=f"Your evidence must be {limit:,} characters or fewer"),
         ]
         self.checked_files: list[CheckedFile] = []
+
+    def validate_email(self, field: Field) -> None:
+        """With the follow box ticked, an address the outbox can send news to."""
+        sendable_to_follow(self, field)
 
     def written(self) -> list[tuple[str, str]]:
         """What the respondent typed, for the closed page to show back."""

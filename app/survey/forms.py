@@ -17,7 +17,7 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length, Optional, StopValidation, ValidationError
 
-from app.intake.fields import email_to_follow, follow_field
+from app.intake.fields import email_to_follow, follow_field, sendable_to_follow
 from app.models import Question
 from app.survey import routing
 from app.web.forms import (
@@ -343,6 +343,7 @@ class DetailsForm(Form):
             Optional(),
             Length(max=254, message=EMAIL_FORMAT),
             valid_email,
+            sendable_to_follow,
         ],
     )
     follow = follow_field()

@@ -8,8 +8,8 @@ from typing import Any
 
 from flask import request
 from wtforms import Field, HiddenField, StringField
-from wtforms.validators import ValidationError
 
+from app.intake.fields import sendable_address
 from app.web.forms import Form, email_field, limited_text
 
 # Subscriber.name holds this many characters.
@@ -17,11 +17,6 @@ NAME_LENGTH = 100
 # What the unsubscribe page's buttons send: everything, or one consultation by its id.
 EVERYTHING = "all"
 CONSULTATION_ID = re.compile(r"[1-9][0-9]{0,8}")
-# The outbox speaks plain SMTP (no SMTPUTF8), so it can send only to an address whose part
-# before the @ is ASCII; the part after it is turned into ASCII by IDNA.
-LOCAL_PART_MESSAGE = (
-    "Enter an email address with only English letters, numbers and symbols before the @"
-)
 
 
 class TextForm(Form):
@@ -60,8 +55,7 @@ class FollowForm(GuardedForm):
 
     def validate_email(self, field: Field) -> None:
         """An address the outbox can send to, once it is in the right shape."""
-        if not field.errors and not field.data.rpartition("@")[0].isascii():
-            raise ValidationError(LOCAL_PART_MESSAGE)
+        sendable_address(self, field)
 
 
 class SignUpForm(FollowForm):
