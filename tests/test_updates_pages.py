@@ -549,6 +549,30 @@ def test_a_confirmed_address_that_follows_is_told_by_email(
     assert [f.consultation_id for f in subscriber().follows] == [consultation.id]
 
 
+def test_a_confirmed_follower_who_follows_again_is_told_nothing_changed(
+    client, clock, smtp_server, runner, consultation
+):
+    confirmed(client, clock, smtp_server, runner)
+    clock.advance(minutes=20)
+    follow(client, clock)
+    clock.advance(minutes=20)
+
+    follow(client, clock)
+
+    notice = emails_to(smtp_server, runner)[-1]
+    assert notice.message["Subject"] == "You already follow this consultation"
+    words = " ".join(notice.text.split())
+    assert (
+        f'Someone, probably you, asked to follow "{TITLE}" with this address, but you already'
+        " follow it. Nothing has changed: we will email you a week before it closes" in words
+    )
+    assert "email updates" not in words
+    html = text_of(BeautifulSoup(notice.html, "html.parser"))
+    assert "You already follow this consultation" in html
+    assert f"asked to follow {TITLE} with this address, but you already follow it." in html
+    assert [f.consultation_id for f in subscriber().follows] == [consultation.id]
+
+
 @pytest.mark.parametrize("asked", ["sign up", "follow", "both"])
 def test_the_confirmation_email_says_what_was_asked_for(
     client, clock, smtp_server, runner, consultation, asked
