@@ -349,6 +349,28 @@ def test_an_updates_links_work_from_a_mail_client_and_its_images_are_not_fetched
         assert "A map of the parks" in text_of(body_html)
 
 
+def test_an_updates_text_part_has_its_links_made_absolute_and_its_code_as_written(
+    admin, app, people, runner, smtp_server
+):
+    body = (
+        "Read [the parks consultation](/consultations/parks), [the news][news] or"
+        " [elsewhere](https://example.org/n). Type `[a link](/like/this)`.\n\n"
+        "    [indented code](/stays)\n\n"
+        '[news]: /news "Our news"\n'
+    )
+    mailing_id = write(admin, body=body)
+    assert send(admin, mailing_id).status_code == 303
+    work(runner)
+
+    site = app.config["SITE_URL"].rstrip("/")
+    [received] = smtp_server.to("ana@example.org")
+    assert f"[the parks consultation]({site}/consultations/parks)" in received.text
+    assert f'[news]: {site}/news "Our news"' in received.text
+    assert "[elsewhere](https://example.org/n)" in received.text
+    assert "`[a link](/like/this)`" in received.text
+    assert "    [indented code](/stays)" in received.text
+
+
 # --- a test to oneself -----------------------------------------------------------------------
 
 

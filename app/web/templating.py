@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import re
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -70,6 +71,46 @@ def render_email_markdown(text: str) -> Markup:
     return _rendered(tokens)
 
 
+# In Markdown's source: a code span (left alone), an inline link's or image's target after
+# "](", or a link reference definition's target at the start of a line.
+_LINK_TARGET = re.compile(
+    r"(?P<code>(`+)[^`]*?\2)"
+    r"|(?P<inline>\]\(\s*<?)(?P<target>[^\s<>()]+)"
+    r"|(?P<definition>^ {0,3}\[[^\]\n]+\]:[ \t]*<?)(?P<defined>[^\s<>]+)",
+    re.MULTILINE,
+)
+
+
+def render_email_markdown_text(text: str) -> str:
+    """Markdown written by admins, as an email's text part shows it: as written, with the
+    targets of its links made absolute against SITE_URL as the HTML part's are (a mail
+    client has no page to resolve /consultations/... against). Code is left as written."""
+    site = current_app.config["SITE_URL"].rstrip("/") + "/"
+
+    def absolute(found: re.Match) -> str:
+        if found["code"]:
+            return found["code"]
+        if found["inline"]:
+            return found["inline"] + urljoin(site, found["target"])
+        return found["definition"] + urljoin(site, found["defined"])
+
+    lines = (text or "").split("\n")
+    code = set()
+    for token in _markdown.parse(text or ""):
+        if token.type in ("fence", "code_block") and token.map:
+            code.update(range(*token.map))
+    kept, prose = [], []
+    for number, line in enumerate(lines):
+        if number in code:
+            kept.append(_LINK_TARGET.sub(absolute, "\n".join(prose)) if prose else None)
+            kept.append(line)
+            prose = []
+        else:
+            prose.append(line)
+    kept.append(_LINK_TARGET.sub(absolute, "\n".join(prose)) if prose else None)
+    return "\n".join(part for part in kept if part is not None)
+
+
 def _without_image(token: Token) -> Token:
     """An image as the text of its description (which may be empty)."""
     if token.type != "image":
@@ -132,6 +173,7 @@ def init_app(app: Flask) -> None:
     """Register the filters and globals."""
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["email_markdown"] = render_email_markdown
+    app.jinja_env.filters["email_markdown_text"] = render_email_markdown_text
     app.jinja_env.filters["local_time"] = local_time
     app.jinja_env.filters["day_name"] = day_name
     app.jinja_env.filters["clock_time"] = clock_time
