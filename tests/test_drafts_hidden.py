@@ -26,7 +26,12 @@ from tests.support.pages import h1_text, page, redirect_path, text_of
 PUBLIC_PAGE = f"/consultations/{SLUG}"
 NOT_WORKING = "This preview link does not work"
 # A plausible value for each argument an address takes besides the slug.
-PLAUSIBLE = {"page": 1, "token": secrets.token_urlsafe(24), "day": "2027-02-02"}
+PLAUSIBLE = {
+    "page": 1,
+    "token": secrets.token_urlsafe(24),
+    "day": "2027-02-02",
+    "comment_id": 1,
+}
 
 
 def public_addresses(app: Flask, slug: str) -> list[tuple[str, str]]:

@@ -16,7 +16,7 @@ from app.intake.changes import RESPONDENT
 from app.models import AuditEvent
 
 AUDIT_PAGE_SIZE = 50
-# What the log shows for actions that are not an admin's: what happened, in words.
+# What the log shows for actions named in words (others show as recorded).
 ACTION_NAMES = {
     "respondent_change": "Response changed",
     "respondent_withdraw": "Response withdrawn",
@@ -25,6 +25,15 @@ ACTION_NAMES = {
     "test_update": "Test sent",
     "send_update": "Update sent",
     "export_subscribers": "Addresses exported",
+    "news_draft": "News post written",
+    "news_change": "News post changed",
+    "news_publish": "News post published",
+    "news_unpublish": "News post unpublished",
+    "comment_hide": "Comment removed",
+    "comment_restore": "Comment shown again",
+    "comment_dismiss_reports": "Reports of a comment dismissed",
+    "reader_block": "Reader blocked",
+    "reader_unblock": "Reader unblocked",
 }
 # Who, for actors that are not a signed-in user's email address.
 ACTOR_NAMES = {RESPONDENT: "The respondent"}

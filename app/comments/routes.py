@@ -16,7 +16,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 from datetime import datetime
-from urllib.parse import urlencode
 
 from flask import abort, current_app, redirect, request, session, url_for
 from flask_limiter.util import get_remote_address
@@ -142,22 +141,13 @@ bp.add_app_template_global(author_name, "comment_author")
 
 
 def post_url(post: NewsPost, anchor: str | None = None) -> str:
-    """The post's page (served by app.news at /news/<slug>), or until there is one, the
-    thread's own page."""
-    endpoint = _post_endpoint()
-    return url_for(endpoint or "comments.thread", slug=post.slug, _anchor=anchor)
-
-
-def _post_endpoint() -> str | None:
-    for rule in current_app.url_map.iter_rules():
-        if rule.rule == "/news/<slug>" and "GET" in (rule.methods or ()):
-            return rule.endpoint
-    return None
+    """The post's page, where its thread is."""
+    return url_for("news.post", slug=post.slug, _anchor=anchor)
 
 
 def sign_in_url(post: NewsPost) -> str:
-    """Reader sign-in (app.readers), coming back to the post's page."""
-    return "/readers/sign-in?" + urlencode({"next": post_url(post)})
+    """Reader sign-in, coming back to the post's page."""
+    return url_for("readers.sign_in", next=post_url(post))
 
 
 def _reporter(create: bool = False) -> str | None:

@@ -16,7 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from app.calls import rules
 from app.consultations.lifecycle import Override, State, state_at
 from app.extensions import db
-from app.models.types import LARGEST_ID, UTCDateTime, utcnow
+from app.models.types import LARGEST_ID, UTCDateTime, utcnow  # noqa: F401 (LARGEST_ID for app.web)
 
 CHANNELS = ("survey", "evidence", "contact")
 DRAFT, SUBMITTED = "draft", "submitted"
@@ -588,7 +588,7 @@ def record_audit(actor: str, action: str, consultation: Consultation | None, det
 
 
 # Imported last: its tables name the ones above.
-from app.models.news import (  # noqa: E402
+from app.models.news import (  # noqa: E402, F401
     Comment,
     CommentReport,
     NewsPost,
@@ -596,6 +596,3 @@ from app.models.news import (  # noqa: E402
     ReaderSession,
     ReaderSignIn,
 )
-
-__all__ = ["LARGEST_ID", "UTCDateTime", "utcnow", "Comment", "CommentReport", "NewsPost",
-           "Reader", "ReaderSession", "ReaderSignIn"]
