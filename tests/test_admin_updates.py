@@ -633,22 +633,11 @@ def test_an_address_unsubscribed_after_queueing_is_counted_as_not_sent(admin, cl
 
 
 def test_news_the_site_sent_is_listed_with_its_progress(admin, clock, people, parks):
-    news = Mailing(
-        key=f"opened:{parks.id}",
-        kind="opened",
-        audience="everyone",
-        consultation=parks,
-        created_by="the site",
-        created_at=clock.now,
-        updated_at=clock.now,
-        queued_at=clock.now,
-        queued_by="the site",
-    )
-    db.session.add(news)
-    db.session.flush()
-    mailings.queue(news, clock.now)
+    parks.opens_at = clock.now + timedelta(hours=1)
     db.session.commit()
-    news_id = news.id
+    clock.advance(hours=1)
+    assert mailings.queue_announcements(clock.now) == 3  # as the worker does at the opening
+    news_id = db.session.scalar(select(Mailing.id).filter_by(key=f"opened:{parks.id}"))
     clock.advance(minutes=5)
     write(admin)
     clock.advance(minutes=5)

@@ -10,10 +10,9 @@ from flask import request
 from wtforms import Field, HiddenField, StringField
 
 from app.intake.fields import sendable_address
+from app.updates.subscriptions import NAME_MOST
 from app.web.forms import Form, email_field, limited_text
 
-# Subscriber.name holds this many characters.
-NAME_LENGTH = 100
 # What the unsubscribe page's buttons send: everything, or one consultation by its id.
 EVERYTHING = "all"
 CONSULTATION_ID = re.compile(r"[1-9][0-9]{0,8}")
@@ -51,7 +50,7 @@ class FollowForm(GuardedForm):
     """The address to send a consultation's news to, and a name to greet them by."""
 
     email = email_field()
-    name = limited_text("Your name (optional)", NAME_LENGTH, one_line=True)
+    name = limited_text("Your name (optional)", NAME_MOST, one_line=True)
 
     def validate_email(self, field: Field) -> None:
         """An address the outbox can send to, once it is in the right shape."""

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import render_template
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -80,21 +80,42 @@ def _recipient_ids(
     }
 
 
+def confirmed_subscribers(*columns) -> Select:
+    """`columns` of the addresses that count as the site's subscribers: confirmed, and
+    signed up to its updates. The one definition: mailings, the admin's counts and the
+    address files all ask it."""
+    return (
+        select(*columns)
+        .select_from(Subscriber)
+        .where(Subscriber.status == CONFIRMED, Subscriber.site_updates)
+    )
+
+
+def confirmed_followers(*columns, consultation_id: int | None = None) -> Select:
+    """`columns` of the addresses that count as followers, joined to their follows: of
+    the consultation `consultation_id`, or of any. Confirmed addresses only; the one
+    definition, as confirmed_subscribers is."""
+    query = (
+        select(*columns)
+        .select_from(Subscriber)
+        .join(Follow, Follow.subscriber_id == Subscriber.id)
+        .where(Subscriber.status == CONFIRMED)
+    )
+    if consultation_id is not None:
+        query = query.where(Follow.consultation_id == consultation_id)
+    return query
+
+
 def _recipient_queries(audience, consultation_id, followed_by, columns):
     """The queries for a mailing's followers (first) and subscribers, with whether each
     finds followers."""
-    confirmed = Subscriber.status == CONFIRMED
     if audience in (FOLLOWERS, EVERYONE) and consultation_id is not None:
-        query = (
-            select(*columns)
-            .join(Follow, Follow.subscriber_id == Subscriber.id)
-            .where(confirmed, Follow.consultation_id == consultation_id)
-        )
+        query = confirmed_followers(*columns, consultation_id=consultation_id)
         if followed_by is not None:
             query = query.where(Follow.created_at <= followed_by)
         yield query, True
     if audience in (SUBSCRIBERS, EVERYONE):
-        yield select(*columns).where(confirmed, Subscriber.site_updates), False
+        yield confirmed_subscribers(*columns), False
 
 
 # `written`'s consultation when none is given: the mailing's own.
@@ -196,21 +217,6 @@ def _write(
             }
         )
     return _Written(audience, consultation_id, followed_by, rows)
-
-
-def queue(
-    mailing: Mailing,
-    now: datetime,
-    followed_by: datetime | None = None,
-    send_before: datetime | None = None,
-) -> int:
-    """Add one email per recipient to the current transaction; how many.
-
-    `send_before`: the moment after which an email not yet sent never is (stale news).
-    """
-    emails = _write(mailing, mailing.audience, mailing.consultation, followed_by, send_before)
-    mailing.recipients = emails.queue(mailing.id, now)
-    return mailing.recipients
 
 
 def send_update(

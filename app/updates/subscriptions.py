@@ -34,6 +34,8 @@ from app.updates.rules import ANNOUNCE_WITHIN, CONFIRM_WITHIN, NOTICE_EVERY
 # The version of the words a person agrees to when signing up or following
 # (templates/updates/_promise.html): change it whenever they change.
 CONSENT_WORDING = "updates-2026-12"
+# The most characters of a name kept: the column's length, the one place it is set.
+NAME_MOST = Subscriber.name.type.length
 
 
 def address_hash(email: str) -> str:
@@ -107,7 +109,7 @@ def _sign_up(request: SignUp, now: datetime) -> Sent:
         # confirmed one keeps what its owner confirmed, since anyone can type the address.
         subscriber.email = request.email
         if request.name:
-            subscriber.name = request.name[:100]  # the column's length
+            subscriber.name = request.name[:NAME_MOST]
         subscriber.signed_up_at = now
     news = _record_consent(subscriber, request, now)
     db.session.flush()

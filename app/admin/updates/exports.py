@@ -19,8 +19,9 @@ from app.admin import bp
 from app.admin.exports import csv_chunks
 from app.consultations.lookup import get_for_staff_or_404
 from app.extensions import db
-from app.models import CONFIRMED, Consultation, Follow, Subscriber, record_audit
+from app.models import Consultation, Follow, Subscriber, record_audit
 from app.runtime import clock
+from app.updates import mailings
 
 BATCH_SIZE = 1000
 HEADER = [
@@ -34,34 +35,30 @@ HEADER = [
 
 
 def _subscribers() -> Select:
-    return (
-        select(
-            Subscriber.email,
-            Subscriber.name,
-            Subscriber.confirmed_at,
-            Subscriber.consent_at.label("consent_at"),
-            Subscriber.consent_source.label("source"),
-            Subscriber.consent_wording.label("wording"),
-        )
-        .where(Subscriber.status == CONFIRMED, Subscriber.site_updates)
-        .order_by(Subscriber.confirmed_at, Subscriber.id)
-    )
+    """The site's subscribers, with the consent each gave to its updates, the longest
+    confirmed first."""
+    return mailings.confirmed_subscribers(
+        Subscriber.email,
+        Subscriber.name,
+        Subscriber.confirmed_at,
+        Subscriber.consent_at.label("consent_at"),
+        Subscriber.consent_source.label("source"),
+        Subscriber.consent_wording.label("wording"),
+    ).order_by(Subscriber.confirmed_at, Subscriber.id)
 
 
 def _followers(consultation: Consultation) -> Select:
-    return (
-        select(
-            Subscriber.email,
-            Subscriber.name,
-            Subscriber.confirmed_at,
-            Follow.created_at.label("consent_at"),
-            Follow.consent_source.label("source"),
-            Follow.consent_wording.label("wording"),
-        )
-        .join(Follow, Follow.subscriber_id == Subscriber.id)
-        .where(Subscriber.status == CONFIRMED, Follow.consultation_id == consultation.id)
-        .order_by(Subscriber.confirmed_at, Subscriber.id)
-    )
+    """The followers of `consultation`, with the consent each gave to following it, the
+    longest confirmed first."""
+    return mailings.confirmed_followers(
+        Subscriber.email,
+        Subscriber.name,
+        Subscriber.confirmed_at,
+        Follow.created_at.label("consent_at"),
+        Follow.consent_source.label("source"),
+        Follow.consent_wording.label("wording"),
+        consultation_id=consultation.id,
+    ).order_by(Subscriber.confirmed_at, Subscriber.id)
 
 
 @bp.get("/updates/subscribers.csv")

@@ -17,7 +17,6 @@ from app.extensions import db
 from app.mail import outbox
 from app.mail.compose import site_url
 from app.models import (
-    CONFIRMED,
     PENDING_SUBSCRIBER,
     Consultation,
     Follow,
@@ -115,11 +114,7 @@ def send_test(mailing: Mailing, to: str, now: datetime) -> None:
 
 def subscriber_count() -> int:
     """Confirmed addresses signed up to the site's updates."""
-    return db.session.scalar(
-        select(func.count())
-        .select_from(Subscriber)
-        .where(Subscriber.status == CONFIRMED, Subscriber.site_updates)
-    )
+    return db.session.scalar(mailings.confirmed_subscribers(func.count()))
 
 
 def pending_count() -> int:
@@ -132,10 +127,9 @@ def pending_count() -> int:
 def follower_counts() -> dict[int, int]:
     """The confirmed followers of each consultation that has any."""
     rows = db.session.execute(
-        select(Follow.consultation_id, func.count())
-        .join(Subscriber, Subscriber.id == Follow.subscriber_id)
-        .where(Subscriber.status == CONFIRMED)
-        .group_by(Follow.consultation_id)
+        mailings.confirmed_followers(Follow.consultation_id, func.count()).group_by(
+            Follow.consultation_id
+        )
     )
     return {consultation_id: count for consultation_id, count in rows}
 
