@@ -600,13 +600,15 @@ def test_a_failure_queueing_news_still_deletes_the_addresses_never_confirmed(
     opening = clock.now + CONFIRM_WITHIN + DAY  # its opening is due when Pat's time is up
     make_consultation(opens_at=opening, closes_at=opening + 4 * WEEK, published_at=clock.now)
     refuse_news(on=True)
+    try:
+        clock.set(opening)
+        send(runner)
 
-    clock.set(opening)
-    send(runner)
-
-    assert "queueing email updates failed" in caplog.text
-    assert mailing_keys() == []
-    assert subscriber(PAT) is None
+        assert "queueing email updates failed" in caplog.text
+        assert mailing_keys() == []
+        assert subscriber(PAT) is None
+    finally:
+        refuse_news(on=False)  # a PostgreSQL database is handed on to the next test
 
 
 def refuse_news(on: bool) -> None:
@@ -617,6 +619,8 @@ def refuse_news(on: bool) -> None:
         db.session.execute(
             text("DROP TRIGGER refuse_news" if sqlite else "DROP TRIGGER refuse_news ON mailing")
         )
+        if not sqlite:
+            db.session.execute(text("DROP FUNCTION refuse_news()"))
     elif sqlite:
         db.session.execute(
             text(
