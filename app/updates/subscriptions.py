@@ -274,30 +274,43 @@ def _unsubscribe(subscriber: Subscriber, now: datetime) -> None:
 
 def delete_unconfirmed(now: datetime) -> int:
     """Delete the addresses not confirmed within CONFIRM_WITHIN of signing up, with every
-    trace of them in the outbox. The worker's housekeeping; commits.
+    trace of them in the outbox. The worker's housekeeping; commits. How many it deleted.
 
     One whose confirmation email is being sent this moment waits for the next round: the
     email keeps its text until its worker records the outcome, and once the address is
     gone nothing would tie the email to it to forget it.
+
+    The rows are locked as they are read (PostgreSQL; SQLite lets one writer in at a time),
+    skipping any another transaction holds, such as a confirmation under way, and every
+    statement asks the conditions again: an address confirmed since it was read is kept.
     """
     being_sent = exists().where(
         OutboxEmail.subscriber_id == Subscriber.id, OutboxEmail.status == outbox.SENDING
     )
+    unconfirmed = (
+        Subscriber.status == PENDING_SUBSCRIBER,
+        Subscriber.signed_up_at < now - CONFIRM_WITHIN,
+        ~being_sent,
+    )
     stale = list(
         db.session.scalars(
-            select(Subscriber.id).where(
-                Subscriber.status == PENDING_SUBSCRIBER,
-                Subscriber.signed_up_at < now - CONFIRM_WITHIN,
-                ~being_sent,
-            )
+            select(Subscriber.id)
+            .where(*unconfirmed)
+            .with_for_update(skip_locked=True, of=Subscriber)
         )
     )
+    deleted = 0
     if stale:
-        outbox.forget_where(OutboxEmail.subscriber_id.in_(stale))
-        db.session.execute(delete(Follow).where(Follow.subscriber_id.in_(stale)))
-        db.session.execute(delete(Subscriber).where(Subscriber.id.in_(stale)))
+        still = select(Subscriber.id).where(Subscriber.id.in_(stale), *unconfirmed)
+        outbox.forget_where(OutboxEmail.subscriber_id.in_(still))
+        db.session.execute(delete(Follow).where(Follow.subscriber_id.in_(still)))
+        deleted = db.session.execute(
+            delete(Subscriber)
+            .where(Subscriber.id.in_(stale), *unconfirmed)
+            .execution_options(synchronize_session=False)
+        ).rowcount
     db.session.commit()
-    return len(stale)
+    return deleted
 
 
 def end_finished_follows(now: datetime) -> int:
@@ -305,23 +318,36 @@ def end_finished_follows(now: datetime) -> int:
     published more than ANNOUNCE_WITHIN ago, so its news is past), and unsubscribe the
     confirmed addresses left with nothing to get, a deleted consultation's followers among
     them: an address is kept only while it can be sent something. The worker's
-    housekeeping; commits when it changed anything. How many addresses it unsubscribed."""
+    housekeeping; commits when it changed anything. How many addresses it unsubscribed.
+
+    As in delete_unconfirmed, the rows are locked as they are read, skipping those another
+    transaction holds, and the delete asks its conditions again.
+    """
+    finished_consultation = Follow.consultation_id.in_(
+        select(Consultation.id).where(Consultation.outcome_published_at < now - ANNOUNCE_WITHIN)
+    )
     finished = list(
         db.session.scalars(
             select(Follow.id)
-            .join(Consultation, Consultation.id == Follow.consultation_id)
-            .where(Consultation.outcome_published_at < now - ANNOUNCE_WITHIN)
+            .where(finished_consultation)
+            .with_for_update(skip_locked=True, of=Follow)
         )
     )
     if finished:
-        db.session.execute(delete(Follow).where(Follow.id.in_(finished)))
+        db.session.execute(
+            delete(Follow)
+            .where(Follow.id.in_(finished), finished_consultation)
+            .execution_options(synchronize_session=False)
+        )
     left = list(
         db.session.scalars(
-            select(Subscriber).where(
+            select(Subscriber)
+            .where(
                 Subscriber.status == CONFIRMED,
                 ~Subscriber.site_updates,
                 ~exists().where(Follow.subscriber_id == Subscriber.id),
             )
+            .with_for_update(skip_locked=True, of=Subscriber)
         )
     )
     for subscriber in left:
