@@ -67,6 +67,7 @@ CONSULTATION_PAGE = "consultation:"
 
 
 def consultation_page(consultation: Consultation) -> Page:
+    """The consultation's page, as a sign-up form on it names it and its consent records it."""
     return Page(
         CONSULTATION_PAGE + consultation.slug,
         f"consultation page: {consultation.slug}",
@@ -88,6 +89,7 @@ def page_of(key: str | None) -> Page:
 
 
 def _published(slug: str) -> Consultation | None:
+    """The published consultation with this slug, if any: a draft has nothing to follow."""
     if not slug or len(slug) > 80:  # no slug is longer
         return None
     return db.session.scalar(
@@ -116,6 +118,7 @@ def follow_box_form() -> FollowForm:
 
 
 def _box_form(form_class: type[GuardedForm], prefix: str):
+    """A box's empty form, its ids prefixed with `prefix`, stamped as served now."""
     form = form_class(formdata=None).show_as(prefix)
     keep_or_stamp(form.loaded, clock.now())
     return form
@@ -215,6 +218,7 @@ def _add_follow_rule(state) -> None:
 
 
 def _looks_automated(form: GuardedForm, now: datetime) -> bool:
+    """Whether the honeypot was filled in or the form came back too soon after it was served."""
     return looks_automated(form.website.data, read_stamp(form.loaded.data), now)
 
 
@@ -353,6 +357,7 @@ def _stop_following(subscriber: Subscriber, consultation: Consultation, token: s
 
 
 def _manage_page(form: UnsubscribeForm, subscriber: Subscriber, scope: tokens.UnsubscribeScope):
+    """The page an unsubscribe link opens: what the address gets, with a button for each."""
     follows = _follows(subscriber)
     # The consultation the email was about comes first.
     follows.sort(key=lambda consultation: consultation.id != scope.consultation_id)
@@ -382,4 +387,5 @@ def _followed(subscriber: Subscriber, consultation_id: int | None) -> Consultati
 
 
 def _consultation(consultation_id: int | None) -> Consultation | None:
+    """The consultation with this id, if it still exists."""
     return db.session.get(Consultation, consultation_id) if consultation_id else None

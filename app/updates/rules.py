@@ -102,10 +102,12 @@ class Span:
     end: datetime | None
 
     def holds(self, now: datetime) -> bool:
+        """Whether `now` is within the stretch."""
         return self.start <= now and (self.end is None or now < self.end)
 
 
 def _utc(moment: datetime | None) -> datetime | None:
+    """A moment in UTC; refuses one without a time zone, which the rules cannot place."""
     if moment is not None and moment.tzinfo is None:
         raise ValueError("times must carry a time zone")
     return moment.astimezone(UTC) if moment is not None else None
@@ -225,6 +227,7 @@ def moments(t: Timeline) -> list[datetime]:
 
 
 def _stamp(moment: datetime) -> str:
+    """A moment as a key's part, to the minute in UTC: "20270405T1600Z"."""
     return _utc(moment).strftime("%Y%m%dT%H%MZ")
 
 

@@ -159,6 +159,7 @@ def _record_consent(subscriber: Subscriber, request: SignUp, now: datetime) -> b
 
 
 def _queue_personal(subscriber: Subscriber, template: str, context: dict, now: datetime) -> None:
+    """Queue an email to this address alone, tied to it so that unsubscribing forgets it."""
     outbox.queue_email(
         event_key=f"updates-{template}:{subscriber.id}:{now.strftime('%Y%m%dT%H%M%S.%fZ')}",
         kind=f"updates_{template}",
@@ -170,6 +171,7 @@ def _queue_personal(subscriber: Subscriber, template: str, context: dict, now: d
 
 
 def confirm_url(token: str) -> str:
+    """The link in a confirmation email: absolute, since an email has no page to be relative to."""
     return site_url("updates.confirm", token=token)
 
 

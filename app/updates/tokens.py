@@ -29,6 +29,7 @@ FINGERPRINT = 16
 
 
 def new_confirm_token() -> str:
+    """A new random confirmation token: only its hash is stored (token_hash)."""
     return secrets.token_urlsafe(32)
 
 
@@ -58,10 +59,12 @@ def fingerprint(email_hash: str) -> str:
 
 
 def _serializer() -> URLSafeSerializer:
+    """The signer of unsubscribe links, salted so no other use of SECRET_KEY passes as one."""
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt=UNSUBSCRIBE_SALT)
 
 
 def unsubscribe_token(scope: UnsubscribeScope) -> str:
+    """The signed token of an unsubscribe link for `scope` (its fingerprint looked up if none)."""
     mark = scope.fingerprint
     if mark is None:
         email_hash = db.session.scalar(

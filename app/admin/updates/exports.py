@@ -88,10 +88,12 @@ def export_followers(slug: str):
 
 
 def _count(chosen: Select) -> int:
+    """How many rows the export `chosen` holds, for the audit log."""
     return db.session.scalar(select(func.count()).select_from(chosen.order_by(None).subquery()))
 
 
 def _many(count: int, noun: str = "subscriber") -> str:
+    """A count with its noun: "1 subscriber", "1,200 subscribers"."""
     return f"{count:,} {noun}{'' if count == 1 else 's'}"
 
 

@@ -168,6 +168,7 @@ class Progress:
 
 
 def progress(mailing: Mailing) -> Progress:
+    """How far a mailing has got, by outbox state, for its page."""
     return Progress.of(mailings.progress(mailing))
 
 

@@ -36,6 +36,7 @@ WORDS = {
 
 
 def _mailing_or_404(mailing_id: int) -> Mailing:
+    """The mailing with this id, update or news, or a 404."""
     mailing = db.session.get(Mailing, mailing_id)
     if mailing is None:
         abort(404)
