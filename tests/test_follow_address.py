@@ -22,6 +22,7 @@ from tests.support.pages import (
     page,
     stamped_form,
     summary_links,
+    text_of,
     where,
 )
 from tests.support.respondents import send_shown
@@ -107,3 +108,20 @@ def test_unticked_the_box_asks_nothing_of_the_address(client, clock, survey, cha
     else:
         assert where(sent).endswith("/confirmation")
     assert count(Subscriber) == 0
+
+
+@pytest.mark.parametrize("channel", CHANNELS)
+def test_the_box_comes_close_after_the_address_with_the_longer_promise_after_it(
+    client, survey, channel
+):
+    form = stamped_form(page(opens_form(client, channel)))
+
+    hint = text_of(form.find(id="follow-hint"))
+    assert hint == (
+        "We will email you a week before it closes, when it closes and when we publish what"
+        " came of it. We will not email you about anything else."
+        " We will first send you an email to check it is your address."
+    )
+    box = form.find("input", attrs={"name": "follow"})
+    assert text_of(box.find_next("p")).startswith("We will never send you spam")
+    assert "We will never send you spam" not in hint

@@ -33,7 +33,7 @@ from app.updates.rules import ANNOUNCE_WITHIN, CONFIRM_WITHIN, NOTICE_EVERY
 
 # The version of the words a person agrees to when signing up or following
 # (templates/updates/_promise.html): change it whenever they change.
-CONSENT_WORDING = "updates-2026-12"
+CONSENT_WORDING = "updates-2026-12b"
 # The most characters of a name kept: the column's length, the one place it is set.
 NAME_MOST = Subscriber.name.type.length
 
