@@ -72,12 +72,17 @@ def recipients(
 def _recipient_ids(
     audience: str, consultation_id: int | None, followed_by: datetime | None
 ) -> set[int]:
-    """Who the mailing goes to now, by subscriber id alone."""
-    return {
-        id_
-        for query, _ in _recipient_queries(audience, consultation_id, followed_by, (Subscriber.id,))
-        for id_ in db.session.scalars(query)
-    }
+    """Who the mailing goes to now, by subscriber id alone, with the rows read locked
+    for sharing until the mailing commits (PostgreSQL; SQLite lets one writer in at a
+    time): an unsubscribe or a stop following waits for the mailing's emails, and then
+    withdraws them, rather than miss the rows it cannot yet see."""
+    ids = set()
+    for query, following in _recipient_queries(
+        audience, consultation_id, followed_by, (Subscriber.id,)
+    ):
+        locked = [Subscriber, Follow] if following else [Subscriber]
+        ids.update(db.session.scalars(query.with_for_update(read=True, of=locked)))
+    return ids
 
 
 def confirmed_subscribers(*columns) -> Select:
