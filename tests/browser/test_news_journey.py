@@ -88,8 +88,7 @@ class Watch:
         dialog.dismiss()
 
     def _console(self, message: ConsoleMessage) -> None:
-        # The site has no icon: Chromium asks for one and logs the 404.
-        if message.type == "error" and not message.location["url"].endswith("/favicon.ico"):
+        if message.type == "error":
             self.errors.append(message.text)
 
     def assert_clean(self) -> None:
