@@ -126,7 +126,9 @@ def test_the_post_page_includes_the_thread(client, ada, post, clock):
     assert "Seen on the post page." in text_of(page(response).find(id="comments"))
 
 
-def test_a_reader_posts_a_comment_shown_escaped_with_its_link_and_line_breaks(ada, post, clock):
+def test_a_reader_posts_a_comment_shown_escaped_with_its_link_and_line_breaks(
+    ada, client, post, clock
+):
     typed = "I disagree <b>strongly</b> & say so.\nSee www.example.org/plan?a=1&b=2\n\nThanks"
     response = post_comment(ada, clock, typed)
     assert response.status_code == 303
@@ -146,9 +148,11 @@ def test_a_reader_posts_a_comment_shown_escaped_with_its_link_and_line_breaks(ad
     assert link["href"] == "http://www.example.org/plan?a=1&b=2"
     assert link["rel"] == ["nofollow", "ugc", "noopener"]
     assert len(text.find_all("p")) == 2 and len(text.find_all("br")) == 1
-    # Its author is offered changing and deleting it, not reporting it.
+    # Its author is offered changing and deleting it, not reporting it; others may report it.
     assert "Unsuitable or offensive?" not in text_of(item)
-    assert item.find("a", string="Report this comment") is not None
+    for_others = page(client.get(THREAD)).find(id=f"comment-{comment.id}")
+    assert "Unsuitable or offensive?" in text_of(for_others)
+    assert for_others.find("a", string="Report this comment") is not None
 
 
 def test_the_comment_form_says_html_is_not_permitted_and_links_to_house_rules(ada, client, post):
