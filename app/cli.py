@@ -7,6 +7,7 @@ import os
 import signal
 import threading
 import time as timer
+from collections.abc import Callable
 from datetime import datetime, time, timedelta
 from pathlib import Path
 
@@ -15,6 +16,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy.exc import SQLAlchemyError
 
+from app.admin.moderation import summary as moderation_summary
 from app.calls import rules as calls
 from app.calls.publishing import publish
 from app.consultations.files import (
@@ -29,6 +31,8 @@ from app.extensions import db
 from app.mail import notifications, outbox
 from app.models import AdminUser, admin_with_email, utcnow
 from app.privacy import retention
+from app.readers import services as reader_services
+from app.readers import sessions as reader_sessions
 from app.runtime import clock
 from app.updates import mailings, subscriptions
 
@@ -138,37 +142,50 @@ def _publish_demo_times(consultation) -> None:
 
 def _deliver_once() -> tuple[int, int, int]:
     now = clock.now()
-    queued = notifications.queue_scheduled(now) + _queue_updates(now)
+    queued = notifications.queue_scheduled(now) + _queue_updates(now) + _housekeeping(now)
     sent, failed = outbox.deliver_due(now)
     return queued, sent, failed
 
 
+def _tried(what: str, step: Callable[[], int]) -> int:
+    """One part of the worker's round, which commits its own work. A failure is logged
+    and rolled back, and the round goes on to the next part and then to deliver, since
+    receipts and alerts matter more than any of these; the next round tries again."""
+    try:
+        return step() or 0
+    except Exception:  # noqa: BLE001 (logged in full; delivery must not wait on a bug here)
+        log.exception("%s failed", what)
+        db.session.rollback()
+        return 0
+
+
 def _queue_updates(now: datetime) -> int:
     """The news the clock has made due for followers and subscribers, deleting the
-    addresses never confirmed, and ending the follows with nothing more to send. Each
-    commits, and each is tried on its own: a failure is logged and rolled back, and the
-    round goes on to the next part and then to deliver, since receipts and alerts matter
-    more than news and one piece of news that fails must not keep an unconfirmed address
-    past its 7 days. The next round tries again."""
-    queued = 0
-    try:
-        queued = mailings.queue_announcements(now)
-    except Exception:  # noqa: BLE001 (logged in full; delivery must not wait on a bug here)
-        log.exception("queueing email updates failed")
-        db.session.rollback()
-    try:
-        deleted = subscriptions.delete_unconfirmed(now)
-    except Exception:  # noqa: BLE001 (as above)
-        log.exception("deleting addresses never confirmed failed")
-        db.session.rollback()
-    else:
-        if deleted:
-            log.info("deleted %d addresses never confirmed", deleted)
-    try:
-        subscriptions.end_finished_follows(now)
-    except Exception:  # noqa: BLE001 (as above)
-        log.exception("ending follows of finished consultations failed")
-        db.session.rollback()
+    addresses never confirmed, and ending the follows with nothing more to send. Each is
+    tried on its own: one piece of news that fails must not keep an unconfirmed address
+    past its 7 days."""
+    queued = _tried("queueing email updates", lambda: mailings.queue_announcements(now))
+    deleted = _tried(
+        "deleting addresses never confirmed", lambda: subscriptions.delete_unconfirmed(now)
+    )
+    if deleted:
+        log.info("deleted %d addresses never confirmed", deleted)
+    _tried(
+        "ending follows of finished consultations",
+        lambda: subscriptions.end_finished_follows(now),
+    )
+    return queued
+
+
+def _housekeeping(now: datetime) -> int:
+    """The policy officer's daily summary of reports of comments (the emails it queued),
+    and forgetting readers' used or expired sign-in links and expired sessions."""
+    queued = _tried(
+        "queueing the summary of comment reports",
+        lambda: moderation_summary.queue_daily_summary(now),
+    )
+    _tried("deleting readers' old sign-in links", lambda: reader_services.delete_expired_links(now))
+    _tried("deleting readers' expired sessions", lambda: reader_sessions.delete_expired(now))
     return queued
 
 

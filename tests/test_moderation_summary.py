@@ -6,15 +6,15 @@ Each worker round calls queue_daily_summary and then delivers what is due, as he
 
 from __future__ import annotations
 
+import re
 import secrets
 from datetime import timedelta
 
 import pytest
 from bs4 import BeautifulSoup
+from flask import current_app
 
-from app.admin.moderation.summary import queue_daily_summary
 from app.extensions import db
-from app.mail.outbox import deliver_due
 from app.models import Comment, CommentReport, NewsPost, OutboxEmail
 from app.models.news import HELD
 from tests.support.clients import utc
@@ -61,11 +61,14 @@ def report(comment: Comment, at, reason: str = "offensive", note: str = "") -> N
 
 
 def worker_round(clock, at) -> int:
-    """One round of the outbox worker at `at`: queue the summary, deliver what is due."""
+    """One round of the outbox worker at `at` (`flask outbox send`): how many emails it
+    queued (here only summaries: there are no consultations)."""
     clock.set(at)
-    queued = queue_daily_summary(at)
-    deliver_due(at)
-    return queued
+    result = current_app.test_cli_runner().invoke(args=["outbox", "send"])
+    assert result.exit_code == 0, result.output
+    queued = re.match(r"Queued (\d+), sent \d+, failed 0\.", result.output)
+    assert queued, result.output
+    return int(queued[1])
 
 
 def summaries() -> list[OutboxEmail]:

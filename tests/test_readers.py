@@ -651,6 +651,21 @@ def test_old_links_are_deleted_a_day_after_use_or_expiry(client, clock, smtp_ser
     assert client.get(ACCOUNT).status_code == 200  # the reader stays signed in
 
 
+def test_the_worker_forgets_old_links_and_ended_sessions(client, clock, runner):
+    ask(client, clock, "asked@example.org")
+    sign_in(client, make_reader("kept@example.org"))
+    assert count(ReaderSignIn) == 1 and count(ReaderSession) == 1
+
+    clock.advance(days=30, seconds=-1)  # the session has a second left; the link is old
+    assert "failed 0" in runner.invoke(args=["outbox", "send"]).output
+    assert count(ReaderSignIn) == 0 and count(ReaderSession) == 1
+
+    clock.advance(seconds=1)
+    runner.invoke(args=["outbox", "send"])
+    assert count(ReaderSession) == 0
+    assert client.get(ACCOUNT).status_code == 303  # signed out: to the sign-in page
+
+
 # --- what the site says about it ---------------------------------------------------------------
 
 
