@@ -20,7 +20,7 @@ from flask import session
 
 from app.extensions import db
 from app.intake.channel import Channel
-from app.models import Consultation, Response, Subscriber
+from app.models import Consultation, Response
 from app.updates import subscriptions
 
 log = logging.getLogger(__name__)
@@ -36,8 +36,6 @@ ASKED_KEPT = 5
 # A form in several steps (the survey) asks on one step and sends on another: the session
 # keeps, by consultation, the token of the draft whose box was ticked.
 CHOSEN_KEY = "following_chosen"
-# A subscriber's name is shorter than a response's.
-NAME_MOST = Subscriber.name.type.length
 
 
 def offer(form, consultation: Consultation) -> None:
@@ -65,7 +63,7 @@ def follow(channel: Channel, consultation: Consultation, response: Response, now
         return False
     wanted = subscriptions.SignUp(
         email=email,
-        name=response.name[:NAME_MOST],
+        name=response.name,  # sign_up cuts it to a subscriber's name
         consultation=consultation,
         source=f"{channel.name} form",
     )
