@@ -34,8 +34,9 @@ from app.extensions import csrf, db
 from app.mail import outbox
 from app.mail.notifications import Submission, notify_submission, site_url
 from app.mail.outbox import retry_delay
-from app.models import AuditEvent, Consultation, Mailing, OutboxEmail
+from app.models import AuditEvent, Consultation, Mailing, OutboxEmail, Subscriber
 from app.runtime import clock as app_clock
+from app.updates import subscriptions
 from tests.support.concurrency import at_once
 from tests.support.contact import (
     VALID_MESSAGE,
@@ -862,6 +863,72 @@ def test_a_worker_whose_lease_ran_out_does_not_send_what_another_worker_took_ove
     # The alert was in flight when A's lease ran out, so B sending it again is the price of
     # leases. The receipt had not been started by A: it must arrive once.
     assert smtp_server.message_ids().count(receipt.message_id) == 1
+
+
+GONE = "gone@example.org"
+
+
+@pytest.mark.parametrize("unsubscribes", ["after the lease ran out", "before the lease ran out"])
+def test_an_email_whose_worker_died_is_not_sent_once_its_address_unsubscribed(
+    app, clock, runner, smtp_server, unsubscribes
+):
+    subscriptions.sign_up(subscriptions.SignUp(email=GONE, site_updates=True), clock.now)
+    db.session.commit()
+    [claimed] = outbox.claim_due(clock.now, "a worker that dies before sending it")
+    assert (claimed.kind, claimed.status) == ("updates_confirm", outbox.SENDING)
+
+    if unsubscribes == "after the lease ran out":
+        clock.advance(minutes=10)
+    subscriptions.unsubscribe(db.session.scalar(select(Subscriber)), clock.now)
+    if unsubscribes == "before the lease ran out":
+        # While the lease runs, its worker may yet record the outcome: the row is left to it.
+        assert "sent 0, failed 0" in send(runner)
+        [row] = emails()
+        assert (row.status, row.to_addr) == (outbox.SENDING, GONE)
+        clock.advance(minutes=10)
+
+    assert "sent 0, failed 0" in send(runner)
+
+    assert smtp_server.received == []
+    [row] = emails()
+    assert row.status == outbox.WITHDRAWN
+    assert (row.to_addr, row.subject) == (outbox.FORGOTTEN, outbox.FORGOTTEN)
+    assert GONE not in row.body_text + row.body_html + row.cc_addr + row.reply_to
+    assert (row.attempts, row.sent_at, row.lease_until) == (0, None, None)
+    clock.advance(hours=2)
+    send(runner)
+    assert smtp_server.received == []
+
+
+def test_an_email_whose_worker_died_after_its_moment_passed_is_withdrawn_and_kept(
+    app, clock, runner, smtp_server, make_consultation
+):
+    """Past its send_before but not to be forgotten (a call's reminder once the call has
+    begun): withdrawn unsent, with what it said kept for the admins' list."""
+    consultation = make_consultation()
+    outbox.queue_email(
+        event_key="reminder:EV-LATE",
+        kind="reminder",
+        to="late@example.org",
+        template="receipt",
+        context={
+            "submission": make_submission(consultation, "EV-LATE", clock.now),
+            "consultation": consultation,
+        },
+        send_before=clock.now + timedelta(minutes=3),
+        now=clock.now,
+    )
+    db.session.commit()
+    assert len(outbox.claim_due(clock.now, "a worker that dies before sending it")) == 1
+    clock.advance(minutes=10)
+
+    assert "sent 0, failed 0" in send(runner)
+
+    assert smtp_server.received == []
+    [row] = emails()
+    assert row.status == outbox.WITHDRAWN
+    assert row.to_addr == "late@example.org"
+    assert "EV-LATE" in row.subject
 
 
 # --- one event, one email --------------------------------------------------------------------

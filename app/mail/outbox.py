@@ -227,17 +227,24 @@ def queue_many(rows: list[dict], now: datetime) -> int:
     return len(rows)
 
 
+def _lease_ran_out(now: datetime):
+    """Being sent by a worker that did not renew its lease in time: it died mid-send."""
+    return (OutboxEmail.status == SENDING) & (OutboxEmail.lease_until < now)
+
+
 def claim_due(now: datetime, worker: str, limit: int = BATCH_SIZE) -> list[OutboxEmail]:
     """Take up to `limit` due emails for this worker, so that no other worker sends them.
 
     Each row moves to "sending" with a conditional UPDATE that only one worker can win;
     on PostgreSQL, FOR UPDATE SKIP LOCKED also keeps workers from queueing on one row.
-    A row whose worker died mid-send comes back when its lease runs out.
+    A row whose worker died mid-send comes back when its lease runs out, unless its
+    moment has passed meanwhile (_withdraw_expired): its recipient may have asked to be
+    forgotten since (forget_where), and one that has is sent nothing more.
     """
     due = or_(
         (OutboxEmail.status == PENDING) & (OutboxEmail.next_attempt_at <= now),
-        (OutboxEmail.status == SENDING) & (OutboxEmail.lease_until < now),
-    )
+        _lease_ran_out(now),
+    ) & or_(OutboxEmail.send_before.is_(None), OutboxEmail.send_before > now)
     candidates = db.session.scalars(
         select(OutboxEmail.id)
         .where(due)
@@ -467,6 +474,21 @@ def forget(email: OutboxEmail) -> None:
         email.last_error = FORGOTTEN
 
 
+# What forget() keeps of an email, in one UPDATE of many rows.
+_FORGOTTEN_VALUES = {
+    "to_addr": FORGOTTEN,
+    "subject": FORGOTTEN,
+    "cc_addr": "",
+    "reply_to": "",
+    "body_text": "",
+    "body_html": "",
+    "attachments": [],
+    "payload": {},
+    "unsubscribe_url": "",
+    "last_error": case((OutboxEmail.last_error == "", ""), else_=FORGOTTEN),
+}
+
+
 def forget_where(*conditions) -> int:
     """Withdraw the matching emails not yet sent and forget them all, as forget() does:
     for someone who asked to be sent nothing more and to be forgotten.
@@ -484,18 +506,7 @@ def forget_where(*conditions) -> int:
     return db.session.execute(
         update(OutboxEmail)
         .where(*conditions, OutboxEmail.status != SENDING)
-        .values(
-            to_addr=FORGOTTEN,
-            subject=FORGOTTEN,
-            cc_addr="",
-            reply_to="",
-            body_text="",
-            body_html="",
-            attachments=[],
-            payload={},
-            unsubscribe_url="",
-            last_error=case((OutboxEmail.last_error == "", ""), else_=FORGOTTEN),
-        )
+        .values(**_FORGOTTEN_VALUES)
         .execution_options(synchronize_session=False)
     ).rowcount
 
@@ -545,13 +556,21 @@ def deliver_due(now: datetime, worker: str | None = None) -> tuple[int, int]:
 
 
 def _withdraw_expired(now: datetime) -> None:
-    """Withdraw the emails whose moment has passed unsent (the mail server was down)."""
+    """Withdraw the emails whose moment has passed unsent (the mail server was down, or
+    the worker sending one died), and forget those marked to be forgotten once sent: they
+    never will be. So is one whose recipient asked to be forgotten while it was being
+    sent (forget_where), if its worker died before recording the outcome."""
+    unsent = OutboxEmail.status.in_([PENDING, FAILED]) | _lease_ran_out(now)
+    expired = (OutboxEmail.send_before <= now) & unsent
     db.session.execute(
         update(OutboxEmail)
-        .where(
-            OutboxEmail.send_before <= now,
-            OutboxEmail.status.in_([PENDING, FAILED]),
-        )
+        .where(expired, OutboxEmail.forget_when_sent)
+        .values(status=WITHDRAWN, lease_until=None, **_FORGOTTEN_VALUES)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.execute(
+        update(OutboxEmail)
+        .where(expired)
         .values(status=WITHDRAWN, lease_until=None)
         .execution_options(synchronize_session=False)
     )
