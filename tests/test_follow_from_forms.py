@@ -16,6 +16,7 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+from bs4 import BeautifulSoup
 from sqlalchemy import func, select, text
 
 from app.extensions import db
@@ -50,6 +51,13 @@ from tests.support.respondents import (
 
 ASKED_NEWS = "We have also sent you an email to confirm you want news of this consultation."
 CONFIRM_SUBJECT = "Confirm you want email updates"
+# What the receipt of a response sent with the box ticked adds, true whether the address
+# is then asked to confirm or, already confirmed, only told what it now gets.
+RECEIPT_SAYS = (
+    "You asked for news of this consultation. We only send news to an email address that"
+    " has been confirmed. If yours needs confirming, look for a separate email from us and"
+    " follow its link to start getting news."
+)
 CONFIRM_LINK = re.compile(r"https?://\S+/updates/confirm/\S+")
 CHANNELS = ["survey", "evidence", "contact"]
 
@@ -133,6 +141,17 @@ def responses() -> list[Response]:
     return list(db.session.scalars(select(Response).order_by(Response.id)))
 
 
+def receipt_of(smtp_server, response: Response):
+    """The receipt of the response, as the SMTP server received it: its text and its HTML
+    read as text, each with its lines joined as a reader's client would wrap them."""
+    [receipt] = [m for m in smtp_server.to(ADA) if response.reference in m.message["Subject"]]
+    return (
+        receipt,
+        " ".join(receipt.text.split()),
+        text_of(BeautifulSoup(receipt.html, "html.parser")),
+    )
+
+
 def confirmation_emails(smtp_server):
     return [m for m in smtp_server.to(ADA) if m.message["Subject"] == CONFIRM_SUBJECT]
 
@@ -176,9 +195,10 @@ def test_the_form_offers_news_of_the_consultation_by_the_email_address_unticked(
     assert hint.startswith(
         "We will email you a week before it closes, when it closes and when we publish what"
         " came of it. We will not email you about anything else."
-        " First we will send you an email to confirm it."
+        " We will first send you an email to check it is your address."
     )
-    assert "we will never give your email address or name to another organisation" in hint
+    promise = text_of(box.find_next("p"))
+    assert "we will never give your email address or name to another organisation" in promise
 
 
 @pytest.mark.parametrize("channel", CHANNELS)
@@ -196,8 +216,10 @@ def test_ticked_the_address_follows_the_consultation_once_it_confirms_from_its_e
     assert not pending.site_updates  # following one consultation is not the site's updates
 
     deliver_due(clock)
-    [receipt] = [m for m in smtp_server.to(ADA) if response.reference in m.message["Subject"]]
+    receipt, text, html = receipt_of(smtp_server, response)
     assert "List-Unsubscribe" not in receipt.message  # a receipt is not marketing
+    assert RECEIPT_SAYS in text
+    assert RECEIPT_SAYS in html
     [asking] = confirmation_emails(smtp_server)
     assert asking.message["To"] == f"Ada Jones <{ADA}>"
     confirms_by_the_link(client, smtp_server)
@@ -218,8 +240,12 @@ def test_unticked_nothing_is_kept_for_news_and_only_the_receipt_arrives(
     assert "news of this consultation" not in said(confirmation)
     assert count(Subscriber) == count(Follow) == 0
     deliver_due(clock)
-    [receipt] = smtp_server.to(ADA)
-    assert responses()[0].reference in receipt.message["Subject"]
+    [only] = smtp_server.to(ADA)
+    receipt, text, html = receipt_of(smtp_server, responses()[0])
+    assert receipt is only
+    assert "news of this consultation" not in text
+    assert "news of this consultation" not in html
+    assert text.startswith("Dear Ada Jones, Thank you for taking part")  # it is her receipt
 
 
 @pytest.mark.parametrize("channel", ["evidence", "contact"])
@@ -329,6 +355,11 @@ def test_an_address_already_confirmed_is_told_so_by_email_and_the_page_says_the_
     assert len(outbox("updates_confirm")) == 1  # not asked to confirm again
     assert len(outbox("updates_subscribed")) == 1
     assert [f.consent_source for f in follows()] == ["evidence form"]
+    # Her receipt says the same as any other: its words hold for a confirmed address too.
+    deliver_due(clock)
+    _receipt, text, html = receipt_of(smtp_server, responses()[-1])
+    assert RECEIPT_SAYS in text
+    assert RECEIPT_SAYS in html
 
 
 def test_a_message_asking_for_a_call_says_so_on_the_page_for_choosing_a_time(client, clock, survey):

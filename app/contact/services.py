@@ -35,7 +35,7 @@ def send_message(
         lambda token: unsaved(consultation, sender, message, replace(sending, token=token)),
         sending.token,
         lambda token: CONTACT.find_by_token(consultation, token),
-        lambda response: CONTACT.notify_sent(response, sending.now),
+        lambda response: CONTACT.notify_sent(response, sending.now, sending.follows),
     )
     return stored
 

@@ -73,7 +73,7 @@ def submit(
             ),
             sending.token,
             lambda token: EVIDENCE.find_by_token(consultation, token),
-            lambda response: EVIDENCE.notify_sent(response, sending.now),
+            lambda response: EVIDENCE.notify_sent(response, sending.now, sending.follows),
         )
     except BaseException:
         db.session.rollback()

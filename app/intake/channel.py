@@ -9,7 +9,7 @@ by its blueprint. A fourth way of responding is a fourth such module.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -41,12 +41,14 @@ class Sender:
 
 @dataclass(frozen=True)
 class Sending:
-    """One send of a form: the token it carries, when it was loaded, now, and whether late."""
+    """One send of a form: the token it carries, when it was loaded, now, whether late, and
+    whether it asks for news of the consultation (app.intake.following)."""
 
     token: str
     loaded_at: datetime | None
     now: datetime
     late: bool
+    follows: bool = False
 
 
 class Channel:
@@ -169,10 +171,12 @@ class Channel:
         """What this channel's emails add: attachments, next steps, a link to carry on."""
         return {}
 
-    def notify_sent(self, response: Response, now: datetime) -> None:
+    def notify_sent(self, response: Response, now: datetime, following: bool = False) -> None:
         """Give the response its respondent's link and queue the officer's alert and the
-        receipt, which carries the link (in the caller's transaction)."""
-        notify_submission(self.as_submission(response, link=links.issue(response)), now)
+        receipt, which carries the link (in the caller's transaction). `following`: it was
+        sent asking for news of the consultation, which the receipt mentions."""
+        submission = self.as_submission(response, link=links.issue(response))
+        notify_submission(replace(submission, following=following), now)
 
     def as_submission(self, response: Response, link: str | None = None) -> Submission:
         """The response as the officer's alert and the respondent's receipt describe it;

@@ -64,7 +64,7 @@ def send_once(
             if looks_automated(form.website.data, loaded_at, now):
                 return render_template("public/received.html", consultation=consultation)
             if form.validate():
-                sending = Sending(token, loaded_at, now, late)
+                sending = Sending(token, loaded_at, now, late, follows=following.ticked(form))
                 if in_preview():
                     response = unsaved(_sender(form), sending)
                     notes = preview_notes() + _follow_in_preview(form)

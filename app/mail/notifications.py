@@ -73,6 +73,8 @@ class Submission:
     link_url: str = ""
     # 1 as first sent; more once the respondent has changed it.
     version: int = 1
+    # Sent with the box for news of the consultation ticked: the receipt says what follows.
+    following: bool = False
 
     def digest_row(self) -> dict[str, str]:
         """The facts the daily digest lists and puts in its CSV."""

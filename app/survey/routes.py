@@ -383,10 +383,11 @@ def _send(consultation: Consultation, questions: list[Question], draft: Response
     if draft.amends_id is not None:
         return change_views.send_change(consultation, questions, draft, now, late)
     held = _Held.of(draft)
-    if not services.submit(consultation, draft, questions, now, late=late):
+    follows = following.kept_choice(consultation, held.token)
+    if not services.submit(consultation, draft, questions, now, late=late, following=follows):
         return _already_sent(consultation, draft, held)
     services.remember_submitted(consultation, draft)
-    if following.kept_choice(consultation, held.token):
+    if follows:
         following.forget_choice(consultation)
         following.follow(SURVEY, consultation, draft, now)
     return go(step_url(consultation, "confirmation"))

@@ -171,8 +171,10 @@ def submit(
     questions: list[Question],
     now: datetime,
     late: bool,
+    following: bool = False,
 ) -> bool:
-    """Mark the draft submitted and queue its emails, in one transaction.
+    """Mark the draft submitted and queue its emails, in one transaction; `following`: it
+    asks for news of the consultation, which the receipt mentions.
 
     The update only succeeds while the row is still this browser's draft: a second send
     of the same form (two taps, a refresh, Back and send again) finds it already
@@ -209,7 +211,7 @@ def submit(
         if claimed:
             results.record(draft, questions)
             search.index(draft)
-            SURVEY.notify_sent(draft, now)
+            SURVEY.notify_sent(draft, now, following)
         db.session.commit()
         return bool(claimed)
     raise RuntimeError("could not find a free reference")
