@@ -18,7 +18,7 @@ from sqlalchemy import delete, func, select
 
 from app.comments import rules
 from app.extensions import db
-from app.models import Comment, CommentReport, NewsPost, ReaderSession
+from app.models import LARGEST_ID, Comment, CommentReport, NewsPost, ReaderSession
 from app.models.news import HELD, REMOVED, VISIBLE
 from tests.support.clients import UncheckedClient, new_browser
 from tests.support.concurrency import at_once
@@ -509,6 +509,22 @@ def test_a_removed_comment_shows_its_placeholder_and_is_not_counted(ada, client,
     assert heading(thread) == "Readers' comments (0)"
     item = shown_comment(thread, comment.id)
     assert text_of(item) == "This comment was removed by a moderator."
+
+
+# --- addresses -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("comment_id", [str(LARGEST_ID + 1), "99999999999999999999"])
+@pytest.mark.parametrize(
+    ("method", "action"),
+    [("GET", ""), ("GET", "/edit"), ("GET", "/delete"), ("GET", "/report")]
+    + [("POST", "/edit"), ("POST", "/delete"), ("POST", "/report")],
+)
+def test_a_comment_id_no_row_can_have_is_not_found(ada, post, comment_id, method, action):
+    """A number larger than an id column holds never reaches the database (which would
+    fail on it): the page is not found."""
+    url = f"{THREAD}/{comment_id}{action}"
+    assert ada.open(url, method=method, data={}).status_code == 404
 
 
 # --- htmx ------------------------------------------------------------------------------------

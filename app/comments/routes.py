@@ -285,7 +285,7 @@ def new(slug: str):
     )
 
 
-@bp.get("/<slug>/comments/<int:comment_id>")
+@bp.get("/<slug>/comments/<id:comment_id>")
 def comment(slug: str, comment_id: int):
     """One comment: for htmx, as the thread shows it (a cancelled action); otherwise its
     place in the thread."""
@@ -295,7 +295,7 @@ def comment(slug: str, comment_id: int):
     return _comment_page("comments/thread.html", post, comment)
 
 
-@bp.route("/<slug>/comments/<int:comment_id>/edit", methods=["GET", "POST"])
+@bp.route("/<slug>/comments/<id:comment_id>/edit", methods=["GET", "POST"])
 @per_reader
 @per_address
 def edit(slug: str, comment_id: int):
@@ -341,7 +341,7 @@ def _refuse_editing(post: NewsPost, comment: Comment, now: datetime, typed: str)
     return None
 
 
-@bp.route("/<slug>/comments/<int:comment_id>/delete", methods=["GET", "POST"])
+@bp.route("/<slug>/comments/<id:comment_id>/delete", methods=["GET", "POST"])
 def delete(slug: str, comment_id: int):
     """Delete one's own comment, after a confirmation."""
     post, comment = _comment_or_404(slug, comment_id)
@@ -366,7 +366,7 @@ def delete(slug: str, comment_id: int):
     return _comment_page("comments/delete.html", post, comment, status, mode="delete", form=form)
 
 
-@bp.route("/<slug>/comments/<int:comment_id>/report", methods=["GET", "POST"])
+@bp.route("/<slug>/comments/<id:comment_id>/report", methods=["GET", "POST"])
 @reports_limited
 def report(slug: str, comment_id: int):
     """ "Unsuitable or offensive? Report this comment": anyone, once per browser."""
