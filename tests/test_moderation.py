@@ -17,10 +17,11 @@ from sqlalchemy import func, select
 from app.extensions import db
 from app.models import AuditEvent, Comment, CommentReport, NewsPost, Reader
 from app.models.news import HELD, REMOVED, VISIBLE
-from tests.support.clients import START
+from tests.support.clients import START, new_browser
 from tests.support.factories import ADMIN_EMAIL, OFFICER_EMAIL, csrf_token
 from tests.support.pages import field_error, page, redirect_path, summary_links, text_of
-from tests.support.readers import make_reader
+from tests.support.readers import make_reader, sign_in
+from tests.test_readers import delete_account
 
 HOSTILE_NAME = '<script>alert("name")</script>'
 HOSTILE_BODY = "\"><img src=x onerror=alert(1)> =cmd|' /C calc'!A0 <b>bold</b>"
@@ -523,6 +524,25 @@ def test_unblocking_a_reader(admin, reader):
         f"reader {reader.id} 'Sam Reader': blocked (reason: Spam) -> not blocked"
     )
     assert "The reader is not blocked." in flash_text(admin.get(again.headers["Location"]))
+
+
+def test_a_reader_who_deleted_their_account_while_blocked_is_kept_without_their_address(
+    admin, app, reader
+):
+    post_form(admin, f"/admin/readers/{reader.id}/block", {"reason": "Spam", "comments": "keep"})
+    browser = new_browser(app)
+    sign_in(browser, reader)
+    delete_account(browser, "keep")
+
+    soup = page(admin.get(f"/admin/readers/{reader.id}"))
+
+    details = {
+        text_of(div.dt): text_of(div.dd) for div in soup.select("main > .summary-list > div")
+    }
+    assert text_of(soup.h1) == f"Reader {reader.id}"
+    assert details["Email address"] == "None kept: they deleted their account while blocked"
+    assert details["Name"] == "No name chosen yet"
+    assert "sam@example.org" not in text_of(soup)
 
 
 @pytest.mark.parametrize("action", ["", "/block", "/unblock"])

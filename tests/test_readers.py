@@ -628,6 +628,52 @@ def test_signing_in_again_after_deleting_starts_a_new_account(client, clock, smt
     assert reader_of().name == "Ada again"
 
 
+@pytest.mark.parametrize("choice", ["keep", "delete"])
+def test_a_blocked_reader_who_deletes_their_account_stays_blocked(
+    client, clock, smtp_server, runner, choice
+):
+    signed_in_by_email(client, clock, smtp_server, runner, name="Ada")
+    ada = reader_of()
+    phone = new_browser(client.application)
+    sign_in(phone, ada)
+    post = make_post(clock)
+    make_comment(post, ada, "Mine", clock)
+    ada.blocked_at, ada.blocked_by, ada.blocked_reason = clock.now, "admin@example.org", "Spam"
+    db.session.commit()
+    assert "we will keep a hash of your email address" in said(client.get(DELETE))
+
+    answer = delete_account(client, choice)
+    done = client.get(where(answer))
+    assert h1_text(done) == "Your account has been deleted"
+    assert "If you sign in again with the same email address, you still cannot comment." in said(
+        done
+    )
+    kept = reader_of()
+    assert (kept.email, kept.name, kept.blocked_reason) == ("", None, "Spam")
+    assert count(ReaderSession) == 0 and count(ReaderSignIn) == 0
+    assert count(OutboxEmail, OutboxEmail.to_addr.contains(ADA)) == 0
+    assert redirect_path(phone.get(ACCOUNT)) == SIGN_IN
+    left = [(c.body, c.reader_id) for c in db.session.scalars(select(Comment))]
+    assert left == ([("Mine", None)] if choice == "keep" else [])
+
+    clock.advance(minutes=30)
+    assert ask(client, clock).status_code == 303
+    pressed = press_sign_in(client, latest_link(smtp_server, runner))
+    assert redirect_path(pressed) == NAME  # the name went with the account
+    assert where(choose_name(client, "Ada again")) == ACCOUNT
+    assert count(Reader) == 1
+    again = reader_of()
+    assert (again.id, again.email, again.name, again.blocked) == (kept.id, ADA, "Ada again", True)
+    assert "You cannot comment" in said(client.get(ACCOUNT))
+    thread = client.get(POST_PATH)
+    assert page(thread).find("form", class_="comment-form") is None
+    assert "You cannot comment" in said(thread)
+
+
+def test_the_privacy_notice_says_a_blocked_address_is_kept_as_a_hash(client):
+    assert "we keep a hash of it" in said(client.get("/privacy"))
+
+
 # --- the worker's housekeeping -----------------------------------------------------------------
 
 

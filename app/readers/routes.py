@@ -185,14 +185,23 @@ def delete():
         return _signed_out()
     form = DeleteAccountForm()
     if request.method == "POST" and form.validate():
+        blocked = reader.blocked
         services.delete_account(reader, keep_comments=form.keep_comments())
-        return redirect(url_for(".deleted", kept="yes" if form.keep_comments() else None), code=303)
+        said = {
+            "kept": "yes" if form.keep_comments() else None,
+            "blocked": "yes" if blocked else None,
+        }
+        return redirect(url_for(".deleted", **said), code=303)
     count = len(services.comments_of(reader))
-    page = render_template("readers/delete.html", form=form, count=count)
+    page = render_template("readers/delete.html", form=form, count=count, blocked=reader.blocked)
     return page, (422 if form.errors else 200)
 
 
 @bp.get("/deleted")
 def deleted():
     """Said after an account is deleted (anyone may see it: it names no one)."""
-    return render_template("readers/deleted.html", kept=request.args.get("kept") == "yes")
+    return render_template(
+        "readers/deleted.html",
+        kept=request.args.get("kept") == "yes",
+        blocked=request.args.get("blocked") == "yes",
+    )

@@ -172,7 +172,10 @@ def comments_of(reader: Reader) -> list[Comment]:
 def delete_account(reader: Reader, keep_comments: bool) -> None:
     """Delete the reader, their sessions on every device and their sign-in links (with any
     email of one not sent yet). Their comments are deleted with them, or kept as from "a
-    former reader" if they chose so. Commits."""
+    former reader" if they chose so.
+
+    A blocked reader's row stays, emptied of their address and name, so that the block
+    holds: signing in again with the address finds it by its hash. Commits."""
     if keep_comments:
         db.session.execute(
             update(Comment)
@@ -186,7 +189,10 @@ def delete_account(reader: Reader, keep_comments: bool) -> None:
         db.session.execute(delete(Comment).where(Comment.reader_id == reader.id))
     _delete_links(ReaderSignIn.email_hash == reader.email_hash)
     sessions.end_everywhere(reader)
-    db.session.delete(reader)
+    if reader.blocked:
+        reader.email, reader.name = "", None
+    else:
+        db.session.delete(reader)
     db.session.commit()
 
 
