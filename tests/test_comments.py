@@ -181,6 +181,21 @@ def test_a_comment_from_a_deleted_account_is_from_a_former_reader(app, client, a
     assert text_of(item.find(class_="comment-author")) == "A former reader"
 
 
+def test_a_right_to_left_name_is_kept_apart_from_the_date_beside_it(app, post, clock):
+    """A name in Arabic is isolated (<bdi>), so the time after it still reads "12pm UK
+    time", not with the name between its parts; so is the name above the form."""
+    name = "\u0645\u0631\u062d\u0628\u0627 \u0628\u0627\u0644\u0639\u0627\u0644\u0645"
+    browser = new_browser(app)
+    sign_in(browser, make_reader("rtl@example.org", name))
+    post_comment(browser, clock, "Hello")
+    [comment] = comments()
+    thread = browser.get(THREAD)
+    meta = shown_comment(thread, comment.id).find(class_="comment-meta")
+    assert [text_of(bdi) for bdi in meta.find_all("bdi")] == [name]
+    assert meta.find("time").find_parent("bdi") is None
+    assert [text_of(bdi) for bdi in form_on(thread).find_all("bdi")] == [name]
+
+
 # --- refusals --------------------------------------------------------------------------------
 
 

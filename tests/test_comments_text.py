@@ -49,9 +49,14 @@ PIECES = st.sampled_from(
         "'",
     ]
 )
+# The controls that make text read in another direction than it is stored: embeddings
+# and overrides (U+202A to U+202E) and isolates (U+2066 to U+2069).
+BIDI_CONTROLS = [chr(code) for code in [*range(0x202A, 0x202F), *range(0x2066, 0x206A)]]
 TYPED = st.one_of(
     st.text(),
-    st.lists(st.one_of(PIECES, st.text(max_size=8)), max_size=30).map("".join),
+    st.lists(
+        st.one_of(PIECES, st.sampled_from(BIDI_CONTROLS), st.text(max_size=8)), max_size=30
+    ).map("".join),
 )
 
 
@@ -79,9 +84,10 @@ def seen(root) -> str:
 
 
 def expected(typed: str) -> str:
-    """What the reader typed, as the site keeps it: line breaks as line feeds, without the
-    characters an HTML page may not carry."""
-    return without_forbidden(typed.replace("\r\n", "\n").replace("\r", "\n"))
+    """What the reader typed, as the site shows it: line breaks as line feeds, without the
+    characters an HTML page may not carry or the controls that change the text's direction."""
+    text = without_forbidden(typed.replace("\r\n", "\n").replace("\r", "\n"))
+    return "".join(char for char in text if char not in BIDI_CONTROLS)
 
 
 @given(TYPED)
@@ -102,6 +108,21 @@ def test_only_paragraphs_line_breaks_and_web_links_are_markup(typed):
 def test_what_is_shown_is_what_was_typed(typed):
     assert seen(as_shown(comment_html(typed))) == expected(typed)
     assert plain_text(typed) == expected(typed)
+
+
+@given(TYPED)
+def test_no_control_of_the_text_direction_is_shown(typed):
+    html = str(comment_html(typed))
+    assert not any(char in html for char in BIDI_CONTROLS)
+    assert not any(char in plain_text(typed) for char in BIDI_CONTROLS)
+
+
+@pytest.mark.parametrize("control", BIDI_CONTROLS)
+def test_a_link_reads_as_the_address_it_goes_to(control):
+    """An override cannot make a link's text read as another address than its href."""
+    typed = f"https://example.org/{control}gro.live//:sptth"
+    [link] = as_shown(comment_html(typed)).find_all("a")
+    assert link.get_text() == link["href"] == "https://example.org/gro.live//:sptth"
 
 
 @pytest.mark.parametrize(

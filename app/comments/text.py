@@ -20,12 +20,16 @@ WEB_SCHEMES = ("http:", "https:")
 
 # Characters HTML does not allow in a document (controls other than tab, line feed and
 # form feed, lone surrogates and the noncharacters): nobody types them, so they are not
-# shown.
+# shown. Nor are the controls that make text read in another direction than it is stored
+# (embeddings and overrides, U+202A to U+202E, and isolates, U+2066 to U+2069): with one,
+# a link's text could read as another address than the one it goes to.
 _NONCHARACTERS = "".join(
     chr(plane * 0x10000 + 0xFFFE) + chr(plane * 0x10000 + 0xFFFF) for plane in range(0x11)
 )
 _NOT_SHOWN = re.compile(
-    "[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef" + re.escape(_NONCHARACTERS) + "]"
+    "[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f\ud800-\udfff\ufdd0-\ufdef\u202a-\u202e\u2066-\u2069"
+    + re.escape(_NONCHARACTERS)
+    + "]"
 )
 
 # A LinkifyIt keeps the state of its last search in itself: one per thread.
@@ -41,7 +45,8 @@ def _finder() -> LinkifyIt:
 
 def plain_text(body: str) -> str:
     """The text as typed, as shown: line breaks as line feeds, without the characters HTML
-    cannot carry. This is what an email's plain text part shows."""
+    cannot carry or the controls of the text's direction. This is what an email's plain
+    text part shows."""
     return _NOT_SHOWN.sub("", body.replace("\r\n", "\n").replace("\r", "\n"))
 
 
