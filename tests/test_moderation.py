@@ -545,6 +545,28 @@ def test_a_reader_who_deleted_their_account_while_blocked_is_kept_without_their_
     assert "sam@example.org" not in text_of(soup)
 
 
+def test_unblocking_a_reader_who_deleted_their_account_forgets_them(admin, app, reader):
+    reader_id = reader.id
+    post_form(admin, f"/admin/readers/{reader_id}/block", {"reason": "Spam", "comments": "keep"})
+    browser = new_browser(app)
+    sign_in(browser, reader)
+    delete_account(browser, "delete")
+    shown = admin.get(f"/admin/readers/{reader_id}")
+    assert "Unblocking deletes it too." in text_of(page(shown))
+
+    response = post_form(admin, f"/admin/readers/{reader_id}/unblock")
+
+    assert redirect_path(response) == "/admin/comments"
+    assert "nothing of it is kept" in flash_text(admin.get("/admin/comments"))
+    db.session.rollback()
+    assert db.session.scalar(select(func.count()).select_from(Reader)) == 0
+    assert audit_events()[-1][1:] == (
+        "reader_unblock",
+        f"reader {reader_id} 'no name chosen': blocked (reason: Spam) -> not blocked;"
+        " they had deleted their account, so the rest of it is deleted",
+    )
+
+
 @pytest.mark.parametrize("action", ["", "/block", "/unblock"])
 def test_a_reader_gone_meanwhile_gets_a_clear_page(admin, reader, action):
     token = csrf_token(admin, f"/admin/readers/{reader.id}")

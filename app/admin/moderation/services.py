@@ -259,6 +259,11 @@ def dismiss_reports(actor: str, comment_id: int, now: datetime) -> bool | None:
 # --- Acting on a reader ----------------------------------------------------------------------
 
 
+def account_deleted(reader: Reader) -> bool:
+    """Whether the reader deleted their account while blocked, leaving only the block."""
+    return not reader.email
+
+
 def _reader_described(reader: Reader) -> str:
     return f"reader {reader.id} '{reader.name or 'no name chosen'}'"
 
@@ -296,15 +301,20 @@ def block(
 
 
 def unblock(actor: str, reader_id: int) -> bool | None:
-    """Let a blocked reader comment again."""
+    """Let a blocked reader comment again. A reader who deleted their account while blocked
+    was kept only for the block (app.readers.services.delete_account): they go now."""
     reader = db.session.get(Reader, reader_id)
     if reader is None:
         return None
     if not reader.blocked:
         return False
     was = reader.blocked_reason
-    reader.blocked_at, reader.blocked_by, reader.blocked_reason = None, "", ""
     detail = f"{_reader_described(reader)}: blocked (reason: {was or 'none given'}) -> not blocked"
+    if account_deleted(reader):
+        db.session.delete(reader)
+        detail += "; they had deleted their account, so the rest of it is deleted"
+    else:
+        reader.blocked_at, reader.blocked_by, reader.blocked_reason = None, "", ""
     record_audit(actor, "reader_unblock", None, detail)
     db.session.commit()
     return True

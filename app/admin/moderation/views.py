@@ -32,6 +32,7 @@ WORDS = {
         "news.post", slug=comment.post.slug, _anchor=f"comment-{comment.id}"
     ),
     "hide_at": HIDE_AT,
+    "account_deleted": services.account_deleted,
 }
 
 
@@ -178,4 +179,10 @@ def moderation_unblock(reader_id: int):
         return _reader_gone()
     if not done:
         return _back_to_reader(reader_id, "The reader is not blocked.", "warning")
+    if db.session.get(Reader, reader_id) is None:
+        flash(
+            "The block is lifted. They had deleted their account, so nothing of it is kept.",
+            "success",
+        )
+        return redirect(url_for("admin.moderation"), code=303)
     return _back_to_reader(reader_id, "The reader can comment again.")
