@@ -181,6 +181,16 @@ def test_a_comment_from_a_deleted_account_is_from_a_former_reader(app, client, a
     assert text_of(item.find(class_="comment-author")) == "A former reader"
 
 
+def test_a_comment_s_time_is_a_valid_html_date_in_utc(ada, post, clock):
+    """HTML allows at most three digits of a second's fraction in <time datetime>: the
+    time is given to the second, in UTC, as a post's date is."""
+    clock.advance(microseconds=379242)
+    post_comment(ada, clock, "On time")
+    [comment] = comments()
+    time = shown_comment(ada.get(THREAD), comment.id).find("time")
+    assert time["datetime"] == "2027-02-01T12:00:10Z"
+
+
 def test_a_right_to_left_name_is_kept_apart_from_the_date_beside_it(app, post, clock):
     """A name in Arabic is isolated (<bdi>), so the time after it still reads "12pm UK
     time", not with the name between its parts; so is the name above the form."""
