@@ -547,6 +547,41 @@ def test_a_blocked_reader_signs_in_and_is_told_they_cannot_comment(
     assert "admin@example.org" not in text
 
 
+def test_a_blocked_reader_cannot_change_their_name(client, clock):
+    reader = make_reader(ADA, "Ada")
+    make_comment(make_post(clock), reader, "Kept after the block", clock)
+    sign_in(client, reader)
+    typed = {**hidden_of(form_to(client.get(NAME), NAME)), "name": "Someone else"}
+    reader.blocked_at = clock.now
+    db.session.commit()
+
+    assert page(client.get(ACCOUNT)).find("a", href=NAME) is None
+    for answer in (client.get(NAME), client.post(NAME, data=typed)):
+        assert answer.status_code == 403
+        assert h1_text(answer) == "You cannot change your name"
+        assert (
+            "A moderator has stopped you commenting on this site, so you cannot change your name."
+            in said(answer)
+        )
+    assert reader_of().name == "Ada"
+    assert "Ada" in said(client.get(POST_PATH)) and "Someone else" not in said(
+        client.get(POST_PATH)
+    )
+
+
+def test_a_blocked_reader_with_no_name_yet_may_choose_one_once(client, clock):
+    reader = make_reader(ADA, None)
+    reader.blocked_at = clock.now
+    db.session.commit()
+    sign_in(client, reader)
+    assert page(client.get(ACCOUNT)).find("a", href=NAME) is not None
+
+    assert where(choose_name(client, "Ada")) == ACCOUNT
+    assert reader_of().name == "Ada"
+    assert page(client.get(ACCOUNT)).find("a", href=NAME) is None
+    assert client.get(NAME).status_code == 403
+
+
 def test_an_unblocked_reader_is_not_told_they_cannot_comment(client):
     sign_in(client, make_reader())
     assert "You cannot comment" not in said(client.get(ACCOUNT))

@@ -130,12 +130,17 @@ def _link_not_working(status: int, next_path: str = ""):
 @bp.route("/name", methods=["GET", "POST"])
 def name():
     """Choose the name shown beside your comments (asked once, after the first sign-in), or
-    change it from the account page."""
+    change it from the account page, unless a moderator has blocked you."""
     reader = sessions.current_reader()
     if reader is None:
         return _signed_out()
-    form = NameForm()
     first_time = reader.name is None
+    if reader.blocked and not first_time:
+        # Every comment they kept would show the new name. A blocked reader with no name
+        # yet (one who deleted their account and signed in again) has no comments under
+        # this account and can post none, so may choose one.
+        return render_template("readers/cannot_change_name.html"), 403
+    form = NameForm()
     if request.method == "POST":
         next_path = services.safe_next(form.next.data)
         if form.validate():
