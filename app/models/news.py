@@ -72,6 +72,9 @@ class Reader(db.Model):
         back_populates="reader", cascade="all, delete-orphan", passive_deletes=True
     )
 
+    # SQLite would otherwise give a deleted reader's id to the next one (migration 0012).
+    __table_args__ = {"sqlite_autoincrement": True}
+
     @property
     def blocked(self) -> bool:
         return self.blocked_at is not None
@@ -131,7 +134,12 @@ class Comment(db.Model):
         back_populates="comment", cascade="all, delete-orphan", passive_deletes=True
     )
 
-    __table_args__ = (db.Index("ix_comment_thread", "post_id", "status", "created_at"),)
+    # SQLite would otherwise give a deleted comment's id to the next one (migration 0012):
+    # a moderator's page open at the old comment would act on the new.
+    __table_args__ = (
+        db.Index("ix_comment_thread", "post_id", "status", "created_at"),
+        {"sqlite_autoincrement": True},
+    )
 
 
 class CommentReport(db.Model):
