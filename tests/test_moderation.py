@@ -21,7 +21,7 @@ from tests.support.clients import START, new_browser
 from tests.support.factories import ADMIN_EMAIL, OFFICER_EMAIL, csrf_token
 from tests.support.pages import field_error, page, redirect_path, summary_links, text_of
 from tests.support.readers import make_reader, sign_in
-from tests.test_readers import delete_account
+from tests.test_readers import delete_account, statements_counted
 
 HOSTILE_NAME = '<script>alert("name")</script>'
 HOSTILE_BODY = "\"><img src=x onerror=alert(1)> =cmd|' /C calc'!A0 <b>bold</b>"
@@ -101,6 +101,29 @@ def queue_titles(response) -> list[str]:
 
 def flash_text(response) -> str:
     return text_of(page(response).find(id="flashes"))
+
+
+def many_readers_comments(count: int) -> list[Comment]:
+    """`count` comments, each by its own reader on its own post."""
+    comments = [
+        Comment(
+            post=NewsPost(
+                slug=f"post-{n}",
+                title=f"Post {n}",
+                body="Some news.",
+                author_name="The team",
+                published_at=START - timedelta(days=2),
+                live=True,
+            ),
+            reader=Reader(email=f"reader{n}@example.org", email_hash=f"{n:064x}", name=f"R{n}"),
+            body=f"Comment {n}",
+            created_at=START - timedelta(days=1),
+        )
+        for n in range(count)
+    ]
+    db.session.add_all(comments)
+    db.session.commit()
+    return comments
 
 
 @pytest.fixture
@@ -236,6 +259,19 @@ def test_the_queue_shows_fifty_comments_a_page(admin, post, reader):
     ] == ["Comment number 50"]
     assert queue_titles(junk) == queue_titles(first)
     assert queue_titles(beyond) == queue_titles(second)
+
+
+def test_the_queue_reads_its_readers_and_posts_in_a_few_statements(admin):
+    for comment in many_readers_comments(50):
+        report(comment)
+    admin.get("/admin/comments")  # anything loaded once per session is loaded
+
+    with statements_counted() as sent:
+        response = admin.get("/admin/comments")
+
+    assert len(page(response).select(".admin-item")) == 50
+    assert "R49" in text_of(page(response)) and "Post 49" in text_of(page(response))
+    assert len(sent) < 12, sent
 
 
 def test_an_empty_queue_says_so(admin):
@@ -446,6 +482,18 @@ def test_the_reader_page_shows_who_they_are_and_their_comments(admin, post, read
     assert details["Comments"] == "2"
     assert details["Blocked from commenting"] == "No"
     assert len(soup.select(".admin-item")) == 2
+
+
+def test_the_reader_page_reads_the_posts_of_their_comments_in_one_statement(admin, reader):
+    for n in range(50):
+        make_comment(make_post(f"Post {n}"), reader, f"Comment {n}")
+    admin.get(f"/admin/readers/{reader.id}")
+
+    with statements_counted() as sent:
+        response = admin.get(f"/admin/readers/{reader.id}")
+
+    assert len(page(response).select(".admin-item")) == 50
+    assert len(sent) < 12, sent
 
 
 def test_blocking_needs_a_choice_about_their_comments(admin, post, reader):

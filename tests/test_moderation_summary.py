@@ -14,11 +14,14 @@ import pytest
 from bs4 import BeautifulSoup
 from flask import current_app
 
+from app.admin.moderation import summary
 from app.extensions import db
 from app.models import Comment, CommentReport, NewsPost, OutboxEmail
 from app.models.news import HELD
 from tests.support.clients import utc
 from tests.support.readers import make_reader
+from tests.test_moderation import many_readers_comments
+from tests.test_readers import statements_counted
 
 OFFICER = "policy@example.org"
 SITE = "https://consult.example.org"
@@ -208,3 +211,15 @@ def test_what_readers_typed_is_text_in_both_parts(site, clock, smtp_server):
     ]
     assert f'Comment: "{" ".join(HOSTILE_BODY.split())[:199]}' in text
     assert "alert('note')" not in text and "alert('note')" not in received.html
+
+
+def test_the_summary_reads_its_comments_posts_and_readers_in_a_few_statements(site, clock):
+    for comment in many_readers_comments(30):
+        report(comment, YESTERDAY_8AM)
+    db.session.expire_all()
+
+    with statements_counted() as sent:
+        reported = summary.reported_between(YESTERDAY_8AM, TODAY_8AM)
+
+    assert sorted(item.author for item in reported) == sorted(f"R{n}" for n in range(30))
+    assert len(sent) < 6, sent

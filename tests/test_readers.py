@@ -10,10 +10,12 @@ Junk thrown at these forms is in tests/test_readers_fuzz.py, which uses the step
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from app.extensions import db
 from app.models import (
@@ -113,6 +115,21 @@ def count(model, *conditions) -> int:
 def header_links(shown) -> list[str]:
     header = page(shown).find("header")
     return [" ".join(tag.get_text().split()) for tag in header.find_all(["a", "button"])]
+
+
+@contextmanager
+def statements_counted() -> Iterator[list[str]]:
+    """The SQL statements sent to the database meanwhile, as a list that fills as they go."""
+    sent: list[str] = []
+
+    def note(_conn, _cursor, statement, _parameters, _context, _executemany):
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        yield sent
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
 
 
 def make_post(clock, slug: str = "bold-commissioners", title: str = "Bold commissioners"):
@@ -528,6 +545,20 @@ def test_the_account_page_lists_the_readers_comments_with_their_state(client, cl
     first = items[-1]
     assert first.find("b") is None and "<b>not bold</b>" in first.get_text()
     assert first.find("br") is not None
+
+
+def test_the_account_page_reads_the_posts_of_the_comments_in_one_statement(client, clock):
+    reader = make_reader()
+    for n in range(30):
+        make_comment(make_post(clock, f"post-{n}", f"Post {n}"), reader, f"Comment {n}", clock)
+    sign_in(client, reader)
+    client.get(ACCOUNT)
+
+    with statements_counted() as sent:
+        account = client.get(ACCOUNT)
+
+    assert len(page(account).find_all("li", class_="card")) == 30
+    assert len(sent) < 8, sent
 
 
 def test_a_blocked_reader_signs_in_and_is_told_they_cannot_comment(

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from app.extensions import db
 from app.mail import outbox
@@ -165,6 +166,7 @@ def comments_of(reader: Reader) -> list[Comment]:
             select(Comment)
             .where(Comment.reader_id == reader.id)
             .order_by(Comment.created_at.desc(), Comment.id.desc())
+            .options(selectinload(Comment.post))
         )
     )
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy.orm import selectinload
 
 from app.comments.rules import REPORT_REASONS
 from app.extensions import db
@@ -113,6 +114,8 @@ def queue(page: int, size: int = PAGE_SIZE) -> list[QueueRow]:
         )
         .limit(size)
         .offset((page - 1) * size)
+        # The page shows each comment's reader and post: two statements, not two a row.
+        .options(selectinload(Comment.reader), selectinload(Comment.post))
     ).all()
     reasons = _reasons_of([comment.id for comment, _count, _latest in rows])
     return [
@@ -160,6 +163,7 @@ def comments_of(reader: Reader, limit: int = PAGE_SIZE) -> list[Comment]:
             .where(Comment.reader_id == reader.id)
             .order_by(Comment.created_at.desc(), Comment.id.desc())
             .limit(limit)
+            .options(selectinload(Comment.post))
         )
     )
 

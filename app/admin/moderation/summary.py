@@ -60,7 +60,11 @@ def reported_between(since: datetime, until: datetime) -> list[Reported]:
     reports = db.session.scalars(
         select(CommentReport)
         .where(CommentReport.created_at >= since, CommentReport.created_at < until)
-        .options(selectinload(CommentReport.comment).selectinload(Comment.post))
+        .options(
+            selectinload(CommentReport.comment).options(
+                selectinload(Comment.post), selectinload(Comment.reader)
+            )
+        )
         .order_by(CommentReport.created_at.desc(), CommentReport.id.desc())
     ).all()
     by_comment: dict[int, list[CommentReport]] = {}
