@@ -21,7 +21,12 @@ from tests.support.clients import START, new_browser
 from tests.support.factories import ADMIN_EMAIL, OFFICER_EMAIL, csrf_token
 from tests.support.pages import field_error, page, redirect_path, summary_links, text_of
 from tests.support.readers import make_reader, sign_in
-from tests.test_readers import delete_account, statements_counted
+from tests.test_readers import (
+    RIGHT_TO_LEFT_NAME,
+    delete_account,
+    name_isolations,
+    statements_counted,
+)
 
 HOSTILE_NAME = '<script>alert("name")</script>'
 HOSTILE_BODY = "\"><img src=x onerror=alert(1)> =cmd|' /C calc'!A0 <b>bold</b>"
@@ -630,6 +635,22 @@ def test_a_reader_gone_meanwhile_gets_a_clear_page(admin, reader, action):
     assert response.status_code == 404
     assert text_of(page(response).h1) == "This reader no longer exists"
     assert audit_events() == []
+
+
+def test_a_right_to_left_name_is_kept_apart_on_every_moderation_page(admin, post):
+    reader = make_reader("maryam@example.org", RIGHT_TO_LEFT_NAME)
+    comment = make_comment(post, reader)
+    report(comment)
+
+    shown = {
+        "/admin/comments": 2,
+        f"/admin/comments/{comment.id}": 1,
+        f"/admin/readers/{reader.id}": 2,
+    }
+
+    for path, times in shown.items():
+        main = page(admin.get(path)).find("main")
+        assert name_isolations(main, RIGHT_TO_LEFT_NAME) == [True] * times, path
 
 
 # --- hostile text ---------------------------------------------------------------------------

@@ -21,7 +21,7 @@ from app.models.news import HELD
 from tests.support.clients import utc
 from tests.support.readers import make_reader
 from tests.test_moderation import many_readers_comments
-from tests.test_readers import statements_counted
+from tests.test_readers import RIGHT_TO_LEFT_NAME, name_isolations, statements_counted
 
 OFFICER = "policy@example.org"
 SITE = "https://consult.example.org"
@@ -223,3 +223,14 @@ def test_the_summary_reads_its_comments_posts_and_readers_in_a_few_statements(si
 
     assert sorted(item.author for item in reported) == sorted(f"R{n}" for n in range(30))
     assert len(sent) < 6, sent
+
+
+def test_a_right_to_left_name_is_kept_apart_in_the_email(site, clock, smtp_server):
+    comment = make_comment("Spring plans", "I disagree.", RIGHT_TO_LEFT_NAME)
+    report(comment, TODAY_8AM - timedelta(hours=1))
+
+    assert worker_round(clock, TODAY_8AM) == 1
+
+    [received] = smtp_server.received
+    body = BeautifulSoup(received.html, "html.parser").find("body")
+    assert name_isolations(body, RIGHT_TO_LEFT_NAME) == [True, True]

@@ -132,6 +132,18 @@ def statements_counted() -> Iterator[list[str]]:
         event.remove(db.engine, "before_cursor_execute", note)
 
 
+RIGHT_TO_LEFT_NAME = "مريم الحسن 2"
+
+
+def name_isolations(part, name: str) -> list[bool]:
+    """For each place in `part` (parsed HTML) that shows `name`: whether it stands alone in
+    a <bdi>, so that a right-to-left name cannot reorder the words around it."""
+    return [
+        text.parent.name == "bdi" and text.strip() == name
+        for text in part.find_all(string=lambda text: name in text)
+    ]
+
+
 def make_post(clock, slug: str = "bold-commissioners", title: str = "Bold commissioners"):
     post = NewsPost(
         slug=slug,
@@ -611,6 +623,12 @@ def test_a_blocked_reader_with_no_name_yet_may_choose_one_once(client, clock):
     assert reader_of().name == "Ada"
     assert page(client.get(ACCOUNT)).find("a", href=NAME) is None
     assert client.get(NAME).status_code == 403
+
+
+def test_the_account_page_keeps_a_right_to_left_name_apart(client):
+    sign_in(client, make_reader(name=RIGHT_TO_LEFT_NAME))
+    main = page(client.get(ACCOUNT)).find("main")
+    assert name_isolations(main, RIGHT_TO_LEFT_NAME) == [True]
 
 
 def test_an_unblocked_reader_is_not_told_they_cannot_comment(client):
