@@ -206,6 +206,63 @@ def test_a_right_to_left_name_is_kept_apart_from_the_date_beside_it(app, post, c
     assert [text_of(bdi) for bdi in form_on(thread).find_all("bdi")] == [name]
 
 
+def test_the_same_form_sent_twice_stores_one_comment(ada, post, clock):
+    """A double click, or a send again after a slow answer: one comment, and the second
+    send is answered as the first was."""
+    action, data = comment_form(ada, body="Said once")
+    clock.advance(seconds=10)
+    first = ada.post(action, data=data)
+    second = ada.post(action, data=data)
+    [comment] = comments()
+    assert first.status_code == second.status_code == 303
+    assert where(first) == where(second) == f"{POST_PAGE}#comment-{comment.id}"
+    again = ada.post(action, data=data, headers=HTMX)
+    assert again.status_code == 200
+    assert heading(again) == "Readers' comments (1)"
+    assert "Your comment has been posted." in text_of(page(again).find(role="status"))
+    assert len(comments()) == 1
+
+
+def test_the_same_words_in_a_new_form_are_a_new_comment(ada, post, clock):
+    """Only the same form sent again is left out: a reader may say the same thing twice."""
+    post_comment(ada, clock, "+1")
+    post_comment(ada, clock, "+1")
+    assert [c.body for c in comments()] == ["+1", "+1"]
+
+
+def test_the_same_form_sent_twice_at_once_stores_one_comment(app, post, clock):
+    reader = make_reader("twice@example.org", "Twice")
+    first = new_browser(app, UncheckedClient)
+    sign_in(first, reader)
+    form = form_on(first.get(THREAD))
+    data = with_changes(sent_by(form), {"body": "Sent from two tabs at once"})
+    second = new_browser(app, UncheckedClient)
+    for name in ("session", "reader"):
+        second.set_cookie(name, first.get_cookie(name).value)
+    clock.advance(seconds=10)
+    answers = at_once(
+        [lambda: first.post(THREAD, data=data), lambda: second.post(THREAD, data=data)],
+        context=app.app_context,
+    )
+    [comment] = comments()
+    assert [answer.status_code for answer in answers] == [303, 303]
+    assert {where(answer) for answer in answers} == {f"{POST_PAGE}#comment-{comment.id}"}
+
+
+def test_a_form_s_token_sent_to_another_post_is_a_new_comment(app, ada, post, clock):
+    """A token is one form's: sent with another post's form it stores that comment too."""
+    other = NewsPost(slug="other", title="Other", live=True, published_at=post.published_at)
+    db.session.add(other)
+    db.session.commit()
+    action, data = comment_form(ada, body="On both")
+    clock.advance(seconds=10)
+    assert ada.post(action, data=data).status_code == 303
+    assert ada.post("/news/other/comments", data=data).status_code == 303
+    first, second = comments()
+    assert (first.post_id, second.post_id) == (post.id, other.id)
+    assert first.token and second.token and first.token != second.token
+
+
 # --- refusals --------------------------------------------------------------------------------
 
 

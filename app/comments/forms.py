@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from wtforms import RadioField, TextAreaField
+from wtforms import HiddenField, RadioField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from app.comments.rules import MOST_CHARACTERS, NOTE_CHARACTERS, REPORT_REASONS
@@ -21,7 +21,8 @@ def tidy(text: str | None) -> str:
 
 
 class CommentForm(GuardedForm):
-    """A comment: plain text, with the bot guards."""
+    """A comment: plain text, with the bot guards. A new comment's form carries a token
+    of its own, so that sending it twice posts one comment."""
 
     body = TextAreaField(
         "Comment",
@@ -34,6 +35,7 @@ class CommentForm(GuardedForm):
         ],
         filters=[tidy],
     )
+    token = HiddenField()
 
 
 class ReportForm(GuardedForm):

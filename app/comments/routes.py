@@ -25,7 +25,7 @@ from app.comments import bp, rules, services
 from app.comments.forms import CommentForm, DeleteForm, ReportForm
 from app.comments.text import comment_html
 from app.extensions import htmx, limiter
-from app.intake.submissions import keep_or_stamp, looks_automated, read_stamp
+from app.intake.submissions import form_token, keep_or_stamp, looks_automated, read_stamp
 from app.models import Comment, NewsPost, Reader
 from app.models.news import VISIBLE
 from app.readers.sessions import current_reader
@@ -127,6 +127,8 @@ def comment_thread(post: NewsPost, form: CommentForm | None = None, message: str
         thread.form = form or CommentForm(formdata=None)
         thread.form.show_as("new-comment")
         keep_or_stamp(thread.form.loaded, now)
+        # A form shown again after an error keeps its token: it has stored nothing yet.
+        thread.form.token.data = form_token(thread.form.token.data)
     return thread
 
 
@@ -275,9 +277,14 @@ def new(slug: str):
     refusal = _refuse_commenting(post, now, form.body.data)
     if refusal is not None:
         return refusal
-    if _automated(form, now, NOT_POSTED) or not form.validate():
-        return _thread_page(post, comment_thread(post, form), status=422)
-    comment = services.post_comment(post, current_reader(), form.body.data, now)
+    reader = current_reader()
+    form.token.data = token = form_token(form.token.data)
+    # The same form sent again (a double click) is answered as the first send was.
+    comment = services.posted_with(post, reader, token)
+    if comment is None:
+        if _automated(form, now, NOT_POSTED) or not form.validate():
+            return _thread_page(post, comment_thread(post, form), status=422)
+        comment = services.post_comment(post, reader, form.body.data, now, token)
     return after_post(
         post_url(post, f"comment-{comment.id}"),
         lambda: _thread_page(post, comment_thread(post, message=POSTED)),

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 
 from app.comments import rules
 from app.extensions import db
+from app.intake.submissions import new_token
 from app.models import Comment, CommentReport, NewsPost, Reader
 from app.models.news import HELD, VISIBLE
 
@@ -88,12 +89,43 @@ def reported_by(post: NewsPost, reporter: str | None) -> set[int]:
     )
 
 
-def post_comment(post: NewsPost, reader: Reader, body: str, now: datetime) -> Comment:
-    """Add `reader`'s comment to `post`'s thread."""
-    comment = Comment(post=post, reader=reader, body=body, created_at=now, status=VISIBLE)
-    db.session.add(comment)
-    db.session.commit()
-    return comment
+def posted_with(post: NewsPost, reader: Reader, token: str) -> Comment | None:
+    """The comment `reader` posted on `post` with the form that carried `token`, if any."""
+    return db.session.scalar(
+        select(Comment).where(
+            Comment.token == token, Comment.post_id == post.id, Comment.reader_id == reader.id
+        )
+    )
+
+
+def post_comment(
+    post: NewsPost, reader: Reader, body: str, now: datetime, token: str | None = None
+) -> Comment:
+    """Add `reader`'s comment to `post`'s thread, posted with the form that carried `token`.
+
+    Tokens are unique: when the same form is sent twice at once, the send that stores
+    second finds the comment the first stored, and returns it. A token used already on
+    another post, or by another reader, is not this form's: the comment takes a new one.
+    """
+
+    def store(token: str | None) -> Comment:
+        comment = Comment(
+            post=post, reader=reader, body=body, created_at=now, status=VISIBLE, token=token
+        )
+        db.session.add(comment)
+        db.session.commit()
+        return comment
+
+    if token is None:
+        return store(None)
+    try:
+        return store(token)
+    except IntegrityError:
+        db.session.rollback()
+        sent = posted_with(post, reader, token)
+        if sent is not None:
+            return sent
+    return store(new_token())
 
 
 def change_comment(comment: Comment, body: str, now: datetime) -> None:

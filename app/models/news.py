@@ -127,6 +127,9 @@ class Comment(db.Model):
     moderated_by: Mapped[str] = mapped_column(String(254), default="", server_default="")
     moderated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     removed_reason: Mapped[str] = mapped_column(String(200), default="", server_default="")
+    # The token of the form that posted it, so that the same form sent again finds it rather
+    # than posting it twice (None for comments posted before migration 0012 added it).
+    token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
 
     post: Mapped[NewsPost] = relationship(back_populates="comments")
     reader: Mapped[Reader | None] = relationship()

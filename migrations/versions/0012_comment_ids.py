@@ -1,4 +1,5 @@
-"""Readers' and comments' ids are never given again on SQLite
+"""Readers' and comments' ids are never given again on SQLite; a comment keeps the token of
+the form that posted it
 
 Revision ID: 0012_comment_ids
 Revises: 0011_news
@@ -11,8 +12,12 @@ are built again (Alembic's batch mode: a copy made with the same columns, indexe
 constraints and foreign keys, its rows copied, the old table dropped, the copy renamed).
 env.py turns foreign keys off first, so dropping the old table deletes nothing that points
 at it. PostgreSQL's sequences never give a number twice: nothing to do there.
+
+A comment's token is unique, so that the same form sent twice stores one comment; the
+comments posted before this revision have none.
 """
 
+import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
@@ -36,7 +41,13 @@ def _rebuild(autoincrement: bool) -> None:
 
 def upgrade():
     _rebuild(autoincrement=True)
+    with op.batch_alter_table("comment", schema=None) as batch_op:
+        batch_op.add_column(sa.Column("token", sa.String(length=64), nullable=True))
+        batch_op.create_index(batch_op.f("ix_comment_token"), ["token"], unique=True)
 
 
 def downgrade():
+    with op.batch_alter_table("comment", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_comment_token"))
+        batch_op.drop_column("token")
     _rebuild(autoincrement=False)
