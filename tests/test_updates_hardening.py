@@ -7,11 +7,15 @@ write lock, not while holding it. Issue 21.
 
 from __future__ import annotations
 
+import socket
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
+from functools import partial
 from urllib.parse import urlsplit
 
 import pytest
-from flask import template_rendered
+from flask import Flask, template_rendered
 from hypothesis import given
 from hypothesis import strategies as st
 from sqlalchemy import delete, event, select
@@ -29,6 +33,8 @@ from app.models import (
 )
 from app.updates import mailings, subscriptions, tokens
 from app.updates.rules import ANNOUNCE_WITHIN, CONFIRM_WITHIN
+from tests.support.concurrency import at_once
+from tests.support.smtp_server import HOST, RecordingHandler, point_app_at
 
 ADA = "ada@example.org"
 SECOND = timedelta(seconds=1)
@@ -282,7 +288,7 @@ def _notice_being_sent(clock) -> OutboxEmail:
     return claimed
 
 
-def test_an_email_being_sent_when_its_address_unsubscribes_is_forgotten_once_sent(
+def test_an_email_being_sent_when_its_address_unsubscribes_is_withdrawn_and_forgotten(
     app, clock, runner, smtp_server
 ):
     _notice_being_sent(clock)
@@ -290,31 +296,121 @@ def test_an_email_being_sent_when_its_address_unsubscribes_is_forgotten_once_sen
     [row] = queued("updates_subscribed")
     assert row.status == outbox.SENDING  # its worker still has it
 
-    clock.advance(minutes=10)  # that worker's lease ran out: another records the outcome
+    clock.advance(minutes=10)  # that worker died; its lease ran out: no other sends it
     send(runner)
 
     [row] = queued("updates_subscribed")
+    assert row.status == outbox.WITHDRAWN
     assert ADA not in (row.to_addr + row.body_text + row.body_html + row.last_error)
     assert row.unsubscribe_url == ""
+    assert smtp_server.to(ADA) == []
 
 
-def test_an_email_being_sent_when_its_address_unsubscribes_and_failing_is_not_retried(
+def test_an_email_being_sent_when_its_address_unsubscribes_is_never_tried_again(
     app, clock, runner, smtp_server
 ):
     _notice_being_sent(clock)
     subscriptions.unsubscribe(stored(ADA), clock.now)
     smtp_server.stop()
 
-    clock.advance(minutes=10)
-    assert "sent 0, failed 1" in send(runner)
+    clock.advance(minutes=10)  # that worker died; its lease ran out
+    assert "sent 0, failed 0" in send(runner)
     smtp_server.start()
     clock.advance(hours=2)
     send(runner)
 
     [row] = queued("updates_subscribed")
-    assert row.status == outbox.WITHDRAWN
+    assert (row.status, row.attempts) == (outbox.WITHDRAWN, 0)
     assert ADA not in (row.to_addr + row.body_text + row.body_html + row.last_error)
     assert smtp_server.to(ADA) == []
+
+
+def _unsubscribe_elsewhere(app: Flask, clock) -> None:
+    """Ada unsubscribes in an app context of her own, as her request would."""
+    with app.app_context():
+        subscriptions.unsubscribe(stored(ADA), clock.now)
+
+
+@dataclass
+class AnswersOnceAdaUnsubscribed(RecordingHandler):
+    """A mail server that, holding Ada's email, waits for her to unsubscribe, then answers."""
+
+    unsubscribe: Callable[[], None] = lambda: None
+    reply: str = "250 Message accepted for delivery"
+
+    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's name)
+        await super().handle_DATA(server, session, envelope)
+        self.unsubscribe()
+        return self.reply
+
+
+def _kept_of_ada(row: OutboxEmail) -> str:
+    """Every field of an email that could hold her address or name."""
+    return row.to_addr + row.subject + row.body_text + row.body_html + row.last_error
+
+
+@pytest.mark.parametrize(
+    ("reply", "then"),
+    [
+        ("250 Message accepted for delivery", outbox.SENT),
+        ("451 Try again later", outbox.WITHDRAWN),  # never to be tried again
+    ],
+)
+def test_an_email_whose_address_unsubscribes_while_its_worker_sends_it_keeps_nothing(
+    app, clock, runner, smtp_server, reply, then
+):
+    confirmed(clock, ADA, "Ada Lovelace")
+    subscriptions.sign_up(subscriptions.SignUp(email=ADA, site_updates=True), clock.now)
+    smtp_server.stop()
+    smtp_server.handler = AnswersOnceAdaUnsubscribed(
+        unsubscribe=partial(_unsubscribe_elsewhere, app, clock), reply=reply
+    )
+    smtp_server.start()
+    # Long enough for any unsubscribe: the worker must hear the answer, not give up on it.
+    point_app_at(app, smtp_server.port, timeout=30)
+
+    send(runner)
+
+    [on_its_way] = smtp_server.to(ADA)
+    assert "Ada Lovelace" in str(on_its_way.message["To"])
+    assert stored(ADA).email is None  # she unsubscribed while the server held it
+    [row] = queued("updates_subscribed")
+    assert (row.status, row.attempts) == (then, 1)
+    assert (row.to_addr, row.unsubscribe_url) == (outbox.FORGOTTEN, "")
+    assert ADA not in _kept_of_ada(row) and "Lovelace" not in _kept_of_ada(row)
+    clock.advance(hours=2)
+    send(runner)
+    assert len(smtp_server.to(ADA)) == 1
+
+
+def test_an_email_whose_address_unsubscribes_while_the_server_cannot_be_reached_keeps_nothing(
+    app, clock
+):
+    confirmed(clock, ADA, "Ada Lovelace")
+    subscriptions.sign_up(subscriptions.SignUp(email=ADA, site_updates=True), clock.now)
+
+    with socket.create_server((HOST, 0)) as listener:
+        listener.settimeout(10)
+        # The worker waits for the greeting until the server hangs up, however long it takes.
+        point_app_at(app, listener.getsockname()[1], timeout=30)
+
+        def hang_up_once_ada_unsubscribed() -> None:
+            """A mail server that takes the connection and closes it without a greeting."""
+            connection, _ = listener.accept()
+            with connection:
+                _unsubscribe_elsewhere(app, clock)
+
+        [_, outcome] = at_once(
+            [hang_up_once_ada_unsubscribed, partial(outbox.deliver_due, clock.now)],
+            context=app.app_context,
+            timeout=30,
+        )
+
+    assert outcome == (0, 1)
+    assert stored(ADA).email is None
+    [row] = queued("updates_subscribed")
+    assert (row.status, row.attempts) == (outbox.WITHDRAWN, 1)
+    assert ADA not in _kept_of_ada(row) and "Lovelace" not in _kept_of_ada(row)
 
 
 def test_a_forgettable_email_that_fails_for_good_keeps_no_address(app, clock, runner, smtp_server):

@@ -399,20 +399,13 @@ def _record_failure(
     email.attempts += 1
     email.last_error = one_line(f"{type(error).__name__}: {error}", 1000)
     email.lease_until = None
-    if email.forget_when_sent and email.send_before is not None and email.send_before <= now:
-        # Its recipient asked to be forgotten while it was being sent (forget_where), or its
-        # moment has passed: it is not tried again, and nothing of it is kept.
-        email.status = WITHDRAWN
-        log.warning("email %s is withdrawn, too late to retry: %s", email.id, email.last_error)
-    elif for_good or email.attempts >= MAX_ATTEMPTS:
+    if for_good or email.attempts >= MAX_ATTEMPTS:
         email.status = FAILED
         log.error("email %s failed for good: %s", email.id, email.last_error)
     else:
         email.status = PENDING
         email.next_attempt_at = now + retry_delay(email.attempts)
         log.warning("email %s will be retried: %s", email.id, email.last_error)
-    if email.forget_when_sent and email.status != PENDING:
-        forget(email)  # it will never be sent: nothing of it is kept either
 
 
 def _still_ours(email: OutboxEmail, worker: str, now: datetime) -> bool:
@@ -451,14 +444,33 @@ def _send_one(server: smtplib.SMTP, email: OutboxEmail, now: datetime) -> bool:
     email.sent_at = now
     email.attempts += 1
     email.lease_until = None
-    if email.forget_when_sent:
-        forget(email)
     return True
+
+
+def _honour_forget(email: OutboxEmail, now: datetime) -> None:
+    """With its outcome recorded, withdraw the email and forget it if its row says so.
+
+    Asked of the row in the database, not of the worker's copy: its recipient may have
+    asked to be forgotten while it was being sent (forget_where marks the row then). The
+    outcome is written first, which locks the row, so nobody can mark it between this
+    reading and the commit; whoever comes after finds it no longer being sent, and
+    withdraws and forgets it themselves.
+    """
+    db.session.flush()
+    db.session.refresh(email, ["forget_when_sent", "send_before"])
+    if not email.forget_when_sent:
+        return
+    too_late = email.send_before is not None and email.send_before <= now
+    if email.status in (PENDING, FAILED) and too_late:
+        email.status = WITHDRAWN
+        log.warning("email %s is withdrawn, too late to retry", email.id)
+    if email.status != PENDING:
+        forget(email)  # sent, or never will be: nothing of it is kept
 
 
 FORGOTTEN = "Removed after sending"
 # The send_before of an email being sent when its recipient asked to be forgotten: long
-# past, so that a failure is not retried (_record_failure) but withdrawn and forgotten.
+# past, so that a failure is not retried (_honour_forget) but withdrawn and forgotten.
 WITHDRAWN_WHILE_SENDING = datetime(2000, 1, 1, tzinfo=UTC)
 
 
@@ -494,7 +506,8 @@ def forget_where(*conditions) -> int:
     for someone who asked to be sent nothing more and to be forgotten.
 
     One being sent right now keeps its text until its worker records the outcome; it is
-    marked to be forgotten then, sent or not, and never to be tried again.
+    marked, for the worker to forget it then, sent or not, and never try it again
+    (_honour_forget).
     """
     withdraw_where(*conditions)
     db.session.execute(
@@ -535,6 +548,7 @@ def deliver_due(now: datetime, worker: str | None = None) -> tuple[int, int]:
     except (OSError, smtplib.SMTPException) as error:
         for email in emails:
             _record_failure(email, error, now)
+            _honour_forget(email, now)
         db.session.commit()
         return 0, len(emails)
     try:
@@ -545,6 +559,7 @@ def deliver_due(now: datetime, worker: str | None = None) -> tuple[int, int]:
                 sent += 1
             else:
                 failed += 1
+            _honour_forget(email, now)
             # Each outcome is committed at once: a crash later cannot make a sent email unsent.
             db.session.commit()
     finally:
