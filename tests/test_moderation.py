@@ -300,7 +300,8 @@ def test_the_comment_page_shows_the_comment_its_reports_and_its_reader(admin, po
     assert response.status_code == 200
     assert text_of(soup.h1) == f"Comment {comment.id}"
     details = {text_of(div.dt): div.dd for div in soup.select("main .summary-list > div")}
-    assert details["Comment"].get_text() == "First line\nSecond line"
+    assert details["Comment"].get_text("\n") == "First line\nSecond line"
+    assert details["Comment"].find("br") is not None  # shown as the thread shows it
     assert details["By"].a["href"] == f"/admin/readers/{reader.id}"
     assert details["News post"].a["href"] == f"/news/{post.slug}#comment-{comment.id}"
     assert "1 of 2 reports still counts." in text_of(soup)

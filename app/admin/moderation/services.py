@@ -17,6 +17,7 @@ from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import selectinload
 
 from app.comments.rules import REPORT_REASONS
+from app.comments.text import plain_text
 from app.extensions import db
 from app.models import Comment, CommentReport, Reader, record_audit
 from app.models.news import HELD, REMOVED, VISIBLE
@@ -43,8 +44,9 @@ def counted_reason(reason: str, times: int) -> str:
 
 
 def excerpt(text: str, most: int = EXCERPT_LENGTH) -> str:
-    """The start of a comment on one line, cut at `most` characters with '…'."""
-    line = " ".join(text.split())
+    """The start of a comment on one line, cut at `most` characters with '…', shown as the
+    thread shows it (without the controls that change the text's direction)."""
+    line = " ".join(plain_text(text).split())
     return line if len(line) <= most else line[: most - 1].rstrip() + "…"
 
 
