@@ -516,10 +516,15 @@ def forget_where(*conditions) -> int:
         .values(forget_when_sent=True, send_before=WITHDRAWN_WHILE_SENDING)
         .execution_options(synchronize_session=False)
     )
+    # Withdrawn here too: on PostgreSQL a worker's failed send can go back to pending
+    # between withdraw_where above and this statement.
+    still_to_go = OutboxEmail.status.in_([PENDING, HELD, FAILED])
     return db.session.execute(
         update(OutboxEmail)
         .where(*conditions, OutboxEmail.status != SENDING)
-        .values(**_FORGOTTEN_VALUES)
+        .values(
+            **_FORGOTTEN_VALUES, status=case((still_to_go, WITHDRAWN), else_=OutboxEmail.status)
+        )
         .execution_options(synchronize_session=False)
     ).rowcount
 
