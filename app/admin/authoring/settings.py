@@ -36,6 +36,9 @@ SHOWN_TEXT = 60  # characters of a long text the audit log shows before and afte
 class SlugTaken(Exception):
     """The web address is another consultation's (or reserved)."""
 
+    # Where the slug goes in the site's addresses.
+    PATH = "/consultations/"
+
     def __init__(self, slug: str, title: str) -> None:
         super().__init__(slug)
         self.slug = slug
@@ -45,9 +48,9 @@ class SlugTaken(Exception):
     def message(self) -> str:
         """What the web address field says."""
         if not self.title:
-            return f"The web address /consultations/{self.slug} is kept for the site. Enter another"
+            return f"The web address {self.PATH}{self.slug} is kept for the site. Enter another"
         return (
-            f"The web address /consultations/{self.slug} is already used by"
+            f"The web address {self.PATH}{self.slug} is already used by"
             f" '{self.title}'. Enter another"
         )
 

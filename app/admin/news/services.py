@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
+from app.admin.authoring import settings
 from app.admin.authoring.settings import slug_from_title
 from app.extensions import db
 from app.models import Consultation, NewsPost, record_audit
@@ -36,17 +37,10 @@ class PostText:
     close_with_consultation: bool
 
 
-class SlugTaken(Exception):
+class SlugTaken(settings.SlugTaken):
     """The web address is another post's."""
 
-    def __init__(self, slug: str, title: str) -> None:
-        super().__init__(slug)
-        self.slug = slug
-        self.title = title
-
-    @property
-    def message(self) -> str:
-        return f"The web address /news/{self.slug} is already used by '{self.title}'. Enter another"
+    PATH = "/news/"
 
 
 class NoSlug(Exception):
