@@ -55,13 +55,13 @@ from app.models import (
     ROLES,
     SUBMITTED,
     AdminUser,
-    AuditEvent,
     Consultation,
     Note,
     Response,
     Tag,
     response_tag,
 )
+from tests.support.audit import audit_actions_since, last_audit_id
 from tests.support.clients import START, UncheckedClient, new_browser
 from tests.support.evidence import VALID as VALID_EVIDENCE
 from tests.support.evidence import send as send_evidence
@@ -266,16 +266,6 @@ def follow(client: FlaskClient, response) -> None:
     checked(shown)
 
 
-def audit_id() -> int:
-    fresh()
-    return db.session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
-
-
-def audit_since(since: int) -> list[str]:
-    fresh()
-    return list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.id > since)))
-
-
 def tags_now() -> list[tuple[int, int, str, str]]:
     fresh()
     return [
@@ -320,7 +310,7 @@ def users_now() -> list[tuple[str, str, bool]]:
 def snapshot() -> tuple:
     fresh()
     links = sorted(db.session.execute(select(response_tag)).all())
-    return tags_now(), notes_now(), links, outcomes_now(), users_now(), audit_id()
+    return tags_now(), notes_now(), links, outcomes_now(), users_now(), last_audit_id()
 
 
 def assert_nothing_invalid_stored() -> None:
@@ -552,7 +542,7 @@ def test_the_list_and_its_exports_survive_junk_filters(world, params, target, ht
     """Any query: 200 with exactly the responses the filters select, or a 422 that says why."""
     client, _ = world.client("officer")
     headers = {"HX-Request": "true", "HX-Target": "found"} if htmx and not target else {}
-    before = audit_id()
+    before = last_audit_id()
 
     response = client.get(f"{LIST_URL}{target}?{query_string(params)}", headers=headers)
 
@@ -569,17 +559,17 @@ def test_the_list_and_its_exports_survive_junk_filters(world, params, target, ht
         if status == 200:
             rows = export_rows(response, target[1:])
             assert len(rows) in counts and len(rows) <= total
-            assert audit_since(before) == ["export"]
+            assert audit_actions_since(before) == ["export"]
         else:
             checked(response)
-            assert audit_since(before) == []
+            assert audit_actions_since(before) == []
         return
     if status == 422:
         # (With htmx the answer has no error summary: a bug kept at the end of this file.)
         soup = checked(response) if htmx else assert_error_summary(response)
         assert "Correct the filters to see the responses." in text_of(soup)
         assert soup.find("tbody") is None
-        assert audit_since(before) == []
+        assert audit_actions_since(before) == []
         return
     soup = checked(response)
     count = shown_count(soup)
@@ -587,7 +577,7 @@ def test_the_list_and_its_exports_survive_junk_filters(world, params, target, ht
     assert count <= total
     rows = soup.select("tbody tr")
     assert len(rows) == count  # fewer than a page
-    assert audit_since(before) == []
+    assert audit_actions_since(before) == []
 
 
 # --- tags ------------------------------------------------------------------------------------
@@ -641,7 +631,7 @@ def tag_reading(names, descriptions, cleaned, current=("", "")) -> tuple[str, st
 def check_tag_form(world, actor, url, names, descriptions, extra, except_id=None) -> None:
     """Send the add or change form; check the answer against each reading of the input."""
     client, token = world.client(actor)
-    before, since = tags_now(), audit_id()
+    before, since = tags_now(), last_audit_id()
     main_id = 1  # the survey consultation, created first
 
     response = client.post(
@@ -654,7 +644,7 @@ def check_tag_form(world, actor, url, names, descriptions, extra, except_id=None
     assert_nothing_invalid_stored()
     if actor == "officer":
         assert status == 403
-        assert tags_now() == before and audit_since(since) == []
+        assert tags_now() == before and audit_actions_since(since) == []
         return
     current = next((t[2:] for t in before if t[0] == except_id), ("", ""))
     readings = [tag_reading(names, descriptions, cleaned, current) for cleaned in READINGS]
@@ -668,7 +658,7 @@ def check_tag_form(world, actor, url, names, descriptions, extra, except_id=None
         assert soup.find("input", id="name").get("value", "") in {
             tag_fields(names, descriptions, cleaned, current)[0] for cleaned in READINGS
         }
-        assert tags_now() == before and audit_since(since) == []
+        assert tags_now() == before and audit_actions_since(since) == []
         return
     follow(client, response)
     after = tags_now()
@@ -676,13 +666,13 @@ def check_tag_form(world, actor, url, names, descriptions, extra, except_id=None
         [added] = [tag for tag in after if tag not in before]
         assert after == [*before, added]
         assert added[1] == main_id and added[2:] in readings
-        assert audit_since(since) == ["add_tag"]
+        assert audit_actions_since(since) == ["add_tag"]
     else:
         [changed] = [tag for tag in after if tag[0] == except_id]
         assert changed[2:] in readings
         assert [t for t in after if t[0] != except_id] == [t for t in before if t[0] != except_id]
         was = next(t for t in before if t[0] == except_id)
-        assert audit_since(since) == (["change_tag"] if changed != was else [])
+        assert audit_actions_since(since) == (["change_tag"] if changed != was else [])
 
 
 def taken_before(before, name: str, consultation_id: int, except_id: int | None) -> bool:
@@ -773,7 +763,7 @@ def test_tagging_a_response_survives_junk(world, actor, which, values, htmx, ext
     and its tags as they were."""
     client, token = world.client(actor)
     response_id = world.responses[which]
-    before, since = tags_of_response(response_id), audit_id()
+    before, since = tags_of_response(response_id), last_audit_id()
     headers = PANEL_HEADERS["tags"] if htmx else {}
 
     response = client.post(
@@ -796,10 +786,10 @@ def test_tagging_a_response_survives_junk(world, actor, which, values, htmx, ext
     after = tags_of_response(response_id)
     if status == 422:
         assert_error_summary(response, panel=htmx)
-        assert after == before and audit_since(since) == []
+        assert after == before and audit_actions_since(since) == []
         return
     assert {str(tag) for tag in after} in choices
-    assert audit_since(since) == (["tag_response"] if after != before else [])
+    assert audit_actions_since(since) == (["tag_response"] if after != before else [])
     if htmx:
         said = text_of(checked(response).find(class_="saved"))
         assert said == ("Tags saved." if after != before else "No change to the tags.")
@@ -849,7 +839,7 @@ def test_adding_a_note_survives_junk(world, actor, values, htmx, extra):
     """A note of 1 to 2,000 characters (trimmed) is added once; anything else is a 422."""
     client, token = world.client(actor)
     response_id = world.responses["resident"]
-    before, since = notes_now(), audit_id()
+    before, since = notes_now(), last_audit_id()
     headers = PANEL_HEADERS["notes"] if htmx else {}
 
     response = client.post(
@@ -870,12 +860,12 @@ def test_adding_a_note_survives_junk(world, actor, values, htmx, extra):
         soup = assert_error_summary(response, panel=htmx)
         kept = soup.find("textarea", id="text").get_text()
         assert kept in {(first(values, c) or "").strip() for c in READINGS}
-        assert after == before and audit_since(since) == []
+        assert after == before and audit_actions_since(since) == []
         return
     [(_id, on, author, text)] = [note for note in after if note not in before]
     assert (on, author) == (response_id, ADMIN_EMAIL if actor == "admin" else OFFICER_EMAIL)
     assert text in readings
-    assert audit_since(since) == ["add_note"]
+    assert audit_actions_since(since) == ["add_note"]
     if htmx:
         assert text_of(checked(response).find(class_="saved")) == "Note added."
     else:
@@ -917,7 +907,7 @@ def test_publishing_an_outcome_survives_junk(world, clock, actor, slug, values, 
     """Only an admin, only after the close, only 1 to 20,000 characters (trimmed); a refused
     outcome leaves the published one as it was."""
     client, token = world.client(actor)
-    before, since = outcomes_now(), audit_id()
+    before, since = outcomes_now(), last_audit_id()
     clock.advance(minutes=1)
 
     response = client.post(
@@ -932,7 +922,7 @@ def test_publishing_an_outcome_survives_junk(world, clock, actor, slug, values, 
     if actor == "officer" or slug == SLUG:
         assert status == (403 if actor == "officer" else 409)
         checked(response)
-        assert after == before and audit_since(since) == []
+        assert after == before and audit_actions_since(since) == []
         return
     readings = []
     for cleaned in READINGS:
@@ -941,7 +931,7 @@ def test_publishing_an_outcome_survives_junk(world, clock, actor, slug, values, 
     assert status in {303 if reading is not None else 422 for reading in readings}
     if status == 422:
         assert_error_summary(response)
-        assert after == before and audit_since(since) == []
+        assert after == before and audit_actions_since(since) == []
         return
     follow(client, response)
     [(_, outcome, published)] = [row for row in after if row[0] == CLOSED_SLUG]
@@ -951,9 +941,9 @@ def test_publishing_an_outcome_survives_junk(world, clock, actor, slug, values, 
         row for row in before if row[0] != CLOSED_SLUG
     ]
     if (outcome, was_published is not None) == (was, True):
-        assert published == was_published and audit_since(since) == []
+        assert published == was_published and audit_actions_since(since) == []
     else:
-        assert published == clock.now and audit_since(since) == ["publish_outcome"]
+        assert published == clock.now and audit_actions_since(since) == ["publish_outcome"]
 
 
 # --- users -----------------------------------------------------------------------------------
@@ -1015,7 +1005,7 @@ def test_inviting_a_user_survives_junk(world, actor, emails, roles, extra):
     """Someone is invited only with a valid address no user has (in any case) and a role
     that exists; their address is stored in its normal form."""
     client, token = world.client(actor)
-    before, since = users_now(), audit_id()
+    before, since = users_now(), last_audit_id()
 
     response = client.post(USERS_URL, data=body({"email": emails, "role": roles}, extra, token))
 
@@ -1025,7 +1015,7 @@ def test_inviting_a_user_survives_junk(world, actor, emails, roles, extra):
     assert_nothing_invalid_stored()
     after = users_now()
     if actor == "officer":
-        assert status == 403 and after == before and audit_since(since) == []
+        assert status == 403 and after == before and audit_actions_since(since) == []
         return
     readings = [user_reading(emails, roles, cleaned) for cleaned in READINGS]
     known = {email.lower() for email, _, _ in before}
@@ -1034,12 +1024,12 @@ def test_inviting_a_user_survives_junk(world, actor, emails, roles, extra):
     }, (status, readings)
     if status == 422:
         assert_error_summary(response)
-        assert after == before and audit_since(since) == []
+        assert after == before and audit_actions_since(since) == []
         return
     follow(client, response)
     [(email, role, has_password)] = [user for user in after if user not in before]
     assert (email, role) in readings and not has_password
-    assert audit_since(since) == ["add_user"]
+    assert audit_actions_since(since) == ["add_user"]
 
 
 PASSWORDS = st.one_of(
@@ -1089,7 +1079,7 @@ def test_choosing_a_password_survives_junk(world, passwords, confirm, extra):
     link = f"/admin/set-password/{user_services.password_token(invited)}"
     client = new_browser(world.app, UncheckedClient)
     token = csrf_token(client, link)
-    since = audit_id()
+    since = last_audit_id()
 
     response = client.post(
         link, data=body({"password": passwords, "confirm": confirms}, extra, token)
@@ -1105,11 +1095,11 @@ def test_choosing_a_password_survives_junk(world, passwords, confirm, extra):
     user = db.session.get(AdminUser, invited.id)
     if status == 422:
         assert_error_summary(response)
-        assert not user.has_password and audit_since(since) == []
+        assert not user.has_password and audit_actions_since(since) == []
         assert client.get("/admin/").status_code == 302
         return
     assert any(reading and user.check_password(reading) for reading in readings)
-    assert audit_since(since) == ["set_password"]
+    assert audit_actions_since(since) == ["set_password"]
     follow(client, response)  # signed in: the dashboard
     assert new_browser(world.app, UncheckedClient).get(link).status_code == 410  # used up
 

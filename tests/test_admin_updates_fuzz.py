@@ -29,7 +29,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.admin.updates import services
 from app.extensions import db
@@ -37,13 +37,13 @@ from app.models import (
     CONFIRMED,
     OFFICER,
     AdminUser,
-    AuditEvent,
     Follow,
     Mailing,
     OutboxEmail,
     Subscriber,
 )
 from app.updates import subscriptions
+from tests.support.audit import audit_actions_since, last_audit_id
 from tests.support.clients import START, UncheckedClient, new_browser
 from tests.support.factories import (
     ADMIN_EMAIL,
@@ -171,16 +171,6 @@ def mailings_now() -> list[tuple[int, str, str, bool]]:
     ]
 
 
-def audit_since(since: int) -> list[str]:
-    db.session.rollback()
-    return list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.id > since)))
-
-
-def audit_id() -> int:
-    db.session.rollback()
-    return db.session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
-
-
 def queued_for(mailing_id: int) -> list[int]:
     """The subscribers the mailing's emails are for."""
     db.session.rollback()
@@ -265,7 +255,7 @@ def test_writing_an_update_survives_junk(world, actor, target, subjects, bodies,
     client, token = world.client(actor)
     mailing_id = None if target == "new" else draft(sent=target == "sent")
     url = "/admin/updates/new" if mailing_id is None else f"/admin/updates/{mailing_id}/edit"
-    before, since = mailings_now(), audit_id()
+    before, since = mailings_now(), last_audit_id()
 
     response = client.post(
         url, data=body({"subject": subjects, "body": bodies}, extra, token if token_ok else "x")
@@ -276,24 +266,24 @@ def test_writing_an_update_survives_junk(world, actor, target, subjects, bodies,
     assert status < 500
     after = mailings_now()
     if not token_ok:
-        assert status == 400 and after == before and audit_since(since) == []
+        assert status == 400 and after == before and audit_actions_since(since) == []
         return
     if target == "sent":
-        assert status == 303 and after == before and audit_since(since) == []
+        assert status == 303 and after == before and audit_actions_since(since) == []
         return
     readings = [update_reading(subjects, bodies, cleaned) for cleaned in READINGS]
     assert status in {303 if reading else 422 for reading in readings}
     if status == 422:
         assert_error_summary(response)
-        assert after == before and audit_since(since) == []
+        assert after == before and audit_actions_since(since) == []
         return
     if target == "new":
         [(new_id, subject, text, queued)] = [row for row in after if row not in before]
         assert urlsplit(response.headers["Location"]).path == f"/admin/updates/{new_id}"
-        assert audit_since(since) == ["draft_update"]
+        assert audit_actions_since(since) == ["draft_update"]
     else:
         [(_, subject, text, queued)] = [row for row in after if row[0] == mailing_id]
-        assert audit_since(since) == ["change_update"]
+        assert audit_actions_since(since) == ["change_update"]
     assert (subject, text) in readings and not queued
     assert checked(client.get(response.headers["Location"])) is not None
 
@@ -380,7 +370,7 @@ def test_sending_an_update_survives_junk(
     client, token = world.client(actor)
     mailing_id = draft()
     url = f"/admin/updates/{mailing_id}/send"
-    since = audit_id()
+    since = last_audit_id()
     data = body(
         {"audience": audience, "consultation": consultation, "confirmed": confirmed},
         extra,
@@ -395,7 +385,7 @@ def test_sending_an_update_survives_junk(
     emails = queued_for(mailing_id)
     if not token_ok or actor == "officer":
         assert set(statuses) == {400 if not token_ok else 403}
-        assert emails == [] and audit_since(since) == []
+        assert emails == [] and audit_actions_since(since) == []
         return
     counts = [audience_reading(world, audience, consultation, c) for c in READINGS]
     status = statuses[0]
@@ -403,17 +393,17 @@ def test_sending_an_update_survives_junk(
         assert None in counts
         assert_error_summary(answers[0])
         assert set(statuses) == {422}
-        assert emails == [] and audit_since(since) == []
+        assert emails == [] and audit_actions_since(since) == []
         return
     assert any(count is not None for count in counts)
     yes = {first(confirmed, c) == "yes" for c in READINGS}
     if status == 200:
         assert False in yes
         assert "Send to" in text_of(checked(answers[0]).find("form", action=url))
-        assert emails == [] and audit_since(since) == []
+        assert emails == [] and audit_actions_since(since) == []
         return
     assert status == 303 and True in yes
     assert set(statuses) == {303}
     assert len(emails) == len(set(emails)) and len(emails) in counts
-    assert audit_since(since) == ["send_update"]
+    assert audit_actions_since(since) == ["send_update"]
     assert checked(client.get(answers[-1].headers["Location"])) is not None

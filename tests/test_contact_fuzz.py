@@ -34,14 +34,15 @@ import pytest
 from flask import Flask
 from hypothesis import event, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, select
 from werkzeug.datastructures import MultiDict
 
 from app.calls import booking as services
 from app.contact.forms import MESSAGE_LENGTH
 from app.extensions import db
 from app.mail.outbox import deliver_due
-from app.models import BOOKED, AuditEvent, Booking, Consultation, Response, Slot
+from app.models import BOOKED, Booking, Consultation, Response, Slot
+from tests.support.audit import audit_actions_since, last_audit_id
 from tests.support.clients import CheckedClient, new_browser
 from tests.support.contact import (
     MESSAGE_URL,
@@ -126,16 +127,6 @@ def assert_nothing_invalid_stored() -> None:
         assert slot.consultation_id == booking.response.consultation_id
         assert booking.response.wants_call
         assert booking.updated_at + NOTICE <= booking.starts_at, "booked inside the notice"
-
-
-def last_audit_id() -> int:
-    fresh()
-    return db.session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
-
-
-def audit_since(audit_id: int) -> list[str]:
-    fresh()
-    return list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.id > audit_id)))
 
 
 @pytest.fixture
@@ -582,10 +573,10 @@ def test_one_time_form_survives_junk(admin_client, clock, fields, extra):
         assert any(
             expected_one(meaning, seeds, clock.now) == (said, new) for meaning in meanings
         ), (said, new, meanings)
-        assert audit_since(audit_id) == (["publish_times"] if new else [])
+        assert audit_actions_since(audit_id) == (["publish_times"] if new else [])
     else:
         assert new == []
-        assert audit_since(audit_id) == []
+        assert audit_actions_since(audit_id) == []
         assert_form_error_page(response)
     assert_nothing_invalid_stored()
 
@@ -808,10 +799,10 @@ def test_series_form_survives_junk(admin_client, clock, fields, extra):
             meant,
         )
         assert len(new) <= 1000
-        assert audit_since(audit_id) == (["publish_times"] if new else [])
+        assert audit_actions_since(audit_id) == (["publish_times"] if new else [])
     else:
         assert new == []
-        assert audit_since(audit_id) == []
+        assert audit_actions_since(audit_id) == []
         assert_form_error_page(response)
     assert_nothing_invalid_stored()
 
@@ -866,7 +857,7 @@ def test_settings_form_survives_junk(admin_client, start, messages_after, bookin
         assert now == start
         soup = assert_form_error_page(response)
         assert soup.find(class_="field-error") is not None
-    assert audit_since(audit_id) == (["contact_settings"] if now != start else [])
+    assert audit_actions_since(audit_id) == (["contact_settings"] if now != start else [])
 
 
 # Bodies that are not forms at all

@@ -33,8 +33,9 @@ from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from app.extensions import db
-from app.models import AuditEvent, Comment, CommentReport, NewsPost, Reader
+from app.models import Comment, CommentReport, NewsPost, Reader
 from app.models.news import HELD, REMOVED, VISIBLE
+from tests.support.audit import audit_actions_since, last_audit_id
 from tests.support.clients import START, UncheckedClient, new_browser
 from tests.support.factories import (
     ADMIN_EMAIL,
@@ -160,16 +161,6 @@ def reader_state(reader_id: int) -> tuple | None:
     return reader.blocked, reader.blocked_reason, comments
 
 
-def audit_id() -> int:
-    db.session.rollback()
-    return db.session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
-
-
-def audit_since(since: int) -> list[str]:
-    db.session.rollback()
-    return list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.id > since)))
-
-
 def checked(response) -> BeautifulSoup | None:
     """The structural checks every page passes, on an HTML answer; the parsed page."""
     if response.mimetype != "text/html" or 300 <= response.status_code < 400:
@@ -228,7 +219,7 @@ def test_removing_a_comment_survives_junk(world, actor, status, target, reasons,
     comment_id = a_comment(world.post.id, a_reader(), status, reports=2)
     if target == "gone":
         gone(Comment, comment_id)
-    before, since = comment_state(comment_id), audit_id()
+    before, since = comment_state(comment_id), last_audit_id()
 
     response = client.post(
         f"/admin/comments/{comment_id}/hide",
@@ -240,11 +231,11 @@ def test_removing_a_comment_survives_junk(world, actor, status, target, reasons,
     assert status_code < 500
     after = comment_state(comment_id)
     if not token_ok:
-        assert status_code == 400 and after == before and audit_since(since) == []
+        assert status_code == 400 and after == before and audit_actions_since(since) == []
         return
     if target == "gone":
         assert_gone_page(response, "comment")
-        assert after is None and audit_since(since) == []
+        assert after is None and audit_actions_since(since) == []
         return
     readings = {reason_reading(reasons, cleaned) for cleaned in READINGS}
     valid = {reading for reading in readings if 0 < len(reading) <= REASON_LENGTH}
@@ -253,10 +244,10 @@ def test_removing_a_comment_survives_junk(world, actor, status, target, reasons,
         checked(response)
         soup = assert_form_error_page(response)
         assert soup.find(id="reason")["value"] in readings
-        assert after == before and audit_since(since) == []
+        assert after == before and audit_actions_since(since) == []
         return
     assert after[0] == REMOVED and after[1] in valid and after[2] == 0
-    assert audit_since(since) == ["comment_hide"]
+    assert audit_actions_since(since) == ["comment_hide"]
     assert checked(client.get(response.headers["Location"])) is not None
 
 
@@ -280,7 +271,7 @@ def test_showing_again_and_dismissing_survive_junk(
     comment_id = a_comment(world.post.id, a_reader(), status, reports)
     if target == "gone":
         gone(Comment, comment_id)
-    before, since = comment_state(comment_id), audit_id()
+    before, since = comment_state(comment_id), last_audit_id()
 
     response = client.post(
         f"/admin/comments/{comment_id}/{action}", data=body({}, extra, token if token_ok else "x")
@@ -291,11 +282,11 @@ def test_showing_again_and_dismissing_survive_junk(
     assert status_code < 500
     after = comment_state(comment_id)
     if not token_ok:
-        assert status_code == 400 and after == before and audit_since(since) == []
+        assert status_code == 400 and after == before and audit_actions_since(since) == []
         return
     if target == "gone":
         assert_gone_page(response, "comment")
-        assert audit_since(since) == []
+        assert audit_actions_since(since) == []
         return
     assert status_code == 303
     if action == "restore":
@@ -306,7 +297,7 @@ def test_showing_again_and_dismissing_survive_junk(
         expected = (VISIBLE if status == HELD else status, before[1], 0) if changed else before
     assert after == expected
     names = {"restore": "comment_restore", "dismiss": "comment_dismiss_reports"}
-    assert audit_since(since) == ([names[action]] if changed else [])
+    assert audit_actions_since(since) == ([names[action]] if changed else [])
     assert checked(client.get(response.headers["Location"])) is not None
 
 
@@ -373,7 +364,7 @@ def test_blocking_a_reader_survives_junk(
         db.session.commit()
     if target == "gone":
         gone(Reader, reader_id)
-    before, since = reader_state(reader_id), audit_id()
+    before, since = reader_state(reader_id), last_audit_id()
 
     response = client.post(
         f"/admin/readers/{reader_id}/block",
@@ -385,11 +376,11 @@ def test_blocking_a_reader_survives_junk(
     assert status_code < 500
     after = reader_state(reader_id)
     if not token_ok:
-        assert status_code == 400 and after == before and audit_since(since) == []
+        assert status_code == 400 and after == before and audit_actions_since(since) == []
         return
     if target == "gone":
         assert_gone_page(response, "reader")
-        assert after is None and audit_since(since) == []
+        assert after is None and audit_actions_since(since) == []
         return
     readings = {
         (reason_reading(reasons, cleaned), read(choice, cleaned)[0] if choice else None)
@@ -407,11 +398,11 @@ def test_blocking_a_reader_survives_junk(
         assert soup.find(id="reason")["value"] in {reason for reason, _ in readings}
         chosen = tuple(radio["value"] for radio in soup.find_all("input", checked=True))
         assert chosen in {(kept,) if kept in ("keep", "delete") else () for _, kept in readings}
-        assert after == before and audit_since(since) == []
+        assert after == before and audit_actions_since(since) == []
         return
     reason, kept = next((reason, kept) for reason, kept in valid if after[1] == reason)
     assert after == (True, reason, 2 if kept == "keep" else 0)
-    assert audit_since(since) == ["reader_block"]
+    assert audit_actions_since(since) == ["reader_block"]
     assert checked(client.get(response.headers["Location"])) is not None
 
 
@@ -432,7 +423,7 @@ def test_unblocking_a_reader_survives_junk(world, actor, blocked, target, token_
         db.session.commit()
     if target == "gone":
         gone(Reader, reader_id)
-    before, since = reader_state(reader_id), audit_id()
+    before, since = reader_state(reader_id), last_audit_id()
 
     response = client.post(
         f"/admin/readers/{reader_id}/unblock", data=body({}, extra, token if token_ok else "x")
@@ -443,12 +434,12 @@ def test_unblocking_a_reader_survives_junk(world, actor, blocked, target, token_
     assert status_code < 500
     after = reader_state(reader_id)
     if not token_ok:
-        assert status_code == 400 and after == before and audit_since(since) == []
+        assert status_code == 400 and after == before and audit_actions_since(since) == []
         return
     if target == "gone":
         assert_gone_page(response, "reader")
         return
     assert status_code == 303
     assert after == (False, "", 0)
-    assert audit_since(since) == (["reader_unblock"] if blocked else [])
+    assert audit_actions_since(since) == (["reader_unblock"] if blocked else [])
     assert checked(client.get(response.headers["Location"])) is not None

@@ -28,11 +28,12 @@ from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.admin.authoring.settings import slug_from_title
 from app.extensions import db
 from app.models import AuditEvent, NewsPost
+from tests.support.audit import audit_actions_since, last_audit_id
 from tests.support.clients import START, UncheckedClient, new_browser
 from tests.support.factories import (
     ADMIN_EMAIL,
@@ -217,16 +218,6 @@ def posts_now() -> list[tuple]:
     ]
 
 
-def audit_since(since: int) -> list[str]:
-    db.session.rollback()
-    return list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.id > since)))
-
-
-def audit_id() -> int:
-    db.session.rollback()
-    return db.session.scalar(select(func.coalesce(func.max(AuditEvent.id), 0)))
-
-
 def as_stored(row: tuple) -> dict:
     _, title, slug, summary, text, author, consultation, comments, closes = row
     return {
@@ -369,7 +360,7 @@ def test_the_news_form_survives_junk(
         "comments_on": comments_on,
         "close_with_consultation": closes,
     }
-    before, since = posts_now(), audit_id()
+    before, since = posts_now(), last_audit_id()
     taken = {row[2] for row in before if row[0] != editing}
 
     response = client.post(url, data=body(sent, extra, token if token_ok else "x"))
@@ -379,7 +370,7 @@ def test_the_news_form_survives_junk(
     assert status < 500
     after = posts_now()
     if not token_ok:
-        assert status == 400 and after == before and audit_since(since) == []
+        assert status == 400 and after == before and audit_actions_since(since) == []
         return
     readings = [reading(sent, cleaned, world, taken) for cleaned in READINGS]
     assert status in {303 if valid else 422 for _, valid in readings}
@@ -395,17 +386,17 @@ def test_the_news_form_survives_junk(
             for shown, _ in readings
         ]
         assert on_page in expected, on_page
-        assert after == before and audit_since(since) == []
+        assert after == before and audit_actions_since(since) == []
         return
     accepted = [shown for shown, valid in readings if valid]
     if editing is None:
         [row] = [row for row in after if row not in before]
         assert urlsplit(response.headers["Location"]).path == f"/admin/news/{row[0]}/preview"
-        assert audit_since(since) == ["news_draft"]
+        assert audit_actions_since(since) == ["news_draft"]
     else:
         [row] = [row for row in after if row[0] == editing]
         changed = row not in before
-        assert audit_since(since) == (["news_change"] if changed else [])
+        assert audit_actions_since(since) == (["news_change"] if changed else [])
     assert any(matches(row, shown) for shown in accepted), (as_stored(row), accepted)
     assert checked(client.get(response.headers["Location"])) is not None
 
@@ -413,7 +404,7 @@ def test_the_news_form_survives_junk(
 def test_the_form_filled_in_well_is_saved(world):
     """A guard on the oracle: what GOOD sends is stored as a draft by the admin."""
     client, token = world.clients["admin"]
-    since = audit_id()
+    since = last_audit_id()
     answer = client.post("/admin/news/new", data=body(GOOD, {}, token))
     assert answer.status_code == 303
     assert posts_now()[-1][1:3] == ("New plans for parks", "new-plans-for-parks")

@@ -21,6 +21,7 @@ what is echoed has had what HTML forbids dropped on input, so no page breaks eit
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterator
 
 import pytest
@@ -189,20 +190,10 @@ WITHDRAW_HIDDEN = st.fixed_dictionaries(
 )
 
 
-class Numbers:
-    """A new reference number for each example's response."""
-
-    def __init__(self) -> None:
-        self.last = 0
-
-    def next(self) -> int:
-        self.last += 1
-        return self.last
-
-
 @pytest.fixture
-def numbers() -> Numbers:
-    return Numbers()
+def numbers() -> Iterator[int]:
+    """A new number for each example's response: 1, 2, 3…"""
+    return itertools.count(1)
 
 
 @FUZZ
@@ -214,7 +205,7 @@ def numbers() -> Numbers:
 )
 @example(hidden={}, website="", extra={}, seconds=0)  # one tap, at once: must withdraw
 def test_the_withdraw_form_survives_junk(fuzz_app, clock, numbers, hidden, website, extra, seconds):
-    response_id, link = evidence_with_link(numbers.next(), clock)
+    response_id, link = evidence_with_link(next(numbers), clock)
     browser = new_browser(fuzz_app)
     shown = browser.get(f"{link}/withdraw")
     assert shown.status_code == 200

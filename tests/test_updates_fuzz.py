@@ -23,6 +23,7 @@ what is echoed has had what HTML forbids dropped on input, so no page breaks eit
 from __future__ import annotations
 
 import io
+import itertools
 from collections.abc import Iterator
 from urllib.parse import quote
 
@@ -336,20 +337,10 @@ def test_the_follow_form_survives_junk(
 # --- the unsubscribe page and its one-click POST ------------------------------------------------
 
 
-class Numbers:
-    """A new address for each example's subscriber."""
-
-    def __init__(self) -> None:
-        self.last = 0
-
-    def next(self) -> int:
-        self.last += 1
-        return self.last
-
-
 @pytest.fixture
-def numbers() -> Numbers:
-    return Numbers()
+def numbers() -> Iterator[int]:
+    """A new number for each example's subscriber: 1, 2, 3…"""
+    return itertools.count(1)
 
 
 def confirmed_follower(number: int, clock) -> Subscriber:
@@ -445,7 +436,7 @@ def expected(kind: str, one_click: bool, stop: list[str], consultation_id: int, 
 def test_the_unsubscribe_page_survives_junk(
     fuzz_app, clock, numbers, kind, junk, stop, one_click, extra, with_cookies, sent_as
 ):
-    who = confirmed_follower(numbers.next(), clock)
+    who = confirmed_follower(next(numbers), clock)
     consultation_id = who.follows[0].consultation_id
     stop = [str(consultation_id) if value == "consultation" else value for value in stop]
     path = link_path(kind, who, consultation_id, junk)
