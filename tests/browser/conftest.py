@@ -6,8 +6,10 @@ Every browser test runs twice through the `javascript` fixture: once as a modern
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import pytest
 from axe_playwright_python.base import AxeResults
@@ -18,6 +20,7 @@ from werkzeug.serving import make_server
 
 from app.web.security import content_security_policy
 from bench.browser import CHROMIUM, CHROMIUM_ARGS, PHONE  # one way to start Chromium here
+from tests.support.browser import NARROWEST, assert_no_sideways_scroll, pictures
 
 TIMEOUT_MS = 10_000
 
@@ -181,3 +184,25 @@ def _axe_on_snapshot(browser: Browser, page: Page) -> AxeResults:
         return AXE.run(copy, options=AXE_OPTIONS)
     finally:
         context.close()
+
+
+@pytest.fixture
+def look(assert_accessible, javascript) -> Callable[[Page, str], None]:
+    """Check the page as it is now at 390 and at 320 pixels wide: axe, and no sideways
+    scroll. With BROWSER_SCREENSHOTS set, also save it there at each width, a screen at a
+    time, as <name>-<width>-<js|nojs>-<n>.png. (A file may keep a `look` of its own.)"""
+    folder = os.environ.get("BROWSER_SCREENSHOTS")
+
+    def check(page: Page, name: str) -> None:
+        try:
+            for width, size in (("390", PHONE), ("320", NARROWEST)):
+                page.set_viewport_size(size)
+                assert_accessible(page)
+                assert_no_sideways_scroll(page)
+                if folder:
+                    way = "js" if javascript else "nojs"
+                    pictures(page, Path(folder) / f"{name}-{width}-{way}")
+        finally:
+            page.set_viewport_size(PHONE)
+
+    return check

@@ -15,9 +15,7 @@ from __future__ import annotations
 
 import csv
 import io
-import os
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -33,7 +31,6 @@ from app.updates import subscriptions
 from bench.browser import PHONE
 from tests.support.browser import (
     NARROWEST,
-    assert_no_sideways_scroll,
     heading,
     mark_document,
     press,
@@ -63,53 +60,6 @@ PROGRESS_WAIT_MS = 10_000  # htmx asks for the progress every 3 seconds
 
 
 # Looking at pages.
-
-
-@pytest.fixture
-def look(assert_accessible, javascript) -> Callable[[Page, str], None]:
-    """Check the page as it is now at 390 and at 320 pixels wide: axe, and no sideways
-    scroll. With BROWSER_SCREENSHOTS set, also save it there at each width, a screen at a
-    time, as <name>-<width>-<js|nojs>-<n>.png."""
-    folder = os.environ.get("BROWSER_SCREENSHOTS")
-
-    def check(page: Page, name: str) -> None:
-        try:
-            for width, size in (("390", PHONE), ("320", NARROWEST)):
-                page.set_viewport_size(size)
-                assert_accessible(page)
-                assert_no_sideways_scroll(page)
-                if folder:
-                    way = "js" if javascript else "nojs"
-                    pictures(page, Path(folder) / f"{name}-{width}-{way}")
-        finally:
-            page.set_viewport_size(PHONE)
-
-    return check
-
-
-def pictures(page: Page, stem: Path) -> None:
-    """Save the whole page as PNGs one screen high each (<stem>-1.png, <stem>-2.png...),
-    the preview's frame drawn, and leave the page scrolled as it was."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    scrolled = page.evaluate("window.scrollY")
-    # Headless Chromium draws a frame of another origin (the sandboxed preview) only once
-    # it has been pictured on screen: without this, the frame is blank in the pictures.
-    for frame in page.locator("iframe").all():
-        frame.screenshot()
-    size = page.viewport_size
-    height = page.evaluate("document.scrollingElement.scrollHeight")
-    for number, top in enumerate(range(0, height, size["height"]), start=1):
-        clip = {
-            "x": 0,
-            "y": top,
-            "width": size["width"],
-            "height": min(size["height"], height - top),
-        }
-        page.screenshot(path=f"{stem}-{number}.png", full_page=True, clip=clip)
-    # It also sends a click to such a frame by where it was last drawn: draw the page
-    # again where it was, or the next click on the page may land in the frame.
-    page.evaluate("y => window.scrollTo(0, y)", scrolled)
-    page.screenshot()
 
 
 def flash(page: Page) -> Locator:

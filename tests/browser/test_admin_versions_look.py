@@ -13,12 +13,8 @@ also saved there as a PNG, to be looked at.
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable
-from pathlib import Path
-
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import expect
 
 from app.models import Response
 from tests.support import evidence as ev
@@ -78,40 +74,6 @@ def changed(app, clock, make_survey) -> Response:
     response = newest("evidence")
     assert response.version == 3
     return response
-
-
-def screens(page: Page, stem: Path) -> None:
-    """Save the whole page as PNGs one screen high each: <stem>-1.png, <stem>-2.png..."""
-    stem.parent.mkdir(parents=True, exist_ok=True)
-    size = page.viewport_size
-    height = page.evaluate("document.scrollingElement.scrollHeight")
-    for number, top in enumerate(range(0, height, size["height"]), start=1):
-        clip = {
-            "x": 0,
-            "y": top,
-            "width": size["width"],
-            "height": min(size["height"], height - top),
-        }
-        page.screenshot(path=f"{stem}-{number}.png", full_page=True, clip=clip)
-
-
-@pytest.fixture
-def look(assert_accessible, javascript) -> Callable[[Page, str], None]:
-    """Check the page as it is now at 390 and at 320 pixels wide: axe, and no sideways
-    scroll. With BROWSER_SCREENSHOTS set, also save it there at each width, a screen at a
-    time."""
-    folder = os.environ.get("BROWSER_SCREENSHOTS")
-
-    def check(page: Page, name: str) -> None:
-        for width, size in (("390", PHONE), ("320", NARROWEST)):
-            page.set_viewport_size(size)
-            assert_accessible(page)
-            assert_no_sideways_scroll(page)
-            if folder:
-                screens(page, Path(folder) / f"{name}-{width}-{'js' if javascript else 'nojs'}")
-        page.set_viewport_size(PHONE)
-
-    return check
 
 
 def test_the_versions_of_a_changed_response_read_well_on_a_phone(

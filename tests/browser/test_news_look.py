@@ -12,11 +12,8 @@ state is also saved there as PNGs a screen high, to be looked at.
 
 from __future__ import annotations
 
-import os
 import secrets
-from collections.abc import Callable
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from playwright.sync_api import Locator, Page, expect
@@ -27,11 +24,7 @@ from app.models import Comment, CommentReport, NewsPost, Reader, ReaderSession
 from app.models.news import HELD
 from app.readers import sessions
 from app.updates.subscriptions import address_hash
-from bench.browser import PHONE
-from tests.browser.test_admin_versions_look import screens
 from tests.support.browser import (
-    NARROWEST,
-    assert_no_sideways_scroll,
     heading,
     press,
     sign_in,
@@ -47,28 +40,6 @@ CLOSED_TITLE = "What you told us about commissioning"
 # A long address that does not break at a hyphen: the kind that pushes a thread sideways.
 LONG_LINK = "https://www.example.gov.uk/government/publications/local-authority-commissioning-2027"
 REMOVE_REASON = "Names a member of staff."
-
-
-@pytest.fixture
-def look(assert_accessible, javascript) -> Callable[[Page, str], None]:
-    """Check the page as it is now at 390 and at 320 pixels wide: axe, and no sideways
-    scroll. With BROWSER_SCREENSHOTS set, also save it there at each width, a screen at a
-    time, as <name>-<width>-<js|nojs>-<n>.png."""
-    folder = os.environ.get("BROWSER_SCREENSHOTS")
-
-    def check(page: Page, name: str) -> None:
-        try:
-            for width, size in (("390", PHONE), ("320", NARROWEST)):
-                page.set_viewport_size(size)
-                assert_accessible(page)
-                assert_no_sideways_scroll(page)
-                if folder:
-                    way = "js" if javascript else "nojs"
-                    screens(page, Path(folder) / f"news-{name}-{width}-{way}")
-        finally:
-            page.set_viewport_size(PHONE)
-
-    return check
 
 
 # Arranging, in the database.

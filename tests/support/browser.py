@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from datetime import UTC, datetime
+from pathlib import Path
 
 from playwright.sync_api import Locator, Page, expect
 
@@ -83,3 +84,28 @@ def assert_fits_narrowest_screen(page: Page) -> None:
         assert_no_sideways_scroll(page)
     finally:
         page.set_viewport_size(before)
+
+
+def pictures(page: Page, stem: Path) -> None:
+    """Save the whole page as PNGs one screen high each (<stem>-1.png, <stem>-2.png...),
+    any frames drawn, and leave the page scrolled as it was."""
+    stem.parent.mkdir(parents=True, exist_ok=True)
+    scrolled = page.evaluate("window.scrollY")
+    # Headless Chromium draws a frame of another origin (a sandboxed preview) only once
+    # it has been pictured on screen: without this, the frame is blank in the pictures.
+    for frame in page.locator("iframe").all():
+        frame.screenshot()
+    size = page.viewport_size
+    height = page.evaluate("document.scrollingElement.scrollHeight")
+    for number, top in enumerate(range(0, height, size["height"]), start=1):
+        clip = {
+            "x": 0,
+            "y": top,
+            "width": size["width"],
+            "height": min(size["height"], height - top),
+        }
+        page.screenshot(path=f"{stem}-{number}.png", full_page=True, clip=clip)
+    # It also sends a click to such a frame by where it was last drawn: draw the page
+    # again where it was, or the next click on the page may land in the frame.
+    page.evaluate("y => window.scrollTo(0, y)", scrolled)
+    page.screenshot()
