@@ -9,14 +9,14 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_login import UserMixin
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.calls import rules
 from app.consultations.lifecycle import Override, State, state_at
 from app.extensions import db
-from app.models.types import LARGEST_ID, UTCDateTime, utcnow  # noqa: F401 (LARGEST_ID for app.web)
+from app.models.types import LARGEST_ID, UTCDateTime, new_stamp, utcnow  # noqa: F401 (LARGEST_ID for app.web)
 
 CHANNELS = ("survey", "evidence", "contact")
 DRAFT, SUBMITTED = "draft", "submitted"
@@ -58,6 +58,11 @@ class Consultation(db.Model):
     # Goes up by one with every save of the settings form, so that of two admins editing
     # at once the second is told instead of overwriting the first.
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # A new random number with every insert, change or deletion of one of its questions,
+    # so that copies of them kept between requests are known to be out of date
+    # (app/survey/questions.py). Random, not counted, so that a consultation made with
+    # the id of a deleted one never matches the deleted one's copies.
+    questions_stamp: Mapped[int] = mapped_column(BigInteger, default=new_stamp, server_default="0")
     # The SHA-256 of the private preview link's token, and when that link was made.
     preview_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     preview_made_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from datetime import UTC, datetime
 from typing import Any
 
@@ -34,3 +35,8 @@ class UTCDateTime(TypeDecorator):
 def utcnow() -> datetime:
     """The current instant, aware, in UTC."""
     return datetime.now(UTC)
+
+
+def new_stamp() -> int:
+    """A random number that marks one state of something, such as a survey's questions."""
+    return secrets.randbits(62)

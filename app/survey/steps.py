@@ -8,20 +8,23 @@ from werkzeug.wrappers import Response as WerkzeugResponse
 
 from app.consultations.lookup import get_by_slug_or_404, open_channel_or_abort
 from app.extensions import htmx
-from app.models import Consultation, Question
+from app.models import Consultation
 from app.runtime import clock
+from app.survey.questions import SurveyQuestion, survey_questions
 from app.web.rendering import render_page
 
 
-def find_survey(slug: str) -> tuple[Consultation, list[Question]]:
-    """The consultation and its questions; 404 unless it offers a survey."""
+def find_survey(slug: str) -> tuple[Consultation, list[SurveyQuestion]]:
+    """The consultation and its questions (read-only copies); 404 unless it offers a
+    survey."""
     consultation = get_by_slug_or_404(slug)
-    if not consultation.questions:  # nothing to ask: say why when it is not open, else 404
+    questions = survey_questions(consultation)
+    if not questions:  # nothing to ask: say why when it is not open, else 404
         open_channel_or_abort(consultation, "survey", clock.now())
         abort(404)
     if not consultation.offers("survey"):
         abort(404)
-    return consultation, list(consultation.questions)
+    return consultation, list(questions)
 
 
 def show_step(fragment: str, consultation: Consultation, title: str, status: int = 200, **context):
