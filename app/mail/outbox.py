@@ -408,20 +408,18 @@ def _record_failure(
         log.warning("email %s will be retried: %s", email.id, email.last_error)
 
 
-def _still_ours(email: OutboxEmail, worker: str, now: datetime) -> bool:
-    """Renew our lease on the row, unless another worker took it over when the lease ran out."""
-    renewed = db.session.execute(
-        update(OutboxEmail)
-        .where(
-            OutboxEmail.id == email.id,
-            OutboxEmail.status == SENDING,
-            OutboxEmail.claimed_by == worker,
-        )
-        .values(lease_until=now + LEASE)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    db.session.commit()
-    return bool(renewed)
+def _still_ours(email: OutboxEmail, worker: str) -> bool:
+    """Whether the row is still ours to send: no other worker took it over when our lease
+    ran out (a batch held up by a slow mail server).
+
+    A read, not a write: a lease is renewed from the round's own moment, which moves no
+    deadline forward, so what protects the row is this look just before it is sent; a
+    read asks for no write lock while the site's processes are writing responses.
+    """
+    holder = db.session.execute(
+        select(OutboxEmail.status, OutboxEmail.claimed_by).where(OutboxEmail.id == email.id)
+    ).one_or_none()
+    return holder is not None and tuple(holder) == (SENDING, worker)
 
 
 def _send_one(server: smtplib.SMTP, email: OutboxEmail, now: datetime) -> bool:
@@ -556,9 +554,14 @@ def deliver_due(now: datetime, worker: str | None = None) -> tuple[int, int]:
             _honour_forget(email, now)
         db.session.commit()
         return 0, len(emails)
+    # The batch's rows stay as claimed between the commits below rather than being read
+    # again after each one: they are ours, and what others may change on them is read
+    # when it matters (_still_ours, _honour_forget).
+    session = db.session()
+    session.expire_on_commit = False
     try:
         for email in emails:
-            if not _still_ours(email, worker, now):
+            if not _still_ours(email, worker):
                 continue
             if _send_one(server, email, now):
                 sent += 1
@@ -568,6 +571,7 @@ def deliver_due(now: datetime, worker: str | None = None) -> tuple[int, int]:
             # Each outcome is committed at once: a crash later cannot make a sent email unsent.
             db.session.commit()
     finally:
+        session.expire_on_commit = True
         try:
             server.quit()
         except (OSError, smtplib.SMTPException):
