@@ -13,15 +13,28 @@ when the blueprint is registered; its endpoint is still `updates.follow`.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
-from flask import abort, current_app, redirect, render_template, request, session, url_for
+from flask import (
+    abort,
+    current_app,
+    get_template_attribute,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_wtf.csrf import generate_csrf
+from markupsafe import Markup
 from sqlalchemy import select
 
 from app.consultations.lifecycle import State
 from app.extensions import csrf, db, limiter
-from app.intake.submissions import keep_or_stamp, looks_automated, read_stamp
+from app.intake.submissions import keep_or_stamp, looks_automated, read_stamp, stamp
 from app.models import Consultation, Subscriber
 from app.runtime import clock
 from app.updates import bp, rules, subscriptions, tokens
@@ -33,6 +46,7 @@ from app.updates.forms import (
     UnsubscribeForm,
 )
 from app.updates.rules import CONFIRM_WITHIN, NOTICE_EVERY
+from app.web import fragments
 
 # The address this browser last asked about, and the consultation, for "Check your email":
 # kept in the session cookie (signed, not encrypted) only until that page has shown it.
@@ -103,25 +117,47 @@ def _published(slug: str) -> Consultation | None:
 
 
 @bp.app_template_global()
-def sign_up_box_form(consultation: Consultation | None = None) -> SignUpForm:
-    """The home page's or a consultation page's sign-up form, stamped as served now."""
+def sign_up_box(consultation: Consultation | None = None) -> Markup:
+    """The sign-up box of the home page, or of a consultation's page, served now."""
     page = consultation_page(consultation) if consultation is not None else HOME_PAGE
-    form = _box_form(SignUpForm, "sign-up")
-    form.page.data = page.key
-    return form
+
+    def form() -> SignUpForm:
+        form = SignUpForm(formdata=None).show_as("sign-up")
+        form.page.data = page.key
+        return form
+
+    return _box(("sign-up box", page.key), form, "sign_up_box")
 
 
 @bp.app_template_global()
-def follow_box_form() -> FollowForm:
-    """A consultation page's follow form, stamped as served now."""
-    return _box_form(FollowForm, "follow")
+def follow_box(consultation: Consultation) -> Markup:
+    """A consultation page's follow box, served now."""
+    # Its words say what news is still to come, which changes with the time.
+    key = ("follow box", consultation.slug, following_news(consultation))
+
+    def form() -> FollowForm:
+        return FollowForm(formdata=None).show_as("follow")
+
+    return _box(key, form, "follow_box", consultation)
 
 
-def _box_form(form_class: type[GuardedForm], prefix: str):
-    """A box's empty form, its ids prefixed with `prefix`, stamped as served now."""
-    form = form_class(formdata=None).show_as(prefix)
-    keep_or_stamp(form.loaded, clock.now())
-    return form
+def _box(key: tuple, form: Callable[[], GuardedForm], macro: str, *args: Any) -> Markup:
+    """A box (`macro` of updates/_boxes.html, given the empty `form()` and `args`),
+    stamped as served now.
+
+    A box is the same for every visitor but for its CSRF token and its stamp, so it is
+    rendered once for `key`, which names all else it shows (app.web.fragments).
+    """
+
+    def render(slots: Mapping[str, str]) -> str:
+        empty = form()
+        empty.csrf_token.current_token = slots["csrf_token"]
+        empty.loaded.data = slots["loaded"]
+        return get_template_attribute("updates/_boxes.html", macro)(empty, *args)
+
+    return fragments.rendered_once(
+        key, render, csrf_token=generate_csrf(), loaded=stamp(clock.now())
+    )
 
 
 @bp.app_template_global()

@@ -1,0 +1,88 @@
+"""The sign-up and follow boxes are rendered once and then filled in for each request
+(app.web.fragments): every visitor gets the same box, with a CSRF token and a stamp of
+their own, and never anyone else's."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from app.intake.submissions import read_stamp
+from app.web import fragments
+from tests.support.clients import new_browser
+from tests.support.pages import text_of
+from tests.test_updates_pages import CONSULTATION, FOLLOW, SIGN_UP, form_to, hidden_of
+
+BOXES = [("/", SIGN_UP), (CONSULTATION, SIGN_UP), (CONSULTATION, FOLLOW)]
+OWN_VALUES = ("csrf_token", "loaded")
+
+
+def without_own_values(form) -> str:
+    for name in OWN_VALUES:
+        form.find("input", attrs={"name": name})["value"] = ""
+    return str(form)
+
+
+def test_two_visitors_get_the_same_boxes_with_tokens_of_their_own(app, make_consultation):
+    make_consultation()
+    ada, bea = new_browser(app), new_browser(app)
+    for path, action in BOXES:
+        form_a, form_b = form_to(ada.get(path), action), form_to(bea.get(path), action)
+        assert hidden_of(form_a)["csrf_token"] != hidden_of(form_b)["csrf_token"]
+        assert without_own_values(form_a) == without_own_values(form_b)
+
+
+def test_a_visitors_token_is_refused_in_another_visitors_browser(app, clock, make_consultation):
+    make_consultation()
+    ada, bea = new_browser(app), new_browser(app)
+    bea.get("/")  # bea has a session, with a token of her own
+    form = form_to(ada.get("/"), SIGN_UP)
+    clock.advance(seconds=5)
+    sent = {**hidden_of(form), "website": "", "email": "ada@example.org"}
+    assert bea.post(SIGN_UP, data=sent).status_code == 400
+    assert ada.post(SIGN_UP, data=sent).status_code == 303
+
+
+def test_each_box_is_stamped_when_it_is_served(app, clock, make_consultation):
+    make_consultation()
+    browser = new_browser(app)
+    for path, action in BOXES:
+        for _ in range(2):
+            clock.advance(minutes=7)
+            loaded = hidden_of(form_to(browser.get(path), action))["loaded"]
+            assert read_stamp(loaded) == clock.now
+
+
+def test_the_follow_box_says_what_is_still_to_come_as_time_passes(app, clock, make_consultation):
+    make_consultation(
+        opens_at=clock.now - timedelta(days=1), closes_at=clock.now + timedelta(days=10)
+    )
+    browser = new_browser(app)
+
+    def promised() -> str:
+        return text_of(form_to(browser.get(CONSULTATION), FOLLOW).find_parent("section"))
+
+    assert "a week before it closes" in promised()
+    clock.advance(days=4)
+    assert "a week before it closes" not in promised()
+    assert "when it closes" in promised()
+
+
+def test_a_slot_is_filled_in_escaped_and_the_piece_rendered_once(app):
+    rendered = []
+
+    def render(slots):
+        rendered.append(dict(slots))
+        return Markup('<input name="token" value="{}"><p>{}</p>').format(
+            slots["token"], slots["other"]
+        )
+
+    with app.test_request_context("/"):
+        first = fragments.rendered_once("a piece", render, token='a"<b>', other="1 & 2")
+        second = fragments.rendered_once("a piece", render, token="c", other="d")
+        elsewhere = fragments.rendered_once("another", render, token="e", other="f")
+    assert first == '<input name="token" value="a&#34;&lt;b&gt;"><p>1 &amp; 2</p>'
+    assert second == '<input name="token" value="c"><p>d</p>'
+    assert elsewhere == '<input name="token" value="e"><p>f</p>'
+    assert len(rendered) == 2
