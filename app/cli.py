@@ -45,6 +45,8 @@ DEMO_WINDOWS = {
     "parks-and-play-areas": (35, 90),
 }
 DEMO_CLOSING_HOUR = 17
+# Below the web processes (0), so that in a surge they get the CPU first.
+WORKER_NICENESS = 10
 
 consultations_cli = AppGroup("consultations", help="Manage consultations.")
 outbox_cli = AppGroup("outbox", help="Deliver queued email.")
@@ -214,11 +216,21 @@ def _remove_orphaned_documents() -> None:
 @outbox_cli.command("work")
 @click.option("--interval", default=5.0, show_default=True, help="Seconds between rounds.")
 @click.option("--rounds", type=int, default=None, help="Stop after this many rounds.")
-def outbox_work_command(interval: float, rounds: int | None) -> None:
+@click.option(
+    "--nice",
+    type=click.IntRange(0, 19),
+    default=WORKER_NICENESS,
+    show_default=True,
+    help="How far below the site's processes the worker's CPU priority is (0: the same).",
+)
+def outbox_work_command(interval: float, rounds: int | None, nice: int) -> None:
     """Keep delivering: a round every few seconds until stopped (SIGTERM or Ctrl-C)."""
+    # On a machine the site shares, the pages people are waiting for come first; a
+    # receipt can wait the seconds a surge lasts (docs/performance.md).
+    niceness = os.nice(nice)
     stopping = threading.Event()
     previous_handler = signal.signal(signal.SIGTERM, lambda *_: stopping.set())
-    click.echo(f"Outbox worker started; a round every {interval:g} s.")
+    click.echo(f"Outbox worker started; a round every {interval:g} s, at niceness {niceness}.")
     done = 0
     swept_at: float | None = None
     try:

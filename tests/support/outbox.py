@@ -37,10 +37,13 @@ def make_submission(
 
 
 def work(runner, rounds: int = 3) -> str:
-    """Run `flask outbox work` for a few rounds without waiting between them."""
+    """Run `flask outbox work` for a few rounds without waiting between them, in this
+    process and so at its priority (--nice 0): a niceness once raised stays raised."""
     previous = signal.getsignal(signal.SIGTERM)  # the command installs its own handler
     try:
-        result = runner.invoke(args=["outbox", "work", "--rounds", str(rounds), "--interval", "0"])
+        result = runner.invoke(
+            args=["outbox", "work", "--rounds", str(rounds), "--interval", "0", "--nice", "0"]
+        )
     finally:
         signal.signal(signal.SIGTERM, previous)
     assert result.exit_code == 0, (result.output, result.exception)
