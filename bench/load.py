@@ -7,9 +7,13 @@ import resource
 import shutil
 import statistics
 import subprocess
+import sys
 from pathlib import Path
 
 LUA = Path(__file__).resolve().parent / "lua"
+PROJECT = Path(__file__).resolve().parent.parent
+# A journey of the open loop that starts this much after its time has started late.
+LATE_S = 0.1
 
 
 def _cpu_seconds_of_children() -> float:
@@ -17,14 +21,12 @@ def _cpu_seconds_of_children() -> float:
     return usage.ru_utime + usage.ru_stime
 
 
-def _wrk(args: list[str]) -> dict:
-    """wrk's JSON line, plus how many cores wrk itself kept busy (it shares the machine)."""
-    wrk = shutil.which("wrk")
-    if wrk is None:
-        raise RuntimeError("wrk is not installed: run `make bench`, which installs it")
+def _generator(command: list[str]) -> dict:
+    """The JSON line a load generator prints, plus how many cores it kept busy (it shares
+    the machine with the site)."""
     cpu_before = _cpu_seconds_of_children()
     finished = subprocess.run(  # noqa: S603
-        [wrk, *args], capture_output=True, text=True, check=True
+        command, capture_output=True, text=True, check=True, cwd=PROJECT
     )
     cpu = _cpu_seconds_of_children() - cpu_before
     for line in finished.stdout.splitlines():
@@ -32,7 +34,14 @@ def _wrk(args: list[str]) -> dict:
             raw = json.loads(line.removeprefix("BENCH_JSON "))
             raw["load_generator_cores"] = cpu / raw["duration_s"]
             return raw
-    raise RuntimeError(f"wrk printed no result:\n{finished.stdout}\n{finished.stderr}")
+    raise RuntimeError(f"{command[0]} printed no result:\n{finished.stdout}\n{finished.stderr}")
+
+
+def _wrk(args: list[str]) -> dict:
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        raise RuntimeError("wrk is not installed: run `make bench`, which installs it")
+    return _generator([wrk, *args])
 
 
 def percentiles(values: list[float]) -> dict[str, float]:
@@ -117,5 +126,39 @@ def journey(
         "request_latency_ms": raw["request_latency_ms"],
         "failures": raw["failures"],
         "errors": raw["socket_errors"] + sum(raw["failures"].values()),
+        "load_generator_cores": raw["load_generator_cores"],
+    }
+
+
+def arrivals(base_url: str, start: str, finish: str, per_s: float, seconds: float) -> dict:
+    """Whole journeys arriving at a steady `per_s` for `seconds`, an open loop
+    (bench/arrivals.py): however slow the site, each journey starts at its time."""
+    raw = _generator(
+        [sys.executable, "-m", "bench.arrivals", base_url, start, finish]
+        + ["--per-s", str(per_s), "--seconds", str(seconds)]
+    )
+    lateness = raw["start_lateness"]
+    return {
+        "arrivals_per_s_asked": per_s,
+        "arrivals_per_s_achieved": raw["achieved_per_s"],
+        "seconds": seconds,
+        "journeys_due": raw["due"],
+        "journeys_started": raw["started"],
+        "journeys_completed": len(raw["journeys"]),
+        "sends_answered": len(raw["sends"]),
+        "late_after_ms": LATE_S * 1000,
+        "late_starts": sum(1 for late in lateness if late > LATE_S),
+        "start_lateness_ms": {
+            **percentiles(lateness),
+            "max": max(lateness, default=0.0) * 1000,
+        },
+        "failures": raw["failures"],
+        "errors": sum(raw["failures"].values()),
+        "send_latency_ms": percentiles(raw["sends"]),
+        "journey_latency_ms": percentiles(raw["journeys"]),
+        "requests_per_journey": statistics.mean(raw["steps"]) if raw["steps"] else None,
+        "requests": raw["requests"],
+        "most_journeys_at_once": raw["most_in_flight"],
+        "duration_s": raw["duration_s"],
         "load_generator_cores": raw["load_generator_cores"],
     }

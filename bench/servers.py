@@ -8,9 +8,12 @@ import signal
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
+from collections import Counter
 from contextlib import contextmanager
+from email.parser import BytesHeaderParser
 from pathlib import Path
 
 from aiosmtpd.controller import Controller
@@ -101,33 +104,52 @@ def flask(env: dict, *args: str) -> None:
 
 
 @contextmanager
-def outbox_worker(env: dict, args: tuple = ()):
-    """`flask outbox work`, delivering to whatever mail server env names."""
+def outbox_worker(
+    env: dict, args: tuple = (), wait_until_started: bool = False, stop_grace: float = 3
+):
+    """`flask outbox work`, delivering to whatever mail server env names; with
+    `wait_until_started`, yielded once it has loaded the app and says it has started.
+    On leaving, it is asked to stop, and killed if it has not within `stop_grace` s."""
     process = subprocess.Popen(  # noqa: S603
         [str(BIN / "flask"), "--app", "wsgi", "outbox", "work", *args],
         cwd=PROJECT,
         env=env,
-        stdout=subprocess.DEVNULL,
+        stdout=subprocess.PIPE if wait_until_started else subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
+        text=True,
     )
     try:
+        if wait_until_started:
+            said = process.stdout.readline()
+            if not said.startswith("Outbox worker started"):
+                raise RuntimeError(f"the outbox worker did not start: {said!r}")
+            # It says what each round did: read on, so that the pipe never fills.
+            threading.Thread(target=process.stdout.read, daemon=True).start()
         yield process
     finally:
         # A worker stuck on a dead mail server is waiting on a socket; don't wait for it.
-        _stop(process, grace=3)
+        _stop(process, grace=stop_grace)
 
 
-class _Sink:
-    """An SMTP server that accepts every message, after `delay` seconds each."""
+class MailServer:
+    """A loopback SMTP server that accepts every message, after `delay` seconds each, and
+    keeps the Message-ID of each one it accepted (a resent email shows up twice)."""
 
     def __init__(self, delay: float) -> None:
         self.delay = delay
-        self.received = 0
+        self.port = 0
+        self.message_ids: Counter[str] = Counter()
+
+    @property
+    def received(self) -> int:
+        """Messages accepted so far."""
+        return self.message_ids.total()
 
     async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's name)
         if self.delay:
             await asyncio.sleep(self.delay)
-        self.received += 1
+        headers = BytesHeaderParser().parsebytes(envelope.original_content or envelope.content)
+        self.message_ids[str(headers.get("Message-ID", ""))] += 1
         return "250 Message accepted"
 
 
@@ -135,25 +157,33 @@ class _Sink:
 def mail_server(mode: str):
     """A loopback mail server that answers normally, slowly (2 s a message) or not at all.
 
-    Yields (port, count of messages received so far as a callable).
+    Yields a MailServer: its port, and what it has received so far.
     """
     if mode == "dead":
         # Accepts connections into the backlog and never says a word: a hung server.
         listener = socket.socket()
         listener.bind(("127.0.0.1", 0))
         listener.listen(1024)
+        silent = MailServer(delay=0)
+        silent.port = listener.getsockname()[1]
         try:
-            yield listener.getsockname()[1], lambda: 0
+            yield silent
         finally:
             listener.close()
         return
-    sink = _Sink(delay=2.0 if mode == "slow" else 0.0)
+    sink = MailServer(delay=2.0 if mode == "slow" else 0.0)
     controller = Controller(sink, hostname="127.0.0.1", port=free_port())
     controller.start()
+    sink.port = controller.port
     try:
-        yield controller.port, lambda: sink.received
+        yield sink
     finally:
         controller.stop()
+
+
+def mail_settings(env: dict, mail: MailServer) -> dict:
+    """`env` with the settings that send the site's email to `mail`."""
+    return dict(env, MAIL_SERVER="127.0.0.1", MAIL_PORT=str(mail.port), MAIL_TIMEOUT="10")
 
 
 def worker_pids(master: int) -> list[int]:

@@ -25,7 +25,7 @@ import sqlalchemy.pool
 from app.mail import outbox
 from app.models import CONFIRMED, Mailing, OutboxEmail, Subscriber
 from app.updates import mailings, subscriptions
-from bench import admin, load, servers
+from bench import admin, load, rounds, servers
 
 SUBJECT = "What we heard this month"
 BODY = """\
@@ -263,8 +263,12 @@ def _window(
 def _while_sending(env: dict, database_url: str, mailing_id: int, page: str, options) -> dict:
     """The page's throughput in turns while the outbox worker sends the mailing to a mail
     server that answers normally and while it is paused; then the worker sends the rest."""
-    with servers.mail_server("normal") as (port, received):
-        worker_env = dict(env, MAIL_SERVER="127.0.0.1", MAIL_PORT=str(port), MAIL_TIMEOUT="10")
+    with servers.mail_server("normal") as mail:
+        worker_env = servers.mail_settings(env, mail)
+
+        def received() -> int:
+            return mail.received
+
         started = time.monotonic()
         with servers.outbox_worker(worker_env) as worker:
             # The load begins once the worker is sending, not while it starts up.
@@ -303,10 +307,6 @@ def _while_sending(env: dict, database_url: str, mailing_id: int, page: str, opt
     }
 
 
-def _mean_rate(loads: list[dict]) -> float:
-    return statistics.mean(figures["requests_per_s"] for figures in loads)
-
-
 def measure(
     base_url: str, env: dict, database_url: str, options, survey_page: str, credentials
 ) -> dict:
@@ -327,9 +327,12 @@ def measure(
     after["wal_frames_after"] = _wal_frames(database_url)
     windows = sending["windows"]
     # Not sending: before the worker starts, and while it is paused (after is minutes later).
-    quiet = [before, *(w for w in windows if w["worker"] == "paused")]
-    during = [w for w in windows if w["worker"] == "sending"]
-    rates = {"quiet": _mean_rate(quiet), "sending": _mean_rate(during)}
+    paused = [w["requests_per_s"] for w in windows if w["worker"] == "paused"]
+    quiet = [before["requests_per_s"], *paused]
+    during = [w["requests_per_s"] for w in windows if w["worker"] == "sending"]
+    # Each load while sending is paired with the paused one just after it.
+    compared = rounds.compare(during, quiet, list(zip(during, paused, strict=True)))
+    rates = {"quiet": statistics.median(quiet), "sending": statistics.median(during)}
     print(
         f"  survey page not sending {rates['quiet']:.0f}/s, sending {rates['sending']:.0f}/s, "
         f"after {after['requests_per_s']:.0f}/s; {sending['emails_delivered']} of {rows} "
@@ -343,9 +346,12 @@ def measure(
         "mailing_recipients": _recipients(database_url, mailing_id),
         "earlier_emails_withdrawn": withdrawn,
         "survey_page": {"before": before, "windows": windows, "after": after},
+        # Medians: of the loads while sending, and of those before and while paused.
         "survey_page_per_s": {**rates, "after": after["requests_per_s"]},
-        "sending_to_not_sending": rates["sending"] / rates["quiet"],
-        "sending_to_after": rates["sending"] / after["requests_per_s"],
+        "sending_to_not_sending": compared,
+        "sending_to_after": (
+            rates["sending"] / after["requests_per_s"] if after["requests_per_s"] else None
+        ),
         **sending,
         "statuses": _statuses(database_url, mailing_id),
     }
