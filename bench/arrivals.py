@@ -20,6 +20,7 @@ import asyncio
 import html
 import json
 import re
+import resource
 import sys
 import urllib.parse
 from collections import Counter
@@ -239,7 +240,15 @@ async def arrive(
     }
 
 
+def _allow_many_connections() -> None:
+    """An overloaded site leaves many journeys waiting, each with a connection open."""
+    _soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = 65536 if hard == resource.RLIM_INFINITY else hard
+    resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def main() -> None:
+    _allow_many_connections()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("url")
     parser.add_argument("start_path")
