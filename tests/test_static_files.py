@@ -1,9 +1,11 @@
 """Scripts and stylesheets go out compressed once, at the best quality, as the browser
-asks: a first visit on a slow phone network is mostly htmx."""
+asks: a first visit on a slow phone network is mostly htmx. Their addresses, and the
+links on every page, are built once."""
 
 from __future__ import annotations
 
 import gzip
+import hashlib
 from pathlib import Path
 
 import brotli
@@ -11,6 +13,7 @@ import pytest
 
 from app.config import PROJECT_ROOT
 from tests.support.clients import UncheckedClient, new_browser
+from tests.support.pages import page
 
 STATIC = PROJECT_ROOT / "static"
 FILES = ["js/htmx-2.0.11.min.js", "js/site.js", "css/site.css"]
@@ -72,3 +75,21 @@ def test_a_page_is_compressed_too(app):
     with new_browser(app, UncheckedClient).get("/", headers={"Accept-Encoding": "br"}) as got:
         assert got.headers["Content-Encoding"] == "br"
         assert b"<h1>Consultations</h1>" in brotli.decompress(got.get_data())
+
+
+def test_a_page_names_each_script_by_its_content_and_the_name_fetches_it(client):
+    scripts = page(client.get("/")).find_all("script", src=True)
+    assert len(scripts) == 2
+    for script in scripts:
+        path, _, version = script["src"].partition("?v=")
+        original = (STATIC / path.removeprefix("/static/")).read_bytes()
+        assert version == hashlib.sha256(original).hexdigest()[:12]
+        assert fetch(client, script["src"].removeprefix("/static/"), "").data == original
+
+
+def test_every_link_in_the_header_and_footer_opens_a_page(client):
+    shown = page(client.get("/"))
+    links = [a["href"] for part in ("header", "footer") for a in shown.find(part).find_all("a")]
+    assert len(links) == 7
+    for link in links:
+        assert client.get(link).status_code == 200, link

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urljoin
 
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app, has_request_context, request, url_for
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
 from markupsafe import Markup
@@ -162,11 +163,34 @@ def _fingerprint(path: str, mtime: float) -> str:
     return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:12]
 
 
+def _built_once(key: tuple, build: Callable[[], str]) -> str:
+    """`build()`, kept for the process under `key` and the site's root (a proxy may move
+    it), since links on every page are built the same way on every request. While
+    templates reload (debugging), built every time, so an edited file gets a new hash."""
+    if current_app.jinja_env.auto_reload or not has_request_context():
+        return build()
+    kept: dict[tuple, str] = current_app.extensions.setdefault("built_urls", {})
+    key = (*key, request.script_root)
+    if key not in kept:
+        kept[key] = build()
+    return kept[key]
+
+
 def static_url(filename: str) -> str:
     """A static file's URL with its content's hash, so browsers may cache it for a year."""
-    path = Path(current_app.static_folder) / filename
-    version = _fingerprint(str(path), path.stat().st_mtime)
-    return url_for("static", filename=filename, v=version)
+
+    def build() -> str:
+        path = Path(current_app.static_folder) / filename
+        version = _fingerprint(str(path), path.stat().st_mtime)
+        return url_for("static", filename=filename, v=version)
+
+    return _built_once(("static", filename), build)
+
+
+def fixed_url(endpoint: str) -> str:
+    """url_for(endpoint) for a page whose address takes no values (the links in every
+    page's header and footer), built once."""
+    return _built_once(("endpoint", endpoint), lambda: url_for(endpoint))
 
 
 def init_app(app: Flask) -> None:
@@ -184,6 +208,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.globals["time_to_deadline"] = time_to_deadline
     app.jinja_env.filters["short_day"] = timefmt.short_day
     app.jinja_env.globals["static_url"] = static_url
+    app.jinja_env.globals["fixed_url"] = fixed_url
     app.jinja_env.globals["inline_stylesheet"] = stylesheet.inline
     app.jinja_env.globals["form_errors"] = form_errors
     app.jinja_env.globals["channel_links"] = channel_links
