@@ -11,6 +11,7 @@ from app.intake.channel import Channel, Rows
 from app.models import ChoiceAnswer, Question, Response
 from app.survey import results, routing
 from app.survey.forms import choice_pairs
+from app.survey.questions import survey_questions
 from app.web.forms import PUBLISH_CHOICES
 
 RESPOND_AS = {"individual": "As an individual", "organisation": "For an organisation"}
@@ -31,7 +32,7 @@ class SurveyChannel(Channel):
     )
 
     def answer_rows(self, response: Response) -> Rows:
-        questions = list(response.consultation.questions)
+        questions = survey_questions(response.consultation)
         return [(q.prompt, text) for q, text in answer_rows(questions, response.answers)]
 
     def detail_rows(self, response: Response) -> Rows:
@@ -59,7 +60,7 @@ class SurveyChannel(Channel):
             .where(ChoiceAnswer.response_id == response.id)
             .execution_options(synchronize_session=False)
         )
-        results.record(response, list(response.consultation.questions))
+        results.record(response, survey_questions(response.consultation))
 
 
 SURVEY = SurveyChannel()

@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from app.extensions import db
 from app.models import ChoiceAnswer, Consultation, Question, Response
@@ -47,15 +47,17 @@ def chosen(questions: Sequence[Question], answers: dict[str, Any]) -> list[tuple
 
 def record(response: Response, questions: Sequence[Question]) -> None:
     """Keep the response's choices where the charts count them (in the caller's transaction)."""
-    db.session.add_all(
-        ChoiceAnswer(
-            response_id=response.id,
-            consultation_id=response.consultation_id,
-            question_key=key,
-            option=label,
-        )
+    rows = [
+        {
+            "response_id": response.id,
+            "consultation_id": response.consultation_id,
+            "question_key": key,
+            "option": label,
+        }
         for key, label in chosen(questions, response.answers)
-    )
+    ]
+    if rows:  # one statement for them all
+        db.session.execute(insert(ChoiceAnswer), rows)
 
 
 @dataclass

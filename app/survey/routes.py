@@ -387,10 +387,12 @@ def _send(consultation: Consultation, questions: list[Question], draft: Response
     if not services.submit(consultation, draft, questions, now, late=late, following=follows):
         return _already_sent(consultation, draft, held)
     services.remember_submitted(consultation, draft)
+    # Made first: signing up commits again, which would reload the consultation for it.
+    sent = go(step_url(consultation, "confirmation"))
     if follows:
         following.forget_choice(consultation)
         following.follow(SURVEY, consultation, draft, now)
-    return go(step_url(consultation, "confirmation"))
+    return sent
 
 
 def _not_sent_in_preview(consultation: Consultation, questions: list[Question], draft: Response):

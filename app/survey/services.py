@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 from datetime import datetime
+from functools import cache
 from typing import Any
 
 from flask import session
-from sqlalchemy import delete, select, update
+from sqlalchemy import Select, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 
 from app.extensions import db
@@ -34,12 +35,21 @@ def draft_from_session(consultation: Consultation) -> Response | None:
 
 def find_by_token(consultation: Consultation, token: str, status: str | None = None):
     """The survey response this secret token belongs to, if any."""
-    query = select(Response).filter_by(
-        consultation_id=consultation.id, channel=CHANNEL, token=token
+    values = {"consultation_id": consultation.id, "token": token}
+    if status is not None:
+        values["status"] = status
+    return db.session.scalar(_by_token(with_status=status is not None), values)
+
+
+@cache
+def _by_token(with_status: bool) -> Select:
+    """The query of every survey request, built once: building it cost more than running it."""
+    query = select(Response).where(
+        Response.consultation_id == bindparam("consultation_id"),
+        Response.channel == CHANNEL,
+        Response.token == bindparam("token"),
     )
-    if status:
-        query = query.filter_by(status=status)
-    return db.session.scalar(query)
+    return query.where(Response.status == bindparam("status")) if with_status else query
 
 
 def remember_draft(consultation: Consultation, draft: Response) -> None:
@@ -79,9 +89,26 @@ def start_draft(consultation: Consultation, started_at: datetime, now: datetime)
     return draft
 
 
-def _claim_draft(draft: Response, now: datetime) -> bool:
-    """Lock the row for this change while it is still this browser's draft; False once it
-    was sent, or moved to another browser by its emailed link.
+def _commit_as_written() -> None:
+    """Commit, keeping the values the request's objects hold rather than expiring them.
+
+    A commit normally expires every object loaded, so the next read of the draft or of
+    the consultation (whose slug every step's address needs) reloads its row, a query
+    each, only to read back what this request has just written or read.
+    """
+    session = db.session()
+    expiring = session.expire_on_commit
+    session.expire_on_commit = False
+    try:
+        session.commit()
+    finally:
+        session.expire_on_commit = expiring
+
+
+def _claim_draft(draft: Response, now: datetime, **values: Any) -> bool:
+    """Write `values` to the draft while it is still this browser's draft, in one update
+    that also locks the row; False, writing nothing, once it was sent, or moved to
+    another browser by its emailed link.
 
     Without this, a page saved in one tab while another tab sends the response would
     change a response whose emails have already gone; and a request from the browser
@@ -91,7 +118,7 @@ def _claim_draft(draft: Response, now: datetime) -> bool:
     claimed = db.session.execute(
         update(Response)
         .where(Response.id == draft.id, Response.status == DRAFT, Response.token == draft.token)
-        .values(updated_at=now)
+        .values(updated_at=now, **values)
     ).rowcount
     if not claimed:
         db.session.rollback()
@@ -120,32 +147,38 @@ def save_page(
     answers but is not marked done, so the respondent is brought back to it. Returns
     False, changing nothing, if the response has been sent meanwhile.
     """
-    if draft.id is not None and not _claim_draft(draft, now):
-        return False
     on_page = {q.key for q in questions if q.page == page}
     merged = {k: v for k, v in draft.answers.items() if k not in on_page} | page_answers
-    draft.answers = routing.kept_answers(questions, merged)
-    pages = routing.route(questions, draft.answers)
+    answers = routing.kept_answers(questions, merged)
     done = {*draft.pages_done, page} if complete else set(draft.pages_done) - {page}
-    draft.pages_done = [p for p in pages if p in done]
-    draft.updated_at = now
-    db.session.commit()
+    written = {
+        "answers": answers,
+        "pages_done": [p for p in routing.route(questions, answers) if p in done],
+    }
+    if draft.id is None:  # a new draft, inserted by the commit
+        for name, value in written.items():
+            setattr(draft, name, value)
+        draft.updated_at = now
+    elif not _claim_draft(draft, now, **written):
+        return False
+    _commit_as_written()
     return True
 
 
 def save_details(draft: Response, data: dict[str, Any], now: datetime) -> bool:
     """Store who is responding and what they agree to. Commits; False if already sent."""
-    if not _claim_draft(draft, now):
-        return False
-    draft.respond_as = data["respond_as"]
     organisation = (data["organisation"] or "").strip()
-    draft.organisation = organisation if data["respond_as"] == "organisation" else ""
-    draft.name = (data["name"] or "").strip()
-    draft.email = (data["email"] or "").strip()
-    draft.publish = data["publish"]
-    draft.consent = bool(data["consent"])
-    draft.updated_at = now
-    db.session.commit()
+    written = {
+        "respond_as": data["respond_as"],
+        "organisation": organisation if data["respond_as"] == "organisation" else "",
+        "name": (data["name"] or "").strip(),
+        "email": (data["email"] or "").strip(),
+        "publish": data["publish"],
+        "consent": bool(data["consent"]),
+    }
+    if not _claim_draft(draft, now, **written):
+        return False
+    _commit_as_written()
     return True
 
 
@@ -186,7 +219,9 @@ def submit(
     for _attempt in range(5):
         reference = new_reference(SURVEY.reference_prefix)
         try:
-            claimed = db.session.execute(
+            # Returning the row reads back in the same statement whatever another tab
+            # saved on the draft meanwhile, so what is sent is what is stored.
+            sent = db.session.scalar(
                 update(Response)
                 .where(
                     Response.id == draft.id,
@@ -203,17 +238,20 @@ def submit(
                     late=late,
                     resume_hash=None,
                 )
-            ).rowcount
+                .returning(Response)
+                .execution_options(populate_existing=True)
+            )
         except IntegrityError:  # the reference is taken: draw again
             db.session.rollback()
             continue
-        db.session.refresh(draft)
-        if claimed:
-            results.record(draft, questions)
-            search.index(draft)
-            SURVEY.notify_sent(draft, now, following)
-        db.session.commit()
-        return bool(claimed)
+        if sent is None:
+            db.session.rollback()
+            return False
+        results.record(sent, questions)
+        search.index(sent)
+        SURVEY.notify_sent(sent, now, following)
+        _commit_as_written()
+        return True
     raise RuntimeError("could not find a free reference")
 
 
