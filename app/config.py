@@ -114,6 +114,9 @@ FIXED = {
     # (app._static_file_compressed), which more than makes up for it on a first visit.
     "COMPRESS_BR_LEVEL": 0,
     "COMPRESS_STREAMS": False,
+    # Pages carry no ETag or date to compare (they are never stored), and static files
+    # answer conditional requests themselves (app._static_file_compressed).
+    "COMPRESS_EVALUATE_CONDITIONAL_REQUEST": False,
     "COMPRESS_MIMETYPES": [
         "text/html",
         "text/css",
