@@ -76,8 +76,9 @@ fuzz: install
 	  HYPOTHESIS_PROFILE=explore $(BIN)/pytest -q -m "not browser" -k "fuzz or property" || exit 1; \
 	done
 
-# Throughput, latency, page weight and admin timings; writes bench/results.json.
-# See docs/performance.md. BENCH_ARGS=--tiny checks it runs in about two minutes.
+# Throughput and latency in interleaved rounds, the open-loop surge, page weight, admin
+# timings and an update to 10,000 subscribers; writes bench/results.json, in 20 to 25
+# minutes. See docs/performance.md. BENCH_ARGS=--tiny checks it runs, in about three.
 bench: install browser wrk
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
 

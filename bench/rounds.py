@@ -99,17 +99,27 @@ def _summary(load: Load, warmup: dict, rounds: list[dict], baselines: list[float
     }
 
 
-def run(loads: list[Load], rounds: int, warmup_seconds: float, clock_zero: float) -> dict:
+def run(
+    loads: list[Load],
+    rounds: int,
+    warmup_seconds: float,
+    clock_zero: float,
+    settle: Callable[[], object],
+) -> dict:
     """Warm up each load, then run them all in turn `rounds` times; the first load is the
-    baseline the others' ratios are taken to."""
+    baseline the others' ratios are taken to. `settle()` runs before each load: it waits
+    for the requests the last one left under way, which would otherwise count against
+    the next (50 uploads of a megabyte are a second's work)."""
     warmups = {}
     for load in loads:
+        settle()
         warm = load.warm or load.measure
         warmups[load.name] = _timed(warm, min(warmup_seconds, load.seconds), clock_zero)
     print(f"  warmed up {len(loads)} loads", flush=True)
     measured: dict[str, list[dict]] = {load.name: [] for load in loads}
     for number in range(1, rounds + 1):
         for load in loads:
+            settle()
             figures = _timed(load.measure, load.seconds, clock_zero)
             figures["round"] = number
             measured[load.name].append(figures)

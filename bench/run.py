@@ -216,11 +216,18 @@ def _measure(env: dict, database: str, password: str, options, work: Path, clock
     """Every part, with the bare baseline and the site served side by side throughout."""
     results: dict = {}
     with (
-        servers.gunicorn("baseline:app", env, chdir=Path(__file__).parent) as (baseline_url, _),
+        servers.gunicorn("baseline:app", env, chdir=Path(__file__).parent) as (baseline, bare),
         servers.gunicorn("wsgi:app", env, health="/healthz") as (url, pid),
     ):
-        loads = _loads(baseline_url, url, env, options, _pdf(work))
-        results["loads"] = rounds.run(loads, options.rounds, options.warmup_seconds, clock.zero)
+
+        def settle() -> None:
+            if not servers.wait_until_idle([bare, pid]):
+                print("  the servers were still busy a minute after a load", flush=True)
+
+        loads = _loads(baseline, url, env, options, _pdf(work))
+        results["loads"] = rounds.run(
+            loads, options.rounds, options.warmup_seconds, clock.zero, settle
+        )
         results["comparisons"] = _comparisons(results["loads"])
         clock.lap("rounds")
         print(
@@ -228,7 +235,15 @@ def _measure(env: dict, database: str, password: str, options, work: Path, clock
             f"{options.surge_seconds:g} s…",
             flush=True,
         )
-        results["surge"] = surge.measure(url, env, database, options, SURVEY)
+        settle()
+        results["surge"] = found = surge.measure(url, env, database, options, SURVEY)
+        print(
+            f"  {found['journeys_completed']} of {found['journeys_due']} journeys completed, "
+            f"{found['late_starts']} started late, p99 of the send "
+            f"{found['send_latency_ms']['p99']:.0f} ms; emails delivered once: "
+            f"{'yes' if found['emails_once'] else 'no'}",
+            flush=True,
+        )
         clock.lap("surge")
         results["browser"] = browser.measure(
             {name: url + path for name, path in FIRST_VISITS.items()},

@@ -192,6 +192,41 @@ def worker_pids(master: int) -> list[int]:
     return [int(pid) for pid in children.read_text().split()] if children.exists() else []
 
 
+def _stat(pid: int) -> list[str]:
+    """/proc/PID/stat's fields after the command's name: the state first."""
+    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+
+
+def process_state(pid: int) -> str:
+    """R running, S sleeping, T stopped, and so on."""
+    return _stat(pid)[0]
+
+
+def cpu_seconds(pid: int) -> float:
+    """The CPU time a process has used so far, user and system."""
+    fields = _stat(pid)
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _workers_cpu_seconds(masters: list[int]) -> float:
+    return sum(cpu_seconds(pid) for master in masters for pid in worker_pids(master))
+
+
+def wait_until_idle(masters: list[int], limit: float = 60, window: float = 0.5) -> bool:
+    """Wait until the workers of these gunicorn masters have used under a twentieth of a
+    core for `window` seconds: the requests a load generator left under way when it
+    stopped have been answered. Whether they were idle within `limit` seconds."""
+    deadline = time.monotonic() + limit
+    before = _workers_cpu_seconds(masters)
+    while time.monotonic() < deadline:
+        time.sleep(window)
+        now = _workers_cpu_seconds(masters)
+        if now - before < window / 20:
+            return True
+        before = now
+    return False
+
+
 def memory_status(pid: int) -> dict[str, int]:
     """VmRSS and VmHWM (peak) of a process, in bytes."""
     values = {}

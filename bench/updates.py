@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import datetime
 import http.cookiejar
-import os
 import re
 import resource
 import signal
@@ -203,17 +202,6 @@ def _unfinished(database_url: str, mailing_id: int) -> int:
     return sum(statuses.get(status, 0) for status in UNFINISHED)
 
 
-def _stat(pid: int) -> list[str]:
-    """/proc/PID/stat's fields after the command's name: the state first."""
-    return Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-
-
-def _cpu_seconds(pid: int) -> float:
-    """The CPU time a process has used so far, user and system."""
-    fields = _stat(pid)
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
 def _own_cpu_seconds() -> float:
     """This process's CPU time: while wrk runs, that is the mail server's thread."""
     usage = resource.getrusage(resource.RUSAGE_SELF)
@@ -242,15 +230,16 @@ def _window(
     uses no CPU and sends nothing), with the cores the worker and the mail server used."""
     if paused:
         worker.send_signal(signal.SIGSTOP)
-        _wait(lambda: _stat(worker.pid)[0] == "T", 10, every=0.01)  # the signal has landed
+        # Until the signal has landed.
+        _wait(lambda: servers.process_state(worker.pid) == "T", 10, every=0.01)
     try:
-        emails, cpu, mail_cpu = received(), _cpu_seconds(worker.pid), _own_cpu_seconds()
+        emails, cpu, mail_cpu = received(), servers.cpu_seconds(worker.pid), _own_cpu_seconds()
         started = time.monotonic()
         figures = load.get(page, options.seconds, options.connections)
         elapsed = time.monotonic() - started
         figures["worker"] = "paused" if paused else "sending"
         figures["emails_delivered"] = received() - emails
-        figures["worker_cores"] = (_cpu_seconds(worker.pid) - cpu) / elapsed
+        figures["worker_cores"] = (servers.cpu_seconds(worker.pid) - cpu) / elapsed
         figures["mail_server_cores"] = (_own_cpu_seconds() - mail_cpu) / elapsed
         figures["seconds"] = elapsed
         figures["wal_frames_after"] = _wal_frames(database_url)
