@@ -8,6 +8,8 @@ from typing import IO
 
 from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSessionInterface
+from flask_login import current_user
+from flask_login.utils import _user_context_processor
 from werkzeug.exceptions import BadRequest, ClientDisconnected, HTTPException
 from werkzeug.utils import cached_property
 
@@ -137,6 +139,21 @@ def load_user(session_id: str) -> AdminUser | None:
     return user
 
 
+def _user_only_when_asked(app: Flask) -> None:
+    """Templates find `current_user` when they ask for it, not on every page.
+
+    Flask-Login otherwise loads the user for every template, and its strong session
+    protection then marks a visitor's session (holding only a CSRF token) as changed, so
+    every page sent a re-signed session cookie and deleted a remember-me cookie nobody
+    has. Staff are still checked on every page that asks who they are: the admin area,
+    drafts, the preview banner.
+    """
+    processors = app.template_context_processors[None]
+    if _user_context_processor in processors:
+        processors.remove(_user_context_processor)
+    app.jinja_env.globals["current_user"] = current_user
+
+
 def init_app(app: Flask) -> None:
     """Attach the header hook, the session rules and the login view."""
     app.session_interface = SessionInterface()
@@ -145,3 +162,4 @@ def init_app(app: Flask) -> None:
     login_manager.login_view = "admin.login"
     login_manager.login_message = "Sign in to use the admin area."
     login_manager.session_protection = "strong"
+    _user_only_when_asked(app)
