@@ -77,7 +77,7 @@ fuzz: install
 	done
 
 # Throughput and latency in interleaved rounds, the open-loop surge, page weight, admin
-# timings and an update to 10,000 subscribers; writes bench/results.json, in 20 to 25
+# timings and an update to 10,000 subscribers; writes bench/results.json, in 15 to 20
 # minutes. See docs/performance.md. BENCH_ARGS=--tiny checks it runs, in about three.
 bench: install browser wrk
 	$(BIN)/python -m bench.run $(BENCH_ARGS)
