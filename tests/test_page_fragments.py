@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
+from app.extensions import db
 from app.intake.submissions import read_stamp
 from app.web import fragments
 from tests.support.clients import new_browser
@@ -86,3 +87,15 @@ def test_a_slot_is_filled_in_escaped_and_the_piece_rendered_once(app):
     assert second == '<input name="token" value="c"><p>d</p>'
     assert elsewhere == '<input name="token" value="e"><p>f</p>'
     assert len(rendered) == 2
+
+
+def test_a_changed_body_is_shown_as_soon_as_it_changes(app, make_consultation):
+    """A consultation's body is rendered once for each text it has had, never for its slug."""
+    consultation = make_consultation(body="## Before\n\nThe *first* words.")
+    browser = new_browser(app)
+    assert "<em>first</em>" in browser.get(CONSULTATION).get_data(as_text=True)
+    consultation.body = "## After\n\nThe *second* words."
+    db.session.commit()
+    shown = browser.get(CONSULTATION).get_data(as_text=True)
+    assert "<h2>After</h2>" in shown
+    assert "<em>first</em>" not in shown
