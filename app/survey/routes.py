@@ -149,9 +149,8 @@ def _neutral(consultation: Consultation):
     return show_step("received", consultation, "Thank you")
 
 
-def _progress(questions: list[Question], answers: dict, page: int | None) -> tuple[int, int]:
-    """(this step's number, how many steps) on the route the answers make."""
-    pages = routing.route(questions, answers)
+def _progress(pages: list[int], page: int | None) -> tuple[int, int]:
+    """(this step's number, how many steps) on the route: `pages`."""
     total = len(pages) + 1  # the details page comes last
     return (pages.index(page) + 1 if page in pages else total), total
 
@@ -186,10 +185,11 @@ def question_page(slug: str, page: int):
     if request.method == "POST" and (ended := change_views.ended_change(consultation, draft)):
         return ended
     answers = draft.answers if draft else {}
-    if page not in routing.route(questions, answers):  # skipped, or no such page
+    pages = routing.route(questions, answers)
+    if page not in pages:  # skipped, or no such page
         return _carry_on(consultation, draft, questions)
     on_page = routing.questions_on(questions, page, routing.kept_answers(questions, answers))
-    visit = _Visit(consultation, questions, draft, page, on_page, clock.now())
+    visit = _Visit(consultation, questions, draft, page, pages, on_page, clock.now())
     form = page_form(on_page, answers)
     if request.method == "GET":
         return _page(visit, form, late=_admit(consultation, visit.now, questions, draft))
@@ -222,6 +222,7 @@ class _Visit:
     questions: list[Question]
     draft: Response | None
     page: int
+    pages: list[int]  # the route the saved answers make
     on_page: list[Question]
     now: datetime
 
@@ -260,11 +261,10 @@ def _save_page(visit: _Visit, form):
 def _page(visit: _Visit, form, late: bool):
     """The page of questions, with any errors of the form sent."""
     consultation, page, on_page = visit.consultation, visit.page, visit.on_page
-    answers = visit.draft.answers if visit.draft else {}
     keep_or_stamp(form.loaded, visit.now)
     _mark_change(form, visit.draft)
-    position, total = _progress(visit.questions, answers, page)
-    previous = routing.previous_page(routing.route(visit.questions, answers), page)
+    position, total = _progress(visit.pages, page)
+    previous = routing.previous_page(visit.pages, page)
     if visit.returning:
         back_url = step_url(consultation, "check")
     elif previous:
@@ -329,8 +329,8 @@ def details(slug: str):
             return _carry_on(consultation, draft, questions)
     keep_or_stamp(form.loaded, now)
     _mark_change(form, draft)
-    position, total = _progress(questions, draft.answers, None)
     pages = routing.route(questions, draft.answers)
+    position, total = _progress(pages, None)
     return show_step(
         "details",
         consultation,

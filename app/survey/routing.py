@@ -29,9 +29,9 @@ def _as_set(answer: Any) -> set[str]:
 
 def applies(question: QuestionLike, answers: Mapping[str, Any]) -> bool:
     """Whether the question's show_if matches the answers given so far."""
-    return all(
-        _as_set(answers.get(key)) & set(values) for key, values in (question.show_if or {}).items()
-    )
+    if not question.show_if:  # most questions: asked of everyone
+        return True
+    return all(_as_set(answers.get(key)) & set(values) for key, values in question.show_if.items())
 
 
 def kept_answers(questions: Sequence[QuestionLike], answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -45,7 +45,11 @@ def kept_answers(questions: Sequence[QuestionLike], answers: Mapping[str, Any]) 
 
 def route(questions: Sequence[QuestionLike], answers: Mapping[str, Any]) -> list[int]:
     """The page numbers the respondent sees, in order: pages with a question that applies."""
-    kept = kept_answers(questions, answers)
+    return _pages(questions, kept_answers(questions, answers))
+
+
+def _pages(questions: Sequence[QuestionLike], kept: Mapping[str, Any]) -> list[int]:
+    """The route the kept answers make."""
     pages: list[int] = []
     for question in questions:
         if question.page not in pages and applies(question, kept):
@@ -102,7 +106,7 @@ def first_unanswered(
     someone returning carries on, and what stops a response being sent unfinished."""
     seen = set(visited)
     kept = kept_answers(questions, answers)
-    for page in route(questions, answers):
+    for page in _pages(questions, kept):
         if page not in seen or any(
             getattr(q, "required", False) and q.key not in kept
             for q in questions
