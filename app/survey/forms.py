@@ -256,6 +256,29 @@ class PageForm(Form):
 
 def page_form(questions: list[Question], answers: dict[str, Any]) -> PageForm:
     """A form for these questions, filled with the answers already saved."""
+    form_class = _form_class(tuple(questions))
+    page_keys = {q.key for q in questions}
+    earlier = {key: value for key, value in answers.items() if key not in page_keys}
+    # Flask-WTF reads a posted form itself. Saved answers only fill a page being shown:
+    # mixed into a post, they would stand in for a choice the post left out.
+    saved = None if request.method == "POST" else _saved(questions, answers)
+    return form_class(questions, earlier, data=saved)
+
+
+# Form classes by the question objects they ask, oldest first; past this the oldest go.
+KEPT_FORM_CLASSES = 256
+_form_classes: dict[tuple[int, ...], tuple[tuple[Question, ...], type[PageForm]]] = {}
+
+
+def _form_class(questions: tuple[Question, ...]) -> type[PageForm]:
+    """The form class for these questions, made once for the same question objects and
+    kept: making a class costs more than filling in a form of it, and survey requests
+    share the questions' read-only copies (app/survey/questions.py). Each entry holds its
+    questions, so no other object can take their ids while it is kept."""
+    kept_as = tuple(map(id, questions))
+    kept = _form_classes.get(kept_as)
+    if kept is not None:
+        return kept[1]
     fields = {}
     for question in questions:
         fields[field_name(question)] = _question_field(question)
@@ -265,12 +288,10 @@ def page_form(questions: list[Question], answers: dict[str, Any]) -> PageForm:
                 validators=[Optional(), _too_long(OTHER_LIMIT)],
             )
     form_class = type("SurveyPageForm", (PageForm,), fields)
-    page_keys = {q.key for q in questions}
-    earlier = {key: value for key, value in answers.items() if key not in page_keys}
-    # Flask-WTF reads a posted form itself. Saved answers only fill a page being shown:
-    # mixed into a post, they would stand in for a choice the post left out.
-    saved = None if request.method == "POST" else _saved(questions, answers)
-    return form_class(questions, earlier, data=saved)
+    if len(_form_classes) >= KEPT_FORM_CLASSES:
+        del _form_classes[next(iter(_form_classes))]
+    _form_classes[kept_as] = (questions, form_class)
+    return form_class
 
 
 def _saved(questions: list[Question], answers: dict[str, Any]) -> dict[str, Any]:
