@@ -8,8 +8,9 @@ from functools import cache
 from typing import Any
 
 from flask import session
-from sqlalchemy import Select, bindparam, delete, select, update
+from sqlalchemy import Select, Update, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.extensions import db
 from app.intake import search
@@ -115,14 +116,32 @@ def _claim_draft(draft: Response, now: datetime, **values: Any) -> bool:
     that asked for the link, under way as the link was opened elsewhere, could still
     change the draft (or get a new link to it) after it had moved.
     """
+    values = {"updated_at": now, **values}
     claimed = db.session.execute(
-        update(Response)
-        .where(Response.id == draft.id, Response.status == DRAFT, Response.token == draft.token)
-        .values(updated_at=now, **values)
+        _claim(tuple(values)), {"draft_id": draft.id, "draft_token": draft.token, **values}
     ).rowcount
     if not claimed:
         db.session.rollback()
-    return bool(claimed)
+        return False
+    for name, value in values.items():  # as the row now reads
+        set_committed_value(draft, name, value)
+    return True
+
+
+@cache
+def _claim(columns: tuple[str, ...]) -> Update:
+    """The update of _claim_draft, built once for each set of columns it writes: on the
+    table rather than through the ORM, it costs a sixth as much."""
+    table = Response.__table__
+    return (
+        update(table)
+        .where(
+            table.c.id == bindparam("draft_id"),
+            table.c.status == DRAFT,
+            table.c.token == bindparam("draft_token"),
+        )
+        .values({name: bindparam(name) for name in columns})
+    )
 
 
 def discard_draft(consultation: Consultation, draft: Response) -> None:
@@ -219,27 +238,15 @@ def submit(
     for _attempt in range(5):
         reference = new_reference(SURVEY.reference_prefix)
         try:
-            # Returning the row reads back in the same statement whatever another tab
-            # saved on the draft meanwhile, so what is sent is what is stored.
             sent = db.session.scalar(
-                update(Response)
-                .where(
-                    Response.id == draft.id,
-                    Response.status == DRAFT,
-                    Response.token == token,
-                    # A change to a sent response is sent by changes.send, never as new.
-                    Response.amends_id.is_(None),
-                )
-                # A sent response has no link to carry on with.
-                .values(
-                    status=SUBMITTED,
-                    reference=reference,
-                    submitted_at=now,
-                    late=late,
-                    resume_hash=None,
-                )
-                .returning(Response)
-                .execution_options(populate_existing=True)
+                _send_draft(),
+                {
+                    "draft_id": draft.id,
+                    "draft_token": token,
+                    "reference": reference,
+                    "submitted_at": now,
+                    "late": late,
+                },
             )
         except IntegrityError:  # the reference is taken: draw again
             db.session.rollback()
@@ -253,6 +260,34 @@ def submit(
         _commit_as_written()
         return True
     raise RuntimeError("could not find a free reference")
+
+
+@cache
+def _send_draft() -> Select:
+    """The update of submit, built once, on the table rather than through the ORM (it
+    costs a third as much). Returning the row reads back in the same statement whatever
+    another tab saved on the draft meanwhile, so what is sent is what is stored."""
+    table = Response.__table__
+    sending = (
+        update(table)
+        .where(
+            table.c.id == bindparam("draft_id"),
+            table.c.status == DRAFT,
+            table.c.token == bindparam("draft_token"),
+            # A change to a sent response is sent by changes.send, never as new.
+            table.c.amends_id.is_(None),
+        )
+        # A sent response has no link to carry on with.
+        .values(
+            status=SUBMITTED,
+            reference=bindparam("reference"),
+            submitted_at=bindparam("submitted_at"),
+            late=bindparam("late"),
+            resume_hash=None,
+        )
+        .returning(*table.c)
+    )
+    return select(Response).from_statement(sending).execution_options(populate_existing=True)
 
 
 def _link_hash(token: str) -> str:
