@@ -14,10 +14,11 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from functools import cache
 
 from flask import abort, current_app, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.exc import IntegrityError
 
 from app.consultations.lifecycle import Acceptance, Override, State, accept_submission
@@ -98,10 +99,17 @@ def last_sent(consultation: Consultation, channel: str) -> Response | None:
     reference = session.get(f"{channel}_done", {}).get(str(consultation.id))
     if not reference:
         return None
-    return db.session.scalar(
-        select(Response).filter_by(
-            consultation_id=consultation.id, channel=channel, reference=reference
-        )
+    values = {"consultation_id": consultation.id, "channel": channel, "reference": reference}
+    return db.session.scalar(_sent_with_reference(), values)
+
+
+@cache
+def _sent_with_reference() -> Select:
+    """The query of every confirmation page, built once: building it cost more than running it."""
+    return select(Response).where(
+        Response.consultation_id == bindparam("consultation_id"),
+        Response.channel == bindparam("channel"),
+        Response.reference == bindparam("reference"),
     )
 
 
