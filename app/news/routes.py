@@ -6,23 +6,24 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Response, current_app, render_template, request
+from sqlalchemy import Row
 
 from app.formatting import timefmt
-from app.models import Consultation, NewsPost
+from app.models import Consultation
 from app.news import bp, feed, services
 from app.runtime import clock
 
 
 @bp.app_template_global()
-def latest_news() -> list[NewsPost]:
-    """The newest live posts, for the home page."""
-    return services.newest(services.LATEST)
+def latest_news() -> list[Row]:
+    """The newest live posts, for the home page (what news/_card.html shows of each)."""
+    return services.newest_cards(services.LATEST)
 
 
 @bp.app_template_global()
-def news_about(consultation: Consultation) -> list[NewsPost]:
-    """The live posts about `consultation`, for its page."""
-    return services.about(consultation)
+def news_about(consultation: Consultation) -> list[Row]:
+    """The live posts about `consultation`, for its page (what news/_card.html shows)."""
+    return services.cards_about(consultation)
 
 
 @bp.app_template_filter()

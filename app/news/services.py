@@ -10,7 +10,7 @@ import re
 from functools import lru_cache
 
 from flask import abort
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.sql import Select
 
 from app.extensions import db
@@ -24,29 +24,45 @@ FEED_SIZE = 20
 PAGE_NUMBER = re.compile(r"[1-9][0-9]{0,5}")
 
 
-# Built once: the home page and every consultation's page ask for posts, and building a
-# statement costs more than running it on an index.
-_LIVE = (
-    select(NewsPost)
+_NEWEST_FIRST = (NewsPost.published_at.desc(), NewsPost.id.desc())
+_LIVE = select(NewsPost).where(NewsPost.live.is_(True)).order_by(*_NEWEST_FIRST)
+
+# What a list of posts shows of each (news/_card.html). The home page and every
+# consultation's page list posts, so these statements are built once, and their rows are
+# read as they are, not as posts: building the statement and loading objects each took
+# longer than running the query on its index.
+_CARDS = (
+    select(NewsPost.slug, NewsPost.title, NewsPost.summary, NewsPost.published_at)
     .where(NewsPost.live.is_(True))
-    .order_by(NewsPost.published_at.desc(), NewsPost.id.desc())
+    .order_by(*_NEWEST_FIRST)
 )
-_ABOUT = _LIVE.where(NewsPost.consultation_id == bindparam("consultation_id"))
+_CARDS_ABOUT = _CARDS.where(NewsPost.consultation_id == bindparam("consultation_id"))
 
 
 @lru_cache(maxsize=8)
-def _newest(limit: int) -> Select:
-    return _LIVE.limit(limit)
+def _newest_cards(limit: int) -> Select:
+    return _CARDS.limit(limit)
+
+
+def _cards(statement: Select, **values: int) -> list[Row]:
+    # Read-only, on the session's own transaction; nothing is pending on these pages.
+    return list(db.session.connection().execute(statement, values))
 
 
 def newest(limit: int) -> list[NewsPost]:
     """The `limit` newest live posts."""
-    return list(db.session.scalars(_newest(limit)))
+    return list(db.session.scalars(_LIVE.limit(limit)))
 
 
-def about(consultation: Consultation) -> list[NewsPost]:
-    """The live posts about `consultation`, newest first."""
-    return list(db.session.scalars(_ABOUT, {"consultation_id": consultation.id}))
+def newest_cards(limit: int) -> list[Row]:
+    """The slug, title, summary and publishing time of the `limit` newest live posts."""
+    return _cards(_newest_cards(limit))
+
+
+def cards_about(consultation: Consultation) -> list[Row]:
+    """The slug, title, summary and publishing time of the live posts about
+    `consultation`, newest first."""
+    return _cards(_CARDS_ABOUT, consultation_id=consultation.id)
 
 
 def page_count() -> int:
