@@ -1,6 +1,6 @@
-"""The sign-up and follow boxes are rendered once and then filled in for each request
-(app.web.fragments): every visitor gets the same box, with a CSRF token and a stamp of
-their own, and never anyone else's."""
+"""The sign-up and follow boxes, the list's cards and admins' Markdown are rendered once and
+kept (app.web.fragments): every visitor gets the same box, with a CSRF token and a stamp
+of their own, and never anyone else's; whatever a piece shows changes as soon as it does."""
 
 from __future__ import annotations
 
@@ -8,11 +8,12 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
+from app.consultations.lifecycle import Override
 from app.extensions import db
 from app.intake.submissions import read_stamp
 from app.web import fragments
 from tests.support.clients import new_browser
-from tests.support.pages import text_of
+from tests.support.pages import page, text_of
 from tests.test_updates_pages import CONSULTATION, FOLLOW, SIGN_UP, form_to, hidden_of
 
 BOXES = [("/", SIGN_UP), (CONSULTATION, SIGN_UP), (CONSULTATION, FOLLOW)]
@@ -89,6 +90,13 @@ def test_a_slot_is_filled_in_escaped_and_the_piece_rendered_once(app):
     assert len(rendered) == 2
 
 
+def test_a_piece_without_slots_is_kept_whole(app):
+    with app.test_request_context("/"):
+        first = fragments.rendered_once("whole", lambda _: Markup("<p>a &amp; b</p>"))
+        again = fragments.rendered_once("whole", lambda _: Markup("<p>changed</p>"))
+    assert first == again == "<p>a &amp; b</p>"
+
+
 def test_a_changed_body_is_shown_as_soon_as_it_changes(app, make_consultation):
     """A consultation's body is rendered once for each text it has had, never for its slug."""
     consultation = make_consultation(body="## Before\n\nThe *first* words.")
@@ -99,3 +107,28 @@ def test_a_changed_body_is_shown_as_soon_as_it_changes(app, make_consultation):
     shown = browser.get(CONSULTATION).get_data(as_text=True)
     assert "<h2>After</h2>" in shown
     assert "<em>first</em>" not in shown
+
+
+def card_of(browser, title: str) -> str:
+    shown = page(browser.get("/"))
+    link = shown.find("a", string=title)
+    assert link is not None, f"no card for {title}"
+    return text_of(link.find_parent("li"))
+
+
+def test_a_consultations_card_shows_what_it_is_now(app, clock, make_consultation):
+    """The list's cards are kept by all they show: a change shows at once."""
+    consultation = make_consultation(
+        override=Override.CLOSED.value, closes_at=clock.now + timedelta(hours=1)
+    )
+    browser = new_browser(app)
+    assert card_of(browser, consultation.title).endswith("Closed")
+    clock.advance(hours=2)
+    assert card_of(browser, consultation.title).endswith("Closed 1pm UK time on 1 February 2027")
+    consultation.title, consultation.summary = "Bus routes", "Where buses should go."
+    db.session.commit()
+    assert card_of(browser, "Bus routes").startswith("Bus routes Where buses should go. Closed")
+    consultation.override = Override.AUTO.value
+    consultation.closes_at = clock.now + timedelta(days=3)
+    db.session.commit()
+    assert card_of(browser, "Bus routes").endswith("Closes 2pm UK time on 4 February 2027")

@@ -3,13 +3,35 @@
 from __future__ import annotations
 
 from flask import render_template
+from markupsafe import Markup
 from sqlalchemy import text
 
 from app.consultations.lifecycle import time_left
 from app.consultations.lookup import get_by_slug_or_404, grouped_by_state
 from app.extensions import db
+from app.models import Consultation
 from app.public import bp
 from app.runtime import clock
+from app.web import fragments
+
+
+@bp.app_template_global()
+def consultation_card(item: Consultation, group: str) -> Markup:
+    """A consultation's card in the list (open, forthcoming or closed: `group`).
+
+    The same for every visitor, so rendered once for all it shows (app.web.fragments).
+    """
+    deadline_passed = item.closes_at <= clock.now()
+    key = ("consultation card", group, deadline_passed, item.slug, item.title, item.summary)
+    return fragments.rendered_once(
+        (*key, item.opens_at, item.closes_at),
+        lambda _: render_template(
+            "public/_consultation_card.html",
+            item=item,
+            group=group,
+            deadline_passed=deadline_passed,
+        ),
+    )
 
 
 @bp.get("/")

@@ -45,6 +45,8 @@ def _render_with_placeholders(render: Callable[[Mapping[str, str]], str], names)
     placeholders = {name: f"slot-{marker}-{name}" for name in names}
     by_placeholder = {placeholder: name for name, placeholder in placeholders.items()}
     rendered = str(render(placeholders))
+    if not placeholders:
+        return Fragment((rendered,), ())
     split = re.split(f"({'|'.join(map(re.escape, by_placeholder))})", rendered)
     return Fragment(tuple(split[0::2]), tuple(by_placeholder[found] for found in split[1::2]))
 
