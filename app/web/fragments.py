@@ -59,11 +59,12 @@ def rendered_once(
     `render` is given a placeholder for each slot, to put where a value goes as it would
     put the value itself.
     """
-    kept: dict[Hashable, Fragment] = current_app.extensions.setdefault("fragments", {})
+    app = current_app._get_current_object()  # once: each look through the proxy costs
+    kept: dict[Hashable, Fragment] = app.extensions.setdefault("fragments", {})
     # Links in a piece are written from the site's root, which a proxy may move.
-    full_key = (key, request.script_root)
+    full_key = (key, request.environ.get("SCRIPT_NAME", ""))
     fragment = kept.get(full_key)
-    if fragment is None or current_app.jinja_env.auto_reload:
+    if fragment is None or app.jinja_env.auto_reload:
         fragment = _render_with_placeholders(render, values)
         if len(kept) >= MOST_KEPT:
             kept.clear()

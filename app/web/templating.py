@@ -172,13 +172,15 @@ def _built_once(key: tuple, build: Callable[[], str]) -> str:
     """`build()`, kept for the process under `key` and the site's root (a proxy may move
     it), since links on every page are built the same way on every request. While
     templates reload (debugging), built every time, so an edited file gets a new hash."""
-    if current_app.jinja_env.auto_reload or not has_request_context():
+    app = current_app._get_current_object()  # once: each look through the proxy costs
+    if app.jinja_env.auto_reload or not has_request_context():
         return build()
-    kept: dict[tuple, str] = current_app.extensions.setdefault("built_urls", {})
-    key = (*key, request.script_root)
-    if key not in kept:
-        kept[key] = build()
-    return kept[key]
+    kept: dict[tuple, str] = app.extensions.setdefault("built_urls", {})
+    key = (*key, request.environ.get("SCRIPT_NAME", ""))
+    url = kept.get(key)
+    if url is None:
+        url = kept[key] = build()
+    return url
 
 
 def static_url(filename: str) -> str:
