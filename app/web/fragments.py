@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 from flask import current_app, request
 from markupsafe import Markup, escape
+from wtforms import Field
 
 # More keys than this means something is keyed by what it should not be: start afresh.
 MOST_KEPT = 256
@@ -70,3 +71,24 @@ def rendered_once(
             kept.clear()
         kept[full_key] = fragment
     return fragment.fill(values)
+
+
+def kept(*key: Hashable, caller: Callable[[], str]) -> Markup:
+    """For templates: `{% call kept(key...) %}...{% endcall %}` renders its body once for
+    the key and keeps it. The body may hold no value of a visitor's own."""
+    return rendered_once(("kept",) + key, lambda _: caller())
+
+
+def unanswered(*fields: Field | None) -> tuple | None:
+    """What empty, error-free form fields show, as a key to keep their drawing by; None
+    when any holds an answer or an error, which only its own page may show."""
+    shown = []
+    for field in fields:
+        if field is None:
+            continue
+        if field.data not in (None, "", []) or field.raw_data or field.errors:
+            return None
+        options = field.iter_choices() if hasattr(field, "iter_choices") else ()
+        choices = tuple((str(value), str(label)) for value, label, *_ in options)
+        shown.append((field.type, field.id, field.name, field.label.text, choices))
+    return tuple(shown)

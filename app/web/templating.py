@@ -19,7 +19,7 @@ from app.consultations.lifecycle import time_left
 from app.formatting import phones, timefmt
 from app.intake import channels
 from app.runtime import clock
-from app.web import stylesheet
+from app.web import fragments, stylesheet
 
 # Raw HTML in Markdown is escaped, and markdown-it refuses javascript: and data: links.
 _markdown = MarkdownIt("commonmark", {"html": False})
@@ -216,6 +216,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["short_day"] = timefmt.short_day
     app.jinja_env.globals["static_url"] = static_url
     app.jinja_env.globals["fixed_url"] = fixed_url
+    app.jinja_env.globals["kept"] = fragments.kept
+    app.jinja_env.globals["unanswered"] = fragments.unanswered
     app.jinja_env.globals["inline_stylesheet"] = stylesheet.inline
     app.jinja_env.globals["form_errors"] = form_errors
     app.jinja_env.globals["channel_links"] = channel_links
