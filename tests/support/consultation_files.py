@@ -18,6 +18,9 @@ NOT_IN_THE_FILE = {
     "outcome_published_at",
     "published_at",
     "version",
+    # Renewed by every change to the questions, so that copies kept of them are known to
+    # be out of date: a mark of this database's row, not of the consultation.
+    "questions_stamp",
     "preview_hash",
     "preview_made_at",
     "created_at",
