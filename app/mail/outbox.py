@@ -267,7 +267,12 @@ def claim_due(now: datetime, worker: str, limit: int = BATCH_SIZE) -> list[Outbo
     db.session.commit()
     if not claimed:
         return []
-    return list(db.session.scalars(select(OutboxEmail).where(OutboxEmail.id.in_(claimed))))
+    # Sent in the order they were chosen in, oldest first: the database gives rows back
+    # in whatever order it finds them.
+    rows = {
+        e.id: e for e in db.session.scalars(select(OutboxEmail).where(OutboxEmail.id.in_(claimed)))
+    }
+    return [rows[email_id] for email_id in claimed]
 
 
 class UnsafeHeader(MessageError):
