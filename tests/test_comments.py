@@ -482,6 +482,30 @@ def test_the_author_deletes_their_comment_and_its_reports_go_with_it(app, ada, p
     assert heading(ada.get(THREAD)) == "Readers' comments (0)"
 
 
+@pytest.mark.parametrize("why", ["blocked", "closed"])
+def test_a_blocked_reader_or_a_closed_thread_lets_the_author_delete_but_not_change(
+    ada, post, clock, why
+):
+    post_comment(ada, clock, "Said while I could")
+    [comment] = comments()
+    if why == "blocked":
+        comment.reader.blocked_at = clock.now
+    else:
+        post.comments_on = False
+    db.session.commit()
+    edit_url = f"{THREAD}/{comment.id}/edit"
+    delete_url = f"{THREAD}/{comment.id}/delete"
+    item = shown_comment(ada.get(THREAD), comment.id)
+    assert item.find("a", href=edit_url) is None
+    assert item.find("a", href=delete_url) is not None
+    assert ada.get(edit_url).status_code == 403
+    confirm = ada.get(delete_url)
+    assert confirm.status_code == 200
+    response = ada.post(delete_url, data=sent_by(page(confirm).find("form", action=delete_url)))
+    assert response.status_code == 303
+    assert comments() == []
+
+
 # --- reporting -------------------------------------------------------------------------------
 
 
@@ -512,6 +536,20 @@ def test_anyone_reports_a_comment_once_per_browser(app, ada, client, post, clock
     assert "You have already reported this comment." in text_of(page(again))
     assert page(again).find("form", action=url) is None
     assert db.session.scalar(select(func.count(CommentReport.id))) == 1
+
+
+def test_an_address_is_rate_limited_when_reporting(app, post, clock):
+    author = make_reader("author@example.org", "Author")
+    for number in range(6):
+        db.session.add(
+            Comment(post=post, reader=author, body=f"Comment {number}", created_at=clock.now)
+        )
+    db.session.commit()
+    posted = comments()
+    for comment in posted[:5]:
+        assert report_comment(new_browser(app), clock, comment.id).status_code == 303
+    assert report_comment(new_browser(app), clock, posted[5].id).status_code == 429
+    assert db.session.scalar(select(func.count(CommentReport.id))) == 5
 
 
 def test_a_double_submitted_report_is_stored_once(app, ada, post, clock):
