@@ -9,6 +9,7 @@ Junk thrown at these forms is in tests/test_readers_fuzz.py, which uses the step
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -221,6 +222,25 @@ def test_the_name_is_asked_the_first_time_only(client, clock, smtp_server, runne
     assert where(answer) == POST_PATH
     assert reader_of().name == "Ada"
     assert count(Reader) == 1
+
+
+def test_the_link_and_the_session_are_stored_only_as_hashes(client, clock, smtp_server, runner):
+    ask(client, clock)
+    path = latest_link(smtp_server, runner)
+    token = path.rsplit("/", 1)[1]
+    db.session.rollback()
+    [link] = db.session.scalars(select(ReaderSignIn)).all()
+    assert link.token_hash == hashlib.sha256(token.encode()).hexdigest()
+    stored = [str(getattr(link, column.key)) for column in ReaderSignIn.__table__.columns]
+    assert not any(token in value for value in stored)
+
+    press_sign_in(client, path)
+    cookie = client.get_cookie("reader").value
+    db.session.rollback()
+    [session] = db.session.scalars(select(ReaderSession)).all()
+    assert session.token_hash == hashlib.sha256(cookie.encode()).hexdigest()
+    stored = [str(getattr(session, column.key)) for column in ReaderSession.__table__.columns]
+    assert not any(cookie in value for value in stored)
 
 
 def test_a_link_works_once(client, clock, smtp_server, runner):
