@@ -22,10 +22,9 @@ import time
 from pathlib import Path
 
 import sqlalchemy
-import sqlalchemy.pool
 
 from app import config
-from bench import admin, browser, load, report, rounds, servers, surge, updates
+from bench import admin, browser, database, load, report, rounds, servers, surge, updates
 
 SLUG = "local-services-local-providers"  # the open demo consultation
 ADMIN_EMAIL = "bench@example.org"
@@ -120,12 +119,7 @@ def _prepare(env: dict, responses: int) -> None:
 
 
 def _count(database_url: str, sql: str) -> int:
-    engine = sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.pool.NullPool)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(sqlalchemy.text(sql)).scalar_one()
-    finally:
-        engine.dispose()
+    return database.scalar(database_url, sqlalchemy.text(sql))
 
 
 def _journeys_with_mail(base_url: str, env: dict, mode: str, connections: int):

@@ -8,11 +8,10 @@ import time
 from collections import Counter
 
 import sqlalchemy
-import sqlalchemy.pool
 
 from app.mail import outbox
 from app.models import OutboxEmail, Response
-from bench import load, servers
+from bench import database, load, servers
 
 # What the worker may still do to a row. Held alerts wait for the officer's daily digest
 # (digested once in it), and withdrawn emails are never sent: none is owed to the mail
@@ -23,23 +22,10 @@ NOT_OWED = (outbox.HELD, outbox.DIGESTED, outbox.WITHDRAWN)
 DRAIN_LIMIT_S = 1800
 
 
-def _engine(database_url: str) -> sqlalchemy.Engine:
-    return sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.pool.NullPool)
-
-
-def _scalar(database_url: str, statement) -> int:
-    engine = _engine(database_url)
-    try:
-        with engine.connect() as connection:
-            return connection.execute(statement).scalar_one()
-    finally:
-        engine.dispose()
-
-
 def _stored(database_url: str) -> int:
     """Survey responses sent so far."""
     table = Response.__table__
-    return _scalar(
+    return database.scalar(
         database_url,
         sqlalchemy.select(sqlalchemy.func.count())
         .select_from(table)
@@ -49,28 +35,12 @@ def _stored(database_url: str) -> int:
 
 def _last_id(database_url: str, table: sqlalchemy.Table) -> int:
     highest = sqlalchemy.func.coalesce(sqlalchemy.func.max(table.c.id), 0)
-    return _scalar(database_url, sqlalchemy.select(highest))
-
-
-def _withdraw_unsent(database_url: str) -> int:
-    """Withdraw every email earlier loads left unsent (the slow and dead mail servers'), so
-    that the worker delivers the surge's alone; how many were withdrawn."""
-    table = OutboxEmail.__table__
-    engine = _engine(database_url)
-    try:
-        with engine.begin() as connection:
-            return connection.execute(
-                sqlalchemy.update(table)
-                .where(table.c.status.in_([outbox.PENDING, outbox.SENDING, outbox.FAILED]))
-                .values(status=outbox.WITHDRAWN, lease_until=None)
-            ).rowcount
-    finally:
-        engine.dispose()
+    return database.scalar(database_url, sqlalchemy.select(highest))
 
 
 def _unfinished(database_url: str, after_id: int) -> int:
     table = OutboxEmail.__table__
-    return _scalar(
+    return database.scalar(
         database_url,
         sqlalchemy.select(sqlalchemy.func.count())
         .select_from(table)
@@ -90,24 +60,20 @@ def _wait(until, limit: float, every: float = 0.5) -> bool:
 def _rows(database_url: str, response_after: int, email_after: int):
     """The references of the surge's stored responses, and the outbox rows made since."""
     responses, emails = Response.__table__, OutboxEmail.__table__
-    engine = _engine(database_url)
-    try:
-        with engine.connect() as connection:
-            references = connection.execute(
-                sqlalchemy.select(responses.c.reference).where(
-                    responses.c.id > response_after,
-                    responses.c.channel == "survey",
-                    responses.c.submitted_at.is_not(None),
-                )
-            ).scalars()
-            rows = connection.execute(
-                sqlalchemy.select(
-                    emails.c.event_key, emails.c.kind, emails.c.status, emails.c.message_id
-                ).where(emails.c.id > email_after)
-            ).all()
-            return list(references), rows
-    finally:
-        engine.dispose()
+    with database.connected(database_url) as connection:
+        references = connection.execute(
+            sqlalchemy.select(responses.c.reference).where(
+                responses.c.id > response_after,
+                responses.c.channel == "survey",
+                responses.c.submitted_at.is_not(None),
+            )
+        ).scalars()
+        rows = connection.execute(
+            sqlalchemy.select(
+                emails.c.event_key, emails.c.kind, emails.c.status, emails.c.message_id
+            ).where(emails.c.id > email_after)
+        ).all()
+        return list(references), rows
 
 
 def emails_check(references: list[str], rows, received: Counter[str]) -> dict:
@@ -145,7 +111,7 @@ def emails_check(references: list[str], rows, received: Counter[str]) -> dict:
 def measure(base_url: str, env: dict, database_url: str, options, survey: tuple[str, str]):
     """Survey journeys arriving at options.arrivals_per_s for options.surge_seconds while
     the worker delivers; then wait for it to deliver everything, and check."""
-    withdrawn = _withdraw_unsent(database_url)
+    withdrawn = database.withdraw_unsent(database_url)
     stored_before = _stored(database_url)
     response_after = _last_id(database_url, Response.__table__)
     email_after = _last_id(database_url, OutboxEmail.__table__)

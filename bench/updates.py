@@ -19,12 +19,11 @@ import urllib.request
 from pathlib import Path
 
 import sqlalchemy
-import sqlalchemy.pool
 
 from app.mail import outbox
 from app.models import CONFIRMED, Mailing, OutboxEmail, Subscriber
 from app.updates import mailings, subscriptions
-from bench import admin, load, rounds, servers
+from bench import admin, database, load, rounds, servers
 
 SUBJECT = "What we heard this month"
 BODY = """\
@@ -56,10 +55,6 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
         return None
 
 
-def _engine(database_url: str) -> sqlalchemy.Engine:
-    return sqlalchemy.create_engine(database_url, poolclass=sqlalchemy.pool.NullPool)
-
-
 def make_subscribers(database_url: str, count: int) -> None:
     """`count` confirmed site-wide subscribers, in one bulk insert."""
     now = datetime.datetime.now(datetime.UTC)
@@ -80,12 +75,8 @@ def make_subscribers(database_url: str, count: int) -> None:
                 "confirmed_at": now - datetime.timedelta(days=1),
             }
         )
-    engine = _engine(database_url)
-    try:
-        with engine.begin() as connection:
-            connection.execute(sqlalchemy.insert(Subscriber.__table__), rows)
-    finally:
-        engine.dispose()
+    with database.connected(database_url, write=True) as connection:
+        connection.execute(sqlalchemy.insert(Subscriber.__table__), rows)
 
 
 def withdraw_earlier_emails(env: dict, database_url: str) -> int:
@@ -98,45 +89,26 @@ def withdraw_earlier_emails(env: dict, database_url: str) -> int:
     one round's attempts, which fail since nothing listens at env's mail server.
     """
     servers.flask(env, "outbox", "send")
-    engine = _engine(database_url)
-    try:
-        with engine.begin() as connection:
-            table = OutboxEmail.__table__
-            return connection.execute(
-                sqlalchemy.update(table)
-                .where(table.c.status.in_([outbox.PENDING, outbox.SENDING, outbox.FAILED]))
-                .values(status=outbox.WITHDRAWN, lease_until=None)
-            ).rowcount
-    finally:
-        engine.dispose()
+    return database.withdraw_unsent(database_url)
 
 
 def _statuses(database_url: str, mailing_id: int) -> dict[str, int]:
     """The mailing's outbox rows by status."""
     table = OutboxEmail.__table__
-    engine = _engine(database_url)
-    try:
-        with engine.connect() as connection:
-            rows = connection.execute(
-                sqlalchemy.select(table.c.status, sqlalchemy.func.count())
-                .where(table.c.mailing_id == mailing_id)
-                .group_by(table.c.status)
-            )
-            return {status: count for status, count in rows}
-    finally:
-        engine.dispose()
+    with database.connected(database_url) as connection:
+        rows = connection.execute(
+            sqlalchemy.select(table.c.status, sqlalchemy.func.count())
+            .where(table.c.mailing_id == mailing_id)
+            .group_by(table.c.status)
+        )
+        return {status: count for status, count in rows}
 
 
 def _recipients(database_url: str, mailing_id: int) -> int | None:
-    engine = _engine(database_url)
-    try:
-        with engine.connect() as connection:
-            table = Mailing.__table__
-            return connection.execute(
-                sqlalchemy.select(table.c.recipients).where(table.c.id == mailing_id)
-            ).scalar_one()
-    finally:
-        engine.dispose()
+    table = Mailing.__table__
+    return database.scalar(
+        database_url, sqlalchemy.select(table.c.recipients).where(table.c.id == mailing_id)
+    )
 
 
 def _token(opener, url: str) -> str:
