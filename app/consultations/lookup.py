@@ -11,31 +11,59 @@ from flask_login import current_user
 from sqlalchemy import Select, bindparam, select
 
 from app.consultations import preview
-from app.consultations.lifecycle import State
+from app.consultations.lifecycle import Override, State, state_at
 from app.extensions import db
 from app.models import Consultation
 from app.web.rendering import whole_page_for_htmx
+
+
+@dataclass(frozen=True, slots=True)
+class Listed:
+    """What the list shows of a consultation: its card's words and dates."""
+
+    slug: str
+    title: str
+    summary: str
+    opens_at: datetime
+    closes_at: datetime
+    override: str
+
+    def state(self, now: datetime) -> State:
+        """Forthcoming, open or closed at `now`."""
+        return state_at(self.opens_at, self.closes_at, Override(self.override), now)
 
 
 @dataclass
 class Grouped:
     """Consultations sorted into what a respondent can do with them now."""
 
-    open: list[Consultation] = field(default_factory=list)
-    forthcoming: list[Consultation] = field(default_factory=list)
-    closed: list[Consultation] = field(default_factory=list)
+    open: list[Listed] = field(default_factory=list)
+    forthcoming: list[Listed] = field(default_factory=list)
+    closed: list[Listed] = field(default_factory=list)
 
 
 def grouped_by_state(now: datetime) -> Grouped:
     """Every published consultation, grouped: open ones closing soonest first, closed ones
     newest first. Drafts are never listed."""
     groups = Grouped()
-    published = select(Consultation).where(Consultation.published_at.is_not(None))
-    for consultation in db.session.scalars(published.order_by(Consultation.closes_at)):
-        getattr(groups, consultation.state(now).value).append(consultation)
+    for row in db.session.execute(_listed()):
+        listed = Listed(*row)
+        getattr(groups, listed.state(now).value).append(listed)
     groups.forthcoming.sort(key=lambda c: c.opens_at)
     groups.closed.reverse()
     return groups
+
+
+@cache
+def _listed() -> Select:
+    # Only the card's columns, built once: whole rows (each page's text, its settings)
+    # took most of the list's time to load.
+    columns = [getattr(Consultation, name) for name in Listed.__slots__]
+    return (
+        select(*columns)
+        .where(Consultation.published_at.is_not(None))
+        .order_by(Consultation.closes_at)
+    )
 
 
 def get_by_slug_or_404(slug: str) -> Consultation:

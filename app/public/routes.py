@@ -7,16 +7,15 @@ from markupsafe import Markup
 from sqlalchemy import text
 
 from app.consultations.lifecycle import time_left
-from app.consultations.lookup import get_by_slug_or_404, grouped_by_state
+from app.consultations.lookup import Listed, get_by_slug_or_404, grouped_by_state
 from app.extensions import db
-from app.models import Consultation
 from app.public import bp
 from app.runtime import clock
 from app.web import fragments
 
 
 @bp.app_template_global()
-def consultation_card(item: Consultation, group: str) -> Markup:
+def consultation_card(item: Listed, group: str) -> Markup:
     """A consultation's card in the list (open, forthcoming or closed: `group`).
 
     The same for every visitor, so rendered once for all it shows (app.web.fragments).
