@@ -225,3 +225,42 @@ def _with_a_comment(app: Flask, clock):
     db.session.add(comment)
     db.session.commit()
     return browser, comment.id
+
+
+DELETE_HIDDEN = st.fixed_dictionaries({"csrf_token": st.tuples(HIDDEN, ANY_TEXT)})
+WHO = st.sampled_from(["author"] * 6 + ["another reader", "nobody"])
+
+
+@FUZZ
+@given(
+    hidden=DELETE_HIDDEN,
+    who=WHO,
+    fields=st.dictionaries(st.sampled_from(["body", "comment_id", "confirm"]), sent_as(TEXTS)),
+    extra=extra_fields({"csrf_token", "body", "comment_id", "confirm"}),
+    htmx=st.booleans(),
+)
+def test_junk_at_the_delete_button(fuzz_app, clock, hidden, who, fields, extra, htmx):
+    """The one-button form that deletes one's own comment: the comment goes only with the
+    author's own token, and a 303 (or the thread, to htmx); nothing else gives a 5xx."""
+    browser, comment_id = _with_a_comment(fuzz_app, clock)
+    url = f"{THREAD}/{comment_id}/delete"
+    form = page(browser.get(url)).find("form", action=url)
+    if who != "author":
+        browser = _signed_in(fuzz_app) if who == "another reader" else new_browser(fuzz_app)
+    data = junk(form, {**hidden, "loaded": (MISSING, "")}, fields, extra)
+    headers = {"HX-Request": "true"} if htmx else {}
+
+    response = browser.post(url, data=data, headers=headers)
+
+    db.session.rollback()
+    gone = db.session.get(Comment, comment_id) is None
+    assert response.status_code < 500
+    assert response.status_code in {200, 303, 400, 403, 422}, response.status_code
+    if gone:
+        assert who == "author" and hidden["csrf_token"][0] == SERVED
+        assert response.status_code in ({200} if htmx else {303})
+    else:
+        assert response.status_code != 303
+    if who == "author" and hidden["csrf_token"][0] == SERVED:
+        assert gone
+    assert text_of(page(response)) != ""
