@@ -20,8 +20,10 @@ from __future__ import annotations
 
 import io
 import itertools
+import secrets
 import unicodedata
 from collections.abc import Iterator
+from urllib.parse import quote
 
 import pytest
 from email_validator import validate_email
@@ -32,9 +34,10 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
 from app.extensions import db
-from app.models import Comment, NewsPost, Reader, ReaderSignIn
-from app.readers import services
+from app.models import Comment, NewsPost, Reader, ReaderSession, ReaderSignIn
+from app.readers import services, sessions
 from app.readers.forms import JOINERS
+from app.updates.subscriptions import address_hash
 from tests.support.clients import new_browser
 from tests.support.fuzz import (
     ANY_TEXT,
@@ -48,7 +51,16 @@ from tests.support.fuzz import (
 )
 from tests.support.pages import redirect_path, where
 from tests.support.readers import make_reader, sign_in
-from tests.test_readers import ACCOUNT, CHECK, DELETE, NAME, POST_PATH, SIGN_IN, make_post
+from tests.test_readers import (
+    ACCOUNT,
+    CHECK,
+    DELETE,
+    NAME,
+    POST_PATH,
+    SIGN_IN,
+    SIGN_OUT,
+    make_post,
+)
 from tests.test_updates_fuzz import (
     ADDRESSES,
     FUZZ,
@@ -306,3 +318,105 @@ def test_the_delete_form_survives_junk(fuzz_app, clock, numbers, hidden, choice,
         assert set(checked) <= {read(choice, cleaned)[0] for cleaned in READINGS if choice}
     if as_served(hidden) and sent_as == "form" and choice and choice[0] in ("keep", "delete"):
         assert status == 303
+
+
+# --- the "Sign in" button on the page a link opens, and signing out ---------------------------
+
+BUTTON_HIDDEN = st.fixed_dictionaries({"csrf_token": st.tuples(HIDDEN, ANY_TEXT)})
+TOKENS = st.one_of(
+    st.just("the link's"),
+    st.sampled_from(["the link's"] * 6 + ["", "x" * 43, "../../admin", "%00", "a" * 500]),
+    ANY_TEXT,
+)
+
+
+def a_link(clock, numbers, next_path: str) -> tuple[str, str]:
+    """A sign-in link sent just now, as asking for one stores it: its token, and its path."""
+    token = secrets.token_urlsafe(32)
+    email = f"reader{next(numbers)}@example.org"
+    db.session.add(
+        ReaderSignIn(
+            token_hash=sessions.token_hash(token),
+            email_hash=address_hash(email),
+            email=email,
+            next_path=services.safe_next(next_path),
+            created_at=clock.now,
+            expires_at=clock.now + services.LINK_LASTS,
+        )
+    )
+    db.session.commit()
+    return token, f"{SIGN_IN}/{token}"
+
+
+@FUZZ
+@given(
+    next_path=NEXT,
+    token=TOKENS,
+    hidden=BUTTON_HIDDEN,
+    extra=extra_fields({"csrf_token"}),
+    sent_as=SENT_AS,
+    minutes=st.sampled_from([0, 0, 0, 29, 31]),
+)
+@example(next_path=POST_PATH, token="the link's", hidden={}, extra={}, sent_as="form", minutes=0)
+def test_the_sign_in_button_survives_junk(
+    fuzz_app, clock, numbers, next_path, token, hidden, extra, sent_as, minutes
+):
+    real, path = a_link(clock, numbers, next_path)
+    browser = new_browser(fuzz_app)
+    form = form_to(browser.get(path), path)
+    if token != "the link's":
+        path = f"{SIGN_IN}/{quote(token, safe='')}"
+    clock.advance(minutes=minutes)
+    before = readers()
+    data = form_body(form, hidden, {}, extra)
+
+    answer = send(browser, path, data, sent_as, ())
+
+    status = answer.status_code
+    event(f"status {status}")
+    assert status < 500, answer.get_data(as_text=True)[:2000]
+    assert status in {303, 400, 404, 405, 410, 422}, status
+    made = readers() - before
+    assert made == (1 if status == 303 else 0)
+    used = db.session.scalar(
+        select(ReaderSignIn.used_at).where(ReaderSignIn.token_hash == sessions.token_hash(real))
+    )
+    assert (used is not None) == (status == 303)
+    if status == 303:
+        assert as_served(hidden) and minutes < 30 and path.endswith(real)
+        assert where(answer).startswith(NAME)
+    fine = as_served(hidden) and minutes < 30 and token == "the link's" and sent_as == "form"
+    if fine:
+        assert status == 303
+
+
+@FUZZ
+@given(
+    hidden=BUTTON_HIDDEN,
+    extra=extra_fields({"csrf_token"}),
+    sent_as=SENT_AS,
+    signed_in=st.sampled_from([True] * 4 + [False]),
+)
+@example(hidden={}, extra={}, sent_as="form", signed_in=True)
+def test_the_sign_out_button_survives_junk(fuzz_app, numbers, hidden, extra, sent_as, signed_in):
+    reader = make_reader(f"reader{next(numbers)}@example.org", "Reader")
+    browser = new_browser(fuzz_app)
+    sign_in(browser, reader)
+    form = form_to(browser.get(ACCOUNT), SIGN_OUT)
+    if not signed_in:
+        browser = new_browser(fuzz_app)
+    data = form_body(form, hidden, {}, extra)
+
+    answer = send(browser, SIGN_OUT, data, sent_as, ())
+
+    status = assert_status(answer, hidden, {303, 400})
+    db.session.rollback()
+    sessions_left = db.session.scalar(
+        select(func.count()).select_from(ReaderSession).where(ReaderSession.reader_id == reader.id)
+    )
+    if status == 303:
+        assert redirect_path(answer) == "/"
+    if not signed_in or not as_served(hidden) or sent_as == "json":
+        return
+    if sent_as == "form":
+        assert status == 303 and sessions_left == 0
