@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 from bs4 import BeautifulSoup
@@ -411,3 +411,69 @@ def test_the_form_filled_in_well_is_saved(world):
     db.session.rollback()
     [event_row] = db.session.scalars(select(AuditEvent).where(AuditEvent.id > since))
     assert (event_row.actor, event_row.action) == (ADMIN_EMAIL, "news_draft")
+
+
+# --- the publish and unpublish buttons ---------------------------------------------------------
+
+BUTTON_FIELDS = st.dictionaries(
+    st.sampled_from(["live", "published_at", "title", "slug", "post_id"]), sent_as(ANY_TEXT)
+)
+WHICH = st.sampled_from(["draft", "live", "draft", "live", "gone", "junk"])
+
+
+def live_now(post_id: int) -> bool | None:
+    db.session.rollback()
+    post = db.session.get(NewsPost, post_id)
+    return None if post is None else post.live
+
+
+@FUZZ
+@given(
+    actor=st.sampled_from(["admin", "officer"]),
+    action=st.sampled_from(["publish", "unpublish"]),
+    which=WHICH,
+    junk_id=ANY_TEXT,
+    token_ok=st.sampled_from([True] * 4 + [False]),
+    fields=BUTTON_FIELDS,
+    extra=extra_fields({"csrf_token", "live", "published_at", "title", "slug", "post_id"}),
+)
+@example(
+    actor="admin",
+    action="publish",
+    which="draft",
+    junk_id="",
+    token_ok=True,
+    fields={},
+    extra={},
+)
+def test_the_publish_buttons_survive_junk(
+    world, actor, action, which, junk_id, token_ok, fields, extra
+):
+    """Publishing and unpublishing are one-button forms: with a good token the post is
+    live (or not) afterwards, with one audit event if that changed it; anything else
+    changes nothing; never a 5xx."""
+    client, token = world.clients[actor]
+    post_id = {"draft": world.target, "live": world.live}.get(which)
+    segment = {"gone": "999999", "junk": quote(junk_id, safe="")}.get(which, str(post_id))
+    url = f"/admin/news/{segment}/{action}"
+    was = {world.target: live_now(world.target), world.live: live_now(world.live)}
+    since = last_audit_id()
+
+    response = client.post(url, data=body(fields, extra, token if token_ok else "x"))
+
+    status = response.status_code
+    event(f"{action} {which} {status}")
+    assert status < 500
+    assert status in {303, 400, 404, 405}, status
+    now = {world.target: live_now(world.target), world.live: live_now(world.live)}
+    if status != 303:
+        assert now == was and audit_actions_since(since) == []
+        if not token_ok:
+            assert status == 400
+        return
+    assert token_ok and post_id is not None
+    assert urlsplit(response.headers["Location"]).path == f"/admin/news/{post_id}/preview"
+    assert now[post_id] is (action == "publish")
+    changed = was[post_id] != now[post_id]
+    assert audit_actions_since(since) == ([f"news_{action}"] if changed else [])
+    assert checked(client.get(response.headers["Location"])) is not None
