@@ -14,7 +14,7 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from functools import cache
+from functools import cache, lru_cache
 
 from flask import abort, current_app, request, session
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -123,7 +123,13 @@ def count_sent(consultation: Consultation, channel: str) -> int:
 
 
 def _stamp_serializer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="form-loaded-at")
+    return _serializer_for(current_app.config["SECRET_KEY"])
+
+
+@lru_cache(maxsize=4)
+def _serializer_for(secret_key: str) -> URLSafeSerializer:
+    # Kept per key: making one (its signer, its JSON settings) cost half of each stamp.
+    return URLSafeSerializer(secret_key, salt="form-loaded-at")
 
 
 def stamp(now: datetime) -> str:

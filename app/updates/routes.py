@@ -21,6 +21,7 @@ from typing import Any
 from flask import (
     abort,
     current_app,
+    g,
     get_template_attribute,
     redirect,
     render_template,
@@ -155,9 +156,14 @@ def _box(key: tuple, form: Callable[[], GuardedForm], macro: str, *args: Any) ->
         empty.loaded.data = slots["loaded"]
         return get_template_attribute("updates/_boxes.html", macro)(empty, *args)
 
-    return fragments.rendered_once(
-        key, render, csrf_token=generate_csrf(), loaded=stamp(clock.now())
-    )
+    return fragments.rendered_once(key, render, csrf_token=generate_csrf(), loaded=_served())
+
+
+def _served() -> str:
+    """The stamp of this request's boxes: a consultation's page has two, served together."""
+    if "boxes_served" not in g:
+        g.boxes_served = stamp(clock.now())
+    return g.boxes_served
 
 
 @bp.app_template_global()
