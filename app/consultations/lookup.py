@@ -41,6 +41,12 @@ class Grouped:
     forthcoming: list[Listed] = field(default_factory=list)
     closed: list[Listed] = field(default_factory=list)
 
+    def shown(self, now: datetime) -> tuple:
+        """All the list shows at `now`, to keep its drawing by: each group's cards, and
+        whether each closed one's deadline has passed (or an admin closed it early)."""
+        passed = tuple(item.closes_at <= now for item in self.closed)
+        return tuple(self.open), tuple(self.forthcoming), tuple(self.closed), passed
+
 
 def grouped_by_state(now: datetime) -> Grouped:
     """Every published consultation, grouped: open ones closing soonest first, closed ones

@@ -2,41 +2,25 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from flask import render_template
-from markupsafe import Markup
 from sqlalchemy import text
 
 from app.consultations.lifecycle import time_left
-from app.consultations.lookup import Listed, get_by_slug_or_404, grouped_by_state
+from app.consultations.lookup import get_by_slug_or_404, grouped_by_state
 from app.extensions import db
+from app.models import Consultation
 from app.public import bp
 from app.runtime import clock
-from app.web import fragments
-
-
-@bp.app_template_global()
-def consultation_card(item: Listed, group: str) -> Markup:
-    """A consultation's card in the list (open, forthcoming or closed: `group`).
-
-    The same for every visitor, so rendered once for all it shows (app.web.fragments).
-    """
-    deadline_passed = item.closes_at <= clock.now()
-    key = ("consultation card", group, deadline_passed, item.slug, item.title, item.summary)
-    return fragments.rendered_once(
-        (*key, item.opens_at, item.closes_at),
-        lambda _: render_template(
-            "public/_consultation_card.html",
-            item=item,
-            group=group,
-            deadline_passed=deadline_passed,
-        ),
-    )
 
 
 @bp.get("/")
 def index():
     """Consultations grouped as open, forthcoming and closed."""
-    return render_template("public/index.html", groups=grouped_by_state(clock.now()))
+    now = clock.now()
+    groups = grouped_by_state(now)
+    return render_template("public/index.html", groups=groups, shown=groups.shown(now))
 
 
 @bp.get("/consultations/<slug>")
@@ -44,11 +28,37 @@ def consultation(slug: str):
     """One consultation: what it is about, who runs it, its deadline and how to take part."""
     item = get_by_slug_or_404(slug)
     now = clock.now()
+    state, left = item.state(now).value, time_left(item.closes_at, now)
     return render_template(
         "public/consultation.html",
         consultation=item,
-        state=item.state(now).value,
-        time_left=time_left(item.closes_at, now),
+        state=state,
+        time_left=left,
+        shown=_shown_on_page(item, state, left, now),
+    )
+
+
+def _shown_on_page(item: Consultation, state: str, left: str | None, now: datetime) -> tuple:
+    """All that the kept parts of a consultation's page show, to keep their drawing by
+    (public/consultation.html, app.web.fragments): a change to any of it draws them
+    afresh. Whatever those parts come to show must be named here."""
+    return (
+        item.slug,
+        item.title,
+        item.summary,
+        state,
+        left,
+        item.opens_at,
+        item.closes_at,
+        item.closes_at <= now,
+        item.outcome_published_at,
+        item.outcome,
+        item.body,
+        tuple(item.channels),
+        item.messages_after_close,
+        item.officer_name,
+        item.officer_email,
+        item.officer_phone,
     )
 
 
