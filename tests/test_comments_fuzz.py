@@ -21,7 +21,7 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
@@ -32,6 +32,7 @@ from app.extensions import db
 from app.models import Comment, CommentReport, NewsPost
 from app.web.forms import clean_text
 from tests.support.clients import new_browser
+from tests.support.factories import csrf_token
 from tests.support.fuzz import ANY_TEXT, PAGE_SAFE_TEXT, extra_fields, sent_as
 from tests.support.pages import page, sent_by, text_of, value_of
 from tests.support.readers import make_reader, sign_in
@@ -239,21 +240,29 @@ WHO = st.sampled_from(["author"] * 6 + ["another reader", "nobody"])
     extra=extra_fields({"csrf_token", "body", "comment_id", "confirm"}),
     htmx=st.booleans(),
 )
+@example(hidden={"csrf_token": (SERVED, "")}, who="another reader", fields={}, extra={}, htmx=False)
+@example(hidden={"csrf_token": (SERVED, "")}, who="nobody", fields={}, extra={}, htmx=True)
+@example(hidden={"csrf_token": (FORGED, "x")}, who="author", fields={}, extra={}, htmx=False)
+@example(hidden={"csrf_token": (MISSING, "")}, who="author", fields={}, extra={}, htmx=True)
 def test_junk_at_the_delete_button(fuzz_app, clock, hidden, who, fields, extra, htmx):
     """The one-button form that deletes one's own comment: the comment goes only with the
     author's own token, and a 303 (or the thread, to htmx); nothing else gives a 5xx."""
     browser, comment_id = _with_a_comment(fuzz_app, clock)
     url = f"{THREAD}/{comment_id}/delete"
     form = page(browser.get(url)).find("form", action=url)
+    data = junk(form, {**hidden, "loaded": (MISSING, "")}, fields, extra)
     if who != "author":
         browser = _signed_in(fuzz_app) if who == "another reader" else new_browser(fuzz_app)
-    data = junk(form, {**hidden, "loaded": (MISSING, "")}, fields, extra)
+        if "csrf_token" in data:  # their own token, from a form they may send
+            their_token = csrf_token(browser, f"{THREAD}/{comment_id}/report")
+            data.setlist("csrf_token", [their_token] * len(data.getlist("csrf_token")))
     headers = {"HX-Request": "true"} if htmx else {}
 
     response = browser.post(url, data=data, headers=headers)
 
     db.session.rollback()
     gone = db.session.get(Comment, comment_id) is None
+    event(f"{who} {response.status_code}")
     assert response.status_code < 500
     assert response.status_code in {200, 303, 400, 403, 422}, response.status_code
     if gone:
