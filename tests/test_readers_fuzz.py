@@ -358,6 +358,7 @@ def a_link(clock, numbers, next_path: str) -> tuple[str, str]:
     minutes=st.sampled_from([0, 0, 0, 29, 31]),
 )
 @example(next_path=POST_PATH, token="the link's", hidden={}, extra={}, sent_as="form", minutes=0)
+@example(next_path=POST_PATH, token="the link's", hidden={}, extra={}, sent_as="form", minutes=31)
 def test_the_sign_in_button_survives_junk(
     fuzz_app, clock, numbers, next_path, token, hidden, extra, sent_as, minutes
 ):
