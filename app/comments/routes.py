@@ -23,7 +23,7 @@ from werkzeug import Response
 
 from app.comments import bp, rules, services
 from app.comments.forms import CommentForm, DeleteForm, ReportForm
-from app.comments.text import comment_html
+from app.comments.text import comment_html, plain_text
 from app.extensions import htmx, limiter
 from app.intake.submissions import form_token, keep_or_stamp, looks_automated, read_stamp
 from app.models import Comment, NewsPost, Reader
@@ -45,6 +45,8 @@ NOT_POSTED = "Your comment was not posted. Wait a few seconds, then try again."
 NOT_SENT = "Your report was not sent. Wait a few seconds, then try again."
 
 bp.add_app_template_filter(comment_html, "comment_html")
+# A report's note, shown as a comment's text is: without the controls of its direction.
+bp.add_app_template_filter(plain_text, "reader_text")
 bp.add_app_template_global(rules.REPORT_REASONS, "comment_report_reasons")
 
 
