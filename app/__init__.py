@@ -63,7 +63,8 @@ def _init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     htmx.init_app(app)
     limiter.init_app(app)
-    login_manager.init_app(app)
+    # Templates ask for current_user when they need it (web.security), not on every page.
+    login_manager.init_app(app, add_context_processor=False)
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
         from app.runtime.sqlite import tune_sqlite
 

@@ -9,7 +9,6 @@ from typing import IO
 from flask import Flask, Request, Response, request
 from flask.sessions import SecureCookieSessionInterface
 from flask_login import current_user
-from flask_login.utils import _user_context_processor
 from werkzeug.exceptions import BadRequest, ClientDisconnected, HTTPException
 from werkzeug.utils import cached_property
 
@@ -142,15 +141,12 @@ def load_user(session_id: str) -> AdminUser | None:
 def _user_only_when_asked(app: Flask) -> None:
     """Templates find `current_user` when they ask for it, not on every page.
 
-    Flask-Login otherwise loads the user for every template, and its strong session
-    protection then marks a visitor's session (holding only a CSRF token) as changed, so
-    every page sent a re-signed session cookie and deleted a remember-me cookie nobody
-    has. Staff are still checked on every page that asks who they are: the admin area,
-    drafts, the preview banner.
+    Flask-Login's context processor (left out by create_app) loads the user for every
+    template, and its strong session protection then marks a visitor's session (holding
+    only a CSRF token) as changed, so every page sent a re-signed session cookie and
+    deleted a remember-me cookie nobody has. Staff are still checked on every page that
+    asks who they are: the admin area, drafts, the preview banner.
     """
-    processors = app.template_context_processors[None]
-    if _user_context_processor in processors:
-        processors.remove(_user_context_processor)
     app.jinja_env.globals["current_user"] = current_user
 
 
