@@ -28,10 +28,6 @@ class Listed:
     closes_at: datetime
     override: str
 
-    def state(self, now: datetime) -> State:
-        """Forthcoming, open or closed at `now`."""
-        return state_at(self.opens_at, self.closes_at, Override(self.override), now)
-
 
 @dataclass
 class Grouped:
@@ -54,7 +50,8 @@ def grouped_by_state(now: datetime) -> Grouped:
     groups = Grouped()
     for row in db.session.execute(_listed()):
         listed = Listed(*row)
-        getattr(groups, listed.state(now).value).append(listed)
+        state = state_at(listed.opens_at, listed.closes_at, Override(listed.override), now)
+        getattr(groups, state.value).append(listed)
     groups.forthcoming.sort(key=lambda c: c.opens_at)
     groups.closed.reverse()
     return groups

@@ -7,7 +7,7 @@ from datetime import datetime
 from flask import render_template
 from sqlalchemy import text
 
-from app.consultations.lifecycle import time_left
+from app.consultations.lifecycle import TimeLeft, time_left
 from app.consultations.lookup import get_by_slug_or_404, grouped_by_state
 from app.extensions import db
 from app.models import Consultation
@@ -38,7 +38,7 @@ def consultation(slug: str):
     )
 
 
-def _shown_on_page(item: Consultation, state: str, left: str | None, now: datetime) -> tuple:
+def _shown_on_page(item: Consultation, state: str, left: TimeLeft | None, now: datetime) -> tuple:
     """All that the kept parts of a consultation's page show, to keep their drawing by
     (public/consultation.html, app.web.fragments): a change to any of it draws them
     afresh. Whatever those parts come to show must be named here."""
