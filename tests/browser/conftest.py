@@ -158,8 +158,10 @@ def _axe_on_snapshot(browser: Browser, page: Page) -> AxeResults:
 
     The copy gets the same stylesheets and the site's CSP, so colours, sizes and layout
     are what the visitor without JavaScript sees; the site's scripts are refused so they
-    cannot change the DOM.
+    cannot change the DOM. It waits for the page's own load first: straight after a click
+    the new document can be committed but still empty.
     """
+    page.wait_for_load_state()
     html = page.content()
 
     def serve(route: Route) -> None:

@@ -38,6 +38,7 @@ def test_admin_moves_the_deadline_and_chooses_a_daily_digest(
     expect(page.locator(f"#consultation-{SLUG}")).to_contain_text("5pm UK time on 8 March 2027")
 
     page.get_by_role("link", name=f"Email alerts for {TITLE}").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Email alerts")
     assert_accessible(page)
     page.get_by_label("One email a day", exact=False).check()
     page.get_by_role("button", name="Save").click()
