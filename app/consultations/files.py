@@ -458,6 +458,22 @@ def parse_consultation(
     return spec
 
 
+def survey_problems(survey: Any) -> list[tuple[str, str]]:
+    """(key path, message) for everything wrong with a survey in the file's `survey` shape.
+
+    The checks an imported file's survey gets, for a survey made some other way (the
+    builder), so that both are held to the same rules.
+    """
+    by_key = [tuple(problem.split(": ", 1)) for problem in _routing_problems({"survey": survey})]
+    try:
+        SurveySpec.model_validate(survey)
+    except ValidationError as error:
+        for detail in error.errors():
+            key, what = key_problem(detail, SurveySpec)
+            by_key.append((f"survey.{key}" if key != "(top level)" else "survey", what))
+    return by_key
+
+
 class _FileLoader(yaml.SafeLoader):
     """YAML's safe loader, except that an impossible date (30 February) stays text, for
     the checks to report by its key, instead of stopping the whole file."""
