@@ -17,7 +17,7 @@ import openpyxl
 import pytest
 from sqlalchemy import select
 
-from app.admin.exports import DETAIL_COLUMNS, VERSION_COLUMNS
+from app.admin.exports import DETAIL_COLUMNS, SURVEY_VERSION_COLUMN, VERSION_COLUMNS
 from app.extensions import db
 from app.intake.changes import ChangeSending, Outcome, apply_change
 from app.intake.submissions import new_token
@@ -264,7 +264,8 @@ def test_the_csv_ends_each_row_with_its_version_and_when_it_was_last_changed(
 
     header = rows[0]
     assert header[: len(DETAIL_COLUMNS)] == DETAIL_COLUMNS
-    assert header[-2:] == VERSION_COLUMNS == ["Version", "Changed by the respondent"]
+    assert header[-3:-1] == VERSION_COLUMNS == ["Version", "Changed by the respondent"]
+    assert header[-1] == SURVEY_VERSION_COLUMN == "Survey version"
     by_reference = {row[0]: dict(zip(header, row, strict=True)) for row in rows[1:]}
     mine = by_reference.pop(changed.reference)
     assert (mine["Version"], mine["Changed by the respondent"]) == ("3", "2027-02-10 17:00")
@@ -279,9 +280,9 @@ def test_the_xlsx_ends_each_row_with_its_version_as_a_number(admin, changed):
     sheet = openpyxl.load_workbook(io.BytesIO(export(admin, "xlsx")))["Responses"]
 
     header, row = [[cell.value for cell in line] for line in sheet.iter_rows()]
-    assert header[-2:] == VERSION_COLUMNS
+    assert header[-3:] == [*VERSION_COLUMNS, SURVEY_VERSION_COLUMN]
     assert row[0] == changed.reference
-    assert row[-2:] == [3, "2027-02-10 17:00"]
+    assert row[-3:-1] == [3, "2027-02-10 17:00"]
 
 
 def test_the_audit_log_says_the_respondent_changed_it(admin, changed):

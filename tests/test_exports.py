@@ -23,6 +23,7 @@ from app.admin.exports import (
     BATCH_SIZE,
     CUT_NOTE,
     DETAIL_COLUMNS,
+    SURVEY_VERSION_COLUMN,
     VERSION_COLUMNS,
     XLSX_CELL_LIMIT,
 )
@@ -51,7 +52,7 @@ QUESTION_KEYS = [
     "story",
     "contact_email",
 ]
-HEADER = DETAIL_COLUMNS + QUESTION_KEYS + VERSION_COLUMNS
+HEADER = DETAIL_COLUMNS + QUESTION_KEYS + VERSION_COLUMNS + [SURVEY_VERSION_COLUMN]
 JUNE = datetime(2027, 6, 1, 12, 0, tzinfo=UTC)  # 1pm in London (BST)
 CALL_AT = datetime(2027, 6, 2, 9, 0, tzinfo=UTC)  # 10am in London
 BOM = b"\xef\xbb\xbf"
@@ -147,8 +148,16 @@ def xlsx_values(sheet) -> list[list]:
 
 def as_rows(expected: list[dict]) -> list[list]:
     """Rows of `expected` column -> value, in HEADER order, blanks filled in; each the
-    first version, never changed by its respondent (tests/test_admin_versions.py changes)."""
-    return [[{"Version": "1", **row}.get(column, "") for column in HEADER] for row in expected]
+    first version, never changed by its respondent (tests/test_admin_versions.py changes),
+    and a survey response the survey's first version."""
+    return [
+        [{"Version": "1", **_survey_version(row), **row}.get(column, "") for column in HEADER]
+        for row in expected
+    ]
+
+
+def _survey_version(row: dict) -> dict:
+    return {SURVEY_VERSION_COLUMN: "1"} if row["Type"] == "Survey" else {}
 
 
 def stored(**where) -> Response:
@@ -376,6 +385,8 @@ def test_the_xlsx_holds_the_same_cells_with_text_as_text_and_numbers_as_numbers(
     wanted[3][evidence] = EVIDENCE_TEXT.replace(FORM_FEED, "")  # XML cannot hold it
     for row in wanted:
         row[HEADER.index("Version")] = 1  # a number, as a number
+        if row[HEADER.index(SURVEY_VERSION_COLUMN)]:
+            row[HEADER.index(SURVEY_VERSION_COLUMN)] = 1
     assert xlsx_values(sheet) == [HEADER, *wanted]
     cells = list(sheet.iter_rows())
     assert cells[1][budget].data_type == "n"

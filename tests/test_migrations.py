@@ -20,10 +20,11 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select
 
 from app import create_app
+from app.consultations.files import survey_data
 from app.extensions import db
 from app.intake import search
-from app.models import SUBMITTED, AdminUser, ChoiceAnswer, Consultation, Response
-from app.survey import results
+from app.models import SUBMITTED, AdminUser, ChoiceAnswer, Consultation, Response, SurveyVersion
+from app.survey import results, versions
 from tests.support.clients import new_browser
 from tests.support.factories import AuthActions
 from tests.support.pages import page, text_of, where
@@ -279,6 +280,31 @@ def test_going_back_to_0005_and_up_again_keeps_every_response(tmp_path):
 
     assert (kept, questions) == (len(OLD_RESPONSES), len(QUESTIONS))
     assert again == expected  # filled in again, nothing counted twice
+
+
+def test_revision_0014_makes_each_survey_as_it_was_its_first_version(tmp_path):
+    app = _migration_app(tmp_path / "old.db")
+    with app.app_context():
+        upgrade(revision="0013_questions_stamp")
+        with db.engine.begin() as connection:
+            _store_as_at_0005(connection)
+        upgrade()
+
+        consultation = db.session.get(Consultation, 1)
+        [version] = db.session.scalars(select(SurveyVersion)).all()
+        assert (version.consultation_id, version.number) == (1, 1)
+        # As the application writes a survey, and as it reads back.
+        assert version.survey == survey_data(consultation)
+        assert [q.key for q in versions.questions_in(version.survey, 1)] == [
+            key for key, *_ in QUESTIONS
+        ]
+        assert consultation.survey_version == 1
+        assert {
+            (response.channel, response.survey_version)
+            for response in db.session.scalars(select(Response))
+        } == {("survey", 1), ("evidence", None)}
+        db.session.remove()
+        db.engine.dispose()
 
 
 def test_responses_from_before_0006_are_found_and_counted_in_the_admin_area(tmp_path, clock):

@@ -20,8 +20,11 @@ Decisions:
 - The CSV is streamed a batch of responses at a time, so memory does not grow with
   the number of responses. The XLSX is built in a temporary file, not in memory.
 - Which version each row is ("Version", 1 as first sent) and when its respondent last
-  changed it come last, after the questions' columns, so that a spreadsheet or script
-  made for the columns before them reads them where it always did.
+  changed it come after the questions' columns, then which version of the survey a
+  survey response answered ("Survey version"), so that a spreadsheet or script made for
+  the columns before them reads them where it always did.
+- Each survey response is read with the questions of the survey version it answered. A
+  question taken out of the survey keeps its column, after the survey's own.
 - Each export is in the audit log with the number of responses and the filters, written
   before the download starts.
 """
@@ -31,10 +34,11 @@ from __future__ import annotations
 import csv
 import io
 import tempfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from types import SimpleNamespace
-from typing import IO
+from typing import IO, Any
 
 from flask import Response as HttpResponse
 from flask import current_app, request, send_file, stream_with_context
@@ -64,7 +68,7 @@ from app.models import (
     response_tag,
 )
 from app.runtime import clock
-from app.survey import routing
+from app.survey import routing, versions
 from app.survey.services import RESPOND_AS
 from app.web.errors import render_error
 from app.web.forms import PUBLISH_CHOICES
@@ -95,6 +99,8 @@ DETAIL_COLUMNS = [
 ]
 # After the questions' columns: see the module's docstring.
 VERSION_COLUMNS = ["Version", "Changed by the respondent"]
+# Which version of the survey a survey response answered: see app/survey/versions.py.
+SURVEY_VERSION_COLUMN = "Survey version"
 
 # What the rows are made of: not the search text (a second copy of every word), tokens
 # and the like, which would only make each batch slower to read.
@@ -117,6 +123,7 @@ EXPORTED_FIELDS = [
     Response.answers,
     Response.version,
     Response.changed_at,
+    Response.survey_version,
 ]
 
 Cell = str | int | float
@@ -144,9 +151,10 @@ def export_responses(slug: str, file_format: str):
         f" ({form.describe()})",
     )
     db.session.commit()
-    questions = list(consultation.questions)
-    header = DETAIL_COLUMNS + [q.key for q in questions] + VERSION_COLUMNS
-    batches = row_batches(chosen, questions)
+    asked = _asked_by_version(consultation)
+    columns = question_columns(consultation.questions, asked.values())
+    header = DETAIL_COLUMNS + columns + VERSION_COLUMNS + [SURVEY_VERSION_COLUMN]
+    batches = row_batches(chosen, columns, asked, Asked.of(consultation.questions))
     name = f"{consultation.slug}-responses-{_today(consultation)}.{file_format}"
     if file_format == "csv":
         download = HttpResponse(
@@ -169,8 +177,42 @@ def _today(consultation: Consultation) -> str:
 # Reading the rows.
 
 
-def row_batches(chosen: Select, questions: Sequence[Question]) -> Iterator[list[list[Cell]]]:
-    """The rows, oldest response first, read and built a batch at a time.
+def question_columns(questions: Sequence[Question], earlier: Iterable[Asked]) -> list[str]:
+    """The questions' columns: the survey's keys in order, then those of questions an
+    earlier version asked and the survey no longer has, in the order first asked."""
+    columns = [q.key for q in questions]
+    for version in earlier:
+        columns += [q.key for q in version.questions if q.key not in columns]
+    return columns
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The questions of one survey version, as the rows read them."""
+
+    questions: Sequence[Any]
+    numbers: frozenset[str]  # the keys of its number questions
+
+    @classmethod
+    def of(cls, questions: Sequence[Any]) -> Asked:
+        copies = _plain_copies(questions)
+        return cls(copies, frozenset(q.key for q in copies if q.type == "number"))
+
+
+def _asked_by_version(consultation: Consultation) -> dict[int, Asked]:
+    """Each survey version's questions, by number, oldest first."""
+    return {
+        number: Asked.of(questions)
+        for number, questions in versions.by_number(consultation).items()
+    }
+
+
+def row_batches(
+    chosen: Select, columns: list[str], asked: dict[int, Asked], current: Asked
+) -> Iterator[list[list[Cell]]]:
+    """The rows, oldest response first, read and built a batch at a time. Each survey
+    response's answers are read with the questions of the version it answered
+    (`asked`), or else the survey's `current` ones.
 
     Rows are read as plain columns, not as ORM objects: for 100,000 responses that
     halves the time. Each batch's tags, documents and booked calls come in one query
@@ -178,7 +220,6 @@ def row_batches(chosen: Select, questions: Sequence[Question]) -> Iterator[list[
     """
     zone = current_app.config["SITE_ZONE"]
     region = current_app.config["PHONE_REGION"]
-    questions = _plain_copies(questions)
     ordered = (
         chosen.with_only_columns(Response.id, *EXPORTED_FIELDS)
         .order_by(Response.submitted_at, Response.id)
@@ -207,13 +248,13 @@ def row_batches(chosen: Select, questions: Sequence[Question]) -> Iterator[list[
                 zone,
                 region,
             )
-            + _answers(row, questions)
+            + _answers(row, columns, asked.get(row.survey_version, current))
             + _version(row, zone)
             for row in batch
         ]
 
 
-def _plain_copies(questions: Sequence[Question]) -> list[SimpleNamespace]:
+def _plain_copies(questions: Sequence[Any]) -> list[SimpleNamespace]:
     """The questions' columns as plain attributes.
 
     Each is read for every row, and an ORM attribute read costs several plain ones.
@@ -273,27 +314,36 @@ def _details(
     ]
 
 
-def _answers(response: Row, questions: Sequence[Question]) -> list[Cell]:
-    """One cell per question: the answer on the respondent's route, or blank.
+def _answers(response: Row, columns: list[str], asked: Asked) -> list[Cell]:
+    """One cell per question column: the answer on the respondent's route, or blank.
 
+    A question the version answered did not ask has the answer the respondent gave it
+    in an earlier version, if any: answers to questions taken out stay with the response.
     A number question's answer stays a number, so a spreadsheet can add them up.
     """
     answers = response.answers or {}
-    texts = routing.export_row(questions, answers)
+    texts = routing.export_row(asked.questions, answers)
     cells: list[Cell] = []
-    for question in questions:
-        value = answers.get(question.key)
-        is_number = isinstance(value, int | float) and not isinstance(value, bool)
-        if question.type == "number" and texts[question.key] and is_number:
+    for key in columns:
+        text = texts.get(key)
+        value = answers.get(key)
+        if text is None:
+            cells.append(routing.format_answer(value))
+        elif key in asked.numbers and text and _is_number(value):
             cells.append(int(value) if float(value).is_integer() else value)
         else:
-            cells.append(texts[question.key])
+            cells.append(text)
     return cells
 
 
+def _is_number(value: Any) -> bool:
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 def _version(response: Row, zone) -> list[Cell]:
-    """The VERSION_COLUMNS: its number, a number in a spreadsheet, and when last changed."""
-    return [response.version, _local(response.changed_at, zone)]
+    """The VERSION_COLUMNS and the survey version answered: numbers in a spreadsheet,
+    and when the respondent last changed it."""
+    return [response.version, _local(response.changed_at, zone), response.survey_version or ""]
 
 
 # Writing the files.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -528,11 +529,12 @@ def import_consultation_file(
     return save_consultation(spec, actor=actor, published=not draft)
 
 
-def _questions(spec: ConsultationSpec) -> list[Question]:
-    if spec.survey is None:
+def question_rows(survey: SurveySpec | None) -> list[Question]:
+    """The question rows of a checked survey, from a file or the survey builder."""
+    if survey is None:
         return []
     rows = []
-    for page_number, page in enumerate(spec.survey.pages, start=1):
+    for page_number, page in enumerate(survey.pages, start=1):
         for position, q in enumerate(page.questions, start=1):
             settings = q.model_dump(
                 include={"allow_other", "max_length", "min", "max", "scale"}, exclude_none=True
@@ -557,8 +559,13 @@ def _questions(spec: ConsultationSpec) -> list[Question]:
 
 def survey_data(consultation: Consultation) -> dict[str, Any] | None:
     """The consultation's questions in the file format's `survey` shape, or None if it has none."""
+    return survey_shape(consultation.questions)
+
+
+def survey_shape(questions: Iterable[Question]) -> dict[str, Any] | None:
+    """Questions, in order, in the file format's `survey` shape; None for no questions."""
     pages: dict[int, dict[str, Any]] = {}
-    for question in consultation.questions:
+    for question in questions:
         page = pages.setdefault(question.page, {"title": question.page_title, "questions": []})
         item: dict[str, Any] = {
             "key": question.key,
@@ -730,7 +737,7 @@ def save_consultation(
         consultation.questions.clear()
         db.session.flush()  # delete the old questions before their keys are reused
     apply_settings(consultation, spec, created)
-    consultation.questions.extend(_questions(spec))
+    consultation.questions.extend(question_rows(spec.survey))
     detail = "Created from file" if created else "Updated from file"
     if created and not published:
         detail += " as a draft"

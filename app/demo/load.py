@@ -148,6 +148,9 @@ def add_responses(consultation: Consultation, count: int, seed: int, now: dateti
         rows = [draw.response(rng.choices(channels, shares)[0]) for _ in range(size)]
         for row, reference in zip(rows, references.take([r["channel"] for r in rows]), strict=True):
             row.update(consultation_id=consultation.id, reference=reference)
+            row["survey_version"] = (
+                consultation.survey_version if row["channel"] == "survey" else None
+            )
             row["search_text"] = search.text_of(SimpleNamespace(**row))  # type: ignore[arg-type]
         _insert(consultation, questions, rows, [_tags_for(rng, tag_ids) for _ in rows])
         added += size

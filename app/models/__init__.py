@@ -63,6 +63,9 @@ class Consultation(db.Model):
     # (app/survey/questions.py). Random, not counted, so that a consultation made with
     # the id of a deleted one never matches the deleted one's copies.
     questions_stamp: Mapped[int] = mapped_column(BigInteger, default=new_stamp, server_default="0")
+    # The number of the survey's newest SurveyVersion, which respondents now answer; 0
+    # while it has none.
+    survey_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The SHA-256 of the private preview link's token, and when that link was made.
     preview_hash: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     preview_made_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -124,6 +127,25 @@ class Question(db.Model):
     __table_args__ = (db.UniqueConstraint("consultation_id", "key"),)
 
 
+class SurveyVersion(db.Model):
+    """A survey's questions as respondents were asked them, in the file's `survey` shape.
+
+    A change to questions nobody has answered yet replaces the newest version; once a
+    response or a draft has answered it, a change makes the next one. So every response
+    is read with the words and options it was answered with (app/survey/versions.py).
+    """
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(
+        ForeignKey("consultation.id", ondelete="CASCADE"), index=True
+    )
+    number: Mapped[int] = mapped_column(Integer)
+    survey: Mapped[dict] = mapped_column(JSON)
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime)
+
+    __table_args__ = (db.UniqueConstraint("consultation_id", "number"),)
+
+
 class Response(db.Model):
     """One respondent's survey, evidence or message: a draft until it is submitted.
 
@@ -178,6 +200,9 @@ class Response(db.Model):
     version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     change_token: Mapped[str | None] = mapped_column(String(64))
+    # The SurveyVersion a survey response answered: the one in force when it was last
+    # saved or sent. None for the other channels.
+    survey_version: Mapped[int | None] = mapped_column(Integer)
     # A survey draft that changes a sent response rather than making a new one: the
     # response it changes. One change in progress per response.
     amends_id: Mapped[int | None] = mapped_column(

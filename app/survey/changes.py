@@ -64,7 +64,11 @@ def open_change(response: Response, questions: list[Question], now: datetime) ->
     token of its own, and this one is then sent back to the response's page.
     """
     response_id, version = response.id, response.version
-    fields = {"version": version, **copied(response, questions)}
+    fields = {
+        "version": version,
+        **copied(response, questions),
+        "survey_version": response.consultation.survey_version,
+    }
     new_draft = {"consultation_id": response.consultation_id, "channel": SURVEY.name}
     for _attempt in range(3):
         token = new_token()
@@ -165,7 +169,11 @@ def send(
     """
     draft_id, token = draft.id, draft.token
     response = db.session.get(Response, draft.amends_id)
-    values = {**copied(draft, questions), "pages_done": list(draft.pages_done)}
+    values = {
+        **copied(draft, questions),
+        "pages_done": list(draft.pages_done),
+        "survey_version": draft.consultation.survey_version,
+    }
     sending = ChangeSending(token=token, version=draft.version, now=now, late=late, link=link)
 
     def edit(response: Response) -> None:

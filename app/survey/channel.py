@@ -9,7 +9,7 @@ from sqlalchemy import delete
 from app.extensions import db
 from app.intake.channel import Channel, Rows
 from app.models import ChoiceAnswer, Question, Response
-from app.survey import results, routing
+from app.survey import results, routing, versions
 from app.survey.forms import choice_pairs
 from app.survey.questions import survey_questions
 from app.web.forms import PUBLISH_CHOICES
@@ -32,7 +32,8 @@ class SurveyChannel(Channel):
     )
 
     def answer_rows(self, response: Response) -> Rows:
-        questions = survey_questions(response.consultation)
+        """The answers under the words they were given for: the version the response answered."""
+        questions = versions.questions_answered(response)
         return [(q.prompt, text) for q, text in answer_rows(questions, response.answers)]
 
     def detail_rows(self, response: Response) -> Rows:

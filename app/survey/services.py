@@ -12,6 +12,7 @@ from sqlalchemy import Select, Update, bindparam, delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm.attributes import set_committed_value
 
+from app.consultations.preview import in_preview
 from app.extensions import db
 from app.intake import search
 from app.intake.submissions import TOKEN_SHAPE, new_reference, new_token, remember_sent
@@ -83,11 +84,18 @@ def start_draft(consultation: Consultation, started_at: datetime, now: datetime)
         token=new_token(),
         answers={},
         pages_done=[],
+        survey_version=answering(consultation),
         started_at=started_at,
         updated_at=now,
     )
     db.session.add(draft)
     return draft
+
+
+def answering(consultation: Consultation) -> int | None:
+    """The survey version a draft saved now answers (app.survey.versions): None in a
+    preview, whose drafts are not respondents'."""
+    return None if in_preview() else consultation.survey_version
 
 
 def _commit_as_written() -> None:
@@ -171,8 +179,11 @@ def save_page(
     answers = routing.kept_answers(questions, merged)
     done = {*draft.pages_done, page} if complete else set(draft.pages_done) - {page}
     written = {
-        "answers": answers,
+        # Answers to questions since taken out of the survey stay with the draft.
+        "answers": answers | removed_answers(questions, draft.answers),
         "pages_done": [p for p in routing.route(questions, answers) if p in done],
+        # The draft carries on along the survey as it now is.
+        "survey_version": answering(draft.consultation),
     }
     if draft.id is None:  # a new draft, inserted by the commit
         for name, value in written.items():
@@ -182,6 +193,12 @@ def save_page(
         return False
     _commit_as_written()
     return True
+
+
+def removed_answers(questions: list[Question], answers: dict[str, Any]) -> dict[str, Any]:
+    """The answers to questions the survey no longer has."""
+    keys = {q.key for q in questions}
+    return {key: answer for key, answer in answers.items() if key not in keys}
 
 
 def save_details(draft: Response, data: dict[str, Any], now: datetime) -> bool:
@@ -246,6 +263,7 @@ def submit(
                     "reference": reference,
                     "submitted_at": now,
                     "late": late,
+                    "survey_version": consultation.survey_version,
                 },
             )
         except IntegrityError:  # the reference is taken: draw again
@@ -283,6 +301,8 @@ def _send_draft() -> Select:
             reference=bindparam("reference"),
             submitted_at=bindparam("submitted_at"),
             late=bindparam("late"),
+            # What the respondent checked and sent is the survey as it is now.
+            survey_version=bindparam("survey_version"),
             resume_hash=None,
         )
         .returning(*table.c)

@@ -21,6 +21,8 @@ NOT_IN_THE_FILE = {
     # Renewed by every change to the questions, so that copies kept of them are known to
     # be out of date: a mark of this database's row, not of the consultation.
     "questions_stamp",
+    # How many times this database's copy of the survey has changed since it was answered.
+    "survey_version",
     "preview_hash",
     "preview_made_at",
     "created_at",
