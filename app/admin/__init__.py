@@ -14,6 +14,7 @@ survey_summary         the survey's choice questions counted and charted
 coding/                tags and private notes on responses
 calls                  times for calls with the policy officer, and bookings
 authoring/             making a consultation: create, edit, preview, publish, copy, export
+builder/               making and changing a survey: pages, questions and routing
 outcome/               publishing what came of a closed consultation
 users/                 who may use the admin area, and invitations
 updates/               email updates: counts, the addresses as CSV, writing, testing and
@@ -39,6 +40,7 @@ from app.admin import (  # noqa: E402,F401
     survey_summary,
 )
 from app.admin.authoring import drafts, editing, previews  # noqa: E402,F401
+from app.admin.builder import views as builder_views  # noqa: E402,F401
 from app.admin.coding import views as coding_views  # noqa: E402,F401
 from app.admin.moderation import views as moderation_views  # noqa: E402,F401
 from app.admin.news import views as news_views  # noqa: E402,F401
