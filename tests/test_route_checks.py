@@ -189,6 +189,21 @@ def test_too_many_ways_through_a_survey_are_not_all_checked_and_it_says_so():
     assert messages(route_checks.problems(huge)) == [route_checks.TOO_MANY_TO_CHECK]
 
 
+def test_a_multiple_choice_question_with_many_routed_options_stops_at_the_limit():
+    """2 ** 30 ways to answer it: the enumeration must stop, not build them all first."""
+    options = [f"Option {n}" for n in range(30)]
+    routed = survey(
+        page("Start", question("many", "multi", "Which apply?", options=options)),
+        *(
+            page(f"Page {n}", question(f"p{n}", show_if={"many": [o]}))
+            for n, o in enumerate(options)
+        ),
+    )
+
+    assert not route_checks.route_map(routed).complete
+    assert messages(route_checks.problems(routed)) == [route_checks.TOO_MANY_TO_CHECK]
+
+
 @pytest.mark.parametrize(
     ("numbers", "words"),
     [

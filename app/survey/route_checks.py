@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
-from itertools import combinations, product
+from itertools import combinations, islice, product
 from typing import Any
 
 from app.survey import routing
@@ -247,7 +247,8 @@ def _branches(
     must = _must_answer_named(question, groups)
     if question.type == "multi":
         ways = []
-        for chosen in product((True, False), repeat=len(groups)):
+        # Past LIMIT ways the enumeration stops anyway: never make 2 ** 30 of them.
+        for chosen in islice(product((True, False), repeat=len(groups)), LIMIT + 1):
             if must and not any(chosen):
                 continue
             pairs = list(zip(groups, chosen, strict=True))
