@@ -280,3 +280,27 @@ def test_officers_see_the_survey_but_cannot_change_it(officer, survey):
     assert shown.find("a", string="Add a question on a new page") is None
     assert officer.get(NEW).status_code == 403
     assert officer.get(f"{BUILDER}/questions/role/delete").status_code == 403
+
+
+def test_staff_preview_a_published_survey_from_any_page_and_leave_the_preview(
+    admin, survey, app
+):
+    from tests.support.clients import new_browser
+
+    shown = admin.get(BUILDER)
+    path = f"{BUILDER}/preview"
+    form = page(shown).find("button", string="Preview page 3").find_parent("form")
+
+    opened = admin.post(path, data=sent_by(form))
+
+    page_3 = f"/consultations/{SLUG}/survey/pages/3"
+    assert where(opened) == page_3
+    previewed = page(admin.get(page_3))
+    assert "This is a preview." in text_of(previewed.find(class_="preview-banner"))
+    assert text_of(previewed.find("legend")) == "Do you commission services?"
+    # A respondent's browser is not previewing: page 3 is not on their route.
+    assert new_browser(app).get(page_3).status_code == 303
+
+    leave = previewed.find("form", class_=None, action=f"/preview/{SLUG}/leave")
+    assert admin.post(leave["action"], data=sent_by(leave)).status_code == 303
+    assert admin.get(page_3).status_code == 303

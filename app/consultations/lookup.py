@@ -76,12 +76,15 @@ def get_by_slug_or_404(slug: str) -> Consultation:
     staff (admins and officers see drafts), and the request is then marked as a preview:
     the draft counts as open whatever its dates, so every check below
     (open_channel_or_abort, the grace rule) lets its forms through, and nothing sent is
-    stored.
+    stored. So is a published one that signed-in staff chose to preview (from the survey
+    builder).
     """
     consultation = get_for_staff_or_404(slug)
     if consultation.is_draft:
         if not (preview.previewing(consultation) or current_user.is_authenticated):
             abort(404)
+        preview.mark_preview(consultation)
+    elif preview.staff_previewing(consultation):
         preview.mark_preview(consultation)
     return consultation
 

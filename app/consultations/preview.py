@@ -17,6 +17,7 @@ import secrets
 from datetime import datetime
 
 from flask import g, has_app_context, session
+from flask_login import current_user
 from sqlalchemy import event, select
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -25,6 +26,8 @@ from app.extensions import db
 from app.models import Consultation, record_audit
 
 SESSION_KEY = "previews"
+# Published consultations that signed-in staff are previewing in this browser.
+STAFF_KEY = "staff_previews"
 
 
 def token_hash(token: str) -> str:
@@ -94,6 +97,23 @@ def forget(consultation: Consultation) -> None:
     previews = dict(session.get(SESSION_KEY, {}))
     if previews.pop(str(consultation.id), None) is not None:
         session[SESSION_KEY] = previews
+    staff = session.get(STAFF_KEY)
+    if staff and consultation.id in staff:
+        session[STAFF_KEY] = [held for held in staff if held != consultation.id]
+
+
+def start_staff_preview(consultation: Consultation) -> None:
+    """Let signed-in staff try a published consultation's forms in this browser as a
+    preview, which stores and emails nothing, until they leave it."""
+    held = session.get(STAFF_KEY) or []
+    if consultation.id not in held:
+        session[STAFF_KEY] = [*held, consultation.id]
+
+
+def staff_previewing(consultation: Consultation) -> bool:
+    """Whether signed-in staff are previewing this published consultation."""
+    held = session.get(STAFF_KEY)
+    return bool(held) and consultation.id in held and current_user.is_authenticated
 
 
 def previewing(consultation: Consultation) -> bool:

@@ -186,9 +186,13 @@ def question_page(slug: str, page: int):
         return ended
     answers = draft.answers if draft else {}
     pages = routing.route(questions, answers)
-    if page not in pages:  # skipped, or no such page
-        return _carry_on(consultation, draft, questions)
     on_page = routing.questions_on(questions, page, routing.kept_answers(questions, answers))
+    if page not in pages:  # skipped, or no such page
+        # A preview opens it all the same, so that staff can see pages their answers skip.
+        on_page = [q for q in questions if q.page == page] if in_preview() else []
+        if not on_page:
+            return _carry_on(consultation, draft, questions)
+        pages = sorted({*pages, page})
     visit = _Visit(consultation, questions, draft, page, pages, on_page, clock.now())
     form = page_form(on_page, answers)
     if request.method == "GET":

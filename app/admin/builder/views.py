@@ -28,6 +28,7 @@ from app.admin.builder.forms import (
     SurveyActionForm,
     question_values,
 )
+from app.consultations import preview
 from app.consultations.lookup import get_for_staff_or_404
 from app.models import Consultation
 from app.survey import edits, route_checks
@@ -117,6 +118,22 @@ def _shown_to(survey: dict | None) -> dict[str, str]:
         if clauses:
             said[question["key"]] = f"Shown only to people who {' and who '.join(clauses)}."
     return said
+
+
+@bp.post(SURVEY + "/preview")
+def survey_preview(slug: str):
+    """Try the survey as a respondent, from any page: a preview stores and emails nothing.
+
+    Staff see a draft as a preview anyway; a published survey is previewed in this
+    browser until they leave the preview."""
+    consultation = get_for_staff_or_404(slug)
+    if not consultation.is_draft:
+        preview.start_staff_preview(consultation)
+    page = request.form.get("page", type=int)
+    pages = len((services.survey_of(consultation) or {}).get("pages", []))
+    if page is not None and 1 <= page <= pages:
+        return redirect(url_for("survey.question_page", slug=slug, page=page), code=303)
+    return redirect(url_for("survey.start", slug=slug), code=303)
 
 
 # --- questions ----------------------------------------------------------------------------
