@@ -282,9 +282,7 @@ def test_officers_see_the_survey_but_cannot_change_it(officer, survey):
     assert officer.get(f"{BUILDER}/questions/role/delete").status_code == 403
 
 
-def test_staff_preview_a_published_survey_from_any_page_and_leave_the_preview(
-    admin, survey, app
-):
+def test_staff_preview_a_published_survey_from_any_page_and_leave_the_preview(admin, survey, app):
     from tests.support.clients import new_browser
 
     shown = admin.get(BUILDER)
@@ -304,3 +302,30 @@ def test_staff_preview_a_published_survey_from_any_page_and_leave_the_preview(
     leave = previewed.find("form", class_=None, action=f"/preview/{SLUG}/leave")
     assert admin.post(leave["action"], data=sent_by(leave)).status_code == 303
     assert admin.get(page_3).status_code == 303
+
+
+def test_with_htmx_the_question_form_says_what_saving_would_do_and_saves_nothing(admin, survey):
+    path = f"{BUILDER}/questions/story"
+    shown = admin.get(path)
+    before = current_survey()
+    data = with_changes(sent_by(the_form(shown, path)), {"show_if-role": "Council officer"})
+
+    checked = admin.post(
+        path, data={**data.to_dict(flat=False), "check": "yes"}, headers={"HX-Request": "true"}
+    )
+
+    assert checked.status_code == 200
+    said = text_of(page(checked))
+    assert said.startswith("If you save now Changes who sees 'Tell us about your experience'.")
+    assert "Anyone else sees pages 1 and 4." in said
+    refused = admin.post(
+        path,
+        data={
+            **with_changes(data, {"options": "", "type": "single"}).to_dict(flat=False),
+            "check": "yes",
+        },
+        headers={"HX-Request": "true"},
+    )
+    assert "It cannot be saved: Enter at least 2 options" in text_of(page(refused))
+    assert current_survey() == before
+    assert audit() == []

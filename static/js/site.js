@@ -90,8 +90,23 @@
       : times.textContent.trim();
   }
 
+  // The survey builder: after a move swaps in the new order, focus goes back to what moved.
+  var moved = null;
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var item = event.detail.elt.closest ? event.detail.elt.closest("[data-movable]") : null;
+    moved = item ? item.id : null;
+  });
+  function focusMoved() {
+    var item = moved && document.getElementById(moved);
+    moved = null;
+    if (!item) return;
+    item.setAttribute("tabindex", "-1");
+    item.focus();
+  }
+
   document.addEventListener("htmx:afterSwap", function (event) {
     var target = event.detail.target;
+    if (moved) focusMoved();
     if (target.id === "call-times") announceTimes();
     enhance(target);
     // A step of the survey, or a whole page (an error, the closed page) put in its place.

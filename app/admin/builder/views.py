@@ -30,6 +30,7 @@ from app.admin.builder.forms import (
 )
 from app.consultations import preview
 from app.consultations.lookup import get_for_staff_or_404
+from app.extensions import htmx
 from app.models import Consultation
 from app.survey import edits, route_checks
 
@@ -201,11 +202,15 @@ def survey_question_new(slug: str):
         added = edits.add_question(survey, fields, chosen, form.new_page_title.data)
         if isinstance(added, edits.Edited) and shown_if:
             added = _with_notes(edits.set_condition(added.survey, fields["key"], shown_if), added)
+        if _checking():
+            return _checks(survey, added)
         key = fields["key"]
         made = Made(f"Added the question '{form.prompt.data}'.", None, _finder(key), key)
         went = _apply(consultation, survey, added, form, made)
         if went is not None:
             return went
+    elif _checking():
+        return _checks(survey, None)
     return _question_page(consultation, survey, form, deciders, shown_if)
 
 
@@ -232,11 +237,33 @@ def survey_question_edit(slug: str, key: str):
             )
         if isinstance(changed, edits.Edited):
             changed = _with_notes(edits.set_condition(changed.survey, new_key, shown_if), changed)
+        if _checking():
+            return _checks(survey, changed)
         made = Made(f"Changed the question '{question['prompt']}'.", question, _finder(new_key))
         went = _apply(consultation, survey, changed, form, replace(made, anchor=new_key))
         if went is not None:
             return went
+    elif _checking():
+        return _checks(survey, None)
     return _question_page(consultation, survey, form, deciders, shown_if, question)
+
+
+def _checking() -> bool:
+    """Whether htmx is asking what the form would do if saved now, as the admin works."""
+    return bool(htmx) and request.form.get("check") == "yes"
+
+
+def _checks(survey: dict | None, outcome: edits.Outcome | None):
+    """What saving the question form now would do: the survey's routes and problems
+    afterwards, or why it cannot be saved. Nothing is saved."""
+    edited = outcome.survey if isinstance(outcome, edits.Edited) else None
+    return render_template(
+        "admin/builder/_checks.html",
+        outcome=outcome,
+        change=edits.classify(survey, edited) if edited is not None else None,
+        routes=route_checks.route_map(edited).sentences() if edited else [],
+        problems=route_checks.problems(edited) if edited else [],
+    )
 
 
 def _finder(key: str) -> Callable[[dict | None], dict | None]:
