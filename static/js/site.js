@@ -33,6 +33,14 @@
     });
   }
 
+  // The survey builder's question form shows only the settings of the type chosen.
+  function showTypeSettings(form) {
+    var chosen = form.querySelector("input[name='type']:checked");
+    form.querySelectorAll("[data-for-types]").forEach(function (part) {
+      part.hidden = !!chosen && part.getAttribute("data-for-types").split(" ").indexOf(chosen.value) < 0;
+    });
+  }
+
   // After htmx swaps in a new step, move focus as a page load would: to the error
   // summary if there is one, otherwise to the heading, so screen readers announce it.
   function focusNewStep(root) {
@@ -63,6 +71,7 @@
     focusErrorSummary(root);
     root.querySelectorAll("textarea[data-maxlength]").forEach(countCharacters);
     root.querySelectorAll("form").forEach(revealFollowUps);
+    root.querySelectorAll("form").forEach(showTypeSettings);
   }
 
   // The count is read out by screen readers, so it is updated once typing pauses.
@@ -75,7 +84,10 @@
     }
   });
   document.addEventListener("change", function (event) {
-    if (event.target.form) revealFollowUps(event.target.form);
+    if (event.target.form) {
+      revealFollowUps(event.target.form);
+      showTypeSettings(event.target.form);
+    }
   });
   document.addEventListener("DOMContentLoaded", function () { enhance(document); });
   // Say what a chosen day's times are, since the swapped-in list itself is not announced.
