@@ -8,6 +8,8 @@ organisations see pages 1, 2 and 4; council officers 1, 3 and 4; anyone else 1 a
 
 from __future__ import annotations
 
+import re
+
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
@@ -329,3 +331,95 @@ def test_with_htmx_the_question_form_says_what_saving_would_do_and_saves_nothing
     assert "It cannot be saved: Enter at least 2 options" in text_of(page(refused))
     assert current_survey() == before
     assert audit() == []
+
+
+def survey_section(text: str) -> str:
+    """The `survey:` part of a consultation file, up to the next top-level key."""
+    after = text.split("\nsurvey:\n", 1)[1]
+    return re.split(r"\n(?=[a-z_]+:)", after, maxsplit=1)[0]
+
+
+def build_through_the_forms(admin, pages: list[dict]) -> None:
+    """Make `pages` (the file's shape) with the builder's forms, as an admin would."""
+    for number, built in enumerate(pages, start=1):
+        for position, question in enumerate(built["questions"]):
+            scale = question.get("scale", {})
+            fields = {
+                "prompt": question["prompt"],
+                "hint": question.get("hint", ""),
+                "type": question["type"],
+                "required": "y" if question.get("required") else None,
+                "options": "\n".join(question.get("options", [])),
+                "allow_other": "y" if question.get("allow_other") else None,
+                "lowest": str(question.get("min", "")),
+                "highest": str(question.get("max", "")),
+                "max_length": str(question.get("max_length", "")),
+                "scale_min": scale.get("min", ""),
+                "scale_max": scale.get("max", ""),
+                "key": question["key"],
+                "page": "new" if position == 0 else str(number),
+                "new_page_title": built["title"] if position == 0 else "",
+            }
+            for key, answers in question.get("show_if", {}).items():
+                fields[f"show_if-{key}"] = answers
+            made = fill(admin, NEW, fields)
+            assert made.status_code == 303, text_of(page(made).find(class_="error-summary"))
+
+
+def test_a_survey_built_in_the_browser_is_the_survey_its_file_would_import(
+    admin, make_consultation, make_survey, app, clock
+):
+    from app.consultations.files import file_text
+    from tests.support.clients import new_browser
+    from tests.support.factories import SURVEY_PAGES
+    from tests.support.survey import SURVEY
+
+    imported = file_text(make_survey())
+    db.session.delete(db.session.scalars(select(Consultation)).one())
+    db.session.commit()
+    made = make_consultation(
+        summary="Tell us how community services are run where you live.",
+        body="",
+        officer_phone="",
+        evidence_settings=None,
+    )
+    assert made.questions == []
+
+    build_through_the_forms(admin, SURVEY_PAGES)
+
+    db.session.rollback()
+    consultation = db.session.scalars(select(Consultation)).one()
+    assert current_survey() == {"pages": SURVEY_PAGES}
+    assert "show_if:" in survey_section(imported) and "confidence" in survey_section(imported)
+    assert survey_section(file_text(consultation)) == survey_section(imported)
+    # A council officer is routed as the imported survey routes them.
+    respondent = new_browser(app)
+    assert where(fill(respondent, f"{SURVEY}/pages/1", {"q_role": "Council officer"})).endswith(
+        "/pages/3"
+    )
+
+
+def test_a_new_question_never_takes_the_column_of_one_taken_out_after_it_was_answered(
+    admin, clock, survey, app
+):
+    from tests.support.clients import new_browser
+
+    respondent = new_browser(app)
+    take_route(respondent, ORGANISATION_ROUTE)
+    assert send(respondent, clock).status_code == 303
+    path = f"{BUILDER}/questions/postcode/delete"
+    assert confirm(admin, admin.get(path), path).status_code == 303
+
+    typed = fill(admin, NEW, {"prompt": "Postcode", "type": "text", "page": "1", "key": "postcode"})
+    assert typed.status_code == 422
+    assert field_error(typed, "key") == (
+        "A question taken out of the survey used this column. Enter a different one"
+    )
+    added = fill(admin, NEW, {"prompt": "Postcode", "type": "text", "page": "1"})
+
+    assert added.status_code == 303
+    assert [q["key"] for q in current_survey()["pages"][0]["questions"]] == ["role", "postcode_2"]
+    # And the key of a question people have answered stays as it is.
+    locked = page(admin.get(f"{BUILDER}/questions/role"))
+    assert locked.find(attrs={"name": "key"}) is None
+    assert "It cannot be changed now that people have answered the survey." in text_of(locked)

@@ -39,6 +39,7 @@ QUESTION = SURVEY + "/questions/<key>"
 PAGE = SURVEY + "/pages/<int:page>"
 # What a replayed form must not carry twice: the page adds its own.
 NOT_REPLAYED = {"csrf_token", "confirmed"}
+TAKEN_OUT = "A question taken out of the survey used this column. Enter a different one"
 STALE = (
     "Someone else changed the survey while you were working on it. Check it and make your"
     " change again."
@@ -198,8 +199,11 @@ def survey_question_new(slug: str):
     shown_if = _condition(deciders) if request.method == "POST" else {}
     if form.validate_on_submit():
         fields = form.fields()
-        fields.setdefault("key", edits.key_for(form.prompt.data, services.keys_ever(consultation)))
+        taken = services.keys_ever(consultation)
+        fields.setdefault("key", edits.key_for(form.prompt.data, taken))
         added = edits.add_question(survey, fields, chosen, form.new_page_title.data)
+        if fields["key"] in taken - {q["key"] for _n, q in _questions(survey)}:
+            added = edits.Refused(TAKEN_OUT, "key")
         if isinstance(added, edits.Edited) and shown_if:
             added = _with_notes(edits.set_condition(added.survey, fields["key"], shown_if), added)
         if _checking():
@@ -228,9 +232,11 @@ def survey_question_edit(slug: str, key: str):
         _condition(deciders) if request.method == "POST" else dict(question.get("show_if", {}))
     )
     if form.validate_on_submit():
-        locked = services.answered(consultation)
-        changed = edits.edit_question(survey, key, form.fields(), key_locked=locked)
-        new_key = form.key.data or key
+        fields = form.fields()
+        if services.answered(consultation):
+            fields.pop("key", None)  # not on the form: it names answers' column now
+        changed = edits.edit_question(survey, key, fields)
+        new_key = fields.get("key") or key
         if isinstance(changed, edits.Edited) and form.page.data not in (str(number), NEW_PAGE):
             changed = _with_notes(
                 edits.move_question_to_page(changed.survey, new_key, int(form.page.data)), changed
