@@ -27,7 +27,6 @@ from app import create_app
 from app.consultations.checklist import missing
 from app.consultations.files import (
     ATTACHMENT_TYPES,
-    QUESTION_TYPES,
     ConsultationSpec,
     apply_settings,
     file_data,
@@ -35,6 +34,7 @@ from app.consultations.files import (
     parse_consultation,
     save_consultation,
 )
+from app.consultations.survey_schema import QUESTION_TYPES
 from app.extensions import db
 from app.models import CHANNELS, Consultation, Question
 from tests.support.consultation_files import (

@@ -3,7 +3,7 @@ route in words, what is wrong, and which questions depend on an answer.
 
 Worked examples first, on tests/support/factories.py's SURVEY_PAGES and small surveys made
 here; then properties on generated surveys, checked against the respondents' own routing
-rules (app/survey/routing.py) and against the file checks (files.survey_problems).
+rules (app/survey/routing.py) and against the file checks (survey_schema.survey_problems).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.consultations.files import survey_problems
+from app.consultations.survey_schema import survey_problems
 from app.survey import route_checks, routing
 from app.survey.route_checks import Dependant, RouteProblem
 from tests.support.factories import SURVEY_PAGES

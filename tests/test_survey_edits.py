@@ -17,7 +17,8 @@ from hypothesis import HealthCheck, event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
-from app.consultations.files import QUESTION_TYPES, survey_data, survey_problems
+from app.consultations.files import survey_data
+from app.consultations.survey_schema import QUESTION_TYPES, survey_problems
 from app.survey import edits
 from app.survey.edits import Edited, Refused
 from tests.support.factories import SURVEY_PAGES

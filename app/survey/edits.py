@@ -10,8 +10,8 @@ Decisions:
   one given, with notes in plain English on what else the change did) or `Refused`
   (what is wrong, and the form field it is about when there is one). The builder calls
   an action once to preview its notes, and again once the admin confirms.
-- An edited survey always passes `files.survey_problems`, the checks an imported file's
-  survey gets; if it somehow would not, the action is refused instead.
+- An edited survey always passes `survey_schema.survey_problems`, the checks an imported
+  file's survey gets; if it somehow would not, the action is refused instead.
 - Pages are never empty. A question is added to the end of an existing page, or to a new
   page at the end with the title given. Deleting a page's last question, or moving it
   away, deletes the page; deleting a page deletes its questions. Deleting the last
@@ -49,7 +49,7 @@ from collections.abc import Callable, Collection, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from app.consultations.files import (
+from app.consultations.survey_schema import (
     CHOICE_TYPES,
     CONTROL,
     QUESTION_SETTINGS,

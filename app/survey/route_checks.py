@@ -4,7 +4,7 @@ it, what is wrong with it, and which questions depend on an answer.
 A pure module. It reads a survey in the consultation file's `survey` shape and judges
 every route with app.survey.routing, the rules respondents are routed by, so that what
 the builder says is what respondents get. It never raises on a broken survey: it says
-less about one, and app.consultations.files.survey_problems says what is broken.
+less about one, and app.consultations.survey_schema.survey_problems says what is broken.
 
 Routes are found by answering the routing questions (those a condition names) in every
 way routing can tell apart: each answer a condition names, and "any other answer or

@@ -44,8 +44,8 @@ from app.consultations.files import (
     ConsultationSpec,
     ContactSpec,
     EvidenceSpec,
-    OptionText,
 )
+from app.consultations.survey_schema import OptionText
 from app.evidence.services import settings as evidence_settings
 from app.formatting import phones, timefmt
 from app.intake import channels

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from app.consultations.files import SurveySpec, question_rows, survey_data
+from app.consultations.files import question_rows, survey_data
+from app.consultations.survey_schema import SurveySpec
 from app.extensions import db
 from app.models import (
     DRAFT,
