@@ -179,3 +179,22 @@ def test_a_version_reads_back_as_the_questions_respondents_were_asked(make_surve
         return [tuple(getattr(q, name) for name in fields) for q in questions]
 
     assert described(asked) == described(consultation().questions)
+
+
+def test_the_summary_still_counts_a_choice_question_taken_out_after_it_was_answered(
+    client, clock, make_survey, admin
+):
+    make_survey()
+    take_route(client, ORGANISATION_ROUTE)
+    assert send(client, clock).status_code == 303
+    pages = copy.deepcopy(SURVEY_PAGES)
+    del pages[1]["questions"][1]  # "What gets in the way?"
+
+    make_survey(survey={"pages": pages})
+
+    summary = page(admin.get(f"/admin/consultations/{SLUG}/summary"))
+    titles = [text_of(h) for h in summary.select("h2.chart-title")]
+    assert titles[-1] == "What gets in the way? (no longer in the survey)"
+    table = summary.find(id="chart-obstacles").find_parent("section").find("tbody")
+    counted = {text_of(row.find("td")): text_of(row.find_all("td")[1]) for row in table("tr")}
+    assert counted == {"Paperwork": "1", "Contract size": "0", "Payment terms": "0", "Other": "1"}

@@ -10,7 +10,7 @@ from sqlalchemy import func, insert, select
 
 from app.extensions import db
 from app.models import ChoiceAnswer, Consultation, Question, Response
-from app.survey import routing
+from app.survey import routing, versions
 from app.survey.forms import OTHER, OTHER_PREFIX, SET_ANSWER_TYPES, choice_pairs
 
 OTHER_LABEL = "Other"
@@ -67,6 +67,7 @@ class Tally:
     question: Question
     counts: list[tuple[str, int]] = field(default_factory=list)
     answered: int = 0
+    taken_out: bool = False  # a question an earlier version of the survey asked
 
     @property
     def most(self) -> int:
@@ -74,7 +75,8 @@ class Tally:
 
 
 def tallies(consultation: Consultation) -> list[Tally]:
-    """A tally for each choice question of the survey, options in the order offered."""
+    """A tally for each choice question of the survey, options in the order offered; then
+    one for each choice question taken out of the survey since people answered it."""
     questions = [q for q in consultation.questions if q.type in SET_ANSWER_TYPES]
     counted: dict[tuple[str, str], int] = {
         (key, option): count
@@ -91,8 +93,9 @@ def tallies(consultation: Consultation) -> list[Tally]:
             .group_by(ChoiceAnswer.question_key)
         ).all()
     )
+    taken_out = [q for q in _taken_out(consultation) if answered.get(q.key)]
     result = []
-    for question in questions:
+    for question in questions + taken_out:
         labels = [_offered_label(question, value, label) for value, label in choice_pairs(question)]
         # Options removed from the survey since someone chose them still count.
         labels += sorted(
@@ -103,9 +106,22 @@ def tallies(consultation: Consultation) -> list[Tally]:
                 question,
                 [(label, counted.get((question.key, label), 0)) for label in labels],
                 answered.get(question.key, 0),
+                question in taken_out,
             )
         )
     return result
+
+
+def _taken_out(consultation: Consultation) -> list[Any]:
+    """The choice questions earlier versions asked that the survey no longer has, each as
+    the newest version that had it asked it."""
+    keys = {q.key for q in consultation.questions}
+    found: dict[str, Any] = {}
+    for questions in reversed(versions.by_number(consultation).values()):
+        for question in questions:
+            if question.key not in keys and question.type in SET_ANSWER_TYPES:
+                found.setdefault(question.key, question)
+    return list(found.values())
 
 
 def _offered_label(question: Question, value: str, label: str) -> str:
