@@ -19,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from app.consultations.files import survey_data
 from app.consultations.survey_schema import QUESTION_TYPES, survey_problems
-from app.survey import edits
+from app.survey import change_kinds, edits
 from app.survey.edits import Edited, Refused
 from tests.support.factories import SURVEY_PAGES
 
@@ -609,17 +609,19 @@ def test_wording_and_order_within_a_page_are_a_wording_fix():
     question(after, "confidence")["scale"] = {"min": "Not at all", "max": "Completely"}
     after["pages"][3]["questions"].reverse()
 
-    change = edits.classify(survey(), after)
+    change = change_kinds.classify(survey(), after)
 
-    assert change == edits.Change(structural=(), changed=True)
+    assert change == change_kinds.Change(structural=(), changed=True)
     assert change.wording_only
-    assert edits.option_renames(survey(), after) == {"role": {"Resident": "Someone living here"}}
+    assert change_kinds.option_renames(survey(), after) == {
+        "role": {"Resident": "Someone living here"}
+    }
 
 
 def test_an_unchanged_survey_is_no_change():
-    change = edits.classify(survey(), survey())
+    change = change_kinds.classify(survey(), survey())
 
-    assert change == edits.Change(structural=(), changed=False)
+    assert change == change_kinds.Change(structural=(), changed=False)
     assert not change.wording_only
 
 
@@ -627,8 +629,10 @@ def test_a_relabelled_option_keeps_its_conditions_and_is_still_a_wording_fix():
     options = ["Community organisation", "Council staff", "Resident"]
     after = edited(edits.edit_question(survey(), "role", {"options": options}))
 
-    assert edits.classify(survey(), after).wording_only
-    assert edits.option_renames(survey(), after) == {"role": {"Council officer": "Council staff"}}
+    assert change_kinds.classify(survey(), after).wording_only
+    assert change_kinds.option_renames(survey(), after) == {
+        "role": {"Council officer": "Council staff"}
+    }
 
 
 def test_structural_changes_are_listed_in_words():
@@ -644,7 +648,7 @@ def test_structural_changes_are_listed_in_words():
     question(after, "contact_email")["required"] = True
     question(after, "commissions")["show_if"] = {"role": ["Council officer", "Resident"]}
 
-    change = edits.classify(survey(), after)
+    change = change_kinds.classify(survey(), after)
 
     assert change.structural == (
         "Removes the question 'What is your postcode?'.",
@@ -665,20 +669,20 @@ def test_structural_changes_are_listed_in_words():
 
 def test_a_question_or_a_page_moved_is_structural():
     moved = edited(edits.move_question_to_page(survey(), "postcode", 4))
-    assert edits.classify(survey(), moved).structural == (
+    assert change_kinds.classify(survey(), moved).structural == (
         "Moves 'What is your postcode?' from page 1 to page 4.",
     )
 
     swapped = edited(edits.move_page(survey(), 3, "up"))
-    assert edits.classify(survey(), swapped).structural == (
+    assert change_kinds.classify(survey(), swapped).structural == (
         "Page 3, 'Buying services', becomes page 2.",
         "Page 2, 'Running services', becomes page 3.",
     )
 
 
 def test_a_survey_made_or_removed_is_every_question_added_or_removed():
-    assert edits.classify(None, survey()).structural[0] == f"Adds the question {ROLE}."
-    assert edits.classify(survey(), None).structural[-1] == (
+    assert change_kinds.classify(None, survey()).structural[0] == f"Adds the question {ROLE}."
+    assert change_kinds.classify(survey(), None).structural[-1] == (
         "Removes the question 'Email for follow-up questions'."
     )
 
@@ -773,8 +777,8 @@ class Builder(RuleBasedStateMachine):
             assert isinstance(outcome, Edited)
             assert all(isinstance(note, str) for note in outcome.notes)
             event(f"{action.__name__}: edited")
-            edits.option_renames(before, outcome.survey)
-            self.change = edits.classify(before, outcome.survey)
+            change_kinds.option_renames(before, outcome.survey)
+            self.change = change_kinds.classify(before, outcome.survey)
             event(f"{action.__name__}: {'structural' if self.change.structural else 'wording'}")
             self.survey = outcome.survey
         return outcome

@@ -31,12 +31,6 @@ Decisions:
   removes the conditions that named it or that option, and says so: a condition left
   with no answers goes, and so does a show_if left empty. An option relabelled in place
   keeps its conditions, under its new label.
-- `classify` says whether a change is a wording fix (it applies at once) or structural
-  (the builder shows its impact and asks to confirm). Questions are matched by key, so
-  a changed key reads as a question removed and another added; keys change only before
-  there are responses. An option relabelled in place is a wording fix: responses keep
-  the words they were answered with, and `option_renames` lists the relabellings for
-  the caller to record.
 """
 
 from __future__ import annotations
@@ -45,7 +39,7 @@ import copy
 import functools
 import re
 import unicodedata
-from collections.abc import Callable, Collection, Iterator, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -57,9 +51,18 @@ from app.consultations.survey_schema import (
     YES_NO,
     survey_problems,
 )
+from app.survey.survey_parts import (
+    TYPE_NAMES,
+    Question,
+    Survey,
+    a_or_an,
+    by_key,
+    numbered,
+    pages_of,
+    quote,
+    relabellings,
+)
 
-Survey = dict[str, Any]
-Question = dict[str, Any]
 Notes = list[str]
 
 KEY_LENGTH = 40  # a made key, short enough to read as a column name
@@ -72,16 +75,6 @@ SCALE_ANSWERS = tuple(str(n) for n in range(1, 6))
 SCALE_LABELS = {"min": "Strongly disagree", "max": "Strongly agree"}
 FIELDS = ("key", "type", "prompt", "hint", "required", "options")
 FIELDS += tuple(QUESTION_SETTINGS)
-TYPE_NAMES = {
-    "single": "single choice",
-    "multi": "multiple choice",
-    "text": "short text",
-    "longtext": "long text",
-    "yesno": "yes or no",
-    "scale": "scale",
-    "email": "email address",
-    "number": "number",
-}
 DELETED = "the question you deleted"
 
 
@@ -146,28 +139,9 @@ def _checked(survey: Survey | None, notes: Notes) -> Outcome:
 # --- finding things ---------------------------------------------------------------------
 
 
-def _quote(question: Question) -> str:
-    return f"'{question['prompt']}'"
-
-
-def _pages(survey: Survey | None) -> list[dict[str, Any]]:
-    return survey["pages"] if survey else []
-
-
-def _numbered(survey: Survey | None) -> Iterator[tuple[int, Question]]:
-    """(page number, question) for every question, in order."""
-    for number, page in enumerate(_pages(survey), start=1):
-        for question in page["questions"]:
-            yield number, question
-
-
-def _by_key(survey: Survey | None) -> dict[str, Question]:
-    return {question["key"]: question for _number, question in _numbered(survey)}
-
-
 def _find(survey: Survey | None, key: Any) -> tuple[dict[str, Any], Question]:
     """The page holding the question and the question, or refused when it is gone."""
-    for page in _pages(survey):
+    for page in pages_of(survey):
         for question in page["questions"]:
             if question["key"] == key:
                 return page, question
@@ -176,7 +150,7 @@ def _find(survey: Survey | None, key: Any) -> tuple[dict[str, Any], Question]:
 
 def _page(survey: Survey | None, number: Any, field: str = "page") -> dict[str, Any]:
     """The page with that number (from 1), or refused."""
-    count = len(_pages(survey))
+    count = len(pages_of(survey))
     if isinstance(number, int) and not isinstance(number, bool) and 1 <= number <= count:
         return survey["pages"][number - 1]
     if count == 0:
@@ -205,9 +179,9 @@ def answers_to(question: Question) -> tuple[str, ...] | None:
 
 def _misordered(survey: Survey | None) -> tuple[Question, Question] | None:
     """The first (decider, dependant) where the dependant comes first."""
-    questions = _by_key(survey)
+    questions = by_key(survey)
     seen: set[str] = set()
-    for _number, question in _numbered(survey):
+    for _number, question in numbered(survey):
         for name in question.get("show_if", {}):
             if name in questions and name not in seen:
                 return questions[name], question
@@ -221,7 +195,7 @@ def _in_order(survey: Survey) -> None:
     if pair:
         decider, dependant = pair
         raise _Refusal(
-            f"{_quote(decider)} decides who sees {_quote(dependant)}, so it must come before it."
+            f"{quote(decider)} decides who sees {quote(dependant)}, so it must come before it."
         )
 
 
@@ -267,7 +241,7 @@ def _key(value: Any, prompt: str, taken: dict[str, Question]) -> str:
     if len(key) > LONGEST_KEY:
         raise _Refusal(f"The key must be {LONGEST_KEY} characters or fewer", "key")
     if key in taken:
-        raise _Refusal(f"{_quote(taken[key])} already uses this key. Enter a different key", "key")
+        raise _Refusal(f"{quote(taken[key])} already uses this key. Enter a different key", "key")
     return key
 
 
@@ -406,7 +380,7 @@ def _question(
 
 def _rename_key(survey: Survey, old: str, new: str) -> None:
     """Conditions that name a question by its old key name it by its new one, in place."""
-    for _number, question in _numbered(survey):
+    for _number, question in numbered(survey):
         if old in question.get("show_if", {}):
             question["show_if"] = {
                 (new if name == old else name): values
@@ -425,7 +399,7 @@ def _follow(
     for each question shown to more people because of it."""
     answers = answers_to(decider) if decider else None
     notes = []
-    for number, question in _numbered(survey):
+    for number, question in numbered(survey):
         values = question.get("show_if", {}).get(key)
         if values is None:
             continue
@@ -452,12 +426,12 @@ def _widened(
     gone: str,
 ) -> str:
     """A note saying who now sees a question whose condition lost some answers."""
-    who = _quote(question)
+    who = quote(question)
     name, which = gone, ""
     if decider is not None:
-        name = _quote(decider)
+        name = quote(decider)
         if answers_to(decider) is None:
-            which = f", which is now {_a(TYPE_NAMES[decider['type']])} question"
+            which = f", which is now {a_or_an(TYPE_NAMES[decider['type']])} question"
         else:
             which = f", which no longer offers {_answers_in_words(lost)}"
     if some_kept:
@@ -477,17 +451,6 @@ def _widened(
 def _answers_in_words(values: list[str]) -> str:
     quoted = [f"'{value}'" for value in values]
     return quoted[0] if len(quoted) == 1 else f"{', '.join(quoted[:-1])} or {quoted[-1]}"
-
-
-def _relabelled(old: list[str], new: list[str]) -> dict[str, str]:
-    """{old label: new label} for options changed in place: as many options, each change
-    at the same position, and no label moved elsewhere (that is a reorder)."""
-    if len(old) != len(new):
-        return {}
-    pairs = {before: after for before, after in zip(old, new, strict=True) if before != after}
-    if any(before in new or after in old for before, after in pairs.items()):
-        return {}
-    return pairs
 
 
 def _drop_if_empty(survey: Survey, page: dict[str, Any]) -> Notes:
@@ -530,7 +493,7 @@ def add_question(
 ) -> tuple[Survey, Notes]:
     """Add a question to the end of a page, or (with no page) on a new page at the end."""
     survey = survey or {"pages": []}
-    question = _question(fields, None, _by_key(survey))
+    question = _question(fields, None, by_key(survey))
     if page is None:
         title = _title(new_page_title, "new_page_title")
         survey["pages"].append({"title": title, "questions": [question]})
@@ -545,12 +508,12 @@ def edit_question(
 ) -> tuple[Survey, Notes]:
     """Change a question; the conditions naming it follow its key, options and type."""
     page, current = _find(survey, key)
-    taken = {name: q for name, q in _by_key(survey).items() if name != key}
+    taken = {name: q for name, q in by_key(survey).items() if name != key}
     question = _question(fields, current, taken, key_locked)
     page["questions"][page["questions"].index(current)] = question
     if question["key"] != key:
         _rename_key(survey, key, question["key"])
-    renames = _relabelled(current.get("options", []), question.get("options", []))
+    renames = relabellings(current.get("options", []), question.get("options", []))
     return survey, _follow(survey, question["key"], question, renames)
 
 
@@ -563,7 +526,7 @@ def move_question(survey: Survey | None, key: Any, direction: Any) -> tuple[Surv
     at = questions.index(question)
     if not 0 <= at + step < len(questions):
         end = "first" if step < 0 else "last"
-        raise _Refusal(f"{_quote(question)} is already the {end} question on its page.")
+        raise _Refusal(f"{quote(question)} is already the {end} question on its page.")
     questions[at], questions[at + step] = questions[at + step], questions[at]
     _in_order(survey)
     return survey, []
@@ -596,7 +559,7 @@ def set_condition(survey: Survey | None, key: Any, show_if: Any) -> tuple[Survey
     _page_of, question = _find(survey, key)
     if not isinstance(show_if, Mapping):
         raise _Refusal("Choose the question and the answers that lead to it", "show_if")
-    questions = _by_key(survey)
+    questions = by_key(survey)
     earlier = list(questions)[: list(questions).index(question["key"])]
     condition = {}
     for name, values in show_if.items():
@@ -604,11 +567,11 @@ def set_condition(survey: Survey | None, key: Any, show_if: Any) -> tuple[Survey
         _can_decide(question, decider, name in earlier)
         chosen = _chosen(values)
         if not chosen:
-            raise _Refusal(f"Select at least one answer to {_quote(decider)}", "show_if")
+            raise _Refusal(f"Select at least one answer to {quote(decider)}", "show_if")
         offered = answers_to(decider)
         unknown = next((value for value in chosen if value not in offered), None)
         if unknown is not None:
-            raise _Refusal(f"{_quote(decider)} does not offer the answer '{unknown}'.", "show_if")
+            raise _Refusal(f"{quote(decider)} does not offer the answer '{unknown}'.", "show_if")
         condition[name] = chosen
     question.pop("show_if", None)
     if condition:
@@ -618,7 +581,7 @@ def set_condition(survey: Survey | None, key: Any, show_if: Any) -> tuple[Survey
 
 def _can_decide(question: Question, decider: Question | None, earlier: bool) -> None:
     """Refuse a question that cannot decide who sees this one."""
-    who = _quote(question)
+    who = quote(question)
     if decider is None:
         raise _Refusal(
             f"The question that {who} would depend on no longer exists. It may have been deleted.",
@@ -628,22 +591,18 @@ def _can_decide(question: Question, decider: Question | None, earlier: bool) -> 
         raise _Refusal(f"{who} cannot depend on itself. Choose an earlier question", "show_if")
     if not earlier:
         raise _Refusal(
-            f"{_quote(decider)} comes after {who}, so it cannot decide who sees it. Choose an"
+            f"{quote(decider)} comes after {who}, so it cannot decide who sees it. Choose an"
             " earlier question, or move it first",
             "show_if",
         )
     if answers_to(decider) is None:
         kind = TYPE_NAMES[decider["type"]]
         raise _Refusal(
-            f"{_quote(decider)} is {_a(kind)} question, so its answers cannot decide who sees"
+            f"{quote(decider)} is {a_or_an(kind)} question, so its answers cannot decide who sees"
             f" {who}. Choose a question answered by choosing: single or multiple choice, yes or"
             " no, or a scale",
             "show_if",
         )
-
-
-def _a(words: str) -> str:
-    return f"an {words}" if words[0] in "aeiou" else f"a {words}"
 
 
 @_action
@@ -678,135 +637,3 @@ def delete_page(survey: Survey | None, page: Any) -> tuple[Survey, Notes]:
     for question in chosen["questions"]:
         notes += _follow(survey, question["key"], None, gone=gone)
     return survey, notes
-
-
-# --- what kind of change ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Change:
-    """What changed between two versions of a survey.
-
-    `structural` lists in words what changes who is asked what, or what an answer may be;
-    empty for a wording fix. `changed` says whether anything differs at all.
-    """
-
-    structural: tuple[str, ...]
-    changed: bool
-
-    @property
-    def wording_only(self) -> bool:
-        """A change of words and order within pages only: it applies at once."""
-        return self.changed and not self.structural
-
-
-def option_renames(old: Survey | None, new: Survey | None) -> dict[str, dict[str, str]]:
-    """{question key: {old label: new label}} for the options relabelled in place."""
-    before, after = _by_key(old), _by_key(new)
-    renames = {}
-    for key, question in after.items():
-        if key in before:
-            relabelled = _relabelled(before[key].get("options", []), question.get("options", []))
-            if relabelled:
-                renames[key] = relabelled
-    return renames
-
-
-def classify(old: Survey | None, new: Survey | None) -> Change:
-    """Whether going from `old` to `new` is a wording fix or structural, and how."""
-    before = {q["key"]: (n, q) for n, q in _numbered(old)}
-    after = {q["key"]: (n, q) for n, q in _numbered(new)}
-    renames = option_renames(old, new)
-    lines = [
-        f"Removes the question {_quote(q)}." for k, (_n, q) in before.items() if k not in after
-    ]
-    lines += [f"Adds the question {_quote(q)}." for k, (_n, q) in after.items() if k not in before]
-    lines += _page_moves(before, after, new)
-    for key, (_n, question) in after.items():
-        if key in before:
-            lines += _question_changes(before[key][1], question, renames)
-    return Change(tuple(lines), changed=old != new)
-
-
-def _page_moves(
-    before: dict[str, tuple[int, Question]], after: dict[str, tuple[int, Question]], new: Survey
-) -> list[str]:
-    """Questions now on another page: a whole page moved is one line, as a page."""
-    moved: dict[tuple[int, int], list[Question]] = {}
-    for key, (old_number, question) in after.items():
-        if key in before and before[key][0] != old_number:
-            moved.setdefault((before[key][0], old_number), []).append(question)
-    lines = []
-    for (was, now), questions in moved.items():
-        keys = {q["key"] for q in questions}
-        left = {k for k, (n, _q) in before.items() if n == was and k in after}
-        joined = {k for k, (n, _q) in after.items() if n == now and k in before}
-        if keys == left == joined:
-            title = new["pages"][now - 1]["title"]
-            lines.append(f"Page {was}, '{title}', becomes page {now}.")
-        else:
-            lines += [f"Moves {_quote(q)} from page {was} to page {now}." for q in questions]
-    return lines
-
-
-def _question_changes(
-    old: Question, new: Question, renames: dict[str, dict[str, str]]
-) -> list[str]:
-    """The structural changes to one question, in words."""
-    who = _quote(new)
-    lines = []
-    if old["type"] != new["type"]:
-        was, now = TYPE_NAMES[old["type"]], TYPE_NAMES[new["type"]]
-        lines.append(f"Changes {who} from {_a(was)} question to {_a(now)} question.")
-    if bool(old.get("required")) != bool(new.get("required")):
-        lines.append(f"Makes {who} {'required' if new.get('required') else 'optional'}.")
-    if old["type"] == new["type"] or {old["type"], new["type"]} <= set(CHOICE_TYPES):
-        lines += _option_changes(old, new, renames.get(new["key"], {}))
-        lines += _setting_changes(old, new)
-    if _conditions(old, renames) != _conditions(new, {}):
-        lines.append(f"Changes who sees {who}.")
-    return lines
-
-
-def _option_changes(old: Question, new: Question, relabelled: dict[str, str]) -> list[str]:
-    """Options removed or added; one relabelled in place is neither."""
-    who = _quote(new)
-    before, after = old.get("options", []), new.get("options", [])
-    removed = [o for o in before if o not in after and o not in relabelled]
-    added = [o for o in after if o not in before and o not in relabelled.values()]
-    return [f"Removes the option '{o}' from {who}." for o in removed] + [
-        f"Adds the option '{o}' to {who}." for o in added
-    ]
-
-
-SETTING_CHANGES = {
-    "max_length": "Changes how long an answer to {who} may be.",
-    "min": "Changes the lowest number {who} accepts.",
-    "max": "Changes the highest number {who} accepts.",
-}
-
-
-def _setting_changes(old: Question, new: Question) -> list[str]:
-    """Changes to the settings a type takes: what answers may be given."""
-    who = _quote(new)
-    lines = []
-    if bool(old.get("allow_other")) != bool(new.get("allow_other")):
-        other = "'Other, please specify'"
-        if new.get("allow_other"):
-            lines.append(f"Adds {other} to {who}.")
-        else:
-            lines.append(f"Removes {other} from {who}.")
-    lines += [
-        line.format(who=who)
-        for name, line in SETTING_CHANGES.items()
-        if old.get(name) != new.get(name)
-    ]
-    return lines
-
-
-def _conditions(question: Question, renames: dict[str, dict[str, str]]) -> dict[str, set[str]]:
-    """What a question's show_if means, relabelled answers read under their new labels."""
-    return {
-        name: {renames.get(name, {}).get(value, value) for value in values}
-        for name, values in question.get("show_if", {}).items()
-    }

@@ -12,7 +12,7 @@ from typing import Any
 from wtforms import BooleanField, HiddenField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, ValidationError
 
-from app.survey.edits import TYPE_NAMES
+from app.survey.survey_parts import TYPE_NAMES
 from app.web.forms import Form, choices, in_choices, limited_text
 
 PROMPT_LENGTH = 1_000

@@ -21,7 +21,7 @@ from app.models import (
     SurveyVersion,
     record_audit,
 )
-from app.survey import edits
+from app.survey import change_kinds
 
 CHANNEL = "survey"
 
@@ -93,7 +93,7 @@ def impact(consultation: Consultation, old: dict | None, new: dict | None) -> Im
 
 def _removed_choices(consultation: Consultation, old: dict | None, new: dict | None):
     """(prompt, option, how many chose it) for each option the change takes away."""
-    renamed = edits.option_renames(old, new)
+    renamed = change_kinds.option_renames(old, new)
     after = {q["key"]: q for page in (new or {}).get("pages", []) for q in page["questions"]}
     removed = []
     for page in (old or {}).get("pages", []):

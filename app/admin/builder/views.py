@@ -32,7 +32,7 @@ from app.consultations import preview
 from app.consultations.lookup import get_for_staff_or_404
 from app.extensions import htmx
 from app.models import Consultation
-from app.survey import edits, route_checks
+from app.survey import change_kinds, edits, route_checks, survey_parts
 
 SURVEY = "/consultations/<slug>/survey"
 QUESTION = SURVEY + "/questions/<key>"
@@ -96,7 +96,7 @@ def survey_builder(slug: str):
         routes=route_checks.route_map(survey).sentences() if survey else [],
         problems=route_checks.problems(survey) if survey else [],
         action_form=SurveyActionForm(loaded=consultation.questions_stamp),
-        type_names=edits.TYPE_NAMES,
+        type_names=survey_parts.TYPE_NAMES,
         shown_to=_shown_to(survey),
         answered=services.answered(consultation),
     )
@@ -266,7 +266,7 @@ def _checks(survey: dict | None, outcome: edits.Outcome | None):
     return render_template(
         "admin/builder/_checks.html",
         outcome=outcome,
-        change=edits.classify(survey, edited) if edited is not None else None,
+        change=change_kinds.classify(survey, edited) if edited is not None else None,
         routes=route_checks.route_map(edited).sentences() if edited else [],
         problems=route_checks.problems(edited) if edited else [],
     )
@@ -404,7 +404,7 @@ def _apply(
             return _overview(consultation, anchor)
         form.refused(outcome.field, outcome.message)
         return None
-    change = edits.classify(survey, outcome.survey)
+    change = change_kinds.classify(survey, outcome.survey)
     if not change.changed:
         flash("Nothing was changed.", "success")
         return _overview(consultation, anchor)
@@ -430,7 +430,7 @@ def _loaded(form) -> int | None:
     return int(text) if text.lstrip("-").isdigit() else None
 
 
-def _saved_message(change: edits.Change) -> str:
+def _saved_message(change: change_kinds.Change) -> str:
     if change.structural:
         return "The survey is changed. People who start it now answer the new version."
     return "Your change is saved."
@@ -450,7 +450,7 @@ def _confirm_page(
 ):
     """What a change does, before it is made: its refusal, its notes, what it touches."""
     if isinstance(outcome, edits.Edited) and change is None:
-        change = edits.classify(survey, outcome.survey)
+        change = change_kinds.classify(survey, outcome.survey)
         impact = services.impact(consultation, survey, outcome.survey)
     replayed = (
         MultiDict(
