@@ -17,8 +17,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.consultations.survey_schema import survey_problems
-from app.survey import route_checks, routing
-from app.survey.route_checks import Dependant, RouteProblem
+from app.survey import route_checks, route_survey, route_words, routing
+from app.survey.route_checks import RouteProblem
+from app.survey.route_survey import Dependant
 from tests.support.factories import SURVEY_PAGES
 
 PROPERTY = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -216,7 +217,7 @@ def test_a_multiple_choice_question_with_many_routed_options_stops_at_the_limit(
     ],
 )
 def test_pages_in_words(numbers, words):
-    assert route_checks._pages_in_words(numbers) == words
+    assert route_words.pages_in_words(numbers) == words
 
 
 # Problems
@@ -356,15 +357,15 @@ def test_a_page_with_no_questions_says_so():
 def test_broken_surveys_never_raise(broken):
     route_checks.problems(broken)
     route_checks.route_map(broken).sentences()
-    route_checks.dependants(broken, "a", "x")
-    route_checks.dependants_in_words(broken, "a")
+    route_survey.dependants(broken, "a", "x")
+    route_survey.dependants_in_words(broken, "a")
 
 
 # Dependants
 
 
 def test_dependants_of_a_question_and_of_one_of_its_answers():
-    assert route_checks.dependants(ROUTED, "role") == [
+    assert route_survey.dependants(ROUTED, "role") == [
         Dependant(
             "delivers_now",
             "Do you deliver public service contracts today?",
@@ -374,24 +375,24 @@ def test_dependants_of_a_question_and_of_one_of_its_answers():
         Dependant("commissions", "Do you commission services?", 3, ("Council officer",)),
         Dependant("budget", "Roughly how many contracts do you manage?", 3, ("Council officer",)),
     ]
-    assert [d.key for d in route_checks.dependants(ROUTED, "role", "Council officer")] == [
+    assert [d.key for d in route_survey.dependants(ROUTED, "role", "Council officer")] == [
         "commissions",
         "budget",
     ]
-    assert route_checks.dependants(ROUTED, "role", "Resident") == []
-    assert route_checks.dependants(ROUTED, "story") == []
+    assert route_survey.dependants(ROUTED, "role", "Resident") == []
+    assert route_survey.dependants(ROUTED, "story") == []
 
 
 def test_dependants_in_words_say_who_sees_them():
-    assert route_checks.dependants_in_words(ROUTED, "role", "Council officer") == (
+    assert route_survey.dependants_in_words(ROUTED, "role", "Council officer") == (
         "'Do you commission services?' and 'Roughly how many contracts do you manage?' are"
         " shown only to people who chose 'Council officer' for 'Which best describes you?'."
     )
-    assert route_checks.dependants_in_words(ROUTED, "delivers_now") == (
+    assert route_survey.dependants_in_words(ROUTED, "delivers_now") == (
         "'What gets in the way?' is shown only to people who answered 'Yes' to"
         " 'Do you deliver public service contracts today?'."
     )
-    assert route_checks.dependants_in_words(ROUTED, "story") == ""
+    assert route_survey.dependants_in_words(ROUTED, "story") == ""
 
 
 def test_dependants_on_several_answers_name_them_all():
@@ -400,7 +401,7 @@ def test_dependants_on_several_answers_name_them_all():
         page("More", question("often", prompt="How often?", show_if={"who": ["A"]})),
     )
 
-    assert route_checks.dependants_in_words(routed, "who", "A") == (
+    assert route_survey.dependants_in_words(routed, "who", "A") == (
         "'Why?' is shown only to people who chose 'A' or 'B' for 'Which describes you?'."
         " 'How often?' is shown only to people who chose 'A' for 'Which describes you?'."
     )
@@ -593,4 +594,4 @@ def spoiled(draw) -> Any:
 def test_nothing_raises_on_junk(junk):
     route_checks.problems(junk)
     route_checks.route_map(junk).sentences()
-    route_checks.dependants_in_words(junk, "q1", "Red")
+    route_survey.dependants_in_words(junk, "q1", "Red")

@@ -19,7 +19,8 @@ class QuestionLike(Protocol):
     show_if: dict[str, list[str]]
 
 
-def _as_set(answer: Any) -> set[str]:
+def answer_set(answer: Any) -> set[str]:
+    """An answer as the set of values a condition is matched against: none, one or several."""
     if answer is None or answer == "":
         return set()
     if isinstance(answer, list):
@@ -31,7 +32,9 @@ def applies(question: QuestionLike, answers: Mapping[str, Any]) -> bool:
     """Whether the question's show_if matches the answers given so far."""
     if not question.show_if:  # most questions: asked of everyone
         return True
-    return all(_as_set(answers.get(key)) & set(values) for key, values in question.show_if.items())
+    return all(
+        answer_set(answers.get(key)) & set(values) for key, values in question.show_if.items()
+    )
 
 
 def kept_answers(questions: Sequence[QuestionLike], answers: Mapping[str, Any]) -> dict[str, Any]:
@@ -80,7 +83,7 @@ def questions_on(
         if all(
             key in {q.key for q in shown}
             if key in keys
-            else _as_set(answers.get(key)) & set(values)
+            else answer_set(answers.get(key)) & set(values)
             for key, values in conditions
         ):
             shown.append(question)

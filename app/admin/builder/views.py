@@ -32,7 +32,7 @@ from app.consultations import preview
 from app.consultations.lookup import get_for_staff_or_404
 from app.extensions import htmx
 from app.models import Consultation
-from app.survey import change_kinds, edits, route_checks, survey_parts
+from app.survey import change_kinds, edits, route_checks, route_words, survey_parts
 
 SURVEY = "/consultations/<slug>/survey"
 QUESTION = SURVEY + "/questions/<key>"
@@ -108,7 +108,7 @@ def _shown_to(survey: dict | None) -> dict[str, str]:
     said = {}
     for _number, question in _questions(survey):
         clauses = [
-            route_checks.Condition(
+            route_words.Condition(
                 key,
                 f"'{prompts[key]['prompt']}'" if key in prompts else "a question no longer there",
                 prompts[key]["type"] if key in prompts else "single",
