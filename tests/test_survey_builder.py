@@ -196,7 +196,7 @@ def test_a_structural_change_to_an_answered_survey_shows_what_it_touches_first(
     assert asked.status_code == 200
     said = text_of(page(asked).find("main"))
     assert "Removes the option 'Resident' from 'Which best describes you?'." in said
-    assert "2 responses and 1 survey in progress answered the survey as it is now." in said
+    assert "2 responses have been sent, and 1 survey is in progress." in said
     assert "'Resident' was chosen for 'Which best describes you?' in 1 response." in said
     assert versions() == [1]  # nothing changed yet
 
@@ -209,6 +209,13 @@ def test_a_structural_change_to_an_answered_survey_shows_what_it_touches_first(
     ]
     assert versions() == [1, 2]
     assert len(audit()) == 1
+
+    # Nobody has answered version 2 yet, but a second structural change still asks.
+    asked_again = fill(admin, path, {"options": "Community organisation\nCouncil officer\nOther"})
+    said = text_of(page(asked_again).find("main"))
+    assert "Adds the option 'Other' to 'Which best describes you?'." in said
+    assert "2 responses have been sent, and 1 survey is in progress." in said
+    assert "No responses answered the survey as it is now; the others answered an earlier" in said
 
 
 def test_deleting_a_question_others_depend_on_says_so_and_frees_them(admin, survey):
@@ -415,7 +422,8 @@ def test_a_new_question_never_takes_the_column_of_one_taken_out_after_it_was_ans
     assert field_error(typed, "key") == (
         "A question taken out of the survey used this column. Enter a different one"
     )
-    added = fill(admin, NEW, {"prompt": "Postcode", "type": "text", "page": "1"})
+    asked = fill(admin, NEW, {"prompt": "Postcode", "type": "text", "page": "1"})
+    added = confirm(admin, asked, NEW)
 
     assert added.status_code == 303
     assert [q["key"] for q in current_survey()["pages"][0]["questions"]] == ["role", "postcode_2"]

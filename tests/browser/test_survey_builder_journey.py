@@ -439,9 +439,7 @@ def confirm_the_change(admin: Page, look, said: list[str], name: str) -> None:
     main = admin.locator("main")
     for line in said:
         expect(main).to_contain_text(line)
-    expect(main).to_contain_text(
-        "2 responses and 0 surveys in progress answered the survey as it is now."
-    )
+    expect(main).to_contain_text("2 responses have been sent, and no surveys are in progress.")
     look(admin, name)
     press(admin, "Make this change")
     expect(heading(admin)).to_have_text("Survey")
@@ -479,9 +477,22 @@ def change_the_live_survey(admin: Page, look) -> None:
         [SMALLER, FASTER, "Other, please specify"]
     )
 
-    # Nobody has answered the survey as it is now (version 2), so the builder counts no
-    # one a new question touches and adds it at once, without asking.
-    add_question(admin, NewQuestion(WORKSHOP, "yesno", page=4))
+    # Nobody has answered the survey as it is now (version 2), but people answered an
+    # earlier one: a new question is structural, so the builder asks all the same.
+    workshop = NewQuestion(WORKSHOP, "yesno", page=4)
+    open_question_form(admin, workshop)
+    fill_question(admin, workshop)
+    press(admin, "Save the question")
+    confirm_the_change(
+        admin,
+        look,
+        [
+            f"Adds the question '{WORKSHOP}'.",
+            "No responses answered the survey as it is now; the others answered an earlier"
+            " version.",
+        ],
+        "builder-confirm-add",
+    )
     expect(survey_section(admin, 4).locator(".builder-prompt")).to_have_text(
         [FAIRNESS, HELPS_NOW, ANYTHING_ELSE, WORKSHOP]
     )

@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 
 from app.consultations.files import question_rows, survey_data
 from app.consultations.survey_schema import SurveySpec
@@ -32,11 +32,13 @@ class Stale(Exception):
 
 @dataclass(frozen=True)
 class Impact:
-    """Who a structural change touches: what answered the survey as it is, and how often
-    each option the change removes was chosen."""
+    """Who a structural change touches: the responses sent and the surveys in progress
+    (those sent to the survey as it is now among them), and how often each option the
+    change removes was chosen."""
 
     responses: int
     drafts: int
+    current: int  # responses that answered the survey as it is now
     chosen: tuple[tuple[str, str, int], ...]  # (question prompt, option, responses)
 
     @property
@@ -53,11 +55,13 @@ def answered(consultation: Consultation) -> bool:
     """Whether any response or draft has answered the survey: its keys are then locked."""
     return bool(
         db.session.scalar(
-            select(func.count())
-            .select_from(Response)
-            .where(Response.consultation_id == consultation.id, Response.channel == CHANNEL)
-            .where(Response.survey_version.is_not(None))
-            .limit(1)
+            select(
+                exists().where(
+                    Response.consultation_id == consultation.id,
+                    Response.channel == CHANNEL,
+                    Response.survey_version.is_not(None),
+                )
+            )
         )
     )
 
@@ -74,21 +78,21 @@ def keys_ever(consultation: Consultation) -> set[str]:
 
 
 def impact(consultation: Consultation, old: dict | None, new: dict | None) -> Impact:
-    """What answered the survey's current version, and the choices a change would remove."""
-    counts = dict(
-        db.session.execute(
-            select(Response.status, func.count())
-            .where(
-                Response.consultation_id == consultation.id,
-                Response.channel == CHANNEL,
-                Response.survey_version == consultation.survey_version,
-            )
-            .group_by(Response.status)
-        ).all()
-    )
-    return Impact(
-        counts.get(SUBMITTED, 0), counts.get(DRAFT, 0), _removed_choices(consultation, old, new)
-    )
+    """Who has answered the survey, in any version, and the choices a change would remove."""
+    now_answered = Response.survey_version == consultation.survey_version
+    counts = db.session.execute(
+        select(Response.status, now_answered, func.count())
+        .where(
+            Response.consultation_id == consultation.id,
+            Response.channel == CHANNEL,
+            Response.survey_version.is_not(None),  # a preview's drafts are nobody's
+        )
+        .group_by(Response.status, now_answered)
+    ).all()
+    sent = {current: count for status, current, count in counts if status == SUBMITTED}
+    drafts = sum(count for status, _current, count in counts if status == DRAFT)
+    removed = _removed_choices(consultation, old, new)
+    return Impact(sum(sent.values()), drafts, sent.get(True, 0), removed)
 
 
 def _removed_choices(consultation: Consultation, old: dict | None, new: dict | None):
