@@ -157,32 +157,32 @@ def add_question() -> None:
 
 SURVEY_ITEM = "Add the survey's questions, or stop offering the survey"
 CHECKLIST_ITEMS = {
-    # item: (what makes it missing at `now`, what puts it right, the settings form's field
-    # it links to: the first box of a group of them)
+    # item: (what makes it missing at `now`, what puts it right, where it links to: a
+    # field of the settings form (the first box of a group of them), or the survey builder)
     "Add the policy officer's email address": (
         lambda now: {"officer_email": ""},
         lambda: change(officer_email="officer@example.org"),
-        "officer_email",
+        f"{SETTINGS_URL}#officer_email",
     ),
     "Choose at least one way of taking part": (
         lambda now: {"channels": []},
         lambda: change(channels=["contact"]),
-        "channels-1",
+        f"{SETTINGS_URL}#channels-1",
     ),
     SURVEY_ITEM: (
         lambda now: {"channels": ["survey"]},
         add_question,
-        "channels-1",
+        f"{PAGE_URL}/survey",
     ),
     "Add at least one theme for written evidence": (
         lambda now: {"evidence_settings": {}},
         lambda: change(evidence_settings={"topics": THEMES}),
-        "topics",
+        f"{SETTINGS_URL}#topics",
     ),
     "Set a deadline in the future": (
         lambda now: {"opens_at": now - timedelta(days=9), "closes_at": now - timedelta(days=1)},
         lambda: change(closes_at=stored().opens_at + timedelta(days=30)),
-        "closes_at",
+        f"{SETTINGS_URL}#closes_at",
     ),
 }
 
@@ -191,19 +191,22 @@ CHECKLIST_ITEMS = {
 def test_each_checklist_item_shows_refuses_publishing_and_goes_when_put_right(
     public, admin, clock, make_draft, item
 ):
-    broken, put_right, field = CHECKLIST_ITEMS[item]
+    broken, put_right, link = CHECKLIST_ITEMS[item]
     make_draft(**broken(clock.now))
 
     shown = admin.get(PAGE_URL)
     assert shown.status_code == 200
     assert checklist(shown) == [item]
     assert publish_button(shown) is None
-    assert checklist_links(shown) == {item: f"{SETTINGS_URL}#{field}"}
-    assert_leads_to_a_field(admin, f"{SETTINGS_URL}#{field}")
+    assert checklist_links(shown) == {item: link}
+    if link.startswith(SETTINGS_URL):
+        assert_leads_to_a_field(admin, link)
+    else:
+        assert page(admin.get(link)).find("a", string="Add a question on a new page")
 
     refused = publish(admin)
     assert refused.status_code == 422
-    assert refusal_links(refused) == {item: f"{SETTINGS_URL}#{field}"}
+    assert refusal_links(refused) == {item: link}
     assert page(refused).title.get_text().startswith("Error: ")
     assert stored().is_draft
     assert public.get(PUBLIC_URL).status_code == 404
@@ -217,16 +220,15 @@ def test_each_checklist_item_shows_refuses_publishing_and_goes_when_put_right(
     assert not stored().is_draft
 
 
-def test_the_survey_item_says_how_to_add_questions_while_the_admin_area_cannot(admin, make_draft):
+def test_the_survey_item_leads_to_the_survey_builder(admin, make_draft):
     make_draft(channels=["survey"])
 
     box = page(admin.get(PAGE_URL)).find(id="checklist")
 
     assert text_of(box.find(class_="checklist-how")) == (
-        "Questions cannot be added here yet. Download the consultation as a file from its"
-        " page, add the questions, and ask the person who runs the site to import it."
+        "Add them on the consultation's Survey tab, or in its file."
     )
-    assert box.find("a", string=SURVEY_ITEM) is not None
+    assert box.find("a", string=SURVEY_ITEM)["href"] == f"{PAGE_URL}/survey"
 
 
 def test_an_officer_reads_the_checklist_without_links_to_a_form_they_cannot_use(

@@ -32,11 +32,7 @@ class Missing:
     how: str = ""
 
 
-# The survey's questions cannot be written in the admin area yet, only in the file.
-SURVEY_HOW = (
-    "Questions cannot be added here yet. Download the consultation as a file from its"
-    " page, add the questions, and ask the person who runs the site to import it."
-)
+SURVEY_HOW = "Add them on the consultation's Survey tab, or in its file."
 
 
 def missing(outline: Outline, now: datetime | None = None) -> list[Missing]:

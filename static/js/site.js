@@ -33,11 +33,16 @@
     });
   }
 
-  // The survey builder's question form shows only the settings of the type chosen.
+  // The survey builder's question form shows only the settings of the type chosen (none
+  // until one is), and the new page's title only when a new page is chosen.
   function showTypeSettings(form) {
     var chosen = form.querySelector("input[name='type']:checked");
     form.querySelectorAll("[data-for-types]").forEach(function (part) {
-      part.hidden = !!chosen && part.getAttribute("data-for-types").split(" ").indexOf(chosen.value) < 0;
+      part.hidden = !chosen || part.getAttribute("data-for-types").split(" ").indexOf(chosen.value) < 0;
+    });
+    var page = form.querySelector("select[name='page']");
+    form.querySelectorAll("[data-for-page]").forEach(function (part) {
+      part.hidden = !!page && page.value !== part.getAttribute("data-for-page") && !part.querySelector(".field-error");
     });
   }
 

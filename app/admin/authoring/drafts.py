@@ -168,7 +168,9 @@ def _checklist_links(consultation: Consultation) -> dict[str, str]:
     if not (current_user.is_admin and consultation.is_draft):
         return {}
     settings_url = url_for("admin.consultation_edit", slug=consultation.slug)
-    return SettingsForm(formdata=None).checklist_anchors(settings_url)
+    links = SettingsForm(formdata=None).checklist_anchors(settings_url)
+    # The survey's questions are made in the survey builder, not the settings form.
+    return {**links, "survey": url_for("admin.survey_builder", slug=consultation.slug)}
 
 
 def _when_open(consultation: Consultation, now: datetime) -> str:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 from typing import Any
 
 from flask import abort, flash, redirect, render_template, request, url_for
@@ -33,6 +34,7 @@ from app.consultations.lookup import get_for_staff_or_404
 from app.extensions import htmx
 from app.models import Consultation
 from app.survey import change_kinds, edits, route_checks, route_words, survey_parts
+from app.survey.forms import choice_pairs
 
 SURVEY = "/consultations/<slug>/survey"
 QUESTION = SURVEY + "/questions/<key>"
@@ -159,6 +161,19 @@ def _deciders(survey: dict | None, before: str | None, page: int | None) -> list
     return found
 
 
+def _answer_labels(question: dict) -> list[tuple[str, str]]:
+    """(answer, label) for each answer a condition may name, labelled as respondents see
+    them ("1 – Strongly disagree")."""
+    offered = edits.answers_to(question) or ()
+    as_asked = SimpleNamespace(
+        type=question["type"],
+        options=question.get("options", []),
+        settings={"scale": question.get("scale")},
+    )
+    labels = dict(choice_pairs(as_asked))
+    return [(value, labels.get(value, value)) for value in offered]
+
+
 def _condition(deciders: list[dict]) -> dict[str, list[str]]:
     """The answers ticked under each question that may decide, as a show_if."""
     return {
@@ -177,7 +192,7 @@ def _question_page(consultation, survey, form, deciders, shown_if, question=None
             question=question,
             deciders=deciders,
             shown_if=shown_if,
-            answers_to=edits.answers_to,
+            answer_labels=_answer_labels,
             locked=services.answered(consultation),
         ),
         422 if form.errors or form.form_errors else status,
