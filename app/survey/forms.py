@@ -36,7 +36,7 @@ LONGTEXT_LIMIT = 5000
 OTHER_LIMIT = 200
 OTHER = "__other__"
 # Answered by choosing among set answers, so counted for the charts (a consultation
-# file lists the options of only some of them: consultations.files.CHOICE_TYPES).
+# file lists the options of only some of them: consultations.survey_schema.CHOICE_TYPES).
 SET_ANSWER_TYPES = ("single", "multi", "yesno", "scale")
 OTHER_PREFIX = "Other: "
 # On the question and details pages of a change to a sent response, the change draft's

@@ -12,7 +12,7 @@ from playwright.sync_api import Locator, Page, expect
 
 from tests.support.browser import heading, press
 
-# The type of answer as the question form's radios name it (app.survey.edits.TYPE_NAMES).
+# The type of answer as the question form's radios name it (app.survey.survey_parts.TYPE_NAMES).
 TYPE_LABELS = {
     "single": "Single choice",
     "multi": "Multiple choice",
