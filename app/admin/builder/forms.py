@@ -48,7 +48,7 @@ def _whole_number(form: Form, field: StringField) -> None:
     if not text:
         field.data = ""
         return
-    if not text.isdigit():
+    if not text.isdecimal() or len(text) > 20:  # int() refuses "²" and 4,301 digits
         raise ValidationError("Enter the longest answer as a whole number of characters, like 500")
     field.data = int(text)
 
