@@ -10,6 +10,7 @@ look; only admins change anything.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from types import SimpleNamespace
@@ -35,12 +36,14 @@ from app.extensions import htmx
 from app.models import Consultation
 from app.survey import change_kinds, edits, route_checks, route_words, survey_parts
 from app.survey.forms import choice_pairs
+from app.web.forms import clean_text
 
 SURVEY = "/consultations/<slug>/survey"
 QUESTION = SURVEY + "/questions/<key>"
 PAGE = SURVEY + "/pages/<int:page>"
 # What a replayed form must not carry twice: the page adds its own.
 NOT_REPLAYED = {"csrf_token", "confirmed"}
+STAMP = re.compile(r"-?[0-9]{1,20}")  # a questions_stamp, as a form sends it back
 TAKEN_OUT = "A question taken out of the survey used this column. Enter a different one"
 STALE = (
     "Someone else changed the survey while you were working on it. Check it and make your"
@@ -97,7 +100,7 @@ def survey_builder(slug: str):
         survey=survey,
         routes=route_checks.route_map(survey).sentences() if survey else [],
         problems=route_checks.problems(survey) if survey else [],
-        action_form=SurveyActionForm(loaded=consultation.questions_stamp),
+        action_form=_stamped(SurveyActionForm(), consultation),
         type_names=survey_parts.TYPE_NAMES,
         shown_to=_shown_to(survey),
         answered=services.answered(consultation),
@@ -143,6 +146,11 @@ def survey_preview(slug: str):
 # --- questions ----------------------------------------------------------------------------
 
 
+def _page_number(survey: dict | None, chosen: str | None) -> int | None:
+    """The number of the survey's page a form chose; None for a new page, or junk."""
+    return {number: int(number) for number, _title in _page_choices(survey)}.get(chosen)
+
+
 def _page_choices(survey: dict | None) -> list[tuple[str, str]]:
     return [
         (str(number), f"Page {number}: {page['title']}")
@@ -179,7 +187,7 @@ def _condition(deciders: list[dict]) -> dict[str, list[str]]:
     return {
         decider["key"]: ticked
         for decider in deciders
-        if (ticked := request.form.getlist(f"show_if-{decider['key']}"))
+        if (ticked := [clean_text(v) for v in request.form.getlist(f"show_if-{decider['key']}")])
     }
 
 
@@ -205,11 +213,11 @@ def survey_question_new(slug: str):
     """Add a question to a page, or on a new page."""
     consultation = get_for_staff_or_404(slug)
     survey = services.survey_of(consultation)
-    form = QuestionForm(_page_choices(survey), loaded=consultation.questions_stamp)
+    form = _stamped(QuestionForm(_page_choices(survey)), consultation)
     if request.method == "GET":
         form.page.data = request.args.get("page", NEW_PAGE)
         form.type.data = None
-    chosen = int(form.page.data) if (form.page.data or "").isdigit() else None
+    chosen = _page_number(survey, form.page.data)
     deciders = _deciders(survey, None, chosen)
     shown_if = _condition(deciders) if request.method == "POST" else {}
     if form.validate_on_submit():
@@ -241,15 +249,15 @@ def survey_question_edit(slug: str, key: str):
     survey = services.survey_of(consultation)
     number, question = _question_or_404(survey, key)
     shown = question_values(question, number) if request.method == "GET" else None
-    form = QuestionForm(_page_choices(survey), data=shown, loaded=consultation.questions_stamp)
+    form = _stamped(QuestionForm(_page_choices(survey), data=shown), consultation)
     deciders = _deciders(survey, key, None)
     shown_if = (
         _condition(deciders) if request.method == "POST" else dict(question.get("show_if", {}))
     )
+    if services.answered(consultation):
+        form.key.data = ""  # not on the form: it names the answers' column now
     if form.validate_on_submit():
         fields = form.fields()
-        if services.answered(consultation):
-            fields.pop("key", None)  # not on the form: it names answers' column now
         changed = edits.edit_question(survey, key, fields)
         new_key = fields.get("key") or key
         if isinstance(changed, edits.Edited) and form.page.data not in (str(number), NEW_PAGE):
@@ -324,7 +332,7 @@ def survey_question_delete(slug: str, key: str):
     survey = services.survey_of(consultation)
     _number, question = _question_or_404(survey, key)
     deleted = edits.delete_question(survey, key)
-    form = SurveyActionForm(loaded=consultation.questions_stamp)
+    form = _stamped(SurveyActionForm(), consultation)
     if request.method == "POST" and form.validate():
         made = Made(f"Deleted the question '{question['prompt']}'.", question, _gone)
         return _apply(consultation, survey, deleted, form, made, asked=True)
@@ -343,7 +351,7 @@ def survey_page_edit(slug: str, page: int):
     survey = services.survey_of(consultation)
     current = _page_or_404(survey, page)
     shown = {"title": current["title"]} if request.method == "GET" else None
-    form = PageForm(data=shown, loaded=consultation.questions_stamp)
+    form = _stamped(PageForm(data=shown), consultation)
     if form.validate_on_submit():
         renamed = edits.rename_page(survey, page, form.title.data)
         made = Made(f"Renamed page {page}.", current["title"], _title_of(page), f"page-{page}")
@@ -385,7 +393,7 @@ def survey_page_delete(slug: str, page: int):
     survey = services.survey_of(consultation)
     current = _page_or_404(survey, page)
     deleted = edits.delete_page(survey, page)
-    form = SurveyActionForm(loaded=consultation.questions_stamp)
+    form = _stamped(SurveyActionForm(), consultation)
     if request.method == "POST" and form.validate():
         made = Made(f"Deleted page {page}, '{current['title']}'.", current, _gone)
         return _apply(consultation, survey, deleted, form, made, asked=True)
@@ -440,9 +448,18 @@ def _apply(
     return _overview(consultation, anchor)
 
 
+def _stamped(form, consultation: Consultation):
+    """The form, carrying the questions' stamp when its page is drawn afresh. A form
+    sent keeps the stamp it was drawn with, or none: then it counts as out of date."""
+    if request.method == "GET":
+        form.loaded.data = str(consultation.questions_stamp)
+    return form
+
+
 def _loaded(form) -> int | None:
+    """The stamp the form was drawn with, or None when it sent none that could be one."""
     text = form.loaded.data or ""
-    return int(text) if text.lstrip("-").isdigit() else None
+    return int(text) if STAMP.fullmatch(text) else None
 
 
 def _saved_message(change: change_kinds.Change) -> str:
@@ -469,7 +486,7 @@ def _confirm_page(
         impact = services.impact(consultation, survey, outcome.survey)
     replayed = (
         MultiDict(
-            (name, value)
+            (name, clean_text(value))  # as the forms read it: what a page may hold
             for name, value in request.form.items(multi=True)
             if name not in NOT_REPLAYED
         )
