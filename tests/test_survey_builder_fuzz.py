@@ -36,7 +36,7 @@ from app.consultations.files import survey_data
 from app.consultations.survey_schema import survey_problems
 from app.extensions import db
 from app.models import DRAFT, AuditEvent, ChoiceAnswer, Consultation, Response
-from app.survey.edits import TYPE_NAMES
+from app.survey.survey_parts import TYPE_NAMES
 from app.web.forms import clean_text
 from tests.support.clients import Clock, UncheckedClient, new_browser
 from tests.support.factories import SLUG, SURVEY_PAGES, AuthActions

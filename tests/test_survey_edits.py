@@ -19,7 +19,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from app.consultations.files import survey_data
 from app.consultations.survey_schema import QUESTION_TYPES, survey_problems
-from app.survey import change_kinds, edits
+from app.survey import change_kinds, edits, survey_fields
 from app.survey.edits import Edited, Refused
 from tests.support.factories import SURVEY_PAGES
 
@@ -107,14 +107,14 @@ def test_an_action_never_changes_the_survey_it_was_given():
     ],
 )
 def test_a_key_is_made_from_the_prompt(prompt, taken, key):
-    assert edits.key_for(prompt, taken) == key
+    assert survey_fields.key_for(prompt, taken) == key
 
 
 def test_a_made_key_stays_within_40_characters_when_numbered():
     prompt = "How far do you agree that the council buys local services well?"
-    first = edits.key_for(prompt)
+    first = survey_fields.key_for(prompt)
 
-    key = edits.key_for(prompt, [first])
+    key = survey_fields.key_for(prompt, [first])
 
     assert key == "how_far_do_you_agree_that_the_council_2"
     assert len(key) <= 40

@@ -40,7 +40,7 @@ from app.models import (
     Response,
     ResponseVersion,
 )
-from app.survey import edits
+from app.survey import edits, survey_fields
 from tests.support.clients import Clock, new_browser
 from tests.support.factories import ADMIN_EMAIL, SLUG, AuthActions
 from tests.support.pages import page, text_of
@@ -162,7 +162,7 @@ def change(draw, survey: dict | None, taken: set[str]) -> tuple[str, edits.Outco
             "prompt": prompt,
             "type": draw(st.sampled_from(["text", "yesno"])),
         }
-        fields["key"] = edits.key_for(prompt, taken)
+        fields["key"] = survey_fields.key_for(prompt, taken)
         where = draw(st.one_of(st.none(), st.integers(1, max(pages, 1))))
         return kind, edits.add_question(survey, fields, where if pages else None, "More")
     if kind in ("remove option", "add option"):

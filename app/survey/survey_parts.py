@@ -62,3 +62,13 @@ def relabellings(old: list[str], new: list[str]) -> dict[str, str]:
     if any(before in new or after in old for before, after in pairs.items()):
         return {}
     return pairs
+
+
+class Refusal(Exception):
+    """Raised by the builder's pure modules to refuse a change: what is wrong, in words,
+    and the form field it is about when there is one."""
+
+    def __init__(self, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.field = field

@@ -34,7 +34,7 @@ from app.consultations import preview
 from app.consultations.lookup import get_for_staff_or_404
 from app.extensions import htmx
 from app.models import Consultation
-from app.survey import change_kinds, edits, route_checks, route_words, survey_parts
+from app.survey import change_kinds, edits, route_checks, route_words, survey_fields, survey_parts
 from app.survey.forms import choice_pairs
 from app.web.forms import clean_text
 
@@ -223,7 +223,7 @@ def survey_question_new(slug: str):
     if form.validate_on_submit():
         fields = form.fields()
         taken = services.keys_ever(consultation)
-        fields.setdefault("key", edits.key_for(form.prompt.data, taken))
+        fields.setdefault("key", survey_fields.key_for(form.prompt.data, taken))
         added = edits.add_question(survey, fields, chosen, form.new_page_title.data)
         if fields["key"] in taken - {q["key"] for _n, q in _questions(survey)}:
             added = edits.Refused(TAKEN_OUT, "key")
