@@ -469,7 +469,7 @@ def change_the_live_survey(admin: Page, look) -> None:
         look,
         [
             f"Removes the option '{SIMPLER}' from '{HELPS_NOW}'.",
-            f"'{SIMPLER}' was chosen for '{HELPS}' in 1 response.",
+            f"'{SIMPLER}' was chosen for '{HELPS_NOW}' in 1 response.",
         ],
         "builder-confirm-change",
     )

@@ -105,7 +105,9 @@ def _removed_choices(consultation: Consultation, old: dict | None, new: dict | N
             kept = after.get(question["key"], {}).get("options", [])
             for option in question.get("options", []):
                 if option not in kept and option not in renamed.get(question["key"], {}):
-                    removed.append((question["key"], question["prompt"], option))
+                    # Named as the change will leave it, as its list of changes names it.
+                    named = after.get(question["key"], question)["prompt"]
+                    removed.append((question["key"], named, option))
     if not removed:
         return ()
     counted = dict(
