@@ -191,7 +191,9 @@ def _condition(deciders: list[dict]) -> dict[str, list[str]]:
     }
 
 
-def _question_page(consultation, survey, form, deciders, shown_if, question=None, status=200):
+def _question_page(
+    consultation, survey, form, deciders, shown_if, question=None, locked=False, status=200
+):
     return (
         render_template(
             "admin/builder/question.html",
@@ -201,7 +203,7 @@ def _question_page(consultation, survey, form, deciders, shown_if, question=None
             deciders=deciders,
             shown_if=shown_if,
             answer_labels=_answer_labels,
-            locked=services.answered(consultation),
+            locked=locked,  # the question's column is fixed: people have answered it
         ),
         422 if form.errors or form.form_errors else status,
     )
@@ -254,7 +256,8 @@ def survey_question_edit(slug: str, key: str):
     shown_if = (
         _condition(deciders) if request.method == "POST" else dict(question.get("show_if", {}))
     )
-    if services.answered(consultation):
+    locked = services.answered(consultation)
+    if locked:
         form.key.data = ""  # not on the form: it names the answers' column now
     if form.validate_on_submit():
         fields = form.fields()
@@ -274,7 +277,7 @@ def survey_question_edit(slug: str, key: str):
             return went
     elif _checking():
         return _checks(survey, None)
-    return _question_page(consultation, survey, form, deciders, shown_if, question)
+    return _question_page(consultation, survey, form, deciders, shown_if, question, locked)
 
 
 def _checking() -> bool:
