@@ -33,6 +33,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config["SITE_ZONE"] = ZoneInfo(app.config["SITE_TIMEZONE"])
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
+    from app.web import shared_pages
+
+    shared_pages.init_app(app)
     if app.config["TRUSTED_PROXIES"]:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app,

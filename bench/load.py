@@ -8,6 +8,7 @@ import shutil
 import statistics
 import subprocess
 import sys
+import urllib.request
 from pathlib import Path
 
 LUA = Path(__file__).resolve().parent / "lua"
@@ -53,10 +54,12 @@ def percentiles(values: list[float]) -> dict[str, float]:
     return {"p50": cuts[49] * 1000, "p95": cuts[94] * 1000, "p99": cuts[98] * 1000}
 
 
-def get(url: str, seconds: float, connections: int) -> dict:
-    """Requests a second and latency of one URL fetched as a browser would, compressed."""
+def get(url: str, seconds: float, connections: int, cookie: str | None = None) -> dict:
+    """Requests a second and latency of one URL fetched as a browser would, compressed,
+    by a browser with no cookie of the site or with `cookie`."""
     raw = _wrk(
         [
+            *(["--header", f"Cookie: {cookie}"] if cookie else []),
             "--threads",
             str(min(2, connections)),
             "--connections",
@@ -162,3 +165,12 @@ def arrivals(base_url: str, start: str, finish: str, per_s: float, seconds: floa
         "duration_s": raw["duration_s"],
         "load_generator_cores": raw["load_generator_cores"],
     }
+
+
+def session_cookie(url: str) -> str:
+    """The cookie a browser holds after opening `url`, a page that starts a session."""
+    with urllib.request.urlopen(url, timeout=10) as answer:  # noqa: S310 (loopback)
+        for header in answer.headers.get_all("Set-Cookie") or ():
+            if header.startswith("session="):
+                return header.split(";", 1)[0]
+    raise RuntimeError(f"{url} started no session")

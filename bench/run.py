@@ -43,6 +43,13 @@ FIRST_VISITS = {
     "evidence_form": f"/consultations/{SLUG}/evidence",
     "contact_form": f"/consultations/{SLUG}/contact",
 }
+# The list and a consultation's page for a visitor whose browser holds a session (one who
+# has begun a survey): drawn for them each time, never one kept for visitors with no
+# cookie (app.web.shared_pages).
+RETURNING_PAGES = {
+    "consultation_list_with_session": "/",
+    "consultation_page_with_session": f"/consultations/{SLUG}",
+}
 SURVEY = (f"/consultations/{SLUG}/survey/pages/1", "/survey/confirmation")
 # The order each round runs the survey journeys in: normal, then dead, then slow.
 MAIL_MODES = ("normal", "dead", "slow")
@@ -144,8 +151,8 @@ def _loads(baseline_url: str, url: str, env: dict, options, pdf: Path) -> list[r
     """Every load of a round, in the order each round runs them: the baseline first."""
     connections = options.connections
 
-    def page(address: str):
-        return lambda seconds: load.get(address, seconds, connections)
+    def page(address: str, cookie: str | None = None):
+        return lambda seconds: load.get(address, seconds, connections, cookie)
 
     def warm_page(address: str):
         # Every worker: a worker's first request of a page loads its templates.
@@ -156,6 +163,9 @@ def _loads(baseline_url: str, url: str, env: dict, options, pdf: Path) -> list[r
         loads.append(
             rounds.Load(name, "page", options.seconds, page(url + path), warm_page(url + path))
         )
+    cookie = load.session_cookie(url + SUBMISSION_PAGES["survey_page"])
+    for name, path in RETURNING_PAGES.items():
+        loads.append(rounds.Load(name, "page", options.seconds, page(url + path, cookie)))
     for mode in MAIL_MODES:
         loads.append(
             rounds.Load(

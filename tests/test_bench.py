@@ -49,6 +49,8 @@ LOADS = [
     "consultation_list",
     "consultation_page",
     "survey_page",
+    "consultation_list_with_session",
+    "consultation_page_with_session",
     "survey_journeys_mail_normal",
     "survey_journeys_mail_dead",
     "survey_journeys_mail_slow",

@@ -1,11 +1,14 @@
 """The sign-up and follow boxes, the list's cards and admins' Markdown are rendered once and
-kept (app.web.fragments): every visitor gets the same box, with a CSRF token and a stamp
-of their own, and never anyone else's; whatever a piece shows changes as soon as it does."""
+kept (app.web.fragments): every visitor gets the same box, with a stamp of their own, and
+never anyone else's; whatever a piece shows changes as soon as it does. The boxes carry
+no CSRF token: a form sent to them from another site is refused by what the browser says
+of where it came from (CSRFProtect.origin_only)."""
 
 from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from markupsafe import Markup
 
 from app.consultations.lifecycle import Override
@@ -13,37 +16,86 @@ from app.extensions import db
 from app.intake.submissions import read_stamp
 from app.web import fragments
 from tests.support.clients import new_browser
-from tests.support.pages import page, text_of
-from tests.test_updates_pages import CONSULTATION, FOLLOW, SIGN_UP, form_to, hidden_of
+from tests.support.pages import h1_text, page, text_of
+from tests.test_updates_pages import (
+    ADA,
+    CONSULTATION,
+    FOLLOW,
+    SIGN_UP,
+    form_to,
+    hidden_of,
+    subscriber,
+)
 
 BOXES = [("/", SIGN_UP), (CONSULTATION, SIGN_UP), (CONSULTATION, FOLLOW)]
-OWN_VALUES = ("csrf_token", "loaded")
 
 
-def without_own_values(form) -> str:
-    for name in OWN_VALUES:
-        form.find("input", attrs={"name": name})["value"] = ""
+def without_stamp(form) -> str:
+    form.find("input", attrs={"name": "loaded"})["value"] = ""
     return str(form)
 
 
-def test_two_visitors_get_the_same_boxes_with_tokens_of_their_own(app, make_consultation):
+def test_two_visitors_get_the_same_boxes_with_stamps_of_their_own(app, clock, make_consultation):
     make_consultation()
     ada, bea = new_browser(app), new_browser(app)
     for path, action in BOXES:
-        form_a, form_b = form_to(ada.get(path), action), form_to(bea.get(path), action)
-        assert hidden_of(form_a)["csrf_token"] != hidden_of(form_b)["csrf_token"]
-        assert without_own_values(form_a) == without_own_values(form_b)
+        form_a = form_to(ada.get(path), action)
+        clock.advance(seconds=2)
+        form_b = form_to(bea.get(path), action)
+        assert "csrf_token" not in hidden_of(form_a)
+        assert hidden_of(form_a)["loaded"] != hidden_of(form_b)["loaded"]
+        assert without_stamp(form_a) == without_stamp(form_b)
 
 
-def test_a_visitors_token_is_refused_in_another_visitors_browser(app, clock, make_consultation):
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"Origin": "http://evil.example"}, id="Origin of another site"),
+        pytest.param({"Origin": "null"}, id="opaque Origin"),
+        pytest.param({"Sec-Fetch-Site": "cross-site"}, id="Sec-Fetch-Site cross-site"),
+        pytest.param({"Sec-Fetch-Site": "same-site"}, id="Sec-Fetch-Site same-site"),
+    ],
+)
+@pytest.mark.parametrize(("path", "action"), BOXES)
+def test_a_box_sent_from_another_site_is_refused(
+    app, clock, make_consultation, headers, path, action
+):
     make_consultation()
-    ada, bea = new_browser(app), new_browser(app)
-    bea.get("/")  # bea has a session, with a token of her own
-    form = form_to(ada.get("/"), SIGN_UP)
+    browser = new_browser(app)
+    form = form_to(browser.get(path), action)
     clock.advance(seconds=5)
-    sent = {**hidden_of(form), "website": "", "email": "ada@example.org"}
-    assert bea.post(SIGN_UP, data=sent).status_code == 400
-    assert ada.post(SIGN_UP, data=sent).status_code == 303
+    sent = {**hidden_of(form), "website": "", "email": ADA}
+
+    refused = browser.post(action, data=sent, headers=headers)
+
+    assert refused.status_code == 400
+    assert h1_text(refused) == "This form was sent from another website"
+    assert subscriber() is None
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        pytest.param({"Origin": "http://localhost", "Sec-Fetch-Site": "same-origin"}, id="both"),
+        pytest.param({"Origin": "http://localhost"}, id="Origin only"),
+        pytest.param({}, id="neither, as from no browser"),
+    ],
+)
+@pytest.mark.parametrize(("path", "action"), BOXES)
+def test_a_box_sent_from_this_site_is_taken_without_a_token(
+    app, clock, make_consultation, headers, path, action
+):
+    make_consultation()
+    browser = new_browser(app)
+    form = form_to(browser.get(path), action)
+    clock.advance(seconds=5)
+    sent = {**hidden_of(form), "website": "", "email": ADA}
+
+    taken = browser.post(action, data=sent, headers=headers)
+
+    assert taken.status_code == 303
+    assert taken.headers["Location"].endswith("/updates/check-your-email")
+    assert subscriber() is not None
 
 
 def test_each_box_is_stamped_when_it_is_served(app, clock, make_consultation):

@@ -11,10 +11,20 @@ from tests.support.pages import redirect_path
 PUBLIC_PAGES = ["/", f"/consultations/{SLUG}", "/privacy", "/news"]
 
 
+def test_a_visitor_who_only_reads_is_sent_no_cookie(app, make_consultation):
+    """The public pages' forms (signing up for emails) carry no token, so start no session."""
+    make_consultation()
+    browser = new_browser(app)
+    for path in PUBLIC_PAGES:
+        shown = browser.get(path)
+        assert shown.status_code == 200, path
+        assert shown.headers.getlist("Set-Cookie") == [], path
+
+
 def test_a_returning_visitor_is_sent_no_cookie(app, make_consultation):
     make_consultation()
     browser = new_browser(app)
-    first = browser.get("/")
+    first = browser.get("/your-response/new-link")  # its form carries a CSRF token
     assert [cookie.split("=")[0] for cookie in first.headers.getlist("Set-Cookie")] == ["session"]
     for path in PUBLIC_PAGES:
         again = browser.get(path)

@@ -31,11 +31,13 @@ from app.models import (
 )
 from app.updates import mailings, subscriptions
 from tests.support.clients import UncheckedClient, new_browser
-from tests.support.factories import SLUG, TITLE
+from tests.support.factories import SLUG, TITLE, csrf_token
 from tests.support.pages import field_error, h1_text, page, redirect_path, summary_links, text_of
 
 ADA = "ada@example.org"
 SIGN_UP = "/updates/sign-up"
+# Signing up asks for no CSRF token (CSRFProtect.origin_only): this page's form has one.
+A_PAGE_WITH_A_TOKEN = "/your-response/new-link"
 CHECK = "/updates/check-your-email"
 FOLLOW = f"/consultations/{SLUG}/follow"
 CONSULTATION = f"/consultations/{SLUG}"
@@ -449,7 +451,7 @@ def test_a_confirmation_link_stops_working_after_7_days(client, clock, smtp_serv
     assert late.status_code == 404
     assert h1_text(late) == EXPIRED
     assert page(late).find("a", href=SIGN_UP, string="Sign up again") is not None
-    token = hidden_of(form_to(client.get(SIGN_UP), SIGN_UP))["csrf_token"]
+    token = csrf_token(client, A_PAGE_WITH_A_TOKEN)
     pressed = client.post(path_in(received, CONFIRM_LINK), data={"csrf_token": token})
     assert pressed.status_code == 404 and h1_text(pressed) == EXPIRED
     assert subscriber().status == PENDING_SUBSCRIBER
@@ -458,8 +460,8 @@ def test_a_confirmation_link_stops_working_after_7_days(client, clock, smtp_serv
 @pytest.mark.parametrize("token", ["nothing", "x" * 500, "%00", "."])
 def test_a_confirmation_link_that_was_never_sent_does_not_work(client, token):
     shown = client.get(f"/updates/confirm/{token}")
-    csrf_token = hidden_of(form_to(client.get(SIGN_UP), SIGN_UP))["csrf_token"]
-    pressed = client.post(f"/updates/confirm/{token}", data={"csrf_token": csrf_token})
+    valid = csrf_token(client, A_PAGE_WITH_A_TOKEN)
+    pressed = client.post(f"/updates/confirm/{token}", data={"csrf_token": valid})
 
     assert (shown.status_code, pressed.status_code) == (404, 404)
 
@@ -670,8 +672,8 @@ def test_a_closed_consultation_can_be_followed_until_its_outcome_is_published(
     assert gone.status_code == 410
     assert h1_text(gone) == "There is no more news of this consultation"
     clock.advance(minutes=20)
-    token = hidden_of(form_to(shown, SIGN_UP))["csrf_token"]
-    refused = client.post(FOLLOW, data={"csrf_token": token, "email": "bea@example.org"})
+    stamp = hidden_of(form_to(shown, SIGN_UP))["loaded"]
+    refused = client.post(FOLLOW, data={"loaded": stamp, "email": "bea@example.org"})
     assert refused.status_code == 410 and subscriber("bea@example.org") is None
 
 

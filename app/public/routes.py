@@ -13,9 +13,11 @@ from app.extensions import db
 from app.models import Consultation
 from app.public import bp
 from app.runtime import clock
+from app.web.shared_pages import shared
 
 
 @bp.get("/")
+@shared
 def index():
     """Consultations grouped as open, forthcoming and closed."""
     now = clock.now()
@@ -24,6 +26,7 @@ def index():
 
 
 @bp.get("/consultations/<slug>")
+@shared
 def consultation(slug: str):
     """One consultation: what it is about, who runs it, its deadline and how to take part."""
     item = get_by_slug_or_404(slug)

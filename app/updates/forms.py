@@ -33,7 +33,14 @@ class TextForm(Form):
 
 
 class GuardedForm(TextForm):
-    """A form with the guards against bots: the honeypot and the signed `loaded` stamp."""
+    """A form with the guards against bots: the honeypot and the signed `loaded` stamp.
+
+    It carries no CSRF token: what it asks acts for no one signed in, and its views check
+    that it came from this site instead (CSRFProtect.origin_only in app.extensions).
+    """
+
+    class Meta(TextForm.Meta):
+        csrf = False
 
     loaded = HiddenField()
     website = StringField("Leave this field empty")

@@ -29,7 +29,6 @@ from flask import (
     session,
     url_for,
 )
-from flask_wtf.csrf import generate_csrf
 from markupsafe import Markup
 from sqlalchemy import select
 
@@ -146,17 +145,17 @@ def _box(key: tuple, form: Callable[[], GuardedForm], macro: str, *args: Any) ->
     """A box (`macro` of updates/_boxes.html, given the empty `form()` and `args`),
     stamped as served now.
 
-    A box is the same for every visitor but for its CSRF token and its stamp, so it is
-    rendered once for `key`, which names all else it shows (app.web.fragments).
+    A box is the same for every visitor but for its stamp, so it is rendered once for
+    `key`, which names all else it shows (app.web.fragments). It has no CSRF token, so a
+    page showing it starts no session and may be shared (app.web.shared_pages).
     """
 
     def render(slots: Mapping[str, str]) -> str:
         empty = form()
-        empty.csrf_token.current_token = slots["csrf_token"]
         empty.loaded.data = slots["loaded"]
         return get_template_attribute("updates/_boxes.html", macro)(empty, *args)
 
-    return fragments.rendered_once(key, render, csrf_token=generate_csrf(), loaded=_served())
+    return fragments.rendered_once(key, render, loaded=_served())
 
 
 def _served() -> str:
@@ -198,6 +197,7 @@ bp.add_app_template_global(followable, "followable")
 
 @bp.route("/sign-up", methods=["GET", "POST"])
 @limited
+@csrf.origin_only
 def sign_up():
     """Sign up for the site's updates: from this page, or from a box on another page,
     whose errors are shown here."""
@@ -254,7 +254,7 @@ def _add_follow_rule(state) -> None:
     state.app.add_url_rule(
         "/consultations/<slug>/follow",
         endpoint="updates.follow",
-        view_func=limited(follow),
+        view_func=limited(csrf.origin_only(follow)),
         methods=["GET", "POST"],
     )
 
