@@ -33,14 +33,7 @@ class TextForm(Form):
 
 
 class GuardedForm(TextForm):
-    """A form with the guards against bots: the honeypot and the signed `loaded` stamp.
-
-    It carries no CSRF token: what it asks acts for no one signed in, and its views check
-    that it came from this site instead (CSRFProtect.origin_only in app.extensions).
-    """
-
-    class Meta(TextForm.Meta):
-        csrf = False
+    """A form with the guards against bots: the honeypot and the signed `loaded` stamp."""
 
     loaded = HiddenField()
     website = StringField("Leave this field empty")
@@ -54,7 +47,15 @@ class GuardedForm(TextForm):
 
 
 class FollowForm(GuardedForm):
-    """The address to send a consultation's news to, and a name to greet them by."""
+    """The address to send a consultation's news to, and a name to greet them by.
+
+    It carries no CSRF token, nor does the sign-up form below: what they ask acts for no
+    one signed in, and their views check that they came from this site instead
+    (CSRFProtect.origin_only in app.extensions).
+    """
+
+    class Meta(GuardedForm.Meta):
+        csrf = False
 
     email = email_field()
     name = limited_text("Your name (optional)", NAME_MOST, one_line=True)
