@@ -223,7 +223,7 @@ def test_a_worker_with_a_backlog_sends_batch_after_batch_without_pausing(
 
     assert finished.returncode == 0, finished.stderr
     # Below the site's processes by default, so that they come first in a surge.
-    assert "at niceness 10." in finished.stdout
+    assert "at niceness 10, only on idle CPU time." in finished.stdout
     assert "sent 50" in finished.stdout
     assert unsent() == 0
     assert len(smtp_server.received) == 120

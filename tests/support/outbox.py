@@ -38,11 +38,15 @@ def make_submission(
 
 def work(runner, rounds: int = 3) -> str:
     """Run `flask outbox work` for a few rounds without waiting between them, in this
-    process and so at its priority (--nice 0): a niceness once raised stays raised."""
+    process and so at its priority (--nice 0 --no-idle): a niceness once raised stays
+    raised, and so would the test run's scheduling for idle time."""
     previous = signal.getsignal(signal.SIGTERM)  # the command installs its own handler
     try:
         result = runner.invoke(
-            args=["outbox", "work", "--rounds", str(rounds), "--interval", "0", "--nice", "0"]
+            args=[
+                *("outbox", "work", "--rounds", str(rounds), "--interval", "0"),
+                *("--nice", "0", "--no-idle"),
+            ]
         )
     finally:
         signal.signal(signal.SIGTERM, previous)
